@@ -1,0 +1,29 @@
+//! # pod-primitives
+//!
+//! Wire types and signing payloads of the Proof-of-Delivery (PoD) protocol v1,
+//! shared by the chain (`pallet-pod`) and the off-chain side (`cdn-edge`).
+//!
+//! Everything here is SCALE-encoded. Every signature covers
+//! [`signing_bytes`]: an 8-byte domain tag, the chain's genesis hash and the
+//! SCALE encoding of the payload, so a signature made for one message kind or
+//! one chain never verifies as another.
+//!
+//! The settlement formula ([`settlement::settle`]) lives here too, so the edge's
+//! forecast of its credits and the pallet's payment are the same code.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod dev;
+mod manifest;
+pub mod merkle;
+pub mod settlement;
+mod signing;
+mod types;
+
+#[cfg(feature = "signing")]
+pub mod sign;
+
+pub use manifest::{content_id, Manifest, ManifestError, DEFAULT_CHUNK_SIZE, MAX_CHUNKS};
+pub use signing::{signing_bytes, DomainTag, SIGNING_CONTEXT};
+pub use types::*;

@@ -1,0 +1,39 @@
+//! Domain-separated, chain-bound signing payloads.
+
+use alloc::vec::Vec;
+use codec::Encode;
+
+/// The schnorrkel signing context of Substrate's sr25519, so signatures made
+/// off chain with schnorrkel verify with `sp_io::crypto::sr25519_verify`.
+pub const SIGNING_CONTEXT: &[u8] = b"substrate";
+
+/// The kind of message a signature is for. Its tag is the first 8 bytes of
+/// every signed message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainTag {
+	Ticket,
+	Receipt,
+	Claim,
+	Attestation,
+}
+
+impl DomainTag {
+	/// The 8 tag bytes. Versioned so v2 messages can never be confused with v1.
+	pub const fn bytes(self) -> [u8; 8] {
+		match self {
+			DomainTag::Ticket => *b"PODTKT01",
+			DomainTag::Receipt => *b"PODRCP01",
+			DomainTag::Claim => *b"PODCLM01",
+			DomainTag::Attestation => *b"PODATT01",
+		}
+	}
+}
+
+/// The bytes a signature covers: `tag (8) ‖ genesis hash (32) ‖ SCALE(payload)`.
+pub fn signing_bytes<T: Encode>(tag: DomainTag, genesis: &[u8; 32], payload: &T) -> Vec<u8> {
+	let mut out = Vec::with_capacity(40 + payload.size_hint());
+	out.extend_from_slice(&tag.bytes());
+	out.extend_from_slice(genesis);
+	payload.encode_to(&mut out);
+	out
+}

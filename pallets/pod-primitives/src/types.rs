@@ -1,0 +1,149 @@
+//! The protocol's messages (DESIGN.md §3).
+
+use bounded_collections::{BoundedVec, ConstU32};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+/// An sr25519 public key (edge, reporter or client session key).
+pub type PublicKey = [u8; 32];
+/// An sr25519 signature.
+pub type Signature = [u8; 64];
+/// BLAKE3 hash of a content's encoded [`crate::Manifest`].
+pub type ContentId = [u8; 32];
+/// A 32-byte hash (genesis hash, Merkle root, chunk hash).
+pub type Hash = [u8; 32];
+/// Ticket id: 8-byte big-endian expiry followed by 8 random bytes.
+pub type TicketId = [u8; 16];
+/// Settlement window index: window `w` covers blocks `[w·L, (w+1)·L)`.
+pub type WindowIndex = u32;
+
+/// Most `(content, bytes)` entries one claim or attestation may carry.
+pub const MAX_ENTRIES: u32 = 64;
+/// Most attestations one `submit_attestations` batch may carry.
+pub const MAX_BATCH: u32 = 128;
+
+/// Bound for [`AttestationPayload::entries`].
+pub type MaxEntries = ConstU32<MAX_ENTRIES>;
+/// Bound for a batch of attestations.
+pub type MaxBatch = ConstU32<MAX_BATCH>;
+
+/// Bytes delivered for one content within one window.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Entry {
+	/// The content served.
+	pub content: ContentId,
+	/// Bytes delivered, as confirmed by receipts.
+	pub bytes: u64,
+}
+
+/// The "order limit" a reporter issues to let one client fetch one content
+/// from one edge. Signed by the reporter under [`crate::DomainTag::Ticket`].
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub struct Ticket {
+	pub ticket_id: TicketId,
+	pub reporter: PublicKey,
+	pub edge: PublicKey,
+	/// The client's session public key; it signs the receipts.
+	pub client: PublicKey,
+	pub content: ContentId,
+	/// Most bytes the edge may be paid for under this ticket.
+	pub max_bytes: u64,
+	pub window: WindowIndex,
+	/// Unix time in milliseconds after which the edge must refuse the ticket.
+	pub expires_at: u64,
+}
+
+impl Ticket {
+	/// The expiry encoded in the first 8 bytes of a ticket id.
+	pub fn expiry_of(id: &TicketId) -> u64 {
+		let mut b = [0u8; 8];
+		b.copy_from_slice(&id[..8]);
+		u64::from_be_bytes(b)
+	}
+}
+
+/// A client's cumulative acknowledgement of what it received under a ticket.
+/// Signed by the client's session key under [`crate::DomainTag::Receipt`].
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Receipt {
+	pub ticket_id: TicketId,
+	/// Total bytes received so far; never decreases.
+	pub bytes_total: u64,
+	/// Chunks the client has verified against the manifest.
+	pub chunks_verified: u32,
+}
+
+/// What an edge claims for one window, sent with its receipts to the reporter.
+/// Signed by the edge under [`crate::DomainTag::Claim`].
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub struct Claim {
+	pub edge: PublicKey,
+	pub window: WindowIndex,
+	pub entries: BoundedVec<Entry, MaxEntries>,
+	/// [`crate::merkle::receipts_root`] over `(ticket_id, bytes_total)` leaves.
+	pub receipts_root: Hash,
+	pub receipt_count: u32,
+}
+
+/// The confirmed payload both the edge and a reporter sign under
+/// [`crate::DomainTag::Attestation`]: the two-sided confirmation.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub struct AttestationPayload {
+	pub edge: PublicKey,
+	pub window: WindowIndex,
+	/// Confirmed bytes per content; never above what both sides support.
+	pub entries: BoundedVec<Entry, MaxEntries>,
+	pub receipts_root: Hash,
+	pub receipt_count: u32,
+}
+
+/// An attestation as submitted on chain.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub struct Attestation {
+	pub payload: AttestationPayload,
+	/// The edge's signature over the payload.
+	pub edge_signature: Signature,
+	/// The co-signing reporter's public key.
+	pub reporter: PublicKey,
+	/// The reporter's signature over the same payload.
+	pub reporter_signature: Signature,
+}
+
+impl AttestationPayload {
+	/// Sum of the entries' bytes (saturating).
+	pub fn total_bytes(&self) -> u64 {
+		self.entries.iter().fold(0u64, |acc, e| acc.saturating_add(e.bytes))
+	}
+}
+
+/// What settling one `(edge, window)` paid; its presence is the settled flag.
+#[derive(
+	Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct SettlementRecord {
+	/// The co-signing reporter.
+	pub reporter: PublicKey,
+	/// Bytes confirmed across all entries.
+	pub bytes: u64,
+	/// Taken from customers' escrow (`fee + credits`).
+	pub charged: u128,
+	/// Paid to the operator.
+	pub fee: u128,
+	/// Minted to the edge's owner.
+	pub credits: u128,
+	/// Worth of the bytes that escrow could not cover.
+	pub unpaid: u128,
+}
+
+/// A customer's delivered bytes and charges in one window.
+#[derive(
+	Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct UsageRecord {
+	pub bytes: u64,
+	pub charged: u128,
+}

@@ -1,0 +1,902 @@
+//! # Proof-of-Delivery pallet
+//!
+//! Pays CDN edges for bytes they delivered, once two sides confirm the
+//! delivery: the edge that served it and a reporting service that checked the
+//! viewer's signed receipts (DESIGN.md §3).
+//!
+//! ## Overview
+//!
+//! - **Edges** register an sr25519 edge key, a region and a capacity, and put a
+//!   bond on hold. Unregistering starts an unbonding delay, during which the
+//!   edge may still settle the windows it served before it left.
+//! - **Reporters** are a set managed by Root.
+//! - **Customers** register contents (id, size, price per GiB, origin) and keep
+//!   an escrow with the pallet. Withdrawals are delayed so escrow cannot be
+//!   pulled out from under deliveries that are still being settled.
+//! - **Attestations**: the edge and a reporter both sign one
+//!   [`AttestationPayload`]. The extrinsic is unsigned and fee-less: it is
+//!   authorised by those two signatures. Each `(edge, window)` is settled at
+//!   most once; the pool tag is `(edge, window)` so duplicates never reach a
+//!   block.
+//! - **Payment**: per entry, `charge = bytes × price_per_gib / 2^30` rounded
+//!   down and capped by the customer's escrow; 5% (rounded down) goes to the
+//!   operator in the native currency, the rest is minted as reward credits to
+//!   the edge's owner. The formula is `pod_primitives::settlement::settle`,
+//!   shared with the edge.
+//! - **Credits** cannot be transferred: no call moves them between accounts.
+//!   `redeem` burns them and records a redemption request for the operator's
+//!   off-chain payout; `complete_redemption` (Root) releases the native funds
+//!   that backed them to the operator who paid out.
+//!
+//! ## Why `ValidateUnsigned` and not `#[pallet::authorize]`
+//!
+//! `#[pallet::authorize]` needs general (v5) transactions. Neither subxt nor
+//! `@polkadot/api` 16 builds v5 general transactions by default, while both
+//! submit v4 bare (unsigned) extrinsics out of the box. So attestations are
+//! validated with `ValidateUnsigned`, the pattern of `pallet-im-online`'s
+//! heartbeats; the check function is shared with dispatch, so a block can
+//! never contain an attestation the pool would have refused.
+//!
+//! ## Batches
+//!
+//! `submit_attestations` settles up to [`pod_primitives::MAX_BATCH`]
+//! attestations in one extrinsic (a reporter naturally batches the claims it
+//! co-signed). In the pool every attestation of the batch must be valid and the
+//! batch provides one tag per `(edge, window)`. In a block, an attestation that
+//! became invalid meanwhile (e.g. settled by an earlier extrinsic) is skipped
+//! with an `AttestationRejected` event and the rest still settle.
+//!
+//! ## Books
+//!
+//! The pallet account holds all escrow and the native funds backing every
+//! credit not yet paid out. At all times:
+//! `balance(pallet) = ED + Σ escrow + TotalCredits + Σ pending redemptions`,
+//! and escrow taken by a settlement equals fee paid plus credits minted.
+//!
+//! ## Storage
+//!
+//! `Edges`, `Reporters`, `Contents`, `Escrow`, `PendingWithdrawals`,
+//! `Settled` (the settled flag and what it paid, per `(edge, window)`),
+//! `Usage` (per customer and window), `Credits`, `TotalCredits`,
+//! `Redemptions`, `NextRedemptionId`, `Operator`.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use pod_primitives::{
+	Attestation, AttestationPayload, ContentId, Entry, PublicKey, SettlementRecord, UsageRecord,
+	WindowIndex,
+};
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub mod runtime_api;
+pub mod weights;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			tokens::{Precision, Preservation},
+		},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use pod_primitives::{settlement, signing_bytes, DomainTag, MaxBatch};
+	use sp_runtime::traits::{AccountIdConversion, Saturating, UniqueSaturatedInto, Zero};
+
+	/// The native balance type. Credits and escrow use the same `u128` unit.
+	pub type Balance = u128;
+
+	/// An edge as registered on chain.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+	#[scale_info(skip_type_params(T))]
+	pub struct EdgeInfo<T: Config> {
+		/// The account that registered the edge, holds its bond and earns its credits.
+		pub owner: T::AccountId,
+		/// Free-form region code, e.g. `eu-west`.
+		pub region: BoundedVec<u8, T::MaxRegionLen>,
+		/// Declared serving capacity in bytes per second; caps what one window may claim.
+		pub capacity: u64,
+		/// Native funds on hold as the bond.
+		pub bond: Balance,
+		/// Set by `unregister_edge`: first window the edge no longer serves, and
+		/// the block from which the bond can be withdrawn.
+		pub leaving: Option<(WindowIndex, BlockNumberFor<T>)>,
+	}
+
+	/// A registered content.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+	#[scale_info(skip_type_params(T))]
+	pub struct ContentInfo<T: Config> {
+		/// The customer who pays for its delivery.
+		pub owner: T::AccountId,
+		/// Size in bytes.
+		pub size: u64,
+		/// Price in native units per GiB delivered.
+		pub price_per_gib: Balance,
+		/// The customer's origin URL the edges fill from.
+		pub origin: BoundedVec<u8, T::MaxOriginLen>,
+		/// Set by `remove_content`: deliveries in this window or later are not paid.
+		pub retired_from: Option<WindowIndex>,
+	}
+
+	/// A request to pay out redeemed credits off chain.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+	#[scale_info(skip_type_params(T))]
+	pub struct Redemption<T: Config> {
+		pub who: T::AccountId,
+		pub amount: Balance,
+		pub requested_at: BlockNumberFor<T>,
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Reasons the pallet puts funds on hold.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// An edge's registration bond.
+		EdgeBond,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The native currency: escrow, bonds and fees.
+		type Currency: Mutate<Self::AccountId, Balance = Balance>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// Bond an edge must put on hold to register.
+		#[pallet::constant]
+		type EdgeBond: Get<Balance>;
+		/// Blocks between `unregister_edge` and `withdraw_bond`. Should exceed
+		/// `MaxWindowAge × WindowLength` so late attestations still settle.
+		#[pallet::constant]
+		type UnbondingDelay: Get<BlockNumberFor<Self>>;
+		/// Blocks between `withdraw` and `claim_withdrawal`, during which the
+		/// escrow still pays for deliveries being settled.
+		#[pallet::constant]
+		type WithdrawalDelay: Get<BlockNumberFor<Self>>;
+		/// Blocks per settlement window.
+		#[pallet::constant]
+		type WindowLength: Get<u32>;
+		/// How many closed windows back an attestation may still settle.
+		#[pallet::constant]
+		type MaxWindowAge: Get<u32>;
+		/// Expected block time, to turn an edge's capacity (bytes/s) into a
+		/// per-window cap.
+		#[pallet::constant]
+		type MillisecsPerBlock: Get<u64>;
+		/// Longest region code.
+		#[pallet::constant]
+		type MaxRegionLen: Get<u32>;
+		/// Longest origin URL.
+		#[pallet::constant]
+		type MaxOriginLen: Get<u32>;
+		/// Derives the pallet's account, which holds escrow and credit backing.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+		/// Pool priority of attestations.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Registered edges by edge key.
+	#[pallet::storage]
+	pub type Edges<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, EdgeInfo<T>>;
+
+	/// The reporter set.
+	#[pallet::storage]
+	pub type Reporters<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, ()>;
+
+	/// Registered contents by content id.
+	#[pallet::storage]
+	pub type Contents<T: Config> = StorageMap<_, Blake2_128Concat, ContentId, ContentInfo<T>>;
+
+	/// Each customer's escrow, held in the pallet account.
+	#[pallet::storage]
+	pub type Escrow<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
+
+	/// Requested withdrawals: amount and the block from which it can be claimed.
+	#[pallet::storage]
+	pub type PendingWithdrawals<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (Balance, BlockNumberFor<T>)>;
+
+	/// Settled `(edge, window)` pairs and what each paid: the idempotency flag.
+	#[pallet::storage]
+	pub type Settled<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		PublicKey,
+		Twox64Concat,
+		WindowIndex,
+		SettlementRecord,
+	>;
+
+	/// Bytes delivered and charged per customer and window.
+	#[pallet::storage]
+	pub type Usage<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		WindowIndex,
+		UsageRecord,
+		ValueQuery,
+	>;
+
+	/// Non-transferable reward credits per account.
+	#[pallet::storage]
+	pub type Credits<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
+
+	/// Sum of all `Credits`.
+	#[pallet::storage]
+	pub type TotalCredits<T: Config> = StorageValue<_, Balance, ValueQuery>;
+
+	/// Redemption requests awaiting the operator's payout.
+	#[pallet::storage]
+	pub type Redemptions<T: Config> = StorageMap<_, Twox64Concat, u64, Redemption<T>>;
+
+	/// Id of the next redemption request.
+	#[pallet::storage]
+	pub type NextRedemptionId<T: Config> = StorageValue<_, u64, ValueQuery>;
+
+	/// The operator's account: receives fees and the backing of paid-out credits.
+	#[pallet::storage]
+	pub type Operator<T: Config> = StorageValue<_, T::AccountId>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The operator account.
+		pub operator: Option<T::AccountId>,
+		/// Initial reporter keys.
+		pub reporters: Vec<PublicKey>,
+		/// Initial edges: owner, edge key, region, capacity (bytes/s). Bond put on hold.
+		pub edges: Vec<(T::AccountId, PublicKey, Vec<u8>, u64)>,
+		/// Initial contents: id, owner, size, price per GiB, origin.
+		pub contents: Vec<(ContentId, T::AccountId, u64, Balance, Vec<u8>)>,
+		/// Initial escrow deposits, moved from the accounts' free balance.
+		pub escrows: Vec<(T::AccountId, Balance)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let account = Pallet::<T>::account_id();
+			let ed = T::Currency::minimum_balance();
+			if T::Currency::balance(&account) < ed {
+				T::Currency::mint_into(&account, ed).expect("minting ED to the pallet account");
+			}
+			if let Some(op) = &self.operator {
+				Operator::<T>::put(op);
+			}
+			for r in &self.reporters {
+				Reporters::<T>::insert(r, ());
+			}
+			for (owner, key, region, capacity) in &self.edges {
+				Pallet::<T>::do_register_edge(owner, *key, region.clone(), *capacity)
+					.expect("genesis edge registers");
+			}
+			for (id, owner, size, price, origin) in &self.contents {
+				Pallet::<T>::do_register_content(owner, *id, *size, *price, origin.clone())
+					.expect("genesis content registers");
+			}
+			for (who, amount) in &self.escrows {
+				Pallet::<T>::do_deposit(who, *amount).expect("genesis escrow deposits");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An edge registered and its bond went on hold.
+		EdgeRegistered { edge: PublicKey, owner: T::AccountId, capacity: u64, bond: Balance },
+		/// An edge left; its bond can be withdrawn from `unlock_at`.
+		EdgeUnbonding { edge: PublicKey, last_window: WindowIndex, unlock_at: BlockNumberFor<T> },
+		/// An edge's bond was released and the edge removed.
+		EdgeRemoved { edge: PublicKey, released: Balance },
+		/// A reporter joined the reporter set.
+		ReporterAdded { reporter: PublicKey },
+		/// A reporter left the reporter set.
+		ReporterRemoved { reporter: PublicKey },
+		/// A content was registered.
+		ContentRegistered { id: ContentId, owner: T::AccountId, size: u64, price_per_gib: Balance },
+		/// A content was retired; deliveries from `from_window` on are not paid.
+		ContentRemoved { id: ContentId, from_window: WindowIndex },
+		/// Escrow was deposited.
+		Deposited { who: T::AccountId, amount: Balance },
+		/// A withdrawal of escrow was requested.
+		WithdrawalRequested { who: T::AccountId, amount: Balance, unlock_at: BlockNumberFor<T> },
+		/// Escrow was paid back to its customer.
+		Withdrawn { who: T::AccountId, amount: Balance },
+		/// A two-signed attestation settled `(edge, window)`.
+		AttestationAccepted {
+			edge: PublicKey,
+			window: WindowIndex,
+			owner: T::AccountId,
+			reporter: PublicKey,
+			bytes: u64,
+			charged: Balance,
+			fee: Balance,
+			credits: Balance,
+			unpaid: Balance,
+		},
+		/// An attestation of a batch was skipped in the block.
+		AttestationRejected { edge: PublicKey, window: WindowIndex, error: DispatchError },
+		/// Credits were burned and a payout requested.
+		Redeemed { id: u64, who: T::AccountId, amount: Balance },
+		/// The operator paid a redemption out and took its backing.
+		RedemptionCompleted { id: u64, who: T::AccountId, amount: Balance },
+		/// The operator account changed.
+		OperatorSet { operator: T::AccountId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// This edge key is already registered.
+		EdgeAlreadyRegistered,
+		/// No edge is registered under this key.
+		UnknownEdge,
+		/// The caller does not own this edge.
+		NotEdgeOwner,
+		/// The edge is not bonded for this window (it left, or its bond is short).
+		EdgeNotBonded,
+		/// The edge is already leaving.
+		EdgeAlreadyLeaving,
+		/// The edge has not been unregistered.
+		EdgeNotLeaving,
+		/// The unbonding delay has not passed yet.
+		StillUnbonding,
+		/// The region code is longer than `MaxRegionLen`.
+		RegionTooLong,
+		/// The origin URL is longer than `MaxOriginLen`.
+		OriginTooLong,
+		/// A capacity of zero bytes per second.
+		ZeroCapacity,
+		/// The reporter is already in the set.
+		ReporterAlreadyAdded,
+		/// The reporter is not in the reporter set.
+		UnknownReporter,
+		/// A content with this id is already registered.
+		ContentAlreadyRegistered,
+		/// No content is registered under this id.
+		UnknownContent,
+		/// The caller does not own this content.
+		NotContentOwner,
+		/// The content is already retired.
+		ContentRetired,
+		/// A content of size zero.
+		ZeroSize,
+		/// An amount of zero.
+		ZeroAmount,
+		/// The escrow is smaller than the requested withdrawal.
+		InsufficientEscrow,
+		/// There is no pending withdrawal.
+		NoPendingWithdrawal,
+		/// The withdrawal delay has not passed yet.
+		WithdrawalLocked,
+		/// The window has not closed yet.
+		WindowNotClosed,
+		/// The window is older than `MaxWindowAge`.
+		WindowTooOld,
+		/// This `(edge, window)` is already settled.
+		AlreadySettled,
+		/// The attestation has no entries.
+		NoEntries,
+		/// An entry claims zero bytes.
+		ZeroBytesEntry,
+		/// The same content appears twice in one attestation.
+		DuplicateEntry,
+		/// The bytes claimed exceed the edge's capacity for one window.
+		BytesOverCap,
+		/// The edge's signature does not verify (forged, other chain or other message kind).
+		BadEdgeSignature,
+		/// The reporter's signature does not verify (forged, other chain or other message kind).
+		BadReporterSignature,
+		/// The customers' escrow covers none of the delivery.
+		EscrowExhausted,
+		/// The batch is empty.
+		EmptyBatch,
+		/// No operator account is set.
+		NoOperator,
+		/// More credits requested than the account holds.
+		InsufficientCredits,
+		/// No redemption with this id.
+		UnknownRedemption,
+		/// An arithmetic overflow.
+		Overflow,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers an edge key, putting `EdgeBond` on hold from the caller.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_edge())]
+		pub fn register_edge(
+			origin: OriginFor<T>,
+			edge_key: PublicKey,
+			region: Vec<u8>,
+			capacity: u64,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_edge(&who, edge_key, region, capacity)
+		}
+
+		/// Starts unbonding an edge. Windows before the current one may still settle.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::unregister_edge())]
+		pub fn unregister_edge(origin: OriginFor<T>, edge_key: PublicKey) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Edges::<T>::try_mutate(edge_key, |maybe| {
+				let edge = maybe.as_mut().ok_or(Error::<T>::UnknownEdge)?;
+				ensure!(edge.owner == who, Error::<T>::NotEdgeOwner);
+				ensure!(edge.leaving.is_none(), Error::<T>::EdgeAlreadyLeaving);
+				let window = Self::current_window();
+				let unlock_at = frame_system::Pallet::<T>::block_number()
+					.saturating_add(T::UnbondingDelay::get());
+				edge.leaving = Some((window, unlock_at));
+				Self::deposit_event(Event::EdgeUnbonding {
+					edge: edge_key,
+					last_window: window.saturating_sub(1),
+					unlock_at,
+				});
+				Ok(())
+			})
+		}
+
+		/// Releases the bond of an edge whose unbonding delay has passed and removes it.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::withdraw_bond())]
+		pub fn withdraw_bond(origin: OriginFor<T>, edge_key: PublicKey) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let edge = Edges::<T>::get(edge_key).ok_or(Error::<T>::UnknownEdge)?;
+			ensure!(edge.owner == who, Error::<T>::NotEdgeOwner);
+			let (_, unlock_at) = edge.leaving.ok_or(Error::<T>::EdgeNotLeaving)?;
+			ensure!(frame_system::Pallet::<T>::block_number() >= unlock_at, Error::<T>::StillUnbonding);
+			let released =
+				T::Currency::release(&HoldReason::EdgeBond.into(), &who, edge.bond, Precision::BestEffort)?;
+			Edges::<T>::remove(edge_key);
+			Self::deposit_event(Event::EdgeRemoved { edge: edge_key, released });
+			Ok(())
+		}
+
+		/// Adds a reporter key to the reporter set.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::add_reporter())]
+		pub fn add_reporter(origin: OriginFor<T>, reporter: PublicKey) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(!Reporters::<T>::contains_key(reporter), Error::<T>::ReporterAlreadyAdded);
+			Reporters::<T>::insert(reporter, ());
+			Self::deposit_event(Event::ReporterAdded { reporter });
+			Ok(())
+		}
+
+		/// Removes a reporter key from the reporter set.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::remove_reporter())]
+		pub fn remove_reporter(origin: OriginFor<T>, reporter: PublicKey) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(Reporters::<T>::take(reporter).is_some(), Error::<T>::UnknownReporter);
+			Self::deposit_event(Event::ReporterRemoved { reporter });
+			Ok(())
+		}
+
+		/// Registers a content the caller pays delivery for.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::register_content())]
+		pub fn register_content(
+			origin: OriginFor<T>,
+			id: ContentId,
+			size: u64,
+			price_per_gib: Balance,
+			origin_url: Vec<u8>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_content(&who, id, size, price_per_gib, origin_url)
+		}
+
+		/// Retires a content: deliveries in the current window or later are not paid;
+		/// earlier windows still settle.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::remove_content())]
+		pub fn remove_content(origin: OriginFor<T>, id: ContentId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Contents::<T>::try_mutate(id, |maybe| {
+				let c = maybe.as_mut().ok_or(Error::<T>::UnknownContent)?;
+				ensure!(c.owner == who, Error::<T>::NotContentOwner);
+				ensure!(c.retired_from.is_none(), Error::<T>::ContentRetired);
+				let from_window = Self::current_window();
+				c.retired_from = Some(from_window);
+				Self::deposit_event(Event::ContentRemoved { id, from_window });
+				Ok(())
+			})
+		}
+
+		/// Moves `amount` from the caller's free balance into escrow.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::deposit())]
+		pub fn deposit(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deposit(&who, amount)
+		}
+
+		/// Requests `amount` of escrow back (added to any pending request). It can be
+		/// claimed after `WithdrawalDelay`; until then it still pays for deliveries.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::withdraw())]
+		pub fn withdraw(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let pending = PendingWithdrawals::<T>::get(&who).map(|p| p.0).unwrap_or_default();
+			let total = pending.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+			ensure!(Escrow::<T>::get(&who) >= total, Error::<T>::InsufficientEscrow);
+			let unlock_at =
+				frame_system::Pallet::<T>::block_number().saturating_add(T::WithdrawalDelay::get());
+			PendingWithdrawals::<T>::insert(&who, (total, unlock_at));
+			Self::deposit_event(Event::WithdrawalRequested { who, amount: total, unlock_at });
+			Ok(())
+		}
+
+		/// Pays out a pending withdrawal whose delay has passed (capped by what is
+		/// left in escrow after settlements).
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::claim_withdrawal())]
+		pub fn claim_withdrawal(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let (amount, unlock_at) =
+				PendingWithdrawals::<T>::get(&who).ok_or(Error::<T>::NoPendingWithdrawal)?;
+			ensure!(frame_system::Pallet::<T>::block_number() >= unlock_at, Error::<T>::WithdrawalLocked);
+			let escrow = Escrow::<T>::get(&who);
+			let pay = amount.min(escrow);
+			T::Currency::transfer(&Self::account_id(), &who, pay, Preservation::Preserve)?;
+			Escrow::<T>::insert(&who, escrow - pay);
+			PendingWithdrawals::<T>::remove(&who);
+			Self::deposit_event(Event::Withdrawn { who, amount: pay });
+			Ok(())
+		}
+
+		/// Settles one two-signed attestation. Unsigned and fee-less: authorised by
+		/// the edge's and the reporter's signatures.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::submit_attestation(attestation.payload.entries.len() as u32))]
+		pub fn submit_attestation(
+			origin: OriginFor<T>,
+			attestation: Box<Attestation>,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::settle(&attestation)
+		}
+
+		/// Settles a batch of attestations. Invalid ones are skipped with an
+		/// `AttestationRejected` event; the others settle.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::submit_attestations(
+			batch.len() as u32,
+			batch.iter().map(|a| a.payload.entries.len() as u32).max().unwrap_or(0),
+		))]
+		pub fn submit_attestations(
+			origin: OriginFor<T>,
+			batch: BoundedVec<Attestation, MaxBatch>,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			ensure!(!batch.is_empty(), Error::<T>::EmptyBatch);
+			for att in batch.iter() {
+				let res = frame_support::storage::with_storage_layer(|| Self::settle(att));
+				if let Err(error) = res {
+					Self::deposit_event(Event::AttestationRejected {
+						edge: att.payload.edge,
+						window: att.payload.window,
+						error,
+					});
+				}
+			}
+			Ok(())
+		}
+
+		/// Burns `amount` of the caller's credits and records a payout request.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::redeem())]
+		pub fn redeem(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			Credits::<T>::try_mutate(&who, |c| -> DispatchResult {
+				*c = c.checked_sub(amount).ok_or(Error::<T>::InsufficientCredits)?;
+				Ok(())
+			})?;
+			TotalCredits::<T>::mutate(|t| *t = t.saturating_sub(amount));
+			let id = NextRedemptionId::<T>::mutate(|n| {
+				let id = *n;
+				*n = n.saturating_add(1);
+				id
+			});
+			let requested_at = frame_system::Pallet::<T>::block_number();
+			Redemptions::<T>::insert(id, Redemption { who: who.clone(), amount, requested_at });
+			Self::deposit_event(Event::Redeemed { id, who, amount });
+			Ok(())
+		}
+
+		/// Marks a redemption paid out off chain; its backing goes to the operator.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::complete_redemption())]
+		pub fn complete_redemption(origin: OriginFor<T>, id: u64) -> DispatchResult {
+			ensure_root(origin)?;
+			let r = Redemptions::<T>::get(id).ok_or(Error::<T>::UnknownRedemption)?;
+			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
+			T::Currency::transfer(&Self::account_id(), &operator, r.amount, Preservation::Preserve)?;
+			Redemptions::<T>::remove(id);
+			Self::deposit_event(Event::RedemptionCompleted { id, who: r.who, amount: r.amount });
+			Ok(())
+		}
+
+		/// Sets the operator account.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::set_operator())]
+		pub fn set_operator(origin: OriginFor<T>, operator: T::AccountId) -> DispatchResult {
+			ensure_root(origin)?;
+			Operator::<T>::put(&operator);
+			Self::deposit_event(Event::OperatorSet { operator });
+			Ok(())
+		}
+	}
+
+	#[pallet::validate_unsigned]
+	#[allow(deprecated)]
+	impl<T: Config> ValidateUnsigned for Pallet<T> {
+		type Call = Call<T>;
+
+		fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			let atts: &[Attestation] = match call {
+				Call::submit_attestation { attestation } => core::slice::from_ref(&**attestation),
+				Call::submit_attestations { batch } => batch.as_slice(),
+				_ => return InvalidTransaction::Call.into(),
+			};
+			if atts.is_empty() {
+				return InvalidTransaction::Custom(Error::<T>::EmptyBatch.index()).into();
+			}
+			let mut builder = ValidTransaction::with_tag_prefix("PodAttestation")
+				.priority(T::UnsignedPriority::get())
+				.propagate(true);
+			let now = Self::current_window();
+			let mut longevity = u64::MAX;
+			let mut seen = alloc::collections::BTreeSet::new();
+			for att in atts {
+				let key = (att.payload.edge, att.payload.window);
+				if !seen.insert(key) {
+					return InvalidTransaction::Custom(Error::<T>::AlreadySettled.index()).into();
+				}
+				Self::check(att).map_err(|e| e.into_invalid())?;
+				// Valid until the window ages out.
+				let age = now.saturating_sub(att.payload.window);
+				let left = T::MaxWindowAge::get().saturating_sub(age).saturating_add(1);
+				longevity = longevity.min(left as u64 * T::WindowLength::get() as u64);
+				builder = builder.and_provides(key);
+			}
+			builder.longevity(longevity.max(1)).build()
+		}
+	}
+
+	impl<T: Config> Error<T> {
+		fn index(&self) -> u8 {
+			// The error's position in the enum, as encoded in `DispatchError::Module`.
+			self.encode()[0]
+		}
+
+		/// The pool's view of a failed check.
+		fn into_invalid(self) -> TransactionValidityError {
+			match self {
+				Error::<T>::AlreadySettled => InvalidTransaction::Stale.into(),
+				Error::<T>::WindowTooOld => InvalidTransaction::Stale.into(),
+				Error::<T>::WindowNotClosed => InvalidTransaction::Future.into(),
+				Error::<T>::BadEdgeSignature | Error::<T>::BadReporterSignature =>
+					InvalidTransaction::BadProof.into(),
+				other => InvalidTransaction::Custom(other.index()).into(),
+			}
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The pallet's account: holds escrow and the backing of credits.
+		pub fn account_id() -> T::AccountId {
+			T::PalletId::get().into_account_truncating()
+		}
+
+		/// The window the current block belongs to.
+		pub fn current_window() -> WindowIndex {
+			let n: u32 = frame_system::Pallet::<T>::block_number().unique_saturated_into();
+			n / T::WindowLength::get().max(1)
+		}
+
+		/// The chain's genesis hash, bound into every signed message.
+		pub fn genesis_hash() -> [u8; 32] {
+			let h = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			let mut out = [0u8; 32];
+			let bytes = h.as_ref();
+			let n = bytes.len().min(32);
+			out[..n].copy_from_slice(&bytes[..n]);
+			out
+		}
+
+		/// Most bytes an edge of `capacity` bytes/s can deliver in one window.
+		pub fn window_cap(capacity: u64) -> u64 {
+			let window_ms =
+				(T::WindowLength::get() as u64).saturating_mul(T::MillisecsPerBlock::get());
+			capacity.saturating_mul(window_ms) / 1000
+		}
+
+		pub(crate) fn do_register_edge(
+			who: &T::AccountId,
+			edge_key: PublicKey,
+			region: Vec<u8>,
+			capacity: u64,
+		) -> DispatchResult {
+			ensure!(!Edges::<T>::contains_key(edge_key), Error::<T>::EdgeAlreadyRegistered);
+			let region: BoundedVec<u8, T::MaxRegionLen> =
+				region.try_into().map_err(|_| Error::<T>::RegionTooLong)?;
+			ensure!(capacity > 0, Error::<T>::ZeroCapacity);
+			let bond = T::EdgeBond::get();
+			T::Currency::hold(&HoldReason::EdgeBond.into(), who, bond)?;
+			Edges::<T>::insert(
+				edge_key,
+				EdgeInfo { owner: who.clone(), region, capacity, bond, leaving: None },
+			);
+			Self::deposit_event(Event::EdgeRegistered { edge: edge_key, owner: who.clone(), capacity, bond });
+			Ok(())
+		}
+
+		pub(crate) fn do_register_content(
+			who: &T::AccountId,
+			id: ContentId,
+			size: u64,
+			price_per_gib: Balance,
+			origin: Vec<u8>,
+		) -> DispatchResult {
+			ensure!(!Contents::<T>::contains_key(id), Error::<T>::ContentAlreadyRegistered);
+			ensure!(size > 0, Error::<T>::ZeroSize);
+			let origin: BoundedVec<u8, T::MaxOriginLen> =
+				origin.try_into().map_err(|_| Error::<T>::OriginTooLong)?;
+			Contents::<T>::insert(
+				id,
+				ContentInfo { owner: who.clone(), size, price_per_gib, origin, retired_from: None },
+			);
+			Self::deposit_event(Event::ContentRegistered { id, owner: who.clone(), size, price_per_gib });
+			Ok(())
+		}
+
+		pub(crate) fn do_deposit(who: &T::AccountId, amount: Balance) -> DispatchResult {
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let escrow = Escrow::<T>::get(who).checked_add(amount).ok_or(Error::<T>::Overflow)?;
+			T::Currency::transfer(who, &Self::account_id(), amount, Preservation::Preserve)?;
+			Escrow::<T>::insert(who, escrow);
+			Self::deposit_event(Event::Deposited { who: who.clone(), amount });
+			Ok(())
+		}
+
+		/// Every acceptance rule of DESIGN.md §3 that does not depend on escrow.
+		/// Shared by the pool (`validate_unsigned`) and dispatch.
+		pub fn check(att: &Attestation) -> Result<EdgeInfo<T>, Error<T>> {
+			let p = &att.payload;
+			ensure!(Reporters::<T>::contains_key(att.reporter), Error::<T>::UnknownReporter);
+			let edge = Edges::<T>::get(p.edge).ok_or(Error::<T>::UnknownEdge)?;
+			ensure!(edge.bond >= T::EdgeBond::get(), Error::<T>::EdgeNotBonded);
+			if let Some((from, _)) = edge.leaving {
+				ensure!(p.window < from, Error::<T>::EdgeNotBonded);
+			}
+			let now = Self::current_window();
+			ensure!(p.window < now, Error::<T>::WindowNotClosed);
+			ensure!(now - p.window <= T::MaxWindowAge::get(), Error::<T>::WindowTooOld);
+			ensure!(!Settled::<T>::contains_key(p.edge, p.window), Error::<T>::AlreadySettled);
+			ensure!(!p.entries.is_empty(), Error::<T>::NoEntries);
+			let mut total: u64 = 0;
+			for (i, e) in p.entries.iter().enumerate() {
+				ensure!(e.bytes > 0, Error::<T>::ZeroBytesEntry);
+				ensure!(
+					p.entries[..i].iter().all(|o| o.content != e.content),
+					Error::<T>::DuplicateEntry
+				);
+				let c = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
+				if let Some(from) = c.retired_from {
+					ensure!(p.window < from, Error::<T>::ContentRetired);
+				}
+				total = total.checked_add(e.bytes).ok_or(Error::<T>::BytesOverCap)?;
+			}
+			ensure!(total <= Self::window_cap(edge.capacity), Error::<T>::BytesOverCap);
+			let msg = signing_bytes(DomainTag::Attestation, &Self::genesis_hash(), p);
+			ensure!(verify(&p.edge, &att.edge_signature, &msg), Error::<T>::BadEdgeSignature);
+			ensure!(
+				verify(&att.reporter, &att.reporter_signature, &msg),
+				Error::<T>::BadReporterSignature
+			);
+			Ok(edge)
+		}
+
+		/// Checks and pays one attestation. Callers run it in a storage layer, so an
+		/// error leaves no trace.
+		pub(crate) fn settle(att: &Attestation) -> DispatchResult {
+			let edge = Self::check(att)?;
+			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
+			let p = &att.payload;
+			let mut rec = SettlementRecord { reporter: att.reporter, ..Default::default() };
+			for e in p.entries.iter() {
+				let content = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
+				let escrow = Escrow::<T>::get(&content.owner);
+				let split = settlement::settle(
+					e.bytes,
+					content.price_per_gib,
+					escrow,
+					settlement::OPERATOR_FEE_PPB,
+				);
+				Escrow::<T>::insert(&content.owner, escrow - split.charge);
+				Usage::<T>::mutate(&content.owner, p.window, |u| {
+					u.bytes = u.bytes.saturating_add(e.bytes);
+					u.charged = u.charged.saturating_add(split.charge);
+				});
+				rec.bytes = rec.bytes.saturating_add(e.bytes);
+				rec.charged = rec.charged.checked_add(split.charge).ok_or(Error::<T>::Overflow)?;
+				rec.fee = rec.fee.checked_add(split.fee).ok_or(Error::<T>::Overflow)?;
+				rec.credits = rec.credits.checked_add(split.credits).ok_or(Error::<T>::Overflow)?;
+				rec.unpaid = rec.unpaid.saturating_add(split.unpaid);
+			}
+			ensure!(!(rec.charged.is_zero() && !rec.unpaid.is_zero()), Error::<T>::EscrowExhausted);
+			if !rec.fee.is_zero() {
+				T::Currency::transfer(&Self::account_id(), &operator, rec.fee, Preservation::Preserve)?;
+			}
+			Credits::<T>::try_mutate(&edge.owner, |c| -> DispatchResult {
+				*c = c.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
+				Ok(())
+			})?;
+			TotalCredits::<T>::try_mutate(|t| -> DispatchResult {
+				*t = t.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
+				Ok(())
+			})?;
+			Settled::<T>::insert(p.edge, p.window, rec);
+			Self::deposit_event(Event::AttestationAccepted {
+				edge: p.edge,
+				window: p.window,
+				owner: edge.owner,
+				reporter: att.reporter,
+				bytes: rec.bytes,
+				charged: rec.charged,
+				fee: rec.fee,
+				credits: rec.credits,
+				unpaid: rec.unpaid,
+			});
+			Ok(())
+		}
+
+		/// A customer's escrow.
+		pub fn escrow_of(who: &T::AccountId) -> Balance {
+			Escrow::<T>::get(who)
+		}
+
+		/// Credits of an account.
+		pub fn credits_of(who: &T::AccountId) -> Balance {
+			Credits::<T>::get(who)
+		}
+	}
+
+	fn verify(public: &PublicKey, sig: &[u8; 64], msg: &[u8]) -> bool {
+		sp_io::crypto::sr25519_verify(
+			&sp_core::sr25519::Signature::from_raw(*sig),
+			msg,
+			&sp_core::sr25519::Public::from_raw(*public),
+		)
+	}
+}

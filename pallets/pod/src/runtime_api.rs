@@ -1,0 +1,27 @@
+//! `PodApi`: read-only queries for customers, edges and operators.
+
+use pod_primitives::{PublicKey, SettlementRecord, UsageRecord, WindowIndex};
+
+sp_api::decl_runtime_apis! {
+	/// Balances, windows, settlement status, usage and earnings.
+	pub trait PodApi<AccountId> where AccountId: codec::Codec {
+		/// Reward credits of an account.
+		fn credits(who: AccountId) -> u128;
+		/// Sum of all credits.
+		fn total_credits() -> u128;
+		/// A customer's escrow.
+		fn escrow(who: AccountId) -> u128;
+		/// The window the best block belongs to.
+		fn current_window() -> WindowIndex;
+		/// Blocks per window.
+		fn window_length() -> u32;
+		/// What settling `(edge, window)` paid, or `None` if it is not settled.
+		fn settlement(edge: PublicKey, window: WindowIndex) -> Option<SettlementRecord>;
+		/// A customer's delivered bytes and charges in one window.
+		fn usage(customer: AccountId, window: WindowIndex) -> UsageRecord;
+		/// Credits an edge earned in one window (0 if not settled).
+		fn edge_earnings(edge: PublicKey, window: WindowIndex) -> u128;
+		/// The genesis hash every PoD signature is bound to.
+		fn genesis_hash() -> [u8; 32];
+	}
+}

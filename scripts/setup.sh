@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Installs and selects the one toolchain this workspace builds with: Debian's
+# Rust (rustc-web/cargo-web, 1.96) plus the standard library's source, and a
+# prebuilt wasm32v1-none sysroot so substrate-wasm-builder's target probe passes
+# without -Zbuild-std. Idempotent: a second run does nothing but check.
+#
+# Source it (`. scripts/setup.sh`) to get PATH and CARGO_TARGET_DIR in your shell,
+# or run it (`bash scripts/setup.sh`) just to install.
+set -euo pipefail
+
+_pod_log() { printf '[setup] %s\n' "$*" >&2; }
+
+_pod_need_apt() {
+  local missing=()
+  for p in rustc-web cargo-web rust-web-src lld-22 protobuf-compiler clang libclang-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    _pod_log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+}
+
+# Debian's toolchain must win over the rustup proxies in ~/.cargo/bin.
+_pod_select_toolchain() {
+  case ":$PATH:" in
+    /usr/bin:*) ;;
+    *) export PATH="/usr/bin:$PATH" ;;
+  esac
+  # rustup-managed env vars would redirect cargo back to rustup's toolchain.
+  unset RUSTUP_TOOLCHAIN || true
+}
+
+# substrate-wasm-builder first checks the wasm target with a plain dummy build
+# (no -Zbuild-std). Debian ships no prebuilt wasm sysroot, so that probe fails.
+# Build core/alloc/compiler_builtins for wasm32v1-none once per rustc version
+# (with bitcode, since the runtime is built with LTO) and install them into the
+# sysroot; the builder then selects wasm32v1-none and needs no build-std.
+_pod_wasm_sysroot() {
+  local sysroot libdir stamp ver
+  sysroot=$(rustc --print sysroot)
+  libdir="$sysroot/lib/rustlib/wasm32v1-none/lib"
+  stamp="$libdir/.pod-cdn-stamp"
+  ver=$(rustc --version)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$ver" ]; then
+    return 0
+  fi
+  _pod_log "building the wasm32v1-none sysroot for $ver (once per rustc version)"
+  local tmp
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/src"
+  cat >"$tmp/Cargo.toml" <<'TOML'
+[package]
+name = "pod-wasm-sysroot"
+version = "0.0.0"
+edition = "2021"
+[lib]
+path = "src/lib.rs"
+[profile.release]
+panic = "abort"
+TOML
+  printf '#![no_std]\npub fn f() {}\n' >"$tmp/src/lib.rs"
+  (
+    cd "$tmp"
+    RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Cembed-bitcode=yes CARGO_TARGET_DIR="$tmp/target" \
+      cargo build -q --release --target wasm32v1-none -Zbuild-std=core,alloc
+  )
+  mkdir -p "$libdir"
+  local deps="$tmp/target/wasm32v1-none/release/deps"
+  for l in core alloc compiler_builtins; do
+    local f
+    f=$(ls "$deps"/lib"$l"-*.rlib | head -n1)
+    [ -n "$f" ] || { _pod_log "no lib$l built"; return 1; }
+    cp "$f" "$libdir/"
+  done
+  echo "$ver" >"$stamp"
+  rm -rf "$tmp"
+}
+
+_pod_need_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    _pod_log "installing Node.js and npm"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >&2
+  fi
+}
+
+_pod_need_apt
+_pod_select_toolchain
+_pod_wasm_sysroot
+_pod_need_node
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pod-cdn/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+_pod_log "toolchain: $(rustc --version); target dir: $CARGO_TARGET_DIR"
