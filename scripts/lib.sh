@@ -1,0 +1,72 @@
+# Shared helpers for the scripts (sourced, not run).
+
+# shellcheck source=setup.sh
+. "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+pod_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
+
+# Builds the node if needed and prints its path.
+pod_node_binary() {
+  if [ -n "${POD_NODE:-}" ]; then echo "$POD_NODE"; return; fi
+  (cd "$(pod_root)" && cargo build -q -p pod-node >&2)
+  echo "$CARGO_TARGET_DIR/debug/pod-node"
+}
+
+# JSON-RPC over HTTP (the node serves HTTP and WS on one port).
+rpc_call() { # url method [params-json]
+  curl -s -m 5 -H 'Content-Type: application/json' \
+    -d "{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"$2\",\"params\":${3:-[]}}" "$1"
+}
+
+finalized_number() { # url
+  local h
+  h=$(rpc_call "$1" chain_getFinalizedHead | sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')
+  [ -n "$h" ] || { echo -1; return; }
+  rpc_call "$1" chain_getHeader "[\"$h\"]" | sed -n 's/.*"number":"\(0x[0-9a-f]*\)".*/\1/p' | xargs printf '%d\n'
+}
+
+wait_finalized() { # url min-number timeout-seconds
+  local deadline=$((SECONDS + $3)) n
+  while [ $SECONDS -lt $deadline ]; do
+    n=$(finalized_number "$1" 2>/dev/null || echo -1)
+    [ "${n:--1}" -ge "$2" ] && return 0
+    sleep 1
+  done
+  return 1
+}
+
+declare -A DEVNET_PIDS=()
+
+# Starts Alice, Bob, Charlie and Dave on loopback; Alice is the bootnode.
+devnet_start() { # node dir
+  local node=$1 dir=$2 i=0 base=${BASE_PORT:-30333} rpc=${RPC_BASE:-9944}
+  # A fixed node key for Alice makes her peer id known to the others.
+  local alice_key=0000000000000000000000000000000000000000000000000000000000000001
+  local alice_id=12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp
+  for who in alice bob charlie dave; do
+    local args=(--chain local --"$who" --validator --base-path "$dir/$who" --database rocksdb
+      --port $((base + i)) --rpc-port $((rpc + i)) --rpc-cors all --no-telemetry --no-prometheus
+      --no-mdns --listen-addr "/ip4/127.0.0.1/tcp/$((base + i))" --unsafe-force-node-key-generation)
+    if [ "$who" = alice ]; then
+      args+=(--node-key "$alice_key")
+    else
+      args+=(--bootnodes "/ip4/127.0.0.1/tcp/$base/p2p/$alice_id")
+    fi
+    "$node" "${args[@]}" >"$dir/$who.log" 2>&1 &
+    DEVNET_PIDS[$who]=$!
+    i=$((i + 1))
+  done
+}
+
+devnet_stop_one() { # name
+  local pid=${DEVNET_PIDS[$1]:-}
+  [ -n "$pid" ] || return 0
+  kill -INT "$pid" 2>/dev/null || true
+  for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$pid" 2>/dev/null || true
+  unset "DEVNET_PIDS[$1]"
+}
+
+devnet_stop() {
+  for who in "${!DEVNET_PIDS[@]}"; do devnet_stop_one "$who"; done
+}
