@@ -30,7 +30,10 @@ fn genesis(authorities: &[Sr25519Keyring], grandpa: &[Ed25519Keyring]) -> Value 
 			authorities: authorities.iter().map(|k| AuraId::from(k.public())).collect::<Vec<_>>(),
 		},
 		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: grandpa.iter().map(|k| (GrandpaId::from(k.public()), 1)).collect::<Vec<_>>(),
+			authorities: grandpa
+				.iter()
+				.map(|k| (GrandpaId::from(k.public()), 1))
+				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(Sr25519Keyring::Alice.to_account_id()) },
 		pod: PodConfig {

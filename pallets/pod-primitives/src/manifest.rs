@@ -76,7 +76,9 @@ impl Manifest {
 	/// True when `bytes` is exactly chunk `index`.
 	pub fn verify_chunk(&self, index: u32, bytes: &[u8]) -> bool {
 		match (self.chunks.get(index as usize), self.chunk_len(index)) {
-			(Some(h), Some(len)) => bytes.len() == len as usize && blake3::hash(bytes).as_bytes() == h,
+			(Some(h), Some(len)) => {
+				bytes.len() == len as usize && blake3::hash(bytes).as_bytes() == h
+			}
 			_ => false,
 		}
 	}

@@ -34,10 +34,8 @@ pub fn receipts_root(receipts: &[(TicketId, u64)]) -> Hash {
 	sorted.sort_by(|a, b| a.0.cmp(&b.0));
 	let mut level: Vec<Hash> = sorted.iter().map(|(id, b)| leaf(id, *b)).collect();
 	while level.len() > 1 {
-		level = level
-			.chunks(2)
-			.map(|p| if p.len() == 2 { node(&p[0], &p[1]) } else { p[0] })
-			.collect();
+		level =
+			level.chunks(2).map(|p| if p.len() == 2 { node(&p[0], &p[1]) } else { p[0] }).collect();
 	}
 	level[0]
 }

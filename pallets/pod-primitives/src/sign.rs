@@ -17,7 +17,12 @@ pub fn keypair_from_seed(seed: &[u8; 32]) -> Keypair {
 }
 
 /// Signs `payload` under `tag` for the chain with genesis hash `genesis`.
-pub fn sign<T: Encode>(pair: &Keypair, tag: DomainTag, genesis: &[u8; 32], payload: &T) -> Signature {
+pub fn sign<T: Encode>(
+	pair: &Keypair,
+	tag: DomainTag,
+	genesis: &[u8; 32],
+	payload: &T,
+) -> Signature {
 	let msg = signing_bytes(tag, genesis, payload);
 	pair.sign_simple(SIGNING_CONTEXT, &msg).to_bytes()
 }

@@ -29,7 +29,16 @@ pub type MaxBatch = ConstU32<MAX_BATCH>;
 
 /// Bytes delivered for one content within one window.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct Entry {
 	/// The content served.
@@ -40,7 +49,9 @@ pub struct Entry {
 
 /// The "order limit" a reporter issues to let one client fetch one content
 /// from one edge. Signed by the reporter under [`crate::DomainTag::Ticket`].
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct Ticket {
 	pub ticket_id: TicketId,
 	pub reporter: PublicKey,
@@ -67,7 +78,16 @@ impl Ticket {
 /// A client's cumulative acknowledgement of what it received under a ticket.
 /// Signed by the client's session key under [`crate::DomainTag::Receipt`].
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct Receipt {
 	pub ticket_id: TicketId,
@@ -79,7 +99,9 @@ pub struct Receipt {
 
 /// What an edge claims for one window, sent with its receipts to the reporter.
 /// Signed by the edge under [`crate::DomainTag::Claim`].
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct Claim {
 	pub edge: PublicKey,
 	pub window: WindowIndex,
@@ -91,7 +113,9 @@ pub struct Claim {
 
 /// The confirmed payload both the edge and a reporter sign under
 /// [`crate::DomainTag::Attestation`]: the two-sided confirmation.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct AttestationPayload {
 	pub edge: PublicKey,
 	pub window: WindowIndex,
@@ -102,7 +126,9 @@ pub struct AttestationPayload {
 }
 
 /// An attestation as submitted on chain.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct Attestation {
 	pub payload: AttestationPayload,
 	/// The edge's signature over the payload.
@@ -122,7 +148,17 @@ impl AttestationPayload {
 
 /// What settling one `(edge, window)` paid; its presence is the settled flag.
 #[derive(
-	Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct SettlementRecord {
 	/// The co-signing reporter.
@@ -141,7 +177,17 @@ pub struct SettlementRecord {
 
 /// A customer's delivered bytes and charges in one window.
 #[derive(
-	Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct UsageRecord {
 	pub bytes: u64,

@@ -1,1 +1,268 @@
-//! Benchmarks for `pallet_pod`.
+//! Benchmarks for `pallet_pod`, producing `weights.rs`.
+//!
+//! Attestations are signed inside the benchmark with `sp_io` keystore keys, so
+//! the measured cost includes both sr25519 verifications, as on chain.
+
+use super::*;
+use crate::pallet::{
+	Balance, Contents, Edges, Escrow, Operator, Pallet as Pod, PendingWithdrawals, Redemptions,
+};
+use alloc::{boxed::Box, vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, Get},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use pod_primitives::{signing_bytes, DomainTag, MAX_BATCH, MAX_ENTRIES};
+use sp_core::crypto::KeyTypeId;
+use sp_runtime::traits::One;
+
+const KEY_TYPE: KeyTypeId = KeyTypeId(*b"podb");
+const BIG: Balance = 1 << 100;
+
+fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, i, 0);
+	T::Currency::set_balance(&who, BIG);
+	who
+}
+
+fn new_key() -> PublicKey {
+	sp_io::crypto::sr25519_generate(KEY_TYPE, None).0
+}
+
+fn sign(key: &PublicKey, msg: &[u8]) -> [u8; 64] {
+	sp_io::crypto::sr25519_sign(KEY_TYPE, &sp_core::sr25519::Public::from_raw(*key), msg)
+		.expect("key is in the keystore")
+		.0
+}
+
+/// Operator, pallet account, one reporter, `e` contents owned by one customer
+/// with ample escrow. Returns the reporter key and the contents.
+fn world<T: Config>(e: u32) -> (PublicKey, Vec<ContentId>) {
+	let account = Pod::<T>::account_id();
+	if T::Currency::balance(&account) < T::Currency::minimum_balance() {
+		T::Currency::set_balance(&account, T::Currency::minimum_balance());
+	}
+	Operator::<T>::put(funded::<T>("operator", 0));
+	let reporter = new_key();
+	Reporters::<T>::insert(reporter, ());
+	let customer = funded::<T>("customer", 0);
+	let contents: Vec<ContentId> = (0..e)
+		.map(|i| {
+			let mut id = [0u8; 32];
+			id[..4].copy_from_slice(&i.to_le_bytes());
+			Pod::<T>::do_register_content(&customer, id, 1 << 40, 1_000_000, vec![b'o'; 64])
+				.expect("content registers");
+			id
+		})
+		.collect();
+	Pod::<T>::do_deposit(&customer, BIG / 2).expect("deposit works");
+	(reporter, contents)
+}
+
+fn edge<T: Config>(i: u32) -> PublicKey {
+	let key = new_key();
+	let owner = funded::<T>("edge-owner", i);
+	Pod::<T>::do_register_edge(&owner, key, vec![b'r'; 8], u64::MAX / 2).expect("edge registers");
+	key
+}
+
+fn attestation<T: Config>(
+	edge: PublicKey,
+	reporter: PublicKey,
+	window: WindowIndex,
+	contents: &[ContentId],
+) -> Attestation {
+	let entries: Vec<Entry> =
+		contents.iter().map(|c| Entry { content: *c, bytes: 1 << 30 }).collect();
+	let payload = AttestationPayload {
+		edge,
+		window,
+		entries: BoundedVec::try_from(entries).expect("within MAX_ENTRIES"),
+		receipts_root: [1; 32],
+		receipt_count: contents.len() as u32,
+	};
+	let msg = signing_bytes(DomainTag::Attestation, &Pod::<T>::genesis_hash(), &payload);
+	Attestation {
+		edge_signature: sign(&edge, &msg),
+		reporter,
+		reporter_signature: sign(&reporter, &msg),
+		payload,
+	}
+}
+
+/// Moves to the first block of window 2, so window 1 is closed and fresh.
+fn close_window_one<T: Config>() -> WindowIndex {
+	let n: u32 = 2 * T::WindowLength::get();
+	frame_system::Pallet::<T>::set_block_number(n.into());
+	1
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_edge() {
+		let who = funded::<T>("owner", 0);
+		let key = new_key();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), key, vec![b'r'; T::MaxRegionLen::get() as usize], 1_000_000);
+		assert!(Edges::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn unregister_edge() {
+		let key = edge::<T>(0);
+		let owner = Edges::<T>::get(key).unwrap().owner;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), key);
+		assert!(Edges::<T>::get(key).unwrap().leaving.is_some());
+	}
+
+	#[benchmark]
+	fn withdraw_bond() {
+		let key = edge::<T>(0);
+		let owner = Edges::<T>::get(key).unwrap().owner;
+		Pod::<T>::unregister_edge(RawOrigin::Signed(owner.clone()).into(), key).unwrap();
+		let later =
+			frame_system::Pallet::<T>::block_number() + T::UnbondingDelay::get() + One::one();
+		frame_system::Pallet::<T>::set_block_number(later);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), key);
+		assert!(!Edges::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn add_reporter() {
+		let key = new_key();
+		#[extrinsic_call]
+		_(RawOrigin::Root, key);
+		assert!(Reporters::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn remove_reporter() {
+		let key = new_key();
+		Reporters::<T>::insert(key, ());
+		#[extrinsic_call]
+		_(RawOrigin::Root, key);
+		assert!(!Reporters::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn register_content() {
+		let who = funded::<T>("customer", 0);
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(who),
+			[9; 32],
+			1 << 30,
+			1_000,
+			vec![b'o'; T::MaxOriginLen::get() as usize],
+		);
+		assert!(Contents::<T>::contains_key([9; 32]));
+	}
+
+	#[benchmark]
+	fn remove_content() {
+		let who = funded::<T>("customer", 0);
+		Pod::<T>::do_register_content(&who, [9; 32], 1 << 30, 1_000, vec![]).unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), [9; 32]);
+		assert!(Contents::<T>::get([9; 32]).unwrap().retired_from.is_some());
+	}
+
+	#[benchmark]
+	fn deposit() {
+		world::<T>(0);
+		let who = funded::<T>("depositor", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), 1_000_000_000);
+		assert_eq!(Escrow::<T>::get(&who), 1_000_000_000);
+	}
+
+	#[benchmark]
+	fn withdraw() {
+		world::<T>(0);
+		let who = funded::<T>("depositor", 0);
+		Pod::<T>::do_deposit(&who, 1_000_000_000).unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), 1_000);
+		assert!(PendingWithdrawals::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn claim_withdrawal() {
+		world::<T>(0);
+		let who = funded::<T>("depositor", 0);
+		Pod::<T>::do_deposit(&who, 1_000_000_000).unwrap();
+		Pod::<T>::withdraw(RawOrigin::Signed(who.clone()).into(), 1_000).unwrap();
+		let later = frame_system::Pallet::<T>::block_number() + T::WithdrawalDelay::get();
+		frame_system::Pallet::<T>::set_block_number(later);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!PendingWithdrawals::<T>::contains_key(&who));
+	}
+
+	/// One attestation with `e` entries.
+	#[benchmark]
+	fn submit_attestation(e: Linear<1, MAX_ENTRIES>) {
+		let (reporter, contents) = world::<T>(e);
+		let key = edge::<T>(0);
+		let window = close_window_one::<T>();
+		let att = attestation::<T>(key, reporter, window, &contents);
+		#[extrinsic_call]
+		_(RawOrigin::None, Box::new(att));
+		assert!(Settled::<T>::contains_key(key, window));
+	}
+
+	/// `n` attestations of `e` entries each.
+	#[benchmark]
+	fn submit_attestations(n: Linear<1, MAX_BATCH>, e: Linear<1, MAX_ENTRIES>) {
+		let (reporter, contents) = world::<T>(e);
+		let window = close_window_one::<T>();
+		let batch: Vec<Attestation> =
+			(0..n).map(|i| attestation::<T>(edge::<T>(i), reporter, window, &contents)).collect();
+		let last = batch.last().unwrap().payload.edge;
+		let batch = BoundedVec::try_from(batch).unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::None, batch);
+		assert!(Settled::<T>::contains_key(last, window));
+	}
+
+	#[benchmark]
+	fn redeem() {
+		let who = funded::<T>("edge-owner", 0);
+		Credits::<T>::insert(&who, 1_000_000);
+		TotalCredits::<T>::put(1_000_000);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), 400_000);
+		assert_eq!(Credits::<T>::get(&who), 600_000);
+	}
+
+	#[benchmark]
+	fn complete_redemption() {
+		world::<T>(0);
+		let who = funded::<T>("edge-owner", 0);
+		// Back the credits as a settlement would have.
+		T::Currency::mint_into(&Pod::<T>::account_id(), 1_000_000).unwrap();
+		Credits::<T>::insert(&who, 1_000_000);
+		TotalCredits::<T>::put(1_000_000);
+		Pod::<T>::redeem(RawOrigin::Signed(who).into(), 400_000).unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::Root, 0);
+		assert!(!Redemptions::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn set_operator() {
+		let op: T::AccountId = account("operator", 1, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Root, op.clone());
+		assert_eq!(Operator::<T>::get(), Some(op));
+	}
+
+	impl_benchmark_test_suite!(Pod, crate::mock::new_bench_ext(), crate::mock::Test);
+}

@@ -209,8 +209,7 @@ pub mod pallet {
 
 	/// Each customer's escrow, held in the pallet account.
 	#[pallet::storage]
-	pub type Escrow<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
+	pub type Escrow<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
 
 	/// Requested withdrawals: amount and the block from which it can be claimed.
 	#[pallet::storage]
@@ -470,9 +469,16 @@ pub mod pallet {
 			let edge = Edges::<T>::get(edge_key).ok_or(Error::<T>::UnknownEdge)?;
 			ensure!(edge.owner == who, Error::<T>::NotEdgeOwner);
 			let (_, unlock_at) = edge.leaving.ok_or(Error::<T>::EdgeNotLeaving)?;
-			ensure!(frame_system::Pallet::<T>::block_number() >= unlock_at, Error::<T>::StillUnbonding);
-			let released =
-				T::Currency::release(&HoldReason::EdgeBond.into(), &who, edge.bond, Precision::BestEffort)?;
+			ensure!(
+				frame_system::Pallet::<T>::block_number() >= unlock_at,
+				Error::<T>::StillUnbonding
+			);
+			let released = T::Currency::release(
+				&HoldReason::EdgeBond.into(),
+				&who,
+				edge.bond,
+				Precision::BestEffort,
+			)?;
 			Edges::<T>::remove(edge_key);
 			Self::deposit_event(Event::EdgeRemoved { edge: edge_key, released });
 			Ok(())
@@ -563,7 +569,10 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let (amount, unlock_at) =
 				PendingWithdrawals::<T>::get(&who).ok_or(Error::<T>::NoPendingWithdrawal)?;
-			ensure!(frame_system::Pallet::<T>::block_number() >= unlock_at, Error::<T>::WithdrawalLocked);
+			ensure!(
+				frame_system::Pallet::<T>::block_number() >= unlock_at,
+				Error::<T>::WithdrawalLocked
+			);
 			let escrow = Escrow::<T>::get(&who);
 			let pay = amount.min(escrow);
 			T::Currency::transfer(&Self::account_id(), &who, pay, Preservation::Preserve)?;
@@ -640,7 +649,12 @@ pub mod pallet {
 			ensure_root(origin)?;
 			let r = Redemptions::<T>::get(id).ok_or(Error::<T>::UnknownRedemption)?;
 			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
-			T::Currency::transfer(&Self::account_id(), &operator, r.amount, Preservation::Preserve)?;
+			T::Currency::transfer(
+				&Self::account_id(),
+				&operator,
+				r.amount,
+				Preservation::Preserve,
+			)?;
 			Redemptions::<T>::remove(id);
 			Self::deposit_event(Event::RedemptionCompleted { id, who: r.who, amount: r.amount });
 			Ok(())
@@ -705,8 +719,9 @@ pub mod pallet {
 				Error::<T>::AlreadySettled => InvalidTransaction::Stale.into(),
 				Error::<T>::WindowTooOld => InvalidTransaction::Stale.into(),
 				Error::<T>::WindowNotClosed => InvalidTransaction::Future.into(),
-				Error::<T>::BadEdgeSignature | Error::<T>::BadReporterSignature =>
-					InvalidTransaction::BadProof.into(),
+				Error::<T>::BadEdgeSignature | Error::<T>::BadReporterSignature => {
+					InvalidTransaction::BadProof.into()
+				}
 				other => InvalidTransaction::Custom(other.index()).into(),
 			}
 		}
@@ -757,7 +772,12 @@ pub mod pallet {
 				edge_key,
 				EdgeInfo { owner: who.clone(), region, capacity, bond, leaving: None },
 			);
-			Self::deposit_event(Event::EdgeRegistered { edge: edge_key, owner: who.clone(), capacity, bond });
+			Self::deposit_event(Event::EdgeRegistered {
+				edge: edge_key,
+				owner: who.clone(),
+				capacity,
+				bond,
+			});
 			Ok(())
 		}
 
@@ -776,7 +796,12 @@ pub mod pallet {
 				id,
 				ContentInfo { owner: who.clone(), size, price_per_gib, origin, retired_from: None },
 			);
-			Self::deposit_event(Event::ContentRegistered { id, owner: who.clone(), size, price_per_gib });
+			Self::deposit_event(Event::ContentRegistered {
+				id,
+				owner: who.clone(),
+				size,
+				price_per_gib,
+			});
 			Ok(())
 		}
 
@@ -856,7 +881,12 @@ pub mod pallet {
 			}
 			ensure!(!(rec.charged.is_zero() && !rec.unpaid.is_zero()), Error::<T>::EscrowExhausted);
 			if !rec.fee.is_zero() {
-				T::Currency::transfer(&Self::account_id(), &operator, rec.fee, Preservation::Preserve)?;
+				T::Currency::transfer(
+					&Self::account_id(),
+					&operator,
+					rec.fee,
+					Preservation::Preserve,
+				)?;
 			}
 			Credits::<T>::try_mutate(&edge.owner, |c| -> DispatchResult {
 				*c = c.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;

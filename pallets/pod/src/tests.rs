@@ -11,11 +11,11 @@ use frame_support::{
 	traits::fungible::InspectHold,
 	BoundedVec,
 };
-#[allow(deprecated)]
-use sp_runtime::traits::ValidateUnsigned;
 use pod_primitives::{
 	settlement, sign, Attestation, AttestationPayload, DomainTag, Entry, WindowIndex,
 };
+#[allow(deprecated)]
+use sp_runtime::traits::ValidateUnsigned;
 use sp_runtime::{DispatchError, TokenError};
 
 const CAPACITY: u64 = 1_000_000_000; // bytes/s → 60 GB per 60 s window
@@ -140,8 +140,13 @@ fn register_edge_holds_bond() {
 		let e = Edges::<Test>::get(public(EDGE)).unwrap();
 		assert_eq!((e.owner, e.capacity, e.bond, e.leaving), (EDGE_OWNER, CAPACITY, BOND, None));
 		System::assert_last_event(
-			Event::EdgeRegistered { edge: public(EDGE), owner: EDGE_OWNER, capacity: CAPACITY, bond: BOND }
-				.into(),
+			Event::EdgeRegistered {
+				edge: public(EDGE),
+				owner: EDGE_OWNER,
+				capacity: CAPACITY,
+				bond: BOND,
+			}
+			.into(),
 		);
 	});
 }
@@ -256,8 +261,13 @@ fn content_lifecycle() {
 	new_test_ext().execute_with(|| {
 		register_content(CONTENT_A, PRICE);
 		System::assert_last_event(
-			Event::ContentRegistered { id: CONTENT_A, owner: CUSTOMER, size: 10 * GIB, price_per_gib: PRICE }
-				.into(),
+			Event::ContentRegistered {
+				id: CONTENT_A,
+				owner: CUSTOMER,
+				size: 10 * GIB,
+				price_per_gib: PRICE,
+			}
+			.into(),
 		);
 		assert_noop!(
 			Pod::register_content(RuntimeOrigin::signed(OTHER), CONTENT_A, 1, 1, vec![]),
@@ -350,7 +360,12 @@ fn attestation_pays_exactly_95_5() {
 		assert_ok!(submit(a));
 
 		let sa = settlement::settle(bytes_a, PRICE, escrow0, settlement::OPERATOR_FEE_PPB);
-		let sb = settlement::settle(bytes_b, PRICE * 3, escrow0 - sa.charge, settlement::OPERATOR_FEE_PPB);
+		let sb = settlement::settle(
+			bytes_b,
+			PRICE * 3,
+			escrow0 - sa.charge,
+			settlement::OPERATOR_FEE_PPB,
+		);
 		// Hand-computed: 3 GiB + 12345 B at 1e6/GiB = 3_000_011 (floor), fee 150_000.
 		assert_eq!((sa.charge, sa.fee, sa.credits), (3_000_011, 150_000, 2_850_011));
 		assert_eq!((sb.charge, sb.fee, sb.credits), (1_500_000, 75_000, 1_425_000));
@@ -362,7 +377,10 @@ fn attestation_pays_exactly_95_5() {
 		assert_eq!(Credits::<Test>::get(EDGE_OWNER), credits);
 		assert_eq!(TotalCredits::<Test>::get(), credits);
 		let rec = Settled::<Test>::get(public(EDGE), 1).unwrap();
-		assert_eq!((rec.bytes, rec.charged, rec.fee, rec.credits, rec.unpaid), (bytes_a + bytes_b, charged, fee, credits, 0));
+		assert_eq!(
+			(rec.bytes, rec.charged, rec.fee, rec.credits, rec.unpaid),
+			(bytes_a + bytes_b, charged, fee, credits, 0)
+		);
 		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).bytes, bytes_a + bytes_b);
 		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).charged, charged);
 		System::assert_last_event(
@@ -393,7 +411,10 @@ fn escrow_caps_payment_and_exhausted_escrow_is_rejected() {
 		// 2 GiB would cost 2e6; only 1e6 is in escrow.
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 2 * GIB)])));
 		let rec = Settled::<Test>::get(public(EDGE), 1).unwrap();
-		assert_eq!((rec.charged, rec.fee, rec.credits, rec.unpaid), (1_000_000, 50_000, 950_000, 1_000_000));
+		assert_eq!(
+			(rec.charged, rec.fee, rec.credits, rec.unpaid),
+			(1_000_000, 50_000, 950_000, 1_000_000)
+		);
 		assert_eq!(Escrow::<Test>::get(CUSTOMER), 0);
 		// Nothing left: the next window cannot be paid and is not marked settled,
 		// so the edge can retry once the customer tops up.
@@ -437,19 +458,27 @@ fn attestation_rejections() {
 		check(a, Error::<Test>::BadEdgeSignature);
 		// Forged reporter signature.
 		let mut a = att(EDGE, 1, &ok_entries);
-		a.reporter_signature = sign::sign(&pair(ROGUE), DomainTag::Attestation, &genesis, &a.payload);
+		a.reporter_signature =
+			sign::sign(&pair(ROGUE), DomainTag::Attestation, &genesis, &a.payload);
 		check(a, Error::<Test>::BadReporterSignature);
 		// Signatures over a different payload (tampered bytes after signing).
 		let mut a = att(EDGE, 1, &ok_entries);
 		a.payload.entries[0].bytes += 1;
 		check(a, Error::<Test>::BadEdgeSignature);
 		// Unknown reporter, correctly signed by itself.
-		let a = sign_with(payload(EDGE, 1, &ok_entries), EDGE, ROGUE, DomainTag::Attestation, genesis);
+		let a =
+			sign_with(payload(EDGE, 1, &ok_entries), EDGE, ROGUE, DomainTag::Attestation, genesis);
 		check(a, Error::<Test>::UnknownReporter);
 		// Unregistered edge.
 		check(att(3, 1, &ok_entries), Error::<Test>::UnknownEdge);
 		// Wrong chain (genesis) and wrong message kind (domain tag).
-		let a = sign_with(payload(EDGE, 1, &ok_entries), EDGE, REPORTER, DomainTag::Attestation, [1; 32]);
+		let a = sign_with(
+			payload(EDGE, 1, &ok_entries),
+			EDGE,
+			REPORTER,
+			DomainTag::Attestation,
+			[1; 32],
+		);
 		check(a, Error::<Test>::BadEdgeSignature);
 		let a = sign_with(payload(EDGE, 1, &ok_entries), EDGE, REPORTER, DomainTag::Claim, genesis);
 		check(a, Error::<Test>::BadEdgeSignature);
@@ -469,7 +498,10 @@ fn attestation_rejections() {
 		check(att(EDGE, 1, &[(CONTENT_A, 5), (CONTENT_A, 5)]), Error::<Test>::DuplicateEntry);
 		// Signed origin is refused: attestations are unsigned.
 		assert_noop!(
-			Pod::submit_attestation(RuntimeOrigin::signed(EDGE_OWNER), Box::new(att(EDGE, 1, &ok_entries))),
+			Pod::submit_attestation(
+				RuntimeOrigin::signed(EDGE_OWNER),
+				Box::new(att(EDGE, 1, &ok_entries))
+			),
 			DispatchError::BadOrigin
 		);
 
@@ -533,7 +565,10 @@ fn no_operator_means_no_settlement() {
 		assert_noop!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])), Error::<Test>::NoOperator);
 		assert_ok!(Pod::set_operator(RuntimeOrigin::root(), OTHER));
 		System::assert_last_event(Event::OperatorSet { operator: OTHER }.into());
-		assert_noop!(Pod::set_operator(RuntimeOrigin::signed(OTHER), OTHER), DispatchError::BadOrigin);
+		assert_noop!(
+			Pod::set_operator(RuntimeOrigin::signed(OTHER), OTHER),
+			DispatchError::BadOrigin
+		);
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
 		assert_eq!(Balances::free_balance(OTHER), INITIAL + 50_000);
 	});
@@ -560,8 +595,9 @@ fn pool_tags_and_longevity() {
 #[test]
 fn oversized_entries_do_not_decode() {
 	// 65 entries: one over MAX_ENTRIES. The extrinsic cannot even be decoded.
-	let entries: Vec<Entry> =
-		(0..=pod_primitives::MAX_ENTRIES).map(|i| Entry { content: [i as u8; 32], bytes: 1 }).collect();
+	let entries: Vec<Entry> = (0..=pod_primitives::MAX_ENTRIES)
+		.map(|i| Entry { content: [i as u8; 32], bytes: 1 })
+		.collect();
 	let mut raw = public(EDGE).encode();
 	raw.extend(1u32.encode());
 	raw.extend(entries.encode());
@@ -591,10 +627,14 @@ fn batch_settles_valid_and_skips_invalid() {
 			att(EDGE2, 2, &[(CONTENT_B, GIB)]),
 		];
 		// The pool refuses a batch containing anything invalid…
-		let call = crate::Call::submit_attestations { batch: BoundedVec::try_from(batch.clone()).unwrap() };
+		let call = crate::Call::submit_attestations {
+			batch: BoundedVec::try_from(batch.clone()).unwrap(),
+		};
 		assert!(Pod::validate_unsigned(TransactionSource::External, &call).is_err());
 		// …and provides one tag per (edge, window) for a valid one.
-		let good = crate::Call::submit_attestations { batch: BoundedVec::try_from(batch[1..].to_vec()).unwrap() };
+		let good = crate::Call::submit_attestations {
+			batch: BoundedVec::try_from(batch[1..].to_vec()).unwrap(),
+		};
 		let v = Pod::validate_unsigned(TransactionSource::External, &good).unwrap();
 		assert_eq!(v.provides.len(), 2);
 		// A batch naming one (edge, window) twice is refused by the pool.
@@ -604,9 +644,12 @@ fn batch_settles_valid_and_skips_invalid() {
 		assert!(Pod::validate_unsigned(TransactionSource::External, &dup).is_err());
 
 		// In a block, the stale one is skipped with an event and the rest settle.
-		assert_ok!(Pod::submit_attestations(RuntimeOrigin::none(), BoundedVec::try_from(batch).unwrap()));
-		assert!(System::events().iter().any(|r| r.event ==
-			Event::AttestationRejected {
+		assert_ok!(Pod::submit_attestations(
+			RuntimeOrigin::none(),
+			BoundedVec::try_from(batch).unwrap()
+		));
+		assert!(System::events().iter().any(|r| r.event
+			== Event::AttestationRejected {
 				edge: public(EDGE),
 				window: 1,
 				error: Error::<Test>::AlreadySettled.into()
@@ -614,10 +657,7 @@ fn batch_settles_valid_and_skips_invalid() {
 			.into()));
 		assert!(Settled::<Test>::get(public(EDGE), 2).is_some());
 		assert!(Settled::<Test>::get(public(EDGE2), 2).is_some());
-		assert_eq!(
-			TotalCredits::<Test>::get(),
-			Credits::<Test>::get(EDGE_OWNER),
-		);
+		assert_eq!(TotalCredits::<Test>::get(), Credits::<Test>::get(EDGE_OWNER),);
 		assert_noop!(
 			Pod::submit_attestations(RuntimeOrigin::none(), BoundedVec::default()),
 			Error::<Test>::EmptyBatch
@@ -642,9 +682,14 @@ fn redeem_burns_and_operator_completes() {
 			Pod::redeem(RuntimeOrigin::signed(EDGE_OWNER), credits + 1),
 			Error::<Test>::InsufficientCredits
 		);
-		assert_noop!(Pod::redeem(RuntimeOrigin::signed(OTHER), 1), Error::<Test>::InsufficientCredits);
+		assert_noop!(
+			Pod::redeem(RuntimeOrigin::signed(OTHER), 1),
+			Error::<Test>::InsufficientCredits
+		);
 		assert_ok!(Pod::redeem(RuntimeOrigin::signed(EDGE_OWNER), 4_000_000));
-		System::assert_last_event(Event::Redeemed { id: 0, who: EDGE_OWNER, amount: 4_000_000 }.into());
+		System::assert_last_event(
+			Event::Redeemed { id: 0, who: EDGE_OWNER, amount: 4_000_000 }.into(),
+		);
 		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 5_500_000);
 		assert_eq!(TotalCredits::<Test>::get(), 5_500_000);
 		assert_books_balance();
@@ -708,7 +753,11 @@ mod props {
 				0u32..5,
 				proptest::collection::vec((0u8..3, 0u64..(3 * GIB)), 0..4)
 			)
-				.prop_map(|(edge, window_back, entries)| Op::Attest { edge, window_back, entries }),
+				.prop_map(|(edge, window_back, entries)| Op::Attest {
+					edge,
+					window_back,
+					entries
+				}),
 			(prop_oneof![Just(EDGE_OWNER), Just(OTHER)], 0u128..3_000_000)
 				.prop_map(|(w, a)| Op::Redeem(w, a)),
 			(0u64..4).prop_map(Op::Complete),

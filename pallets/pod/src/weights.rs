@@ -5,7 +5,10 @@
 #![allow(unused_parens, unused_imports, clippy::unnecessary_cast)]
 
 use core::marker::PhantomData;
-use frame_support::{traits::Get, weights::{constants::RocksDbWeight, Weight}};
+use frame_support::{
+	traits::Get,
+	weights::{constants::RocksDbWeight, Weight},
+};
 
 /// Weight functions needed for `pallet_pod`.
 pub trait WeightInfo {
@@ -108,24 +111,51 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For tests and the mock runtime.
 impl WeightInfo for () {
-	fn register_edge() -> Weight { Weight::from_parts(60_000_000, 0) }
-	fn unregister_edge() -> Weight { Weight::from_parts(20_000_000, 0) }
-	fn withdraw_bond() -> Weight { Weight::from_parts(55_000_000, 0) }
-	fn add_reporter() -> Weight { Weight::from_parts(12_000_000, 0) }
-	fn remove_reporter() -> Weight { Weight::from_parts(12_000_000, 0) }
-	fn register_content() -> Weight { Weight::from_parts(20_000_000, 0) }
-	fn remove_content() -> Weight { Weight::from_parts(20_000_000, 0) }
-	fn deposit() -> Weight { Weight::from_parts(60_000_000, 0) }
-	fn withdraw() -> Weight { Weight::from_parts(20_000_000, 0) }
-	fn claim_withdrawal() -> Weight { Weight::from_parts(60_000_000, 0) }
+	fn register_edge() -> Weight {
+		Weight::from_parts(60_000_000, 0)
+	}
+	fn unregister_edge() -> Weight {
+		Weight::from_parts(20_000_000, 0)
+	}
+	fn withdraw_bond() -> Weight {
+		Weight::from_parts(55_000_000, 0)
+	}
+	fn add_reporter() -> Weight {
+		Weight::from_parts(12_000_000, 0)
+	}
+	fn remove_reporter() -> Weight {
+		Weight::from_parts(12_000_000, 0)
+	}
+	fn register_content() -> Weight {
+		Weight::from_parts(20_000_000, 0)
+	}
+	fn remove_content() -> Weight {
+		Weight::from_parts(20_000_000, 0)
+	}
+	fn deposit() -> Weight {
+		Weight::from_parts(60_000_000, 0)
+	}
+	fn withdraw() -> Weight {
+		Weight::from_parts(20_000_000, 0)
+	}
+	fn claim_withdrawal() -> Weight {
+		Weight::from_parts(60_000_000, 0)
+	}
 	fn submit_attestation(e: u32) -> Weight {
-		Weight::from_parts(150_000_000, 0).saturating_add(Weight::from_parts(12_000_000, 0).saturating_mul(e as u64))
+		Weight::from_parts(150_000_000, 0)
+			.saturating_add(Weight::from_parts(12_000_000, 0).saturating_mul(e as u64))
 			.saturating_add(RocksDbWeight::get().reads_writes(7 + 3 * e as u64, 5 + 2 * e as u64))
 	}
 	fn submit_attestations(n: u32, e: u32) -> Weight {
 		Self::submit_attestation(e).saturating_mul(n as u64)
 	}
-	fn redeem() -> Weight { Weight::from_parts(25_000_000, 0) }
-	fn complete_redemption() -> Weight { Weight::from_parts(55_000_000, 0) }
-	fn set_operator() -> Weight { Weight::from_parts(8_000_000, 0) }
+	fn redeem() -> Weight {
+		Weight::from_parts(25_000_000, 0)
+	}
+	fn complete_redemption() -> Weight {
+		Weight::from_parts(55_000_000, 0)
+	}
+	fn set_operator() -> Weight {
+		Weight::from_parts(8_000_000, 0)
+	}
 }

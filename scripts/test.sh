@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# README command 2: every test, on a fresh machine or a warm one.
+#   1. toolchain and packages (scripts/setup.sh, idempotent)
+#   2. primitives, pallet (mock runtime, property tests, benchmark tests), edge
+#   3. the node (with the wasm runtime) and the runtime's own tests
+#   4. a four-validator local devnet on loopback: finality, the @polkadot/api
+#      check (reads and drives Pod with metadata types only), and finality
+#      continuing with one validator stopped
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+cd "$here/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "unit and property tests: pod-primitives, pallet-pod, cdn-edge"
+cargo test -p pod-primitives --features signing
+cargo test -p pallet-pod -p cdn-edge
+
+step "pallet benchmarks, run once each as tests (runtime-benchmarks)"
+cargo test -p pallet-pod --features runtime-benchmarks benchmark
+
+step "node and runtime (wasm built by substrate-wasm-builder)"
+cargo build -p pod-node
+cargo test -p pod-runtime
+
+step "@polkadot/api check against a four-validator devnet"
+(cd scripts/polkadot-check && { [ -d node_modules/@polkadot/api ] || npm ci --no-audit --no-fund; })
+dir=$(mktemp -d /tmp/pod-test-devnet.XXXXXX)
+echo "devnet logs in $dir"
+export RPC_BASE=${RPC_BASE:-19944} BASE_PORT=${BASE_PORT:-40333}
+devnet_start "$CARGO_TARGET_DIR/debug/pod-node" "$dir"
+trap 'devnet_stop' EXIT
+rpc="http://127.0.0.1:$RPC_BASE"
+wait_finalized "$rpc" 2 240 || { echo "no finality; logs in $dir"; tail -20 "$dir"/alice.log; exit 1; }
+node scripts/polkadot-check/check.mjs "ws://127.0.0.1:$RPC_BASE"
+
+step "one of four validators stops: finality continues"
+devnet_stop_one dave
+f0=$(finalized_number "$rpc")
+wait_finalized "$rpc" $((f0 + 3)) 120 || { echo "finality stalled with Dave stopped; logs in $dir"; exit 1; }
+echo "finalized #$f0 -> #$(finalized_number "$rpc") with Alice, Bob and Charlie"
+devnet_stop
+echo "devnet check: 2 passed, 0 failed"
