@@ -1,7 +1,9 @@
 //! # cdn-edge
 //!
 //! The off-chain side of the PoD CDN (DESIGN.md §4–6): edge daemon, reporting
-//! service and client. Built out under issue #3; for now it re-exports the
-//! shared wire types so the workspace layout is in place.
+//! service and client. Being built under issue #3; so far it holds the cache
+//! eviction policy and re-exports the shared wire types.
+
+pub mod cache;
 
 pub use pod_primitives as primitives;

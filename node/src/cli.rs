@@ -36,4 +36,8 @@ pub enum Subcommand {
 	Revert(sc_cli::RevertCmd),
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
+	/// Runtime benchmarks (`benchmark pallet`), to produce `weights.rs`.
+	#[cfg(feature = "runtime-benchmarks")]
+	#[command(subcommand)]
+	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }

@@ -1,7 +1,6 @@
 //! The pallets benchmarked by `frame-benchmarking` in this runtime.
 
 frame_benchmarking::define_benchmarks!(
-	[frame_system, SystemBench::<Runtime>]
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_pod, Pod]
