@@ -2,8 +2,11 @@
 //!
 //! The off-chain side of the PoD CDN (DESIGN.md §4–6): edge daemon, reporting
 //! service and client. Being built under issue #3; so far it holds the cache
-//! eviction policy and re-exports the shared wire types.
+//! chunk cache (S3-FIFO over an on-disk store) and the protocol logic
+//! (tickets, receipts under a credit window, claims), and re-exports the
+//! shared wire types.
 
 pub mod cache;
+pub mod protocol;
 
 pub use pod_primitives as primitives;

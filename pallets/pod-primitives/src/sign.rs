@@ -63,3 +63,23 @@ mod tests {
 		assert!(!verify(&pk, &s, DomainTag::Receipt, &g, &r2));
 	}
 }
+
+/// Signs a ticket as its reporter.
+pub fn sign_ticket(
+	reporter: &Keypair,
+	genesis: &[u8; 32],
+	ticket: crate::Ticket,
+) -> crate::SignedTicket {
+	let signature = sign(reporter, DomainTag::Ticket, genesis, &ticket);
+	crate::SignedTicket { ticket, signature }
+}
+
+/// Signs a receipt with a client's session key.
+pub fn sign_receipt(
+	client: &Keypair,
+	genesis: &[u8; 32],
+	receipt: crate::Receipt,
+) -> crate::SignedReceipt {
+	let signature = sign(client, DomainTag::Receipt, genesis, &receipt);
+	crate::SignedReceipt { receipt, signature }
+}

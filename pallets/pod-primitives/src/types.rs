@@ -193,3 +193,31 @@ pub struct UsageRecord {
 	pub bytes: u64,
 	pub charged: u128,
 }
+
+/// A ticket with the reporter's signature, as carried in the `x-pod-ticket` header.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct SignedTicket {
+	pub ticket: Ticket,
+	pub signature: Signature,
+}
+
+/// A receipt with the client's session-key signature, as carried in the
+/// `x-pod-receipt` header and stored in the edge's ledger.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct SignedReceipt {
+	pub receipt: Receipt,
+	pub signature: Signature,
+}
