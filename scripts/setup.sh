@@ -90,10 +90,31 @@ _pod_need_node() {
   fi
 }
 
+# rustc links wasm with `rust-lld`, which Debian's packages do not ship under
+# that name; lld-22 is the same linker (rustc passes `-flavor wasm` itself).
+# rustc puts <sysroot>/lib/rustlib/<host>/bin on the linker's PATH.
+_pod_rust_lld() {
+  command -v rust-lld >/dev/null 2>&1 && return 0
+  local host bindir lld
+  host=$(rustc -vV | sed -n 's/^host: //p')
+  bindir="$(rustc --print sysroot)/lib/rustlib/$host/bin"
+  [ -x "$bindir/rust-lld" ] && return 0
+  lld=$(command -v lld-22 || ls /usr/lib/llvm-*/bin/lld 2>/dev/null | tail -n1)
+  [ -n "$lld" ] || { _pod_log "no lld found"; return 1; }
+  _pod_log "linking $bindir/rust-lld -> $lld"
+  mkdir -p "$bindir"
+  ln -sf "$(readlink -f "$lld")" "$bindir/rust-lld"
+}
+
 _pod_need_apt
 _pod_select_toolchain
+_pod_rust_lld
 _pod_wasm_sysroot
 _pod_need_node
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pod-cdn/target}"
+# The target dir is outside the clone, so substrate-wasm-builder cannot find the
+# workspace (and its Cargo.lock) by walking up from OUT_DIR: tell it.
+WASM_BUILD_WORKSPACE_HINT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export WASM_BUILD_WORKSPACE_HINT
 mkdir -p "$CARGO_TARGET_DIR"
 _pod_log "toolchain: $(rustc --version); target dir: $CARGO_TARGET_DIR"
