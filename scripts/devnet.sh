@@ -32,7 +32,7 @@ echo "devnet: 4 validators up, blocks finalizing (RPC ws://127.0.0.1:${RPC_BASE:
 
 if [ "$stop_one" = 1 ]; then
   devnet_stop_one dave
-  f0=$(finalized_number "$rpc")
+  f0=-1; while [ "$f0" -lt 1 ]; do f0=$(finalized_number "$rpc"); sleep 1; done
   wait_finalized "$rpc" $((f0 + 3)) 120 || { echo "devnet: finality stalled with 3 of 4 validators" >&2; exit 1; }
   echo "devnet: Dave stopped; finality continued to #$(finalized_number "$rpc")"
 fi

@@ -8,7 +8,7 @@ pod_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 # Builds the node if needed and prints its path.
 pod_node_binary() {
   if [ -n "${POD_NODE:-}" ]; then echo "$POD_NODE"; return; fi
-  (cd "$(pod_root)" && cargo build -q -p pod-node >&2)
+  (cd "$(pod_root)" && cargo build -q --workspace >&2)
   echo "$CARGO_TARGET_DIR/debug/pod-node"
 }
 
@@ -18,11 +18,14 @@ rpc_call() { # url method [params-json]
     -d "{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"$2\",\"params\":${3:-[]}}" "$1"
 }
 
+# Prints the finalized block number, or -1 when the node does not answer.
 finalized_number() { # url
-  local h
+  local h n
   h=$(rpc_call "$1" chain_getFinalizedHead | sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')
   [ -n "$h" ] || { echo -1; return; }
-  rpc_call "$1" chain_getHeader "[\"$h\"]" | sed -n 's/.*"number":"\(0x[0-9a-f]*\)".*/\1/p' | xargs printf '%d\n'
+  n=$(rpc_call "$1" chain_getHeader "[\"$h\"]" | sed -n 's/.*"number":"\(0x[0-9a-f]*\)".*/\1/p')
+  [ -n "$n" ] || { echo -1; return; }
+  printf '%d\n' "$n"
 }
 
 wait_finalized() { # url min-number timeout-seconds
@@ -45,8 +48,8 @@ devnet_start() { # node dir
   local alice_id=12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp
   for who in alice bob charlie dave; do
     local args=(--chain local --"$who" --validator --base-path "$dir/$who" --database rocksdb
-      --port $((base + i)) --rpc-port $((rpc + i)) --rpc-cors all --no-telemetry --no-prometheus
-      --no-mdns --listen-addr "/ip4/127.0.0.1/tcp/$((base + i))" --unsafe-force-node-key-generation)
+      --listen-addr "/ip4/127.0.0.1/tcp/$((base + i))" --rpc-port $((rpc + i)) --rpc-cors all
+      --no-telemetry --no-prometheus --no-mdns --unsafe-force-node-key-generation)
     if [ "$who" = alice ]; then
       args+=(--node-key "$alice_key")
     else

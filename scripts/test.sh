@@ -14,16 +14,16 @@ cd "$here/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "unit and property tests: pod-primitives, pallet-pod, cdn-edge"
-cargo test -p pod-primitives --features signing
-cargo test -p pallet-pod -p cdn-edge
+# One feature resolution for the whole workspace (the same as demo.sh), so the
+# node, the runtime and the edge share every build, rocksdb's above all.
+step "build the workspace (node with its wasm runtime, edge binaries)"
+cargo build --workspace
 
-step "pallet benchmarks, run once each as tests (runtime-benchmarks)"
+step "unit, property and integration tests of every crate"
+cargo test --workspace
+
+step "pallet benchmarks, each run once as a test (runtime-benchmarks)"
 cargo test -p pallet-pod --features runtime-benchmarks benchmark
-
-step "node and runtime (wasm built by substrate-wasm-builder)"
-cargo build -p pod-node
-cargo test -p pod-runtime
 
 step "@polkadot/api check against a four-validator devnet"
 (cd scripts/polkadot-check && { [ -d node_modules/@polkadot/api ] || npm ci --no-audit --no-fund; })
@@ -38,7 +38,7 @@ node scripts/polkadot-check/check.mjs "ws://127.0.0.1:$RPC_BASE"
 
 step "one of four validators stops: finality continues"
 devnet_stop_one dave
-f0=$(finalized_number "$rpc")
+f0=-1; while [ "$f0" -lt 1 ]; do f0=$(finalized_number "$rpc"); sleep 1; done
 wait_finalized "$rpc" $((f0 + 3)) 120 || { echo "finality stalled with Dave stopped; logs in $dir"; exit 1; }
 echo "finalized #$f0 -> #$(finalized_number "$rpc") with Alice, Bob and Charlie"
 devnet_stop

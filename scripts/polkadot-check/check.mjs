@@ -131,13 +131,27 @@ async function main() {
   check('PodApi.edge_earnings', (await api.call.podApi.edgeEarnings(edge.publicKey, window)).toBigInt() === credits);
   check('AttestationAccepted event seen', seen.some((e) => e.method === 'AttestationAccepted' && u8aToHex(e.data[0]) === u8aToHex(edge.publicKey)));
 
-  // Replay: refused by the pool before it reaches a block.
-  let replayError = '';
-  try {
-    await withTimeout(api.tx.pod.submitAttestation(att).send(), 30_000, 'replay');
-  } catch (e) { replayError = e.message; }
-  check('replayed attestation refused by the pool', replayError !== '', 'the replay was accepted');
-  console.log(`replay answer: ${replayError}`);
+  // Replay: the same bytes are refused by the pool …
+  const refused = async (tx) => {
+    try { await withTimeout(tx.send(), 30_000, 'replay'); return ''; } catch (e) { return e.message; }
+  };
+  const replay = await refused(api.tx.pod.submitAttestation(att));
+  check('replayed attestation refused by the pool', replay !== '', 'the replay was accepted');
+  console.log(`replay answer: ${replay}`);
+  // … and so is a different, validly two-signed payload for the same (edge, window):
+  // the pallet's own check (AlreadySettled → stale), not just the pool's hash ban.
+  const payload2 = { ...payload, entries: [{ content, bytes: bytes * 2n }] };
+  const u2 = api.createType(attType, { payload: payload2, edgeSignature: new Uint8Array(64), reporter: reporter.publicKey, reporterSignature: new Uint8Array(64) });
+  const msg2 = u8aConcat(TAG_ATTESTATION, api.genesisHash.toU8a(), u2.payload.toU8a());
+  const att2 = api.createType(attType, { payload: payload2, edgeSignature: sr25519Sign(msg2, edge), reporter: reporter.publicKey, reporterSignature: sr25519Sign(msg2, reporter) });
+  const second = await refused(api.tx.pod.submitAttestation(att2));
+  check('second attestation for a settled (edge, window) refused as stale', /outdated|stale/i.test(second), second || 'it was accepted');
+  console.log(`second attestation answer: ${second}`);
+  // An attestation for a window that has not closed is refused (future).
+  const att3 = api.createType(attType, { payload: { ...payload, window: window + 1 }, edgeSignature: sr25519Sign(msg, edge), reporter: reporter.publicKey, reporterSignature: sr25519Sign(msg, edge) });
+  const forged = await refused(api.tx.pod.submitAttestation(att3));
+  check('attestation for a window not yet closed refused by the pool', forged !== '', 'it was accepted');
+  console.log(`forged attestation answer: ${forged}`);
 
   unsub();
   await api.disconnect();

@@ -15,6 +15,8 @@ pub enum DomainTag {
 	Receipt,
 	Claim,
 	Attestation,
+	/// A reporter's order to edges (e.g. "hold content C").
+	Order,
 }
 
 impl DomainTag {
@@ -25,6 +27,7 @@ impl DomainTag {
 			DomainTag::Receipt => *b"PODRCP01",
 			DomainTag::Claim => *b"PODCLM01",
 			DomainTag::Attestation => *b"PODATT01",
+			DomainTag::Order => *b"PODORD01",
 		}
 	}
 }

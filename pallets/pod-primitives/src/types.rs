@@ -221,3 +221,24 @@ pub struct SignedReceipt {
 	pub receipt: Receipt,
 	pub signature: Signature,
 }
+
+/// A reporter's order for edges to hold (prefetch) a content ahead of demand,
+/// gossiped to edges and signed under [`crate::DomainTag::Order`].
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct HoldOrder {
+	pub content: ContentId,
+	/// The SCALE-encoded manifest (its BLAKE3 hash is `content`).
+	pub manifest: alloc::vec::Vec<u8>,
+	/// The customer's origin URL.
+	pub origin: alloc::vec::Vec<u8>,
+	/// Orders are ignored after this Unix time (ms).
+	pub expires_at: u64,
+}
+
+/// A hold order with the reporter's signature.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SignedOrder {
+	pub order: HoldOrder,
+	pub reporter: PublicKey,
+	pub signature: Signature,
+}
