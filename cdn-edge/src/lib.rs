@@ -7,6 +7,13 @@
 //! shared wire types.
 
 pub mod cache;
+pub mod client;
+pub mod content;
+pub mod edge;
+pub mod fill;
+pub mod ledger;
+pub mod metrics;
+pub mod p2p;
 pub mod protocol;
 
 pub use pod_primitives as primitives;

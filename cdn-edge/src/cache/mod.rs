@@ -5,4 +5,4 @@ mod s3fifo;
 mod store;
 
 pub use s3fifo::S3Fifo;
-pub use store::{ChunkKey, ChunkStore, StoreError, StoreStats};
+pub use store::{ChunkKey, ChunkStore, StoreError, StoreStats, DEFAULT_MEMORY_CACHE};

@@ -10,9 +10,14 @@
 //! manifest); a chunk that fails is deleted and reported, never returned.
 //! On open the directory is scanned to rebuild the index, so the cache
 //! survives restarts.
+//!
+//! In front of the disk sits a small in-memory tier of verified chunks
+//! (S3-FIFO too), so hot chunks are served without a read or a re-hash.
 
 use super::S3Fifo;
+use bytes::Bytes;
 use pod_primitives::{ContentId, Hash};
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,7 +71,37 @@ pub struct ChunkStore {
 	dir: PathBuf,
 	min_free: u64,
 	inner: Mutex<Inner>,
+	hot: Mutex<Hot>,
 }
+
+/// Verified chunks kept in memory.
+#[derive(Debug)]
+struct Hot {
+	policy: S3Fifo<ChunkKey>,
+	data: HashMap<ChunkKey, Bytes>,
+}
+
+impl Hot {
+	fn insert(&mut self, key: ChunkKey, b: Bytes) {
+		if self.policy.capacity() == 0 {
+			return;
+		}
+		for k in self.policy.insert(key, b.len() as u64) {
+			self.data.remove(&k);
+		}
+		if self.policy.contains(&key) {
+			self.data.insert(key, b);
+		}
+	}
+
+	fn remove(&mut self, key: &ChunkKey) {
+		self.policy.remove(key);
+		self.data.remove(key);
+	}
+}
+
+/// Default size of the in-memory tier.
+pub const DEFAULT_MEMORY_CACHE: u64 = 256 << 20;
 
 #[derive(Debug)]
 struct Inner {
@@ -79,6 +114,16 @@ impl ChunkStore {
 	/// Opens (or creates) a store in `dir` holding at most `quota` bytes and
 	/// keeping at least `min_free` bytes free on its filesystem.
 	pub fn open(dir: impl Into<PathBuf>, quota: u64, min_free: u64) -> Result<Self, StoreError> {
+		Self::open_with_memory(dir, quota, min_free, DEFAULT_MEMORY_CACHE)
+	}
+
+	/// Like [`ChunkStore::open`], with `memory` bytes of in-memory tier (0: none).
+	pub fn open_with_memory(
+		dir: impl Into<PathBuf>,
+		quota: u64,
+		min_free: u64,
+		memory: u64,
+	) -> Result<Self, StoreError> {
 		let dir = dir.into();
 		let tmp = dir.join("tmp");
 		if tmp.exists() {
@@ -95,6 +140,7 @@ impl ChunkStore {
 				stats: StoreStats::default(),
 				tmp_seq: 0,
 			}),
+			hot: Mutex::new(Hot { policy: S3Fifo::new(memory), data: HashMap::new() }),
 		};
 		store.rebuild_index()?;
 		Ok(store)
@@ -145,7 +191,20 @@ impl ChunkStore {
 	}
 
 	/// Reads a chunk and verifies it against `expected`. `Ok(None)` on a miss.
-	pub fn get(&self, key: &ChunkKey, expected: &Hash) -> Result<Option<Vec<u8>>, StoreError> {
+	pub fn get(&self, key: &ChunkKey, expected: &Hash) -> Result<Option<Bytes>, StoreError> {
+		{
+			let mut hot = self.hot.lock().expect("hot lock");
+			if hot.policy.touch(key) {
+				if let Some(b) = hot.data.get(key) {
+					let b = b.clone();
+					drop(hot);
+					let mut inner = self.inner.lock().expect("store lock");
+					inner.policy.touch(key);
+					inner.stats.hits += 1;
+					return Ok(Some(b));
+				}
+			}
+		}
 		{
 			let mut inner = self.inner.lock().expect("store lock");
 			if !inner.policy.touch(key) {
@@ -174,6 +233,9 @@ impl ChunkStore {
 			return Err(StoreError::Corrupt { content: hex::encode(key.0), index: key.1 });
 		}
 		inner.stats.hits += 1;
+		drop(inner);
+		let bytes = Bytes::from(bytes);
+		self.hot.lock().expect("hot lock").insert(*key, bytes.clone());
 		Ok(Some(bytes))
 	}
 
@@ -212,14 +274,18 @@ impl ChunkStore {
 		// Rename under the lock so the index and the directory agree.
 		fs::rename(&tmp, &dest).map_err(io(&dest))?;
 		drop(inner);
+		let mut hot = self.hot.lock().expect("hot lock");
 		for k in evicted {
+			hot.remove(&k);
 			self.delete_file(&k);
 		}
+		hot.insert(key, Bytes::copy_from_slice(bytes));
 		Ok(())
 	}
 
 	/// Drops a chunk (e.g. a peer proved it stale).
 	pub fn remove(&self, key: &ChunkKey) {
+		self.hot.lock().expect("hot lock").remove(key);
 		self.inner.lock().expect("store lock").policy.remove(key);
 		self.delete_file(key);
 	}
@@ -279,7 +345,7 @@ mod tests {
 	#[test]
 	fn refuses_bad_bytes_and_deletes_corrupt_chunks() {
 		let dir = tempfile::tempdir().unwrap();
-		let s = ChunkStore::open(dir.path(), 10_000, 0).unwrap();
+		let s = ChunkStore::open_with_memory(dir.path(), 10_000, 0, 0).unwrap();
 		let (b, h) = chunk(2, 100);
 		assert!(matches!(s.put(([2; 32], 0), b"not it", &h), Err(StoreError::HashMismatch { .. })));
 		s.put(([2; 32], 0), &b, &h).unwrap();
