@@ -135,6 +135,25 @@ fn decode_header<T: Decode>(h: &HeaderMap, name: &str) -> Result<Option<T>, Stri
 	T::decode(&mut &bytes[..]).map(Some).map_err(|e| format!("{name} does not decode: {e}"))
 }
 
+/// The ticket a request must carry.
+fn required_ticket(h: &HeaderMap) -> Result<SignedTicket, Refusal> {
+	decode_header(h, TICKET_HEADER)
+		.map_err(|m| Refusal::new(StatusCode::BAD_REQUEST, "bad_ticket_header", m))?
+		.ok_or_else(|| {
+			Refusal::new(
+				StatusCode::UNAUTHORIZED,
+				"ticket_required",
+				format!("send a reporter-signed ticket in {TICKET_HEADER}"),
+			)
+		})
+}
+
+/// The receipt a request may carry.
+fn optional_receipt(h: &HeaderMap) -> Result<Option<SignedReceipt>, Refusal> {
+	decode_header(h, RECEIPT_HEADER)
+		.map_err(|m| Refusal::new(StatusCode::BAD_REQUEST, "bad_receipt_header", m))
+}
+
 /// Hex SCALE encoding for the ticket/receipt headers.
 pub fn header_value<T: Encode>(v: &T) -> String {
 	hex::encode(v.encode())
@@ -279,24 +298,14 @@ async fn hold(
 /// Takes a receipt without serving anything. The ticket may have expired
 /// meanwhile: expiry limits serving, not acknowledging what was served.
 async fn receipt_only(edge: &Arc<Edge>, req: &Request<Incoming>) -> Result<Resp, Refusal> {
-	let ticket: SignedTicket = decode_header(req.headers(), TICKET_HEADER)
-		.map_err(|m| Refusal::new(StatusCode::BAD_REQUEST, "bad_ticket_header", m))?
-		.ok_or_else(|| {
-			Refusal::new(
-				StatusCode::UNAUTHORIZED,
-				"ticket_required",
-				format!("send the ticket in {TICKET_HEADER}"),
-			)
-		})?;
-	let receipt: SignedReceipt = decode_header(req.headers(), RECEIPT_HEADER)
-		.map_err(|m| Refusal::new(StatusCode::BAD_REQUEST, "bad_receipt_header", m))?
-		.ok_or_else(|| {
-			Refusal::new(
-				StatusCode::BAD_REQUEST,
-				"receipt_required",
-				format!("send the receipt in {RECEIPT_HEADER}"),
-			)
-		})?;
+	let ticket = required_ticket(req.headers())?;
+	let receipt = optional_receipt(req.headers())?.ok_or_else(|| {
+		Refusal::new(
+			StatusCode::BAD_REQUEST,
+			"receipt_required",
+			format!("send the receipt in {RECEIPT_HEADER}"),
+		)
+	})?;
 	if edge.known_session(&ticket).is_none() {
 		let content = ticket.ticket.content;
 		check_ticket(&ticket, &edge.genesis, &edge.public, &content, 0, |k| edge.is_reporter(k))?;
@@ -351,15 +360,7 @@ async fn chunk(
 	let etag = format!("\"{}\"", hex::encode(hash));
 
 	// Ticket: required, and checked before anything else is revealed.
-	let ticket: SignedTicket = decode_header(req.headers(), TICKET_HEADER)
-		.map_err(|m| Refusal::new(StatusCode::BAD_REQUEST, "bad_ticket_header", m))?
-		.ok_or_else(|| {
-			Refusal::new(
-				StatusCode::UNAUTHORIZED,
-				"ticket_required",
-				format!("send a reporter-signed ticket in {TICKET_HEADER}"),
-			)
-		})?;
+	let ticket = required_ticket(req.headers())?;
 	// A ticket already verified for a live session is only re-checked for
 	// content and expiry: no signature work on the hot path.
 	match edge.known_session(&ticket) {
@@ -376,8 +377,7 @@ async fn chunk(
 			edge.is_reporter(k)
 		})?,
 	}
-	let receipt: Option<SignedReceipt> = decode_header(req.headers(), RECEIPT_HEADER)
-		.map_err(|m| Refusal::new(StatusCode::BAD_REQUEST, "bad_receipt_header", m))?;
+	let receipt = optional_receipt(req.headers())?;
 
 	let spec = range::parse(req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()), len);
 	let (status, start, end) = match spec {
