@@ -73,7 +73,9 @@ pub use pod_primitives::{
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+// Tests exercise the pool check through the (deprecated) ValidateUnsigned trait.
 #[cfg(test)]
+#[allow(deprecated)]
 mod tests;
 
 pub mod runtime_api;
