@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 
 echo "== building the node (first run: ~40 min on 2 cores)"
-cargo build --workspace
+cargo build --workspace --all-targets
 (cd scripts/polkadot-check && { [ -d node_modules/@polkadot/api ] || npm ci --no-audit --no-fund; })
 dir=${DEVNET_DIR:-$(mktemp -d /tmp/pod-demo.XXXXXX)}
 echo "== logs in $dir"

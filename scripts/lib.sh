@@ -8,7 +8,7 @@ pod_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 # Builds the node if needed and prints its path.
 pod_node_binary() {
   if [ -n "${POD_NODE:-}" ]; then echo "$POD_NODE"; return; fi
-  (cd "$(pod_root)" && cargo build -q --workspace >&2)
+  (cd "$(pod_root)" && cargo build -q --workspace --all-targets >&2)
   echo "$CARGO_TARGET_DIR/debug/pod-node"
 }
 

@@ -14,10 +14,11 @@ cd "$here/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
-# One feature resolution for the whole workspace (the same as demo.sh), so the
-# node, the runtime and the edge share every build, rocksdb's above all.
+# One feature resolution for the whole workspace and every target (the same as
+# demo.sh, and the same as `cargo test --workspace`, which adds dev-dependencies),
+# so the node, the runtime and the edge share every build, rocksdb's above all.
 step "build the workspace (node with its wasm runtime, edge binaries)"
-cargo build --workspace
+cargo build --workspace --all-targets
 
 step "unit, property and integration tests of every crate"
 cargo test --workspace
