@@ -246,7 +246,7 @@ async fn edge_killed_mid_download_and_resume() {
 
 	// Resume: corrupt one chunk of the finished file and fetch again.
 	let f = std::fs::OpenOptions::new().write(true).open(&out).unwrap();
-	std::os::unix::fs::FileExt::write_all_at(&f, b"XXXX", 3 * CHUNK as u64 + 5).unwrap();
+	std::os::unix::fs::FileExt::write_all_at(&f, b"bad!", 3 * CHUNK as u64 + 5).unwrap();
 	let report = fetch(plan(&m, vec![source(&b, &m, 3)]), &out, |_| {}).await.unwrap();
 	assert_eq!(report.resumed_chunks, 7);
 	assert_eq!(report.sources[0].chunks, 1);
