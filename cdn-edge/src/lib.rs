@@ -11,6 +11,7 @@ pub mod client;
 pub mod content;
 pub mod edge;
 pub mod fill;
+pub mod httpapi;
 pub mod ledger;
 pub mod metrics;
 pub mod p2p;

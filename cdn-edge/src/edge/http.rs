@@ -6,6 +6,7 @@
 //! | `POST /receipt` | a final receipt (`x-pod-ticket` + `x-pod-receipt`), e.g. after the last chunk |
 //! | `GET /manifest/{content}` | the manifest (SCALE), public |
 //! | `POST /hold/{content}` | loopback only: body = manifest, `x-pod-origin`, `?prefetch=1` |
+//! | `POST /order` | a reporter-signed `SignedOrder` (SCALE): hold and prefetch |
 //! | `GET /metrics` | Prometheus text |
 //! | `GET /status` | JSON |
 //!
@@ -16,14 +17,13 @@
 use super::range::{self, RangeSpec};
 use super::Edge;
 use crate::fill::{FaultSide, FillError};
+use crate::httpapi::{self, text, Refusal, Resp};
 use crate::protocol::{check_ticket, ReceiptError, TicketError, TicketSession};
 use bytes::Bytes;
 use codec::{Decode, Encode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{header, HeaderMap, Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
 use pod_primitives::{SignedReceipt, SignedTicket};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -36,42 +36,8 @@ pub const TICKET_HEADER: &str = "x-pod-ticket";
 /// Header carrying the hex SCALE `SignedReceipt`.
 pub const RECEIPT_HEADER: &str = "x-pod-receipt";
 
-type Resp = Response<Full<Bytes>>;
-
 fn now_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-/// A refusal: status, machine-readable code, message, extra headers.
-struct Refusal {
-	status: StatusCode,
-	code: &'static str,
-	message: String,
-	headers: Vec<(&'static str, String)>,
-}
-
-impl Refusal {
-	fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-		Refusal { status, code, message: message.into(), headers: Vec::new() }
-	}
-
-	fn header(mut self, k: &'static str, v: impl Into<String>) -> Self {
-		self.headers.push((k, v.into()));
-		self
-	}
-
-	fn into_response(self, edge: &Edge) -> Resp {
-		edge.metrics.reject(self.code);
-		let body = serde_json::json!({ "error": self.code, "message": self.message }).to_string();
-		let mut b = Response::builder()
-			.status(self.status)
-			.header(header::CONTENT_TYPE, "application/json")
-			.header(header::CACHE_CONTROL, "no-store");
-		for (k, v) in self.headers {
-			b = b.header(k, v);
-		}
-		b.body(Full::new(Bytes::from(body))).expect("valid response")
-	}
 }
 
 impl From<TicketError> for Refusal {
@@ -166,39 +132,7 @@ pub async fn serve(
 	listener: TcpListener,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-	let builder = Builder::new(TokioExecutor::new());
-	tokio::pin!(shutdown);
-	loop {
-		tokio::select! {
-			accepted = listener.accept() => {
-				let (stream, peer) = match accepted {
-					Ok(a) => a,
-					Err(e) => {
-						tracing::warn!(error = %e, "accept failed");
-						continue;
-					},
-				};
-				let _ = stream.set_nodelay(true);
-				let edge = edge.clone();
-				let svc = hyper::service::service_fn(move |req| {
-					let edge = edge.clone();
-					async move { Ok::<_, std::convert::Infallible>(handle(edge, peer, req).await) }
-				});
-				let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-				let conn = graceful.watch(conn.into_owned());
-				tokio::spawn(async move {
-					if let Err(e) = conn.await {
-						tracing::debug!(error = %e, %peer, "connection ended");
-					}
-				});
-			},
-			_ = &mut shutdown => break,
-		}
-	}
-	drop(listener);
-	graceful.shutdown().await;
-	Ok(())
+	httpapi::serve(listener, shutdown, move |peer, req| handle(edge.clone(), peer, req)).await
 }
 
 async fn handle(edge: Arc<Edge>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
@@ -210,6 +144,7 @@ async fn handle(edge: Arc<Edge>, peer: SocketAddr, req: Request<Incoming>) -> Re
 		(&Method::POST, ["receipt"]) => receipt_only(&edge, &req).await,
 		(&Method::GET, ["manifest", id]) => manifest(&edge, id),
 		(&Method::POST, ["hold", id]) => hold(&edge, peer, req, id.to_string()).await,
+		(&Method::POST, ["order"]) => order(&edge, req).await,
 		(&Method::GET, ["metrics"]) => {
 			Ok(text(StatusCode::OK, "text/plain; version=0.0.4", edge.render_metrics()))
 		}
@@ -222,15 +157,10 @@ async fn handle(edge: Arc<Edge>, peer: SocketAddr, req: Request<Incoming>) -> Re
 			format!("no route for {} {path}", req.method()),
 		)),
 	};
-	result.unwrap_or_else(|r| r.into_response(&edge))
-}
-
-fn text(status: StatusCode, ctype: &str, body: String) -> Resp {
-	Response::builder()
-		.status(status)
-		.header(header::CONTENT_TYPE, ctype)
-		.body(Full::new(Bytes::from(body)))
-		.expect("valid response")
+	result.unwrap_or_else(|r| {
+		edge.metrics.reject(r.code);
+		r.into_response()
+	})
 }
 
 fn parse_id(id: &str) -> Result<pod_primitives::ContentId, Refusal> {
@@ -276,11 +206,7 @@ async fn hold(
 	let origin =
 		req.headers().get("x-pod-origin").and_then(|v| v.to_str().ok()).map(str::to_string);
 	let prefetch = req.uri().query().is_some_and(|q| q.split('&').any(|kv| kv == "prefetch=1"));
-	let body = Limited::new(req.into_body(), 256 << 20)
-		.collect()
-		.await
-		.map_err(|e| Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "bad_body", e.to_string()))?
-		.to_bytes();
+	let body = httpapi::body(req, 256 << 20).await?;
 	let m = edge
 		.hold(id, &body, origin)
 		.map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad_manifest", e.to_string()))?;
@@ -292,6 +218,21 @@ async fn hold(
 		"application/json",
 		serde_json::json!({ "content": hex::encode(id), "chunks": m.chunks.len(), "size": m.size, "prefetch": prefetch })
 			.to_string(),
+	))
+}
+
+/// Takes a reporter-signed hold order (SCALE `SignedOrder` body): the same
+/// order the gossip topic carries, for a reporter that is not on the mesh.
+async fn order(edge: &Arc<Edge>, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let body = httpapi::body(req, 256 << 20).await?;
+	let o = pod_primitives::SignedOrder::decode(&mut &body[..])
+		.map_err(|e| Refusal::bad_request("bad_order", format!("order does not decode: {e}")))?;
+	edge.take_order(&o)
+		.map_err(|e| Refusal::new(StatusCode::FORBIDDEN, "order_refused", e.to_string()))?;
+	Ok(text(
+		StatusCode::OK,
+		"application/json",
+		serde_json::json!({ "content": hex::encode(o.order.content), "held": true }).to_string(),
 	))
 }
 

@@ -17,6 +17,8 @@ pub enum DomainTag {
 	Attestation,
 	/// A reporter's order to edges (e.g. "hold content C").
 	Order,
+	/// An edge's heartbeat to a reporter (off chain only).
+	Heartbeat,
 }
 
 impl DomainTag {
@@ -28,6 +30,7 @@ impl DomainTag {
 			DomainTag::Claim => *b"PODCLM01",
 			DomainTag::Attestation => *b"PODATT01",
 			DomainTag::Order => *b"PODORD01",
+			DomainTag::Heartbeat => *b"PODHBT01",
 		}
 	}
 }
