@@ -64,10 +64,15 @@ impl Refusal {
 
 /// A response with `body` of content type `ctype`.
 pub fn text(status: StatusCode, ctype: &str, body: String) -> Resp {
+	binary(status, ctype, Bytes::from(body))
+}
+
+/// A response with a byte body.
+pub fn binary(status: StatusCode, ctype: &str, body: Bytes) -> Resp {
 	Response::builder()
 		.status(status)
 		.header(header::CONTENT_TYPE, ctype)
-		.body(Full::new(Bytes::from(body)))
+		.body(Full::new(body))
 		.expect("valid response")
 }
 
@@ -157,4 +162,48 @@ where
 	drop(listener);
 	graceful.shutdown().await;
 	Ok(())
+}
+
+/// An HTTP client for the small control-plane requests between reporter,
+/// edges and clients (keep-alive pool, HTTP/1.1).
+pub type HttpClient = hyper_util::client::legacy::Client<
+	hyper_util::client::legacy::connect::HttpConnector,
+	Full<Bytes>,
+>;
+
+/// A new [`HttpClient`].
+pub fn http_client() -> HttpClient {
+	let mut c = hyper_util::client::legacy::connect::HttpConnector::new();
+	c.set_nodelay(true);
+	c.set_connect_timeout(Some(std::time::Duration::from_secs(3)));
+	hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(c)
+}
+
+/// One request with a deadline; returns the status and the body (up to 64 MiB).
+pub async fn call(
+	client: &HttpClient,
+	method: hyper::Method,
+	url: &str,
+	headers: &[(&str, String)],
+	body: Vec<u8>,
+	timeout: std::time::Duration,
+) -> Result<(StatusCode, Bytes), String> {
+	let mut req = Request::builder().method(method).uri(url);
+	for (k, v) in headers {
+		req = req.header(*k, v);
+	}
+	let req = req.body(Full::new(Bytes::from(body))).map_err(|e| format!("{url}: {e}"))?;
+	let work = async {
+		let resp = client.request(req).await.map_err(|e| format!("{url}: {e}"))?;
+		let status = resp.status();
+		let b = Limited::new(resp.into_body(), 64 << 20)
+			.collect()
+			.await
+			.map_err(|e| format!("{url}: body: {e}"))?
+			.to_bytes();
+		Ok((status, b))
+	};
+	tokio::time::timeout(timeout, work)
+		.await
+		.map_err(|_| format!("{url}: timed out after {timeout:?}"))?
 }

@@ -7,6 +7,7 @@
 //! shared wire types.
 
 pub mod cache;
+pub mod chain;
 pub mod client;
 pub mod content;
 pub mod edge;
@@ -16,5 +17,6 @@ pub mod ledger;
 pub mod metrics;
 pub mod p2p;
 pub mod protocol;
+pub mod reporter;
 
 pub use pod_primitives as primitives;

@@ -1,0 +1,171 @@
+//! The chain as the edge and the reporter use it, through subxt: the current
+//! settlement window, a window's settlement record, credits, and submission of
+//! two-signed attestations watched until finalized.
+//!
+//! Reads go through the `PodApi` runtime API at the latest *finalized* block,
+//! so whatever the edge concludes from them cannot be reverted. The extrinsic
+//! is built by subxt from the runtime's metadata (pallet and call looked up by
+//! name, arguments checked against the metadata's types); only the call's
+//! argument is SCALE-encoded here, with the same types the pallet decodes.
+
+use codec::{Decode, Encode};
+use pod_primitives::{Attestation, PublicKey, SettlementRecord, WindowIndex};
+use subxt::tx::TransactionStatus;
+use subxt::{OnlineClient, SubstrateConfig};
+
+/// Why a chain operation failed, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+	#[error("cannot reach the node at {url}: {reason}")]
+	Connect { url: String, reason: String },
+	#[error("node RPC failed: {0}")]
+	Rpc(String),
+	#[error("the runtime has no {0}; is this a PoD chain?")]
+	Metadata(String),
+	#[error("decoding {what} from the runtime: {err}")]
+	Decode { what: &'static str, err: codec::Error },
+	#[error("the transaction pool refused the attestation: {0}")]
+	Invalid(String),
+	#[error("the attestation left the pool without reaching a block: {0}")]
+	Dropped(String),
+	#[error("the attestation failed in block 0x{block}: {reason}")]
+	Failed { block: String, reason: String },
+}
+
+impl ChainError {
+	/// Whether the same request may succeed later (node down, pool churn).
+	/// `Invalid` and `Failed` need the caller to look at the chain first.
+	pub fn retryable(&self) -> bool {
+		matches!(self, ChainError::Connect { .. } | ChainError::Rpc(_) | ChainError::Dropped(_))
+	}
+}
+
+fn rpc(e: impl std::fmt::Display) -> ChainError {
+	ChainError::Rpc(e.to_string())
+}
+
+/// A connection to a PoD chain node.
+#[derive(Clone)]
+pub struct Chain {
+	api: OnlineClient<SubstrateConfig>,
+	url: String,
+}
+
+impl std::fmt::Debug for Chain {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("Chain").field("url", &self.url).finish()
+	}
+}
+
+impl Chain {
+	/// Connects to the node's WebSocket RPC, e.g. `ws://127.0.0.1:9944`.
+	pub async fn connect(url: &str) -> Result<Self, ChainError> {
+		let api = OnlineClient::<SubstrateConfig>::from_insecure_url(url)
+			.await
+			.map_err(|e| ChainError::Connect { url: url.to_string(), reason: e.to_string() })?;
+		Ok(Chain { api, url: url.to_string() })
+	}
+
+	/// The node's URL.
+	pub fn url(&self) -> &str {
+		&self.url
+	}
+
+	/// The chain's genesis hash (bound into every signed PoD message).
+	pub fn genesis(&self) -> [u8; 32] {
+		self.api.genesis_hash().0
+	}
+
+	async fn call<R: Decode>(
+		&self,
+		what: &'static str,
+		function: &str,
+		args: impl Encode,
+	) -> Result<R, ChainError> {
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let bytes =
+			at.runtime_apis().call_raw(function, Some(&args.encode())).await.map_err(rpc)?;
+		R::decode(&mut &bytes[..]).map_err(|err| ChainError::Decode { what, err })
+	}
+
+	/// The current settlement window (at the finalized head).
+	pub async fn current_window(&self) -> Result<WindowIndex, ChainError> {
+		self.call("current window", "PodApi_current_window", ()).await
+	}
+
+	/// Blocks per window.
+	pub async fn window_length(&self) -> Result<u32, ChainError> {
+		self.call("window length", "PodApi_window_length", ()).await
+	}
+
+	/// The finalized settlement of `(edge, window)`, if any.
+	pub async fn settlement(
+		&self,
+		edge: &PublicKey,
+		window: WindowIndex,
+	) -> Result<Option<SettlementRecord>, ChainError> {
+		self.call("settlement", "PodApi_settlement", (edge, window)).await
+	}
+
+	/// Reward credits of an account.
+	pub async fn credits(&self, account: &[u8; 32]) -> Result<u128, ChainError> {
+		self.call("credits", "PodApi_credits", account).await
+	}
+
+	/// Submits `att` as `Pod::submit_attestation` (unsigned, authorised by its
+	/// two signatures) and waits until it is in a finalized block, whose hash
+	/// is returned. `on_block` is told the hash of the first block that
+	/// includes it, so a caller can persist that before finality.
+	pub async fn submit_attestation(
+		&self,
+		att: &Attestation,
+		mut on_block: impl FnMut([u8; 32]),
+	) -> Result<[u8; 32], ChainError> {
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let md = at.metadata_ref();
+		let pallet = md.pallet_by_name("Pod").ok_or_else(|| ChainError::Metadata("Pod".into()))?;
+		let call = pallet
+			.call_variant_by_name("submit_attestation")
+			.ok_or_else(|| ChainError::Metadata("Pod::submit_attestation".into()))?;
+		let mut data = vec![pallet.call_index(), call.index];
+		att.encode_to(&mut data);
+		let tx = at.tx();
+		// Decoding our bytes against the metadata checks they are the call
+		// the runtime expects before anything is sent.
+		let payload = tx
+			.from_call_data_bytes(&data)
+			.map_err(|e| ChainError::Metadata(format!("a matching submit_attestation: {e}")))?;
+		let signed = tx.create_unsigned(&payload).map_err(rpc)?;
+		let mut progress = signed.submit_and_watch().await.map_err(|e| {
+			// The pool's refusal arrives as an RPC error on submission.
+			let s = e.to_string();
+			if s.contains("Invalid Transaction") || s.contains("invalid") {
+				ChainError::Invalid(s)
+			} else {
+				ChainError::Rpc(s)
+			}
+		})?;
+		let mut included = false;
+		while let Some(status) = progress.next().await {
+			match status.map_err(rpc)? {
+				TransactionStatus::InBestBlock(b) if !included => {
+					included = true;
+					on_block(b.block_hash().0);
+				}
+				TransactionStatus::InFinalizedBlock(b) => {
+					let block = b.block_hash().0;
+					b.wait_for_success().await.map_err(|e| ChainError::Failed {
+						block: hex::encode(block),
+						reason: e.to_string(),
+					})?;
+					return Ok(block);
+				}
+				TransactionStatus::Invalid { message } => return Err(ChainError::Invalid(message)),
+				TransactionStatus::Dropped { message } => return Err(ChainError::Dropped(message)),
+				TransactionStatus::Error { message } => return Err(ChainError::Rpc(message)),
+				_ => {}
+			}
+		}
+		Err(ChainError::Dropped("the node closed the status stream".into()))
+	}
+}

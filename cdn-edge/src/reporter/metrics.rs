@@ -1,0 +1,96 @@
+//! Prometheus metrics of the reporter (`/metrics`).
+
+use crate::metrics::ReasonLabel;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::{counter::Counter, family::Family};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+/// All reporter metrics.
+pub struct ReporterMetrics {
+	registry: Registry,
+	pub schedules: Counter,
+	pub tickets: Counter,
+	pub heartbeats: Counter,
+	pub reports: Counter,
+	pub confirmations: Counter,
+	pub confirmed_bytes: Counter<u64, AtomicU64>,
+	pub reductions: Family<ReasonLabel, Counter>,
+	pub orders: Family<ReasonLabel, Counter>,
+	pub hot_orders: Counter,
+	pub audits: Family<ReasonLabel, Counter>,
+	pub rejected: Family<ReasonLabel, Counter>,
+}
+
+impl Default for ReporterMetrics {
+	fn default() -> Self {
+		let mut registry = Registry::with_prefix("pod_reporter");
+		let m = ReporterMetrics {
+			registry: Registry::default(),
+			schedules: Counter::default(),
+			tickets: Counter::default(),
+			heartbeats: Counter::default(),
+			reports: Counter::default(),
+			confirmations: Counter::default(),
+			confirmed_bytes: Counter::default(),
+			reductions: Family::default(),
+			orders: Family::default(),
+			hot_orders: Counter::default(),
+			audits: Family::default(),
+			rejected: Family::default(),
+		};
+		registry.register("schedules", "Clients scheduled", m.schedules.clone());
+		registry.register("tickets", "Tickets issued", m.tickets.clone());
+		registry.register("heartbeats", "Edge heartbeats taken", m.heartbeats.clone());
+		registry.register("client_receipts", "Client-reported receipts stored", m.reports.clone());
+		registry.register(
+			"confirmations",
+			"Windows confirmed and co-signed",
+			m.confirmations.clone(),
+		);
+		registry.register("confirmed_bytes", "Bytes confirmed", m.confirmed_bytes.clone());
+		registry.register("reductions", "Confirmation reductions, by reason", m.reductions.clone());
+		registry.register("orders", "Hold orders sent to edges, by result", m.orders.clone());
+		registry.register(
+			"hot_orders",
+			"Hot contents ordered onto more edges",
+			m.hot_orders.clone(),
+		);
+		registry.register("audits", "Audits of edges, by result", m.audits.clone());
+		registry.register("rejected", "API requests refused, by reason", m.rejected.clone());
+		ReporterMetrics { registry, ..m }
+	}
+}
+
+impl ReporterMetrics {
+	fn bump(f: &Family<ReasonLabel, Counter>, reason: &str) {
+		f.get_or_create(&ReasonLabel { reason: reason.to_string() }).inc();
+	}
+
+	/// Counts a confirmation reduction.
+	pub fn reduction(&self, reason: &str) {
+		Self::bump(&self.reductions, reason);
+	}
+
+	/// Counts an order sent.
+	pub fn order(&self, ok: bool) {
+		Self::bump(&self.orders, if ok { "taken" } else { "failed" });
+	}
+
+	/// Counts an audit result (`passed`, `bad_bytes`, `unreachable`, …).
+	pub fn audit(&self, result: &str) {
+		Self::bump(&self.audits, result);
+	}
+
+	/// Counts a refused request.
+	pub fn reject(&self, code: &str) {
+		Self::bump(&self.rejected, code);
+	}
+
+	/// The text exposition.
+	pub fn render(&self) -> String {
+		let mut out = String::new();
+		encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+		out
+	}
+}
