@@ -34,6 +34,9 @@ pub enum WindowState {
 	Submitted { attestation: Attestation, block: [u8; 32] },
 	/// Finalized on chain; the window's rows may be pruned.
 	Finalized { block: [u8; 32] },
+	/// Closed without payment (nothing confirmed, or the window aged out);
+	/// the rows are kept for the operator to inspect.
+	Unpaid { reason: String },
 }
 
 impl WindowState {
@@ -45,6 +48,7 @@ impl WindowState {
 			WindowState::Confirmed(_) => "confirmed",
 			WindowState::Submitted { .. } => "submitted",
 			WindowState::Finalized { .. } => "finalized",
+			WindowState::Unpaid { .. } => "unpaid",
 		}
 	}
 }
@@ -173,6 +177,23 @@ impl Ledger {
 		Ok(out)
 	}
 
+	/// The latest expiry of any ticket of `window` (receipted or not).
+	pub fn window_expiry(&self, window: WindowIndex) -> Result<Option<u64>, LedgerError> {
+		let prefix = window.to_be_bytes();
+		let mut max = None;
+		for item in self.db.prefix_iterator_cf(self.cf(CF_WINDOWS), prefix) {
+			let (k, _) = item?;
+			if !k.starts_with(&prefix) {
+				break;
+			}
+			let id: TicketId = k[4..20].try_into().expect("window keys are 20 bytes");
+			if let Some(t) = self.ticket(&id)? {
+				max = Some(max.map_or(t.ticket.expires_at, |m: u64| m.max(t.ticket.expires_at)));
+			}
+		}
+		Ok(max)
+	}
+
 	/// The state of a window, if the ledger knows it.
 	pub fn window_state(&self, window: WindowIndex) -> Result<Option<WindowState>, LedgerError> {
 		self.get(CF_STATES, &window.to_be_bytes())
@@ -198,7 +219,7 @@ impl Ledger {
 			let w = WindowIndex::from_be_bytes(k[..4].try_into().expect("state keys are 4 bytes"));
 			let s = WindowState::decode(&mut &v[..])
 				.map_err(|err| LedgerError::Decode { cf: CF_STATES, err })?;
-			if !matches!(s, WindowState::Finalized { .. }) {
+			if !matches!(s, WindowState::Finalized { .. } | WindowState::Unpaid { .. }) {
 				out.push((w, s));
 			}
 		}

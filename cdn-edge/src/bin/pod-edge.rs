@@ -286,6 +286,7 @@ async fn run(args: RunArgs) -> Result<()> {
 		.with_context(|| format!("binding {}", cfg.listen))?;
 	let addr = listener.local_addr()?;
 	tracing::info!(edge = %hex::encode(edge.public()), %addr, "edge serving");
+	edge.start_settlement(&cfg, addr)?;
 	// Printed on stdout so scripts can learn an ephemeral port.
 	println!("listening on {addr}");
 	let shutdown = async {

@@ -36,7 +36,7 @@ pub const TICKET_HEADER: &str = "x-pod-ticket";
 /// Header carrying the hex SCALE `SignedReceipt`.
 pub const RECEIPT_HEADER: &str = "x-pod-receipt";
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 

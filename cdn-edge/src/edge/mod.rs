@@ -4,6 +4,7 @@
 pub mod http;
 mod limiter;
 pub mod range;
+pub mod settle;
 
 pub use http::serve;
 pub use limiter::{Bandwidth, BandwidthError};
@@ -67,6 +68,44 @@ pub struct EdgeConfig {
 	/// mDNS discovery on the LAN.
 	#[serde(default)]
 	pub mdns: bool,
+	/// Reporter base URL: heartbeats and window confirmations (none: the
+	/// edge serves but does not settle).
+	#[serde(default)]
+	pub reporter_url: Option<String>,
+	/// Chain node WebSocket RPC, e.g. `ws://127.0.0.1:9944`, for submitting
+	/// attestations (needs `reporter_url`).
+	#[serde(default)]
+	pub chain: Option<String>,
+	/// The data plane's URL as others reach it (default `http://{listen}`).
+	#[serde(default)]
+	pub public_url: Option<String>,
+	/// Region advertised to the reporter.
+	#[serde(default = "default_region")]
+	pub region: String,
+	/// Bytes per second advertised to the reporter (0: unknown).
+	#[serde(default)]
+	pub capacity: u64,
+	#[serde(default = "default_heartbeat")]
+	pub heartbeat_secs: u64,
+	/// Wait after a window's last ticket expires before claiming it.
+	#[serde(default = "default_claim_grace")]
+	pub claim_grace_ms: u64,
+	/// The chain's `MaxWindowAge`: older windows are not submitted.
+	#[serde(default = "default_max_window_age")]
+	pub max_window_age: u32,
+}
+
+fn default_region() -> String {
+	"local".into()
+}
+fn default_heartbeat() -> u64 {
+	5
+}
+fn default_claim_grace() -> u64 {
+	2_000
+}
+fn default_max_window_age() -> u32 {
+	24
 }
 
 fn default_listen() -> std::net::SocketAddr {
@@ -323,6 +362,59 @@ impl Edge {
 		}
 		let _ = self.peers.set(peers.clone());
 		Ok(Some(peers))
+	}
+
+	/// Starts heartbeats to the reporter and, with a chain configured, the
+	/// settlement loop. `listen` is the bound data-plane address.
+	pub fn start_settlement(
+		self: &Arc<Self>,
+		cfg: &EdgeConfig,
+		listen: std::net::SocketAddr,
+	) -> Result<(), EdgeError> {
+		let Some(reporter) = cfg.reporter_url.clone() else {
+			if cfg.chain.is_some() {
+				return Err(EdgeError::Config("chain needs reporter_url".into()));
+			}
+			return Ok(());
+		};
+		let scfg = settle::SettleConfig {
+			reporter: reporter.trim_end_matches('/').to_string(),
+			public_url: cfg.public_url.clone().unwrap_or_else(|| format!("http://{listen}")),
+			region: cfg.region.clone(),
+			capacity: cfg.capacity,
+			heartbeat: std::time::Duration::from_secs(cfg.heartbeat_secs.max(1)),
+			interval: std::time::Duration::from_secs(2),
+			claim_grace: std::time::Duration::from_millis(cfg.claim_grace_ms),
+			max_window_age: cfg.max_window_age,
+		};
+		let http = crate::httpapi::http_client();
+		settle::spawn_heartbeats(self, scfg.clone(), http.clone());
+		let Some(url) = cfg.chain.clone() else { return Ok(()) };
+		let me = Arc::downgrade(self);
+		tokio::spawn(async move {
+			// The node may still be starting: keep trying.
+			let chain = loop {
+				match crate::chain::Chain::connect(&url).await {
+					Ok(c) => break c,
+					Err(e) => {
+						tracing::warn!(error = %e, "chain not reachable yet; retrying");
+						tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+					}
+				}
+			};
+			let Some(edge) = me.upgrade() else { return };
+			if chain.genesis() != edge.genesis {
+				tracing::error!(
+					chain = %hex::encode(chain.genesis()),
+					configured = %hex::encode(edge.genesis),
+					"the node's genesis differs from the configured one: not settling"
+				);
+				return;
+			}
+			tracing::info!(node = %url, "settling windows on chain");
+			settle::spawn_settlement(&edge, chain, scfg, http);
+		});
+		Ok(())
 	}
 
 	/// Checks a reporter-signed hold order and executes it (hold + prefetch).
