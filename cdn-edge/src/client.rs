@@ -403,3 +403,136 @@ async fn get_chunk(shared: &Shared, src: usize, index: u32) -> Result<(), ChunkF
 	(shared.progress)(body.len() as u64);
 	Ok(())
 }
+
+/// Why asking the reporter failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+	#[error("reporter: {0}")]
+	Reporter(String),
+	#[error("reporter answered {status}: {body}")]
+	Refused { status: StatusCode, body: String },
+	#[error("reporter sent a bad {what}: {detail}")]
+	Bad { what: &'static str, detail: String },
+}
+
+/// What the reporter scheduled: where to download from, with what key.
+pub struct Scheduled {
+	pub manifest: Manifest,
+	pub genesis: [u8; 32],
+	pub sources: Vec<Source>,
+}
+
+/// Asks the reporter at `reporter` for edges and tickets for `content`,
+/// naming `session`'s public key as the client, and fetches the manifest.
+pub async fn schedule(
+	reporter: &str,
+	content: &ContentId,
+	session: &Keypair,
+	region: Option<String>,
+	count: Option<usize>,
+) -> Result<Scheduled, ScheduleError> {
+	use crate::reporter::api::{ScheduleRequest, ScheduleResponse};
+	let http = crate::httpapi::http_client();
+	let base = reporter.trim_end_matches('/');
+	let req = ScheduleRequest {
+		content: hex::encode(content),
+		client: hex::encode(session.public.to_bytes()),
+		region,
+		count,
+	};
+	let t = Duration::from_secs(30);
+	let body = serde_json::to_vec(&req).expect("serializes");
+	let (status, b) = crate::httpapi::call(
+		&http,
+		hyper::Method::POST,
+		&format!("{base}/schedule"),
+		&[("content-type", "application/json".into())],
+		body,
+		t,
+	)
+	.await
+	.map_err(ScheduleError::Reporter)?;
+	if status != StatusCode::OK {
+		return Err(ScheduleError::Refused {
+			status,
+			body: String::from_utf8_lossy(&b).into_owned(),
+		});
+	}
+	let s: ScheduleResponse = serde_json::from_slice(&b)
+		.map_err(|e| ScheduleError::Bad { what: "schedule", detail: e.to_string() })?;
+	let bad = |what, detail: String| ScheduleError::Bad { what, detail };
+	let genesis: [u8; 32] = hex::decode(&s.genesis)
+		.ok()
+		.and_then(|v| v.try_into().ok())
+		.ok_or_else(|| bad("genesis", s.genesis.clone()))?;
+	let (status, m) = crate::httpapi::call(
+		&http,
+		hyper::Method::GET,
+		&format!("{base}{}", s.manifest),
+		&[],
+		Vec::new(),
+		t,
+	)
+	.await
+	.map_err(ScheduleError::Reporter)?;
+	if status != StatusCode::OK {
+		return Err(ScheduleError::Refused {
+			status,
+			body: String::from_utf8_lossy(&m).into_owned(),
+		});
+	}
+	let manifest = crate::content::decode_manifest(&m, Some(content))
+		.map_err(|e| bad("manifest", e.to_string()))?;
+	let mut sources = Vec::new();
+	for e in s.edges {
+		let raw = hex::decode(&e.ticket).map_err(|err| bad("ticket", err.to_string()))?;
+		let ticket = <SignedTicket as codec::Decode>::decode(&mut &raw[..])
+			.map_err(|err| bad("ticket", err.to_string()))?;
+		if ticket.ticket.client != session.public.to_bytes() || &ticket.ticket.content != content {
+			return Err(bad("ticket", "it names another client or content".into()));
+		}
+		sources.push(Source { url: e.url, ticket });
+	}
+	Ok(Scheduled { manifest, genesis, sources })
+}
+
+/// Sends the client's own final receipts (and the edges it caught lying) to
+/// the reporter: the client's side of the two-way confirmation.
+pub async fn report(
+	reporter: &str,
+	session: &Keypair,
+	genesis: &[u8; 32],
+	sources: &[Source],
+	report: &FetchReport,
+) -> Result<usize, ScheduleError> {
+	use crate::reporter::api::ClientReport;
+	let mut r = ClientReport::default();
+	for (src, rep) in sources.iter().zip(&report.sources) {
+		if let Some(last) = rep.last_receipt {
+			r.receipts.push(hex::encode(codec::Encode::encode(&sign::sign_receipt(
+				session, genesis, last,
+			))));
+		}
+		if rep.lying {
+			r.lying.push(hex::encode(src.ticket.ticket.ticket_id));
+		}
+	}
+	let http = crate::httpapi::http_client();
+	let (status, b) = crate::httpapi::call(
+		&http,
+		hyper::Method::POST,
+		&format!("{}/reports", reporter.trim_end_matches('/')),
+		&[("content-type", "application/json".into())],
+		serde_json::to_vec(&r).expect("serializes"),
+		Duration::from_secs(30),
+	)
+	.await
+	.map_err(ScheduleError::Reporter)?;
+	if status != StatusCode::OK {
+		return Err(ScheduleError::Refused {
+			status,
+			body: String::from_utf8_lossy(&b).into_owned(),
+		});
+	}
+	Ok(r.receipts.len())
+}

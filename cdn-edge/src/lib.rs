@@ -15,6 +15,7 @@ pub mod fill;
 pub mod httpapi;
 pub mod ledger;
 pub mod metrics;
+pub mod origin;
 pub mod p2p;
 pub mod protocol;
 pub mod reporter;

@@ -5,7 +5,11 @@
 //! pod-edge run --config edge.toml [overrides…]              run an edge
 //! pod-edge key --seed HEX                                  print a seed's public key
 //! pod-edge ticket …                                        (dev) issue a ticket as a reporter
-//! pod-edge fetch CONTENT -o FILE --manifest M --source URL=TICKET…
+//! pod-edge fetch CONTENT -o FILE --reporter URL                 via the reporter
+//! pod-edge fetch CONTENT -o FILE --manifest M --source URL=TICKET…  direct
+//! pod-edge reporter --config reporter.toml                    run the reporting service
+//! pod-edge register MANIFEST --origin URL --reporter URL      register a content with a reporter
+//! pod-edge origin --dir DIR --listen ADDR                     a tiny origin (demos, tests)
 //! ```
 
 use anyhow::{Context, Result};
@@ -68,17 +72,28 @@ enum Cmd {
 		content: String,
 		#[arg(short, long)]
 		output: PathBuf,
-		/// The content's manifest file.
+		/// Ask this reporter for edges, tickets and the manifest, and report
+		/// the receipts to it afterwards.
+		#[arg(long, env = "POD_REPORTER", conflicts_with_all = ["manifest", "sources"])]
+		reporter: Option<String>,
+		/// Region to prefer (with --reporter).
 		#[arg(long)]
-		manifest: PathBuf,
-		/// `URL=TICKET_HEX`, one per edge.
-		#[arg(long = "source", required = true)]
+		region: Option<String>,
+		/// Edges to use (with --reporter).
+		#[arg(long)]
+		edges: Option<usize>,
+		/// The content's manifest file (without --reporter).
+		#[arg(long, requires = "sources")]
+		manifest: Option<PathBuf>,
+		/// `URL=TICKET_HEX`, one per edge (without --reporter).
+		#[arg(long = "source")]
 		sources: Vec<String>,
-		/// Hex seed of the session key the tickets name as client.
+		/// Hex seed of the session key the tickets name as client (without
+		/// --reporter; with it, a fresh key is made).
 		#[arg(long, env = "POD_CLIENT_SEED")]
-		session_seed: String,
+		session_seed: Option<String>,
 		#[arg(long, env = "POD_GENESIS")]
-		genesis: String,
+		genesis: Option<String>,
 		#[arg(long, default_value_t = 2)]
 		per_source: usize,
 		#[arg(long, default_value_t = 20)]
@@ -87,6 +102,39 @@ enum Cmd {
 		#[arg(long)]
 		quiet: bool,
 	},
+	/// Run the reporting service.
+	Reporter(ReporterArgs),
+	/// Register a content (its manifest and origin) with a reporter.
+	Register {
+		manifest: PathBuf,
+		/// URL the edges fill from (the file itself, with Range support).
+		#[arg(long)]
+		origin: String,
+		#[arg(long, env = "POD_REPORTER")]
+		reporter: String,
+	},
+	/// Serve a directory's files with Range support (a stand-in origin).
+	Origin {
+		#[arg(long)]
+		dir: PathBuf,
+		#[arg(long, default_value = "127.0.0.1:8600")]
+		listen: std::net::SocketAddr,
+	},
+}
+
+#[derive(clap::Args)]
+struct ReporterArgs {
+	/// TOML configuration file.
+	#[arg(long, env = "POD_REPORTER_CONFIG")]
+	config: PathBuf,
+	#[arg(long)]
+	listen: Option<std::net::SocketAddr>,
+	#[arg(long)]
+	data_dir: Option<PathBuf>,
+	#[arg(long)]
+	chain: Option<String>,
+	#[arg(long)]
+	audit_interval_secs: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -172,6 +220,9 @@ async fn main() -> Result<()> {
 		Cmd::Fetch {
 			content,
 			output,
+			reporter,
+			region,
+			edges,
 			manifest,
 			sources,
 			session_seed,
@@ -181,18 +232,48 @@ async fn main() -> Result<()> {
 			quiet,
 		} => {
 			let id = content::parse_id(&content).context("content id must be 32 bytes of hex")?;
-			let manifest = content::read_manifest(&manifest, Some(&id))?;
-			let sources = sources
-				.iter()
-				.map(|s| {
-					let (url, t) = s.split_once('=').context("--source is URL=TICKET_HEX")?;
-					let bytes =
-						hex::decode(t.trim_start_matches("0x")).context("ticket is not hex")?;
-					let ticket =
-						SignedTicket::decode(&mut &bytes[..]).context("ticket does not decode")?;
-					Ok(Source { url: url.to_string(), ticket })
-				})
-				.collect::<Result<Vec<_>>>()?;
+			let (manifest, sources, genesis, session) = match &reporter {
+				Some(rep) => {
+					let mut seed = [0u8; 32];
+					getrandom::fill(&mut seed).expect("the OS has randomness");
+					let session = sign::keypair_from_seed(&seed);
+					let s = cdn_edge::client::schedule(rep, &id, &session, region, edges).await?;
+					eprintln!("reporter scheduled {} edges:", s.sources.len());
+					for src in &s.sources {
+						eprintln!(
+							"  {} (edge {})",
+							src.url,
+							&hex::encode(src.ticket.ticket.edge)[..16]
+						);
+					}
+					(s.manifest, s.sources, s.genesis, session)
+				}
+				None => {
+					let m = manifest.context("--manifest (or --reporter) is required")?;
+					let manifest = content::read_manifest(&m, Some(&id))?;
+					let sources = sources
+						.iter()
+						.map(|s| {
+							let (url, t) =
+								s.split_once('=').context("--source is URL=TICKET_HEX")?;
+							let bytes = hex::decode(t.trim_start_matches("0x"))
+								.context("ticket is not hex")?;
+							let ticket = SignedTicket::decode(&mut &bytes[..])
+								.context("ticket does not decode")?;
+							Ok(Source { url: url.to_string(), ticket })
+						})
+						.collect::<Result<Vec<_>>>()?;
+					let seed =
+						session_seed.context("--session-seed is required without --reporter")?;
+					let g = genesis.context("--genesis is required without --reporter")?;
+					(
+						manifest,
+						sources,
+						hex32("genesis", &g)?,
+						sign::keypair_from_seed(&hex32("session seed", &seed)?),
+					)
+				}
+			};
 			let size = manifest.size;
 			let bar = if quiet {
 				indicatif::ProgressBar::hidden()
@@ -208,9 +289,9 @@ async fn main() -> Result<()> {
 			let plan = FetchPlan {
 				content: id,
 				manifest,
-				genesis: hex32("genesis", &genesis)?,
-				session: sign::keypair_from_seed(&hex32("session seed", &session_seed)?),
-				sources,
+				genesis,
+				session: session.clone(),
+				sources: sources.clone(),
 				per_source,
 				timeout: Duration::from_secs(timeout_secs),
 			};
@@ -237,6 +318,50 @@ async fn main() -> Result<()> {
 				report.path.display(),
 				report.resumed_chunks
 			);
+			if let Some(rep) = &reporter {
+				let n =
+					cdn_edge::client::report(rep, &session, &genesis, &sources, &report).await?;
+				eprintln!("reported {n} receipts to the reporter");
+			}
+			// Machine-readable summary for scripts: bytes received per edge.
+			let per_edge: Vec<serde_json::Value> = sources
+				.iter()
+				.zip(&report.sources)
+				.map(|(src, r)| serde_json::json!({ "edge": hex::encode(src.ticket.ticket.edge), "bytes": r.bytes, "lying": r.lying }))
+				.collect();
+			println!(
+				"{}",
+				serde_json::json!({ "content": content, "bytes": report.bytes, "sources": per_edge })
+			);
+		}
+		Cmd::Reporter(args) => run_reporter(args).await?,
+		Cmd::Register { manifest, origin, reporter } => {
+			let bytes = std::fs::read(&manifest)
+				.with_context(|| format!("reading {}", manifest.display()))?;
+			let http = cdn_edge::httpapi::http_client();
+			let (status, body) = cdn_edge::httpapi::call(
+				&http,
+				hyper::Method::POST,
+				&format!("{}/contents", reporter.trim_end_matches('/')),
+				&[("x-pod-origin", origin)],
+				bytes,
+				Duration::from_secs(30),
+			)
+			.await
+			.map_err(anyhow::Error::msg)?;
+			anyhow::ensure!(
+				status.is_success(),
+				"reporter answered {status}: {}",
+				String::from_utf8_lossy(&body)
+			);
+			println!("{}", String::from_utf8_lossy(&body));
+		}
+		Cmd::Origin { dir, listen } => {
+			let listener = tokio::net::TcpListener::bind(listen)
+				.await
+				.with_context(|| format!("binding {listen}"))?;
+			println!("listening on {}", listener.local_addr()?);
+			cdn_edge::origin::serve(dir, listener, shutdown_signal()).await?;
 		}
 	}
 	Ok(())
@@ -289,15 +414,57 @@ async fn run(args: RunArgs) -> Result<()> {
 	edge.start_settlement(&cfg, addr)?;
 	// Printed on stdout so scripts can learn an ephemeral port.
 	println!("listening on {addr}");
-	let shutdown = async {
-		let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-			.expect("installing a SIGTERM handler");
-		tokio::select! {
-			_ = tokio::signal::ctrl_c() => {},
-			_ = term.recv() => {},
+	cdn_edge::edge::serve(edge, listener, shutdown_signal()).await?;
+	Ok(())
+}
+
+async fn shutdown_signal() {
+	let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+		.expect("installing a SIGTERM handler");
+	tokio::select! {
+		_ = tokio::signal::ctrl_c() => {},
+		_ = term.recv() => {},
+	}
+	tracing::info!("shutting down: finishing open requests");
+}
+
+async fn run_reporter(args: ReporterArgs) -> Result<()> {
+	let text = std::fs::read_to_string(&args.config)
+		.with_context(|| format!("reading {}", args.config.display()))?;
+	let mut cfg: cdn_edge::reporter::ReporterConfig =
+		toml::from_str(&text).with_context(|| format!("parsing {}", args.config.display()))?;
+	if let Some(v) = args.listen {
+		cfg.listen = v;
+	}
+	if let Some(v) = args.data_dir {
+		cfg.data_dir = v;
+	}
+	if let Some(v) = args.chain {
+		cfg.chain = v;
+	}
+	if let Some(v) = args.audit_interval_secs {
+		cfg.audit_interval_secs = v;
+	}
+	let listen = cfg.listen;
+	// The node may still be starting: keep trying for a while.
+	let mut tries = 0;
+	let reporter = loop {
+		match cdn_edge::reporter::Reporter::open(cfg.clone()).await {
+			Ok(r) => break r,
+			Err(cdn_edge::reporter::ReporterError::Chain(e)) if tries < 60 => {
+				tries += 1;
+				tracing::warn!(error = %e, "chain not reachable yet; retrying");
+				tokio::time::sleep(Duration::from_secs(2)).await;
+			}
+			Err(e) => return Err(e.into()),
 		}
-		tracing::info!("shutting down: finishing open requests");
 	};
-	cdn_edge::edge::serve(edge, listener, shutdown).await?;
+	reporter.start();
+	let listener =
+		tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+	let addr = listener.local_addr()?;
+	tracing::info!(reporter = %hex::encode(reporter.public()), %addr, window = reporter.window(), "reporter serving");
+	println!("listening on {addr}");
+	cdn_edge::reporter::http::serve(reporter, listener, shutdown_signal()).await?;
 	Ok(())
 }

@@ -140,6 +140,8 @@ pub struct ScheduledEdge {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleResponse {
 	pub content: String,
+	/// Genesis hash (hex) receipts must be signed for.
+	pub genesis: String,
 	/// Path of the manifest on the reporter (SCALE).
 	pub manifest: String,
 	pub window: u32,
@@ -151,7 +153,8 @@ pub struct ScheduleResponse {
 pub struct ClientReport {
 	/// Hex SCALE `SignedReceipt`s (the last one per ticket is enough).
 	pub receipts: Vec<String>,
-	/// Hex keys of edges that served bytes failing their hash.
+	/// Hex ids of tickets whose edge served bytes failing their hash (only
+	/// someone holding a ticket for an edge can accuse it).
 	#[serde(default)]
 	pub lying: Vec<String>,
 }

@@ -444,6 +444,7 @@ impl Reporter {
 		}
 		Ok(ScheduleResponse {
 			content: c_hex.clone(),
+			genesis: hex::encode(self.genesis),
 			manifest: format!("/contents/{c_hex}/manifest"),
 			window,
 			edges: chosen
@@ -500,7 +501,6 @@ impl Reporter {
 	pub fn report(&self, r: &ClientReport) -> Result<(usize, Vec<String>), ReporterError> {
 		let mut stored = 0;
 		let mut refused = Vec::new();
-		let mut edges_of_client = std::collections::HashSet::new();
 		for (i, hx) in r.receipts.iter().enumerate() {
 			let Some(sr) = hex::decode(hx.trim_start_matches("0x"))
 				.ok()
@@ -523,20 +523,26 @@ impl Reporter {
 				refused.push(format!("receipt {i}: not signed by the ticket's client"));
 				continue;
 			}
-			edges_of_client.insert(t.ticket.edge);
 			if self.store.put_report(&sr)? {
 				stored += 1;
 			}
 		}
 		self.metrics.reports.inc_by(stored as u64);
 		for hx in &r.lying {
-			let edge = hex32("lying edge", hx)?;
-			// Only a client that was scheduled on that edge can accuse it.
-			if !edges_of_client.contains(&edge) {
-				refused.push(format!("lying report on {hx}: no receipt of yours names that edge"));
+			let Some(t) = hex::decode(hx.trim_start_matches("0x"))
+				.ok()
+				.and_then(|b| TicketId::try_from(&b[..]).ok())
+				.map(|id| self.store.ticket(&id))
+				.transpose()?
+				.flatten()
+			else {
+				refused.push(format!("lying report {hx}: not a ticket this reporter issued"));
+				continue;
+			};
+			if !self.store.mark_lying(&t.ticket.ticket_id)? {
 				continue;
 			}
-			self.adjust_edge(&edge, |rec| {
+			self.adjust_edge(&t.ticket.edge, |rec| {
 				rec.lying_reports += 1;
 				rec.reputation -= 20;
 			})?;

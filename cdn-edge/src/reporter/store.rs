@@ -199,6 +199,17 @@ impl Store {
 		Ok(true)
 	}
 
+	/// Marks a ticket's edge as reported lying; false if it already was, so
+	/// one ticket can cost its edge reputation only once.
+	pub fn mark_lying(&self, id: &TicketId) -> Result<bool, StoreError> {
+		let k = key2(b"L", id);
+		if self.db.get_cf(self.cf("reports"), &k)?.is_some() {
+			return Ok(false);
+		}
+		self.db.put_cf(self.cf("reports"), k, [])?;
+		Ok(true)
+	}
+
 	/// The best receipt the ticket's client reported itself.
 	pub fn report(&self, id: &TicketId) -> Result<Option<SignedReceipt>, StoreError> {
 		self.get_scale("reports", id)
