@@ -376,3 +376,85 @@ impl LiarEdge {
 		format!("http://{}", self.addr)
 	}
 }
+
+/// The same port speaks HTTP/2 (prior knowledge, as h2c clients and proxies
+/// use it): several chunk requests multiplexed on one connection, receipts
+/// carried the same way, keep-alive across them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_multiplexes_chunk_requests_on_one_connection() {
+	use bytes::Bytes;
+	use cdn_edge::edge::http::{header_value, RECEIPT_HEADER, TICKET_HEADER};
+	use http_body_util::{BodyExt, Empty};
+	let bytes = Arc::new(data(4 * CHUNK as usize + 5));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
+	hold(&e, &m, &origin.url()).await;
+	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 9);
+	let stream = tokio::net::TcpStream::connect(e.addr).await.unwrap();
+	let (mut send, conn) = hyper::client::conn::http2::handshake(
+		hyper_util::rt::TokioExecutor::new(),
+		hyper_util::rt::TokioIo::new(stream),
+	)
+	.await
+	.expect("the edge accepts an HTTP/2 connection");
+	tokio::spawn(conn);
+	// Two chunks at once (within the credit window), then two more with a receipt.
+	let get = |index: u32, receipt: Option<u64>| {
+		let mut req =
+			hyper::Request::get(format!("http://{}/c/{}/{index}", e.addr, hex::encode(m.id())))
+				.header(TICKET_HEADER, header_value(&t));
+		if let Some(b) = receipt {
+			req = req.header(RECEIPT_HEADER, header_value(&receipt_for(&t, b)));
+		}
+		let fut = send.send_request(req.body(Empty::<Bytes>::new()).unwrap());
+		async move {
+			let resp = fut.await.unwrap();
+			assert_eq!(resp.version(), hyper::Version::HTTP_2);
+			let status = resp.status();
+			(status, resp.into_body().collect().await.unwrap().to_bytes())
+		}
+	};
+	let (a, b) = tokio::join!(get(0, None), get(1, None));
+	let (c, d) = tokio::join!(get(2, Some(2 * CHUNK as u64)), get(3, Some(2 * CHUNK as u64)));
+	for (i, (status, body)) in [a, b, c, d].into_iter().enumerate() {
+		assert_eq!(status, 200, "chunk {i}");
+		assert!(m.verify_chunk(i as u32, &body), "chunk {i} over HTTP/2");
+	}
+	assert_eq!(acked(&e).await, 2 * CHUNK as u64);
+}
+
+/// Hundreds of clients at once, each on its own connection with its own
+/// ticket: every one gets its exact bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_connections() {
+	const CLIENTS: usize = 300;
+	let bytes = Arc::new(data(2 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = Arc::new(EdgeProc::start(&tmp.path().join("e"), 0, ""));
+	hold(&e, &m, &origin.url()).await;
+	let m = Arc::new(m);
+	let mut tasks = Vec::new();
+	for i in 0..CLIENTS {
+		let (e, m, bytes) = (e.clone(), m.clone(), bytes.clone());
+		tasks.push(tokio::spawn(async move {
+			// A distinct ticket id per client (salt and expiry differ).
+			let t = ticket_for(edge_public(0), m.id(), m.size, 600_000 + i as i64, (i % 251) as u8);
+			let index = (i % 2) as u32;
+			let start = (i * 4096) % (CHUNK as usize - 16_384);
+			let range = format!("bytes={start}-{}", start + 16_383);
+			let r = get_chunk(&e, &m, index, Some(&t), None, Some(&range)).await;
+			assert_eq!(r.status, 206, "client {i}: {}", r.error());
+			let off = index as usize * CHUNK as usize + start;
+			assert_eq!(&r.body[..], &bytes[off..off + 16_384], "client {i}");
+		}));
+	}
+	for t in tasks {
+		t.await.unwrap();
+	}
+	let s = status(&e).await;
+	assert_eq!(s["active_tickets"], CLIENTS);
+}

@@ -53,7 +53,8 @@ impl Reporter {
 		let mut seed = [0u8; 32];
 		getrandom::fill(&mut seed).expect("the OS has randomness");
 		let session = sign::keypair_from_seed(&seed);
-		let expires_at = now_ms() + 60_000;
+		// Short-lived: an audit ticket holds back its window's claims until it expires.
+		let expires_at = now_ms() + 20_000;
 		let mut ticket_id = [0u8; 16];
 		ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
 		getrandom::fill(&mut ticket_id[8..]).expect("the OS has randomness");

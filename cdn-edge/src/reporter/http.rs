@@ -134,7 +134,10 @@ async fn handle(r: Arc<Reporter>, peer: SocketAddr, req: Request<Incoming>) -> R
 				let c: ConfirmRequest = scale("confirm request", &body)?;
 				// Test hook: die between an edge's claim and the confirmation.
 				if std::env::var("POD_REPORTER_FAULT").is_ok_and(|v| v == "exit-on-confirm") {
-					tracing::warn!(window = c.claim.window, "fault injection: exiting before confirming");
+					tracing::warn!(
+						window = c.claim.window,
+						"fault injection: exiting before confirming"
+					);
 					std::process::exit(75);
 				}
 				let answer = r.confirm(&c).await?;
