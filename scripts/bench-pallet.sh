@@ -10,7 +10,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
 
-cargo build -p pod-node --features runtime-benchmarks
+# The benchmarking CLI's storage-access test runtime is only used by
+# `benchmark storage`; its wasm build cannot find itself in this workspace's
+# metadata (it is an optional dependency), so it is skipped.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
+# --workspace: the same feature resolution as the other builds, so rocksdb
+# and the client stack are reused rather than rebuilt.
+cargo build --workspace --bins --features pod-node/runtime-benchmarks
 bin="$CARGO_TARGET_DIR/debug/pod-node"
 "$bin" benchmark pallet --chain dev --pallet pallet_pod --extrinsic '*' \
   --steps "${STEPS:-20}" --repeat "${REPEAT:-5}" \

@@ -107,6 +107,11 @@ impl Chain {
 		self.call("settlement", "PodApi_settlement", (edge, window)).await
 	}
 
+	/// Credits in existence.
+	pub async fn total_credits(&self) -> Result<u128, ChainError> {
+		self.call("total credits", "PodApi_total_credits", ()).await
+	}
+
 	/// Reward credits of an account.
 	pub async fn credits(&self, account: &[u8; 32]) -> Result<u128, ChainError> {
 		self.call("credits", "PodApi_credits", account).await
@@ -119,22 +124,41 @@ impl Chain {
 	pub async fn submit_attestation(
 		&self,
 		att: &Attestation,
+		on_block: impl FnMut([u8; 32]),
+	) -> Result<[u8; 32], ChainError> {
+		self.submit_unsigned("submit_attestation", att.encode(), on_block).await
+	}
+
+	/// Submits up to `MAX_BATCH` attestations in one `Pod::submit_attestations`
+	/// and waits for finality.
+	pub async fn submit_attestations(
+		&self,
+		batch: &[Attestation],
+		on_block: impl FnMut([u8; 32]),
+	) -> Result<[u8; 32], ChainError> {
+		self.submit_unsigned("submit_attestations", batch.encode(), on_block).await
+	}
+
+	async fn submit_unsigned(
+		&self,
+		call_name: &str,
+		args: Vec<u8>,
 		mut on_block: impl FnMut([u8; 32]),
 	) -> Result<[u8; 32], ChainError> {
 		let at = self.api.at_current_block().await.map_err(rpc)?;
 		let md = at.metadata_ref();
 		let pallet = md.pallet_by_name("Pod").ok_or_else(|| ChainError::Metadata("Pod".into()))?;
 		let call = pallet
-			.call_variant_by_name("submit_attestation")
-			.ok_or_else(|| ChainError::Metadata("Pod::submit_attestation".into()))?;
+			.call_variant_by_name(call_name)
+			.ok_or_else(|| ChainError::Metadata(format!("Pod::{call_name}")))?;
 		let mut data = vec![pallet.call_index(), call.index];
-		att.encode_to(&mut data);
+		data.extend_from_slice(&args);
 		let tx = at.tx();
 		// Decoding our bytes against the metadata checks they are the call
 		// the runtime expects before anything is sent.
 		let payload = tx
 			.from_call_data_bytes(&data)
-			.map_err(|e| ChainError::Metadata(format!("a matching submit_attestation: {e}")))?;
+			.map_err(|e| ChainError::Metadata(format!("a matching {call_name}: {e}")))?;
 		let signed = tx.create_unsigned(&payload).map_err(rpc)?;
 		let mut progress = signed.submit_and_watch().await.map_err(|e| {
 			// The pool's refusal arrives as an RPC error on submission.

@@ -393,7 +393,7 @@ async fn http2_multiplexes_chunk_requests_on_one_connection() {
 	hold(&e, &m, &origin.url()).await;
 	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 9);
 	let stream = tokio::net::TcpStream::connect(e.addr).await.unwrap();
-	let (mut send, conn) = hyper::client::conn::http2::handshake(
+	let (send, conn) = hyper::client::conn::http2::handshake(
 		hyper_util::rt::TokioExecutor::new(),
 		hyper_util::rt::TokioIo::new(stream),
 	)
@@ -408,7 +408,8 @@ async fn http2_multiplexes_chunk_requests_on_one_connection() {
 		if let Some(b) = receipt {
 			req = req.header(RECEIPT_HEADER, header_value(&receipt_for(&t, b)));
 		}
-		let fut = send.send_request(req.body(Empty::<Bytes>::new()).unwrap());
+		// HTTP/2 senders are cheap handles onto the one connection.
+		let fut = send.clone().send_request(req.body(Empty::<Bytes>::new()).unwrap());
 		async move {
 			let resp = fut.await.unwrap();
 			assert_eq!(resp.version(), hyper::Version::HTTP_2);

@@ -151,8 +151,8 @@ async fn schedule_fetch_report_confirm() {
 	let edge_index =
 		|i: usize| if s.sources[i].ticket.ticket.edge == edge_public(0) { 0u8 } else { 1u8 };
 	let honest = claim_for(edge_index(0), 3, id, fr.sources[0].bytes, &[receipt_of(0)]);
-	let confirm =
-		|req: &ConfirmRequest| http(Method::POST, &format!("{url}/confirm"), &[], req.encode());
+	let confirm_url = format!("{url}/confirm");
+	let confirm = |req: &ConfirmRequest| http(Method::POST, &confirm_url, &[], req.encode());
 
 	// Window 3 is still open on "chain".
 	let early = confirm(&honest).await;

@@ -1,0 +1,220 @@
+//! `pod-settle-bench`: how many two-signed attestations a PoD chain settles
+//! (finalized) per second, next to how many the same machine can merely
+//! verify (two sr25519 checks each) on one core.
+//!
+//! The edges are synthetic: their keys come from `bench_seed(i)` and they are
+//! registered beforehand (`scripts/polkadot-check/pod.mjs bench-setup`). For
+//! every edge and each of the last `--windows` closed windows, one attestation
+//! of `--bytes` for `--content`, co-signed by the dev reporter, is submitted
+//! in `submit_attestations` batches, `--inflight` batches at a time, each
+//! watched until finalized.
+
+use anyhow::{Context, Result};
+use cdn_edge::chain::Chain;
+use clap::Parser;
+use pod_primitives::{
+	dev::REPORTER_SEED, sign, Attestation, AttestationPayload, DomainTag, Entry, MAX_BATCH,
+};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+	name = "pod-settle-bench",
+	about = "Attestations finalized per second vs raw verification"
+)]
+struct Args {
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	chain: String,
+	/// Synthetic edges registered on chain (keys from their index).
+	#[arg(long)]
+	edges: u32,
+	/// Registered content id (hex) the attestations pay for.
+	#[arg(long)]
+	content: String,
+	#[arg(long, default_value_t = 1 << 20)]
+	bytes: u64,
+	/// The content's price per GiB as registered (to count settlements from
+	/// the credits minted).
+	#[arg(long, default_value_t = 1_000_000_000_000)]
+	price: u128,
+	/// Closed windows to attest for each edge (at most the chain's age limit).
+	#[arg(long, default_value_t = 4)]
+	windows: u32,
+	/// Attestations per extrinsic.
+	#[arg(long, default_value_t = MAX_BATCH as usize)]
+	batch: usize,
+	/// Extrinsics in flight at once.
+	#[arg(long, default_value_t = 24)]
+	inflight: usize,
+}
+
+/// The seed of synthetic edge `i` (shared with the setup script).
+fn bench_seed(i: u32) -> [u8; 32] {
+	let s = format!("{:<32}", format!("pod-bench-edge-{i}"));
+	s.as_bytes().try_into().expect("32 bytes")
+}
+
+/// Two-signature verifications per second on one core.
+fn verify_rate(genesis: &[u8; 32], content: [u8; 32]) -> f64 {
+	let edge = sign::keypair_from_seed(&bench_seed(0));
+	let reporter = sign::keypair_from_seed(&REPORTER_SEED);
+	let atts: Vec<Attestation> =
+		(0..256).map(|w| attestation(&edge, &reporter, genesis, content, w, 1 << 20)).collect();
+	let start = Instant::now();
+	let mut n = 0u64;
+	while start.elapsed() < Duration::from_secs(3) {
+		for a in &atts {
+			let p = &a.payload;
+			let ok = sign::verify(&p.edge, &a.edge_signature, DomainTag::Attestation, genesis, p)
+				&& sign::verify(
+					&a.reporter,
+					&a.reporter_signature,
+					DomainTag::Attestation,
+					genesis,
+					p,
+				);
+			assert!(ok, "bench attestations verify");
+			n += 1;
+		}
+	}
+	n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn attestation(
+	edge: &sign::Keypair,
+	reporter: &sign::Keypair,
+	genesis: &[u8; 32],
+	content: [u8; 32],
+	window: u32,
+	bytes: u64,
+) -> Attestation {
+	let payload = AttestationPayload {
+		edge: edge.public.to_bytes(),
+		window,
+		entries: vec![Entry { content, bytes }].try_into().expect("one entry"),
+		receipts_root: [window as u8; 32],
+		receipt_count: 1,
+	};
+	let edge_signature = sign::sign(edge, DomainTag::Attestation, genesis, &payload);
+	let reporter_signature = sign::sign(reporter, DomainTag::Attestation, genesis, &payload);
+	Attestation {
+		payload,
+		edge_signature,
+		reporter: reporter.public.to_bytes(),
+		reporter_signature,
+	}
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+	let args = Args::parse();
+	let content: [u8; 32] = hex::decode(args.content.trim_start_matches("0x"))
+		.ok()
+		.and_then(|v| v.try_into().ok())
+		.context("--content must be 32 bytes of hex")?;
+	let chain = Chain::connect(&args.chain).await?;
+	let genesis = chain.genesis();
+
+	let verify = tokio::task::spawn_blocking(move || verify_rate(&genesis, content)).await?;
+	println!("raw verification, one core: {verify:.0} attestations/s (2 sr25519 checks each)");
+
+	let current = chain.current_window().await?;
+	let k = args.windows.min(current).min(20);
+	anyhow::ensure!(k > 0, "no closed window yet (chain at window {current})");
+	let windows: Vec<u32> = (current - k..current).collect();
+	println!(
+		"chain at window {current}: {} edges × windows {:?} = {} attestations",
+		args.edges,
+		windows,
+		args.edges as usize * windows.len()
+	);
+	let total_before = chain.total_credits().await?;
+
+	// Sign everything up front (both cores), so signing is not measured.
+	let reporter = Arc::new(sign::keypair_from_seed(&REPORTER_SEED));
+	let t = Instant::now();
+	let mut handles = Vec::new();
+	let threads = 2u32;
+	for part in 0..threads {
+		let (reporter, windows) = (reporter.clone(), windows.clone());
+		let edges = args.edges;
+		let bytes = args.bytes;
+		handles.push(std::thread::spawn(move || {
+			let mut out = Vec::new();
+			for i in (part..edges).step_by(threads as usize) {
+				let edge = sign::keypair_from_seed(&bench_seed(i));
+				for w in &windows {
+					out.push(attestation(&edge, &reporter, &genesis, content, *w, bytes));
+				}
+			}
+			out
+		}));
+	}
+	let mut atts = Vec::new();
+	for h in handles {
+		atts.extend(h.join().expect("signing thread"));
+	}
+	println!("signed {} attestations in {:.1} s", atts.len(), t.elapsed().as_secs_f64());
+
+	let batches: Vec<Vec<Attestation>> =
+		atts.chunks(args.batch.clamp(1, MAX_BATCH as usize)).map(<[_]>::to_vec).collect();
+	let n_batches = batches.len();
+	let sem = Arc::new(tokio::sync::Semaphore::new(args.inflight.max(1)));
+	let start = Instant::now();
+	let mut tasks = Vec::new();
+	for b in batches {
+		let permit = sem.clone().acquire_owned().await?;
+		let chain = chain.clone();
+		tasks.push(tokio::spawn(async move {
+			let _permit = permit;
+			let mut last_err = None;
+			for _ in 0..3 {
+				match chain.submit_attestations(&b, |_| {}).await {
+					Ok(block) => return Ok((block, Instant::now())),
+					Err(e) if e.retryable() => {
+						last_err = Some(e);
+						tokio::time::sleep(Duration::from_millis(500)).await;
+					}
+					Err(e) => return Err(e),
+				}
+			}
+			Err(last_err.expect("a retry happened"))
+		}));
+	}
+	let mut blocks = std::collections::HashSet::new();
+	let mut last = start;
+	let mut failed = 0;
+	for t in tasks {
+		match t.await? {
+			Ok((block, at)) => {
+				blocks.insert(block);
+				last = last.max(at);
+			}
+			Err(e) => {
+				failed += 1;
+				eprintln!("batch failed: {e}");
+			}
+		}
+	}
+	let elapsed = (last - start).as_secs_f64();
+	let minted = chain.total_credits().await? - total_before;
+	let per = pod_primitives::settlement::settle(
+		args.bytes,
+		args.price,
+		u128::MAX,
+		pod_primitives::settlement::OPERATOR_FEE_PPB,
+	)
+	.credits;
+	let settled = if per == 0 { 0 } else { (minted / per) as usize };
+	let rate = settled as f64 / elapsed;
+	println!(
+		"settled {settled} of {} attestations in {n_batches} extrinsics ({failed} failed), \
+		 finalized in {} distinct blocks, {elapsed:.1} s from first submission to last finality",
+		atts.len(),
+		blocks.len()
+	);
+	println!("settlement: {rate:.0} attestations/s finalized");
+	println!("ratio settled/verifiable: {:.3}", rate / verify);
+	Ok(())
+}
