@@ -72,7 +72,7 @@ async fn schedule_fetch_report_confirm() {
 	let id = m.id();
 	let origin = Origin::start(bytes.clone()).await;
 	let tmp = tempfile::tempdir().unwrap();
-	let (rep, url, server) = start(&tmp.path().join("reporter"), 3).await;
+	let Running { reporter: rep, url, stop, server } = start(&tmp.path().join("reporter"), 3).await;
 	let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1");
 	let e0 = EdgeProc::start(&tmp.path().join("e0"), 0, &extra);
 	let e1 = EdgeProc::start(&tmp.path().join("e1"), 1, &extra);
@@ -187,17 +187,20 @@ async fn schedule_fetch_report_confirm() {
 	assert_eq!(confirm(&forged).await.json()["error"], "bad_claim_signature");
 
 	// A reporter restart changes nothing: the stored confirmation is repeated.
-	server.abort();
-	let _ = server.await;
-	// Open connections finish on their own; then the store is released.
+	// A graceful stop closes the edges' keep-alive connections too, so the
+	// last handle on the store goes with the server.
+	stop.send(()).unwrap();
+	server.await.unwrap();
 	for _ in 0..100 {
 		if Arc::strong_count(&rep) == 1 {
 			break;
 		}
 		tokio::time::sleep(Duration::from_millis(50)).await;
 	}
+	assert_eq!(Arc::strong_count(&rep), 1, "nothing else holds the reporter");
 	drop(rep);
-	let (rep2, url2, _server2) = start(&tmp.path().join("reporter"), 4).await;
+	let Running { reporter: rep2, url: url2, stop: _stop2, server: _server2 } =
+		start(&tmp.path().join("reporter"), 4).await;
 	let again = http(Method::POST, &format!("{url2}/confirm"), &[], honest.encode()).await;
 	assert_eq!(again.body, ok.body, "a resent claim gets the identical confirmation");
 
