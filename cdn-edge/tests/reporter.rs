@@ -27,18 +27,26 @@ fn config(dir: &std::path::Path) -> ReporterConfig {
 	.unwrap()
 }
 
-async fn start(
-	dir: &std::path::Path,
-	window: u32,
-) -> (Arc<Reporter>, String, tokio::task::JoinHandle<()>) {
-	let r = Reporter::open_with(config(dir), None, GENESIS, window).unwrap();
+struct Running {
+	reporter: Arc<Reporter>,
+	url: String,
+	stop: tokio::sync::oneshot::Sender<()>,
+	server: tokio::task::JoinHandle<()>,
+}
+
+async fn start(dir: &std::path::Path, window: u32) -> Running {
+	let reporter = Reporter::open_with(config(dir), None, GENESIS, window).unwrap();
 	let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let url = format!("http://{}", l.local_addr().unwrap());
-	let (r2, stop) = (r.clone(), std::future::pending::<()>());
-	let h = tokio::spawn(async move {
-		cdn_edge::reporter::http::serve(r2, l, stop).await.unwrap();
+	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+	let r2 = reporter.clone();
+	let server = tokio::spawn(async move {
+		let stopped = async move {
+			let _ = stopped.await;
+		};
+		cdn_edge::reporter::http::serve(r2, l, stopped).await.unwrap();
 	});
-	(r, url, h)
+	Running { reporter, url, stop, server }
 }
 
 fn claim_for(
