@@ -187,4 +187,7 @@ async function main() {
   await api.disconnect();
 }
 
-main().catch((e) => { console.error(`pod.mjs ${cmd}: ${e.stack || e}`); process.exit(1); });
+// Exit explicitly: pending timeout timers would otherwise keep node alive.
+main()
+  .then(() => process.exit(process.exitCode ?? 0))
+  .catch((e) => { console.error(`pod.mjs ${cmd}: ${e.stack || e}`); process.exit(1); });
