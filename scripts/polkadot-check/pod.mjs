@@ -92,11 +92,17 @@ async function main() {
     let nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
     const jobs = [];
     const t0 = Date.now();
-    for (let i = 0; i < n; i++) {
-      const seed = stringToU8a(`pod-bench-edge-${i}`.padEnd(32, ' '));
-      const key = u8aToHex(sr25519PairFromSeed(seed).publicKey);
-      jobs.push(sendSigned(api, api.tx.pod.registerEdge(key, 'bench', 1_000_000_000n), alice,
-        `register_edge ${i}`, ['pod.EdgeAlreadyRegistered'], { nonce: nonce++ }));
+    // At most 500 watched transactions at a time (a connection allows 1024 subscriptions).
+    for (let from = 0; from < n; from += 500) {
+      const chunk = [];
+      for (let i = from; i < Math.min(n, from + 500); i++) {
+        const seed = stringToU8a(`pod-bench-edge-${i}`.padEnd(32, ' '));
+        const key = u8aToHex(sr25519PairFromSeed(seed).publicKey);
+        chunk.push(sendSigned(api, api.tx.pod.registerEdge(key, 'bench', 1_000_000_000n), alice,
+          `register_edge ${i}`, ['pod.EdgeAlreadyRegistered'], { nonce: nonce++ }));
+      }
+      await Promise.all(chunk);
+      console.log(`registered edges ${from}..${Math.min(n, from + 500) - 1}`);
     }
     jobs.push(sendSigned(api, api.tx.pod.registerContent(hex(opt('--content')), 1n << 40n, BigInt(opt('--price')), 'http://bench'),
       keyring.addFromUri('//Ferdie'), 'register_content', ['pod.ContentAlreadyRegistered']));
@@ -112,6 +118,18 @@ async function main() {
     if (cmd === 'wait') {
       const deadline = Date.now() + Number(opt('--timeout', '600')) * 1000;
       let last = '';
+      // The events, as any polkadot.js user would watch them.
+      const ours = new Set(edges.map(([k]) => hex(k)));
+      let accepted = 0;
+      const unsub = await api.query.system.events((events) => {
+        for (const { event } of events) {
+          if (event.section === 'pod' && event.method === 'AttestationAccepted' && ours.has(event.data[0].toHex())) {
+            accepted++;
+            const d = event.data.toJSON();
+            console.log(`event pod.AttestationAccepted edge ${d[0].slice(0, 10)}… window ${d[1]}: ${fmt(BigInt(d[4]))} B, credits ${fmt(BigInt(d[7]))}, fee ${fmt(BigInt(d[6]))}`);
+          }
+        }
+      });
       for (;;) {
         const got = [];
         for (const [edge, e] of edges) {
@@ -120,7 +138,11 @@ async function main() {
         }
         const line = got.map((g) => `${g.edge.slice(0, 8)}… ${fmt(g.bytes)}/${fmt(g.want)}`).join('  ');
         if (line !== last) { console.log(`settled (finalized): ${line}`); last = line; }
-        if (got.every((g) => g.bytes >= g.want)) break;
+        if (got.every((g) => g.bytes >= g.want)) {
+          unsub();
+          console.log(`${accepted} AttestationAccepted events seen while waiting`);
+          break;
+        }
         if (Date.now() > deadline) throw new Error('settlement did not complete in time');
         await new Promise((r) => setTimeout(r, 3000));
       }
