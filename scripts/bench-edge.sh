@@ -32,6 +32,9 @@ mkdir -p "$tmp/www/c/$id"
 split -b 1048576 -a 6 -d "$tmp/object" "$tmp/www/c/$id/x"
 for f in "$tmp/www/c/$id"/x*; do n=${f##*/x}; mv "$f" "$tmp/www/c/$id/$((10#$n))"; done
 cp "$tmp/object" "$tmp/www/object"
+# nginx's workers run unprivileged: let them read the files (mktemp makes 0700).
+chmod 755 "$tmp"
+chmod -R a+rX "$tmp/www"
 
 cat >"$tmp/nginx.conf" <<NGX
 worker_processes 2;
