@@ -415,6 +415,27 @@ pub enum ScheduleError {
 	Bad { what: &'static str, detail: String },
 }
 
+/// One request to the reporter; anything but 200 is a refusal with its body.
+async fn reporter_call(
+	http: &crate::httpapi::HttpClient,
+	method: hyper::Method,
+	url: &str,
+	headers: &[(&str, String)],
+	body: Vec<u8>,
+	timeout: Duration,
+) -> Result<Bytes, ScheduleError> {
+	let (status, b) = crate::httpapi::call(http, method, url, headers, body, timeout)
+		.await
+		.map_err(ScheduleError::Reporter)?;
+	if status != StatusCode::OK {
+		return Err(ScheduleError::Refused {
+			status,
+			body: String::from_utf8_lossy(&b).into_owned(),
+		});
+	}
+	Ok(b)
+}
+
 /// What the reporter scheduled: where to download from, with what key.
 pub struct Scheduled {
 	pub manifest: Manifest,
@@ -442,7 +463,7 @@ pub async fn schedule(
 	};
 	let t = Duration::from_secs(30);
 	let body = serde_json::to_vec(&req).expect("serializes");
-	let (status, b) = crate::httpapi::call(
+	let b = reporter_call(
 		&http,
 		hyper::Method::POST,
 		&format!("{base}/schedule"),
@@ -450,14 +471,7 @@ pub async fn schedule(
 		body,
 		t,
 	)
-	.await
-	.map_err(ScheduleError::Reporter)?;
-	if status != StatusCode::OK {
-		return Err(ScheduleError::Refused {
-			status,
-			body: String::from_utf8_lossy(&b).into_owned(),
-		});
-	}
+	.await?;
 	let s: ScheduleResponse = serde_json::from_slice(&b)
 		.map_err(|e| ScheduleError::Bad { what: "schedule", detail: e.to_string() })?;
 	let bad = |what, detail: String| ScheduleError::Bad { what, detail };
@@ -465,7 +479,7 @@ pub async fn schedule(
 		.ok()
 		.and_then(|v| v.try_into().ok())
 		.ok_or_else(|| bad("genesis", s.genesis.clone()))?;
-	let (status, m) = crate::httpapi::call(
+	let m = reporter_call(
 		&http,
 		hyper::Method::GET,
 		&format!("{base}{}", s.manifest),
@@ -473,14 +487,7 @@ pub async fn schedule(
 		Vec::new(),
 		t,
 	)
-	.await
-	.map_err(ScheduleError::Reporter)?;
-	if status != StatusCode::OK {
-		return Err(ScheduleError::Refused {
-			status,
-			body: String::from_utf8_lossy(&m).into_owned(),
-		});
-	}
+	.await?;
 	let manifest = crate::content::decode_manifest(&m, Some(content))
 		.map_err(|e| bad("manifest", e.to_string()))?;
 	let mut sources = Vec::new();
@@ -518,7 +525,7 @@ pub async fn report(
 		}
 	}
 	let http = crate::httpapi::http_client();
-	let (status, b) = crate::httpapi::call(
+	reporter_call(
 		&http,
 		hyper::Method::POST,
 		&format!("{}/reports", reporter.trim_end_matches('/')),
@@ -526,13 +533,6 @@ pub async fn report(
 		serde_json::to_vec(&r).expect("serializes"),
 		Duration::from_secs(30),
 	)
-	.await
-	.map_err(ScheduleError::Reporter)?;
-	if status != StatusCode::OK {
-		return Err(ScheduleError::Refused {
-			status,
-			body: String::from_utf8_lossy(&b).into_owned(),
-		});
-	}
+	.await?;
 	Ok(r.receipts.len())
 }

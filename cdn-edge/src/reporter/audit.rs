@@ -6,7 +6,7 @@
 use super::{now_ms, Reporter};
 use crate::edge::http::{header_value, TICKET_HEADER};
 use hyper::{Method, StatusCode};
-use pod_primitives::{sign, Ticket};
+use pod_primitives::sign;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,20 +55,14 @@ impl Reporter {
 		let session = sign::keypair_from_seed(&seed);
 		// Short-lived: an audit ticket holds back its window's claims until it expires.
 		let expires_at = now_ms() + 20_000;
-		let mut ticket_id = [0u8; 16];
-		ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
-		getrandom::fill(&mut ticket_id[8..]).expect("the OS has randomness");
-		let t = Ticket {
-			ticket_id,
-			reporter: self.public,
-			edge: *edge,
-			client: session.public.to_bytes(),
+		let t = self.issue_ticket(
+			*edge,
+			session.public.to_bytes(),
 			content,
-			max_bytes: len,
-			window: self.window(),
+			len,
+			self.window(),
 			expires_at,
-		};
-		let t = sign::sign_ticket(&self.key, &self.genesis, t);
+		);
 		self.store.put_tickets(std::slice::from_ref(&t)).map_err(|e| e.to_string())?;
 		let url = format!("{}/c/{}/{}", rec.url, c_hex, index);
 		let res = crate::httpapi::call(

@@ -117,12 +117,7 @@ pub enum ReporterError {
 	BadRequest(String),
 }
 
-pub(crate) fn now_ms() -> u64 {
-	std::time::SystemTime::now()
-		.duration_since(std::time::UNIX_EPOCH)
-		.map(|d| d.as_millis() as u64)
-		.unwrap_or(0)
-}
+pub(crate) use crate::edge::http::now_ms;
 
 /// The running reporter.
 pub struct Reporter {
@@ -421,20 +416,7 @@ impl Reporter {
 		let tickets: Vec<SignedTicket> = chosen
 			.iter()
 			.map(|(edge, _, _)| {
-				let mut ticket_id = [0u8; 16];
-				ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
-				getrandom::fill(&mut ticket_id[8..]).expect("the OS has randomness");
-				let t = Ticket {
-					ticket_id,
-					reporter: self.public,
-					edge: *edge,
-					client,
-					content,
-					max_bytes: manifest.size,
-					window,
-					expires_at,
-				};
-				sign::sign_ticket(&self.key, &self.genesis, t)
+				self.issue_ticket(*edge, client, content, manifest.size, window, expires_at)
 			})
 			.collect();
 		self.store.put_tickets(&tickets)?;
@@ -459,6 +441,32 @@ impl Reporter {
 				})
 				.collect(),
 		})
+	}
+
+	/// Signs a ticket with a fresh id (its expiry, then 8 random bytes).
+	fn issue_ticket(
+		&self,
+		edge: PublicKey,
+		client: PublicKey,
+		content: ContentId,
+		max_bytes: u64,
+		window: WindowIndex,
+		expires_at: u64,
+	) -> SignedTicket {
+		let mut ticket_id = [0u8; 16];
+		ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
+		getrandom::fill(&mut ticket_id[8..]).expect("the OS has randomness");
+		let t = Ticket {
+			ticket_id,
+			reporter: self.public,
+			edge,
+			client,
+			content,
+			max_bytes,
+			window,
+			expires_at,
+		};
+		sign::sign_ticket(&self.key, &self.genesis, t)
 	}
 
 	/// Orders a hot content onto the best edges that do not hold it yet, up
