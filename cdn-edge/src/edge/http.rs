@@ -68,7 +68,6 @@ impl From<ReceiptError> for Refusal {
 			ReceiptError::AheadOfServed { .. } => {
 				(StatusCode::BAD_REQUEST, "receipt_ahead_of_served")
 			}
-			ReceiptError::Regressed { .. } => (StatusCode::BAD_REQUEST, "receipt_regressed"),
 		};
 		Refusal::new(status, code, e.to_string())
 	}
