@@ -12,6 +12,18 @@ pod_node_binary() {
   echo "$CARGO_TARGET_DIR/debug/pod-node"
 }
 
+# The one optimised build every benchmark uses: the node with the benchmarking
+# CLI (`runtime-benchmarks`) and the edge binaries, in one feature resolution so
+# each crate is compiled once. Benchmarks are only meaningful optimised: the
+# host's hashing and signature code is far slower unoptimised.
+pod_release_build() {
+  # The benchmarking CLI's storage-access test runtime is only used by
+  # `benchmark storage`; its wasm build cannot find itself in this workspace's
+  # metadata (it is an optional dependency), so it is skipped.
+  (cd "$(pod_root)" && SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1 \
+    cargo build --release --workspace --bins --features pod-node/runtime-benchmarks >&2)
+}
+
 # JSON-RPC over HTTP (the node serves HTTP and WS on one port).
 rpc_call() { # url method [params-json]
   curl -s -m 5 -H 'Content-Type: application/json' \

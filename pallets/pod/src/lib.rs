@@ -113,6 +113,8 @@ pub mod pallet {
 		pub capacity: u64,
 		/// Native funds on hold as the bond.
 		pub bond: Balance,
+		/// The window in which the edge registered: it cannot be paid for earlier ones.
+		pub since: WindowIndex,
 		/// Set by `unregister_edge`: first window the edge no longer serves, and
 		/// the block from which the bond can be withdrawn.
 		pub leaving: Option<(WindowIndex, BlockNumberFor<T>)>,
@@ -360,6 +362,8 @@ pub mod pallet {
 		NotEdgeOwner,
 		/// The edge is not bonded for this window (it left, or its bond is short).
 		EdgeNotBonded,
+		/// The window ended before the edge registered.
+		WindowBeforeRegistration,
 		/// The edge is already leaving.
 		EdgeAlreadyLeaving,
 		/// The edge has not been unregistered.
@@ -772,7 +776,14 @@ pub mod pallet {
 			T::Currency::hold(&HoldReason::EdgeBond.into(), who, bond)?;
 			Edges::<T>::insert(
 				edge_key,
-				EdgeInfo { owner: who.clone(), region, capacity, bond, leaving: None },
+				EdgeInfo {
+					owner: who.clone(),
+					region,
+					capacity,
+					bond,
+					since: Self::current_window(),
+					leaving: None,
+				},
 			);
 			Self::deposit_event(Event::EdgeRegistered {
 				edge: edge_key,
@@ -823,6 +834,7 @@ pub mod pallet {
 			ensure!(Reporters::<T>::contains_key(att.reporter), Error::<T>::UnknownReporter);
 			let edge = Edges::<T>::get(p.edge).ok_or(Error::<T>::UnknownEdge)?;
 			ensure!(edge.bond >= T::EdgeBond::get(), Error::<T>::EdgeNotBonded);
+			ensure!(p.window >= edge.since, Error::<T>::WindowBeforeRegistration);
 			if let Some((from, _)) = edge.leaving {
 				ensure!(p.window < from, Error::<T>::EdgeNotBonded);
 			}

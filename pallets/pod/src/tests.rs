@@ -547,6 +547,26 @@ fn leaving_edge_settles_only_windows_before_it_left() {
 }
 
 #[test]
+fn edge_is_paid_only_from_the_window_it_registered_in() {
+	new_test_ext().execute_with(|| {
+		setup(); // window 2
+		go_to_window(5);
+		register_edge(EDGE2);
+		assert_eq!(Edges::<Test>::get(public(EDGE2)).unwrap().since, 5);
+		go_to_window(6);
+		let early = att(EDGE2, 4, &[(CONTENT_A, 10)]);
+		assert!(matches!(
+			validate(&early),
+			Err(sp_runtime::transaction_validity::TransactionValidityError::Invalid(
+				InvalidTransaction::Custom(_)
+			))
+		));
+		assert_noop!(submit(early), Error::<Test>::WindowBeforeRegistration);
+		assert_ok!(submit(att(EDGE2, 5, &[(CONTENT_A, 10)])));
+	});
+}
+
+#[test]
 fn retired_content_is_paid_only_before_retirement() {
 	new_test_ext().execute_with(|| {
 		setup(); // window 2
