@@ -1,31 +1,50 @@
 #!/usr/bin/env bash
-# Settlement throughput: a four-validator local devnet on loopback, BENCH_EDGES
-# synthetic edges registered by Alice, then pod-settle-bench submits one
-# two-signed attestation per edge for each of the last BENCH_WINDOWS closed
-# windows, in 128-attestation batches, and reports attestations finalized per
-# second next to the raw two-signature verification rate of one core.
-#   BENCH_EDGES (default 2000), BENCH_WINDOWS (default 4)
+# Settlement throughput: a four-validator local devnet on loopback (optimised
+# build) with BENCH_EDGES synthetic edges registered in its genesis; then
+# pod-settle-bench submits one two-signed attestation per edge for each of the
+# last BENCH_WINDOWS closed windows, in MAX_BATCH-attestation batches, and
+# reports attestations finalized per second next to the raw two-signature
+# verification rate of one core, in the same run.
+#   BENCH_EDGES (default 2000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (24)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 cd "$here/.."
 
-cargo build --workspace --all-targets
-(cd scripts/polkadot-check && { [ -d node_modules/@polkadot/api ] || npm ci --no-audit --no-fund; })
+pod_release_build
+bin="$CARGO_TARGET_DIR/release"
 dir=$(mktemp -d /tmp/pod-bench-settlement.XXXXXX)
 echo "== logs in $dir"
-export RPC_BASE=${RPC_BASE:-29944} BASE_PORT=${BASE_PORT:-50333}
-devnet_start "$CARGO_TARGET_DIR/debug/pod-node" "$dir"
-trap 'devnet_stop; echo "== stopped; logs in $dir"' EXIT
-ws="ws://127.0.0.1:$RPC_BASE"
-wait_finalized "http://127.0.0.1:$RPC_BASE" 2 300
 edges=${BENCH_EDGES:-2000} windows=${BENCH_WINDOWS:-4}
 content=bebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebe
-echo "== registering $edges synthetic edges and the content"
-node scripts/polkadot-check/pod.mjs bench-setup "$ws" --edges "$edges" --content "$content" --price 1000000000000
-# Wait until enough windows have closed (blocks are 3 s, windows 10 blocks).
+price=1000000000000
+
+# The local chain's spec, plus the synthetic edges (owned by Alice, 1 GB/s
+# each) and the content (owned by Ferdie, whose genesis escrow pays).
+"$bin/pod-node" build-spec --chain local >"$dir/local.json" 2>"$dir/build-spec.log"
+"$bin/pod-settle-bench" --edges "$edges" --print-keys >"$dir/edge-keys"
+python3 - "$dir/local.json" "$dir/edge-keys" "$content" "$price" >"$dir/bench.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+keys = open(sys.argv[2]).read().split()
+alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+ferdie = "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL"
+pod = spec["genesis"]["runtimeGenesis"]["patch"].setdefault("pod", {})
+# Byte arrays and vectors are JSON arrays of numbers in a genesis patch.
+ints = lambda b: list(b)
+pod["edges"] = [[alice, ints(bytes.fromhex(k)), ints(b"bench"), 1_000_000_000] for k in keys]
+pod["contents"] = [[ints(bytes.fromhex(sys.argv[3])), ferdie, 1 << 40, int(sys.argv[4]), ints(b"http://bench")]]
+spec["name"] = "PoD settlement bench"
+json.dump(spec, sys.stdout)
+PY
+export RPC_BASE=${RPC_BASE:-29944} BASE_PORT=${BASE_PORT:-50333} DEVNET_CHAIN="$dir/bench.json"
+devnet_start "$bin/pod-node" "$dir"
+trap 'devnet_stop; echo "== stopped; logs in $dir"' EXIT
+ws="ws://127.0.0.1:$RPC_BASE"
+# Blocks are 3 s, windows 10 blocks: wait until BENCH_WINDOWS windows closed.
 need=$(((windows + 1) * 10))
-echo "== waiting for block #$need (so $windows windows are closed)"
+echo "== $edges edges in genesis; waiting for finalized block #$need ($windows closed windows)"
 wait_finalized "http://127.0.0.1:$RPC_BASE" "$need" 900
-"$CARGO_TARGET_DIR/debug/pod-settle-bench" --chain "$ws" --edges "$edges" --windows "$windows" --content "$content"
+"$bin/pod-settle-bench" --chain "$ws" --edges "$edges" --windows "$windows" \
+  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-24}"

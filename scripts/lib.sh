@@ -53,13 +53,14 @@ wait_finalized() { # url min-number timeout-seconds
 declare -A DEVNET_PIDS=()
 
 # Starts Alice, Bob, Charlie and Dave on loopback; Alice is the bootnode.
+# DEVNET_CHAIN (default `local`) may name a chain spec file instead.
 devnet_start() { # node dir
   local node=$1 dir=$2 i=0 base=${BASE_PORT:-30333} rpc=${RPC_BASE:-9944}
   # A fixed node key for Alice makes her peer id known to the others.
   local alice_key=0000000000000000000000000000000000000000000000000000000000000001
   local alice_id=12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp
   for who in alice bob charlie dave; do
-    local args=(--chain local --"$who" --validator --base-path "$dir/$who" --database rocksdb
+    local args=(--chain "${DEVNET_CHAIN:-local}" --"$who" --validator --base-path "$dir/$who" --database rocksdb
       --listen-addr "/ip4/127.0.0.1/tcp/$((base + i))" --rpc-port $((rpc + i)) --rpc-cors all
       --no-telemetry --no-prometheus --no-mdns --unsafe-force-node-key-generation)
     if [ "$who" = alice ]; then

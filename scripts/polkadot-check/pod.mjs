@@ -5,7 +5,6 @@
 //   node pod.mjs snapshot WS --owner //Owner … > before.json
 //   node pod.mjs wait     WS --expect FILE [--timeout SECS]
 //   node pod.mjs verify   WS --before before.json --expect FILE
-//   node pod.mjs bench-setup WS --edges N --content ID --price P
 //
 // FILE (expect) is JSON: { "edges": { EDGEKEY: { "owner": "//Alice", "bytes": N } },
 //                          "customer": "//Ferdie", "content": ID, "price": PRICE_PER_GIB }
@@ -14,8 +13,7 @@
 // taken before the downloads, that credits, the operator's fee, escrow and
 // usage balance exactly against those bytes, and prints the summary.
 import { ApiPromise, WsProvider, Keyring } from '@polkadot/api';
-import { cryptoWaitReady, sr25519PairFromSeed } from '@polkadot/util-crypto';
-import { stringToU8a, u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { readFileSync } from 'node:fs';
 
 const GIB = 1n << 30n;
@@ -84,30 +82,6 @@ async function main() {
         .then((r) => console.log(`content ${id.slice(0, 16)}… (${fmt(BigInt(size))} bytes at ${price} per GiB): ${r}`)));
     }
     await Promise.all(jobs);
-  } else if (cmd === 'bench-setup') {
-    // Alice registers N synthetic edges (keys from "pod-bench-edge-<i>" seeds,
-    // as pod-settle-bench derives them); Ferdie registers the content.
-    const n = Number(opt('--edges'));
-    const alice = keyring.addFromUri('//Alice');
-    let nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
-    const jobs = [];
-    const t0 = Date.now();
-    // At most 500 watched transactions at a time (a connection allows 1024 subscriptions).
-    for (let from = 0; from < n; from += 500) {
-      const chunk = [];
-      for (let i = from; i < Math.min(n, from + 500); i++) {
-        const seed = stringToU8a(`pod-bench-edge-${i}`.padEnd(32, ' '));
-        const key = u8aToHex(sr25519PairFromSeed(seed).publicKey);
-        chunk.push(sendSigned(api, api.tx.pod.registerEdge(key, 'bench', 1_000_000_000n), alice,
-          `register_edge ${i}`, ['pod.EdgeAlreadyRegistered'], { nonce: nonce++ }));
-      }
-      await Promise.all(chunk);
-      console.log(`registered edges ${from}..${Math.min(n, from + 500) - 1}`);
-    }
-    jobs.push(sendSigned(api, api.tx.pod.registerContent(hex(opt('--content')), 1n << 40n, BigInt(opt('--price')), 'http://bench'),
-      keyring.addFromUri('//Ferdie'), 'register_content', ['pod.ContentAlreadyRegistered']));
-    await Promise.all(jobs);
-    console.log(`registered ${n} edges and the content in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } else if (cmd === 'snapshot') {
     const customer = keyring.addFromUri(opt('--customer', '//Ferdie')).address;
     const s = await snapshot(api, keyring, opts('--owner'), customer, operator);

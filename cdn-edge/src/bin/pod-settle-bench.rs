@@ -2,8 +2,9 @@
 //! (finalized) per second, next to how many the same machine can merely
 //! verify (two sr25519 checks each) on one core.
 //!
-//! The edges are synthetic: their keys come from `bench_seed(i)` and they are
-//! registered beforehand (`scripts/polkadot-check/pod.mjs bench-setup`). For
+//! The edges are synthetic: their keys come from `bench_seed(i)`;
+//! `--print-keys` lists them so `scripts/bench-settlement.sh` can register
+//! them in the chain's genesis (registering thousands by calls takes minutes). For
 //! every edge and each of the last `--windows` closed windows, one attestation
 //! of `--bytes` for `--content`, co-signed by the dev reporter, is submitted
 //! in `submit_attestations` batches, `--inflight` batches at a time, each
@@ -29,8 +30,12 @@ struct Args {
 	/// Synthetic edges registered on chain (keys from their index).
 	#[arg(long)]
 	edges: u32,
-	/// Registered content id (hex) the attestations pay for.
+	/// Print the public keys (hex) of the `--edges` synthetic edges, one per
+	/// line, and exit.
 	#[arg(long)]
+	print_keys: bool,
+	/// Registered content id (hex) the attestations pay for.
+	#[arg(long, default_value = "")]
 	content: String,
 	#[arg(long, default_value_t = 1 << 20)]
 	bytes: u64,
@@ -109,6 +114,13 @@ fn attestation(
 #[tokio::main]
 async fn main() -> Result<()> {
 	let args = Args::parse();
+	if args.print_keys {
+		for i in 0..args.edges {
+			let key = sign::keypair_from_seed(&bench_seed(i)).public.to_bytes();
+			println!("{}", hex::encode(key));
+		}
+		return Ok(());
+	}
 	let content: [u8; 32] = hex::decode(args.content.trim_start_matches("0x"))
 		.ok()
 		.and_then(|v| v.try_into().ok())
