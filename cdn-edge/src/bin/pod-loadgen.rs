@@ -1,11 +1,12 @@
 //! `pod-loadgen`: an HTTP/1.1 load generator for `scripts/bench-edge.sh`.
 //!
 //! Opens `--connections` keep-alive connections and, for `--seconds`, has each
-//! fetch chunks (or `--range`-sized byte ranges) round-robin over
-//! `--chunks` chunk paths. Against an edge it sends a ticket per connection
-//! and signs cumulative receipts as bytes arrive, as a real client does;
-//! against nginx the same headers are sent and ignored, so both servers see
-//! the same requests. Receipts are signed once per MiB received. Prints throughput and latency percentiles as JSON.
+//! fetch chunks (or `--range`-sized byte ranges) round-robin over `--chunks`
+//! chunk paths. With the signing options it sends a ticket per connection and
+//! signs a cumulative receipt once per MiB received, as a real client does;
+//! `scripts/bench-edge.sh` passes them for nginx too, which ignores the
+//! headers, so both servers see the same requests and the load generator does
+//! the same work. Prints throughput and latency percentiles as JSON.
 
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
