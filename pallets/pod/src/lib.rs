@@ -597,7 +597,9 @@ pub mod pallet {
 			attestation: Box<Attestation>,
 		) -> DispatchResult {
 			ensure_none(origin)?;
-			Self::settle(&attestation)
+			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
+			let fee = Self::settle(&attestation)?;
+			Self::pay_fee(&operator, fee)
 		}
 
 		/// Settles a batch of attestations. Invalid ones are skipped with an
@@ -613,17 +615,21 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_none(origin)?;
 			ensure!(!batch.is_empty(), Error::<T>::EmptyBatch);
+			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
+			// The operator's fee is paid once for the whole batch: one transfer
+			// instead of one per attestation.
+			let mut fees: Balance = Zero::zero();
 			for att in batch.iter() {
-				let res = frame_support::storage::with_storage_layer(|| Self::settle(att));
-				if let Err(error) = res {
-					Self::deposit_event(Event::AttestationRejected {
+				match frame_support::storage::with_storage_layer(|| Self::settle(att)) {
+					Ok(fee) => fees = fees.checked_add(fee).ok_or(Error::<T>::Overflow)?,
+					Err(error) => Self::deposit_event(Event::AttestationRejected {
 						edge: att.payload.edge,
 						window: att.payload.window,
 						error,
-					});
+					}),
 				}
 			}
-			Ok(())
+			Self::pay_fee(&operator, fees)
 		}
 
 		/// Burns `amount` of the caller's credits and records a payout request.
@@ -866,11 +872,12 @@ pub mod pallet {
 			Ok(edge)
 		}
 
-		/// Checks and pays one attestation. Callers run it in a storage layer, so an
-		/// error leaves no trace.
-		pub(crate) fn settle(att: &Attestation) -> DispatchResult {
+		/// Checks and pays one attestation: takes the escrow, mints the credits,
+		/// records the settlement, and returns the operator's fee, which the caller
+		/// pays with [`Self::pay_fee`] (once per extrinsic). Callers run it in a
+		/// storage layer, so an error leaves no trace.
+		pub(crate) fn settle(att: &Attestation) -> Result<Balance, DispatchError> {
 			let edge = Self::check(att)?;
-			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
 			let p = &att.payload;
 			let mut rec = SettlementRecord { reporter: att.reporter, ..Default::default() };
 			for e in p.entries.iter() {
@@ -894,14 +901,6 @@ pub mod pallet {
 				rec.unpaid = rec.unpaid.saturating_add(split.unpaid);
 			}
 			ensure!(!(rec.charged.is_zero() && !rec.unpaid.is_zero()), Error::<T>::EscrowExhausted);
-			if !rec.fee.is_zero() {
-				T::Currency::transfer(
-					&Self::account_id(),
-					&operator,
-					rec.fee,
-					Preservation::Preserve,
-				)?;
-			}
 			Credits::<T>::try_mutate(&edge.owner, |c| -> DispatchResult {
 				*c = c.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
 				Ok(())
@@ -922,6 +921,15 @@ pub mod pallet {
 				credits: rec.credits,
 				unpaid: rec.unpaid,
 			});
+			Ok(rec.fee)
+		}
+
+		/// Moves the operator's fee out of the pallet account, which holds it as
+		/// part of the escrow that `settle` took.
+		fn pay_fee(operator: &T::AccountId, fee: Balance) -> DispatchResult {
+			if !fee.is_zero() {
+				T::Currency::transfer(&Self::account_id(), operator, fee, Preservation::Preserve)?;
+			}
 			Ok(())
 		}
 

@@ -383,7 +383,7 @@ fn attestation_pays_exactly_95_5() {
 		);
 		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).bytes, bytes_a + bytes_b);
 		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).charged, charged);
-		System::assert_last_event(
+		System::assert_has_event(
 			Event::AttestationAccepted {
 				edge: public(EDGE),
 				window: 1,
@@ -583,6 +583,13 @@ fn no_operator_means_no_settlement() {
 		setup();
 		crate::Operator::<Test>::kill();
 		assert_noop!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])), Error::<Test>::NoOperator);
+		assert_noop!(
+			Pod::submit_attestations(
+				RuntimeOrigin::none(),
+				BoundedVec::try_from(vec![att(EDGE, 1, &[(CONTENT_A, 10)])]).unwrap()
+			),
+			Error::<Test>::NoOperator
+		);
 		assert_ok!(Pod::set_operator(RuntimeOrigin::root(), OTHER));
 		System::assert_last_event(Event::OperatorSet { operator: OTHER }.into());
 		assert_noop!(
@@ -664,6 +671,7 @@ fn batch_settles_valid_and_skips_invalid() {
 		assert!(Pod::validate_unsigned(TransactionSource::External, &dup).is_err());
 
 		// In a block, the stale one is skipped with an event and the rest settle.
+		let operator_before = Balances::free_balance(OPERATOR);
 		assert_ok!(Pod::submit_attestations(
 			RuntimeOrigin::none(),
 			BoundedVec::try_from(batch).unwrap()
@@ -678,6 +686,11 @@ fn batch_settles_valid_and_skips_invalid() {
 		assert!(Settled::<Test>::get(public(EDGE), 2).is_some());
 		assert!(Settled::<Test>::get(public(EDGE2), 2).is_some());
 		assert_eq!(TotalCredits::<Test>::get(), Credits::<Test>::get(EDGE_OWNER),);
+		// The batch paid the operator both fees, in one transfer.
+		let fees: u128 =
+			[EDGE, EDGE2].iter().map(|e| Settled::<Test>::get(public(*e), 2).unwrap().fee).sum();
+		assert!(fees > 0);
+		assert_eq!(Balances::free_balance(OPERATOR) - operator_before, fees);
 		assert_noop!(
 			Pod::submit_attestations(RuntimeOrigin::none(), BoundedVec::default()),
 			Error::<Test>::EmptyBatch
