@@ -45,7 +45,7 @@ fn block_capacity_largest_attestation_and_full_batch_fit() {
 		micros(single),
 		micros(l.max_extrinsic)
 	);
-	let batch = PodWeights::submit_attestations(MAX_BATCH, 1) + l.base;
+	let batch = PodWeights::submit_attestations(MAX_BATCH) + l.base;
 	assert!(
 		batch.all_lte(l.max_extrinsic),
 		"a batch of {MAX_BATCH} ({} µs) exceeds an extrinsic's limit ({} µs)",
@@ -58,7 +58,7 @@ fn block_capacity_largest_attestation_and_full_batch_fit() {
 fn block_capacity_attestations_per_block() {
 	let l = limits();
 	let single = PodWeights::submit_attestation(1) + l.base;
-	let batch = PodWeights::submit_attestations(MAX_BATCH, 1) + l.base;
+	let batch = PodWeights::submit_attestations(MAX_BATCH) + l.base;
 	let singles = l.max_total.ref_time() / single.ref_time();
 	let batches = l.max_total.ref_time() / batch.ref_time();
 	let per_block = batches * MAX_BATCH as u64;

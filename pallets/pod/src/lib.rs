@@ -44,7 +44,10 @@
 //! co-signed). In the pool every attestation of the batch must be valid and the
 //! batch provides one tag per `(edge, window)`. In a block, an attestation that
 //! became invalid meanwhile (e.g. settled by an earlier extrinsic) is skipped
-//! with an `AttestationRejected` event and the rest still settle.
+//! with an `AttestationRejected` event and the rest still settle. The operator's
+//! fee is paid once per batch. A batch weighs what `n` single-entry
+//! attestations measured, plus each attestation's further entries at the
+//! per-entry cost measured for `submit_attestation` ([`Pallet::batch_weight`]).
 //!
 //! ## Books
 //!
@@ -605,10 +608,7 @@ pub mod pallet {
 		/// Settles a batch of attestations. Invalid ones are skipped with an
 		/// `AttestationRejected` event; the others settle.
 		#[pallet::call_index(11)]
-		#[pallet::weight(T::WeightInfo::submit_attestations(
-			batch.len() as u32,
-			batch.iter().map(|a| a.payload.entries.len() as u32).max().unwrap_or(0),
-		))]
+		#[pallet::weight(Pallet::<T>::batch_weight(batch))]
 		pub fn submit_attestations(
 			origin: OriginFor<T>,
 			batch: BoundedVec<Attestation, MaxBatch>,
@@ -922,6 +922,16 @@ pub mod pallet {
 				unpaid: rec.unpaid,
 			});
 			Ok(rec.fee)
+		}
+
+		/// The weight of a batch: the measured cost of `n` single-entry
+		/// attestations, plus what each attestation's further entries cost.
+		pub fn batch_weight(batch: &[Attestation]) -> Weight {
+			let one = T::WeightInfo::submit_attestation(1);
+			batch.iter().fold(T::WeightInfo::submit_attestations(batch.len() as u32), |w, a| {
+				let e = a.payload.entries.len() as u32;
+				w.saturating_add(T::WeightInfo::submit_attestation(e).saturating_sub(one))
+			})
 		}
 
 		/// Moves the operator's fee out of the pallet account, which holds it as
