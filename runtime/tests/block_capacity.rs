@@ -35,23 +35,22 @@ fn micros(w: Weight) -> f64 {
 	w.ref_time() as f64 / 1e6
 }
 
+fn assert_fits(what: &str, weight: Weight, l: &Limits) {
+	assert!(
+		weight.all_lte(l.max_extrinsic),
+		"{what} ({} µs) exceeds an extrinsic's limit ({} µs)",
+		micros(weight),
+		micros(l.max_extrinsic)
+	);
+}
+
 #[test]
 fn block_capacity_largest_attestation_and_full_batch_fit() {
 	let l = limits();
 	let single = PodWeights::submit_attestation(MAX_ENTRIES) + l.base;
-	assert!(
-		single.all_lte(l.max_extrinsic),
-		"one attestation of {MAX_ENTRIES} entries ({} µs) exceeds an extrinsic's limit ({} µs)",
-		micros(single),
-		micros(l.max_extrinsic)
-	);
+	assert_fits(&format!("one attestation of {MAX_ENTRIES} entries"), single, &l);
 	let batch = PodWeights::submit_attestations(MAX_BATCH) + l.base;
-	assert!(
-		batch.all_lte(l.max_extrinsic),
-		"a batch of {MAX_BATCH} ({} µs) exceeds an extrinsic's limit ({} µs)",
-		micros(batch),
-		micros(l.max_extrinsic)
-	);
+	assert_fits(&format!("a batch of {MAX_BATCH}"), batch, &l);
 }
 
 #[test]
