@@ -19,7 +19,7 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-pod_release_build
+pod_build_and_prune release pod_release_build
 bin="$CARGO_TARGET_DIR/release"
 size=${SIZE_MIB:-64} secs=${SECONDS_EACH:-10} conns=${CONNS:-64}
 tmp=$(mktemp -d /tmp/pod-bench-edge.XXXXXX)

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
 
-pod_release_build
+pod_build_and_prune release pod_release_build
 log=${BENCH_LOG:-/tmp/pod-bench-pallet.log}
 "$CARGO_TARGET_DIR/release/pod-node" benchmark pallet --chain dev --pallet pallet_pod --extrinsic '*' \
   --steps "${STEPS:-20}" --repeat "${REPEAT:-5}" \

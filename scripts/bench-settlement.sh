@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
 
-pod_release_build
+pod_build_and_prune release pod_release_build
 bin="$CARGO_TARGET_DIR/release"
 dir=$(mktemp -d /tmp/pod-bench-settlement.XXXXXX)
 echo "== logs in $dir"

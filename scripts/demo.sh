@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 
 echo "== building (first run on a fresh machine: about an hour on 2 cores)"
-cargo build --workspace --all-targets
+cargo build --workspace --all-targets && pod_save_lockfile
 (cd scripts/polkadot-check && { [ -d node_modules/@polkadot/api ] || npm ci --no-audit --no-fund; })
 dir=${DEMO_DIR:-$(mktemp -d /tmp/pod-demo.XXXXXX)}
 mkdir -p "$dir"

@@ -8,8 +8,32 @@ pod_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 # Builds the node if needed and prints its path.
 pod_node_binary() {
   if [ -n "${POD_NODE:-}" ]; then echo "$POD_NODE"; return; fi
-  (cd "$(pod_root)" && cargo build -q --workspace --all-targets >&2)
+  (cd "$(pod_root)" && cargo build -q --workspace --all-targets >&2 && pod_save_lockfile)
   echo "$CARGO_TARGET_DIR/debug/pod-node"
+}
+
+# Runs cargo; with POD_UNITS set to a file, also records there the compiled
+# units the build used, for pod_build_and_prune.
+pod_cargo() {
+  if [ -z "${POD_UNITS:-}" ]; then
+    cargo "$@"
+    return
+  fi
+  (
+    set -o pipefail
+    cargo "$@" --message-format=json-render-diagnostics |
+      python3 "$(pod_root)/scripts/prune-target.py" record "$POD_UNITS"
+  )
+}
+
+# The debug builds of README command 2, each one feature resolution: the whole
+# workspace with every target (node with its wasm runtime, edge binaries, every
+# test harness: `cargo test --workspace --all-targets` reuses all of it), and
+# the pallet with runtime-benchmarks.
+pod_debug_builds() {
+  (cd "$(pod_root)" &&
+    pod_cargo build --workspace --all-targets &&
+    pod_cargo test -p pallet-pod --features runtime-benchmarks --no-run)
 }
 
 # The one optimised build every benchmark uses: the node with the benchmarking
@@ -21,7 +45,19 @@ pod_release_build() {
   # `benchmark storage`; its wasm build cannot find itself in this workspace's
   # metadata (it is an optional dependency), so it is skipped.
   (cd "$(pod_root)" && SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1 \
-    cargo build --release --workspace --bins --features pod-node/runtime-benchmarks >&2)
+    pod_cargo build --release --workspace --bins --features pod-node/runtime-benchmarks)
+}
+
+# Runs one profile's builds (pod_debug_builds or pod_release_build), keeps the
+# lockfile they used, and deletes every unit of that profile none of them used,
+# so the shared target directory stays one build of each variant in size.
+pod_build_and_prune() { # debug|release build-function
+  local units
+  units=$(mktemp)
+  POD_UNITS=$units "$2" || { rm -f "$units"; return 1; }
+  pod_save_lockfile
+  python3 "$(pod_root)/scripts/prune-target.py" prune "$CARGO_TARGET_DIR/$1" "$units"
+  rm -f "$units"
 }
 
 # JSON-RPC over HTTP (the node serves HTTP and WS on one port).

@@ -117,4 +117,18 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pod-cdn/target}"
 WASM_BUILD_WORKSPACE_HINT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export WASM_BUILD_WORKSPACE_HINT
 mkdir -p "$CARGO_TARGET_DIR"
+
+# Cargo.lock is not committed. The resolution the shared target directory was
+# built with is kept beside it, so a fresh clone on this machine builds the same
+# versions and reuses the cache, instead of re-resolving to newer releases and
+# rebuilding (and storing) most of the dependency tree again.
+POD_SAVED_LOCK="$CARGO_TARGET_DIR/pod-cdn.Cargo.lock"
+if [ ! -f "$WASM_BUILD_WORKSPACE_HINT/Cargo.lock" ] && [ -f "$POD_SAVED_LOCK" ]; then
+  cp "$POD_SAVED_LOCK" "$WASM_BUILD_WORKSPACE_HINT/Cargo.lock"
+  _pod_log "Cargo.lock taken from the target directory's last build"
+fi
+# Called after a successful build.
+pod_save_lockfile() {
+  cp "$WASM_BUILD_WORKSPACE_HINT/Cargo.lock" "$POD_SAVED_LOCK"
+}
 _pod_log "toolchain: $(rustc --version); target dir: $CARGO_TARGET_DIR"

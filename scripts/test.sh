@@ -21,13 +21,14 @@ cd "$here/.."
 step() { printf '\n=== %s\n' "$*"; }
 
 # One feature resolution for the whole workspace and every target (the same as
-# demo.sh, and the same as `cargo test --workspace`, which adds dev-dependencies),
-# so the node, the runtime and the edge share every build, rocksdb's above all.
-step "build the workspace (node with its wasm runtime, edge binaries)"
-cargo build --workspace --all-targets
+# demo.sh's and as `cargo test --workspace --all-targets`), so the node, the
+# runtime, the edge and every test share each build, rocksdb's above all. Units
+# no build uses any more are then deleted from the shared target directory.
+step "build the workspace (node with its wasm runtime, edge binaries, tests)"
+pod_build_and_prune debug pod_debug_builds
 
 step "unit, property and integration tests of every crate"
-cargo test --workspace
+cargo test --workspace --all-targets
 
 step "pallet benchmarks, each run once as a test (runtime-benchmarks)"
 cargo test -p pallet-pod --features runtime-benchmarks benchmark
