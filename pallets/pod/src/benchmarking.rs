@@ -40,8 +40,10 @@ fn sign(key: &PublicKey, msg: &[u8]) -> [u8; 64] {
 		.0
 }
 
-/// Operator, pallet account, one reporter, `e` contents owned by one customer
-/// with ample escrow. Returns the reporter key and the contents.
+/// Operator, pallet account, one reporter, `e` contents, each owned by its own
+/// customer with ample escrow: the worst case, where every entry of an
+/// attestation reads and writes a different customer's escrow and usage.
+/// Returns the reporter key and the contents.
 fn world<T: Config>(e: u32) -> (PublicKey, Vec<ContentId>) {
 	let account = Pod::<T>::account_id();
 	if T::Currency::balance(&account) < T::Currency::minimum_balance() {
@@ -50,17 +52,17 @@ fn world<T: Config>(e: u32) -> (PublicKey, Vec<ContentId>) {
 	Operator::<T>::put(funded::<T>("operator", 0));
 	let reporter = new_key();
 	Reporters::<T>::insert(reporter, ());
-	let customer = funded::<T>("customer", 0);
 	let contents: Vec<ContentId> = (0..e)
 		.map(|i| {
+			let customer = funded::<T>("customer", i);
 			let mut id = [0u8; 32];
 			id[..4].copy_from_slice(&i.to_le_bytes());
 			Pod::<T>::do_register_content(&customer, id, 1 << 40, 1_000_000, vec![b'o'; 64])
 				.expect("content registers");
+			Pod::<T>::do_deposit(&customer, BIG / 2).expect("deposit works");
 			id
 		})
 		.collect();
-	Pod::<T>::do_deposit(&customer, BIG / 2).expect("deposit works");
 	(reporter, contents)
 }
 
@@ -221,10 +223,12 @@ mod benchmarks {
 		assert!(Settled::<T>::contains_key(key, window));
 	}
 
-	/// `n` single-entry attestations. A batch's weight adds, per attestation,
-	/// what its further entries cost (from `submit_attestation(e)`): the cost
-	/// is `n` plus the total entry count, which two independent components
-	/// (`n` and entries per attestation) cannot model.
+	/// `n` single-entry attestations for one content. A batch's weight adds,
+	/// at the worst-case per-entry cost of `submit_attestation(e)`, each
+	/// further entry and each further content among the first entries
+	/// (`Pallet::batch_weight`): the cost is `n` plus the entry and content
+	/// counts, which independent components (`n` and entries per attestation)
+	/// cannot model.
 	#[benchmark]
 	fn submit_attestations(n: Linear<1, MAX_BATCH>) {
 		let (reporter, contents) = world::<T>(1);

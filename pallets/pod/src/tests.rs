@@ -7,6 +7,7 @@ use crate::{
 use codec::{Decode, Encode};
 use frame_support::{
 	assert_noop, assert_ok,
+	dispatch::GetDispatchInfo,
 	pallet_prelude::{InvalidTransaction, TransactionSource},
 	traits::fungible::InspectHold,
 	BoundedVec,
@@ -698,6 +699,67 @@ fn batch_settles_valid_and_skips_invalid() {
 		let empty = crate::Call::submit_attestations { batch: BoundedVec::default() };
 		assert!(Pod::validate_unsigned(TransactionSource::External, &empty).is_err());
 		assert_books_balance();
+	});
+}
+
+/// In a block, `pre_dispatch` repeats only the storage-free checks: dispatch
+/// verifies the signatures (once, weighed) and refuses or skips the rest.
+#[test]
+fn pre_dispatch_leaves_signatures_to_dispatch() {
+	new_test_ext().execute_with(|| {
+		setup();
+		let genesis = Pod::genesis_hash();
+		let mut forged = att(EDGE, 1, &[(CONTENT_A, 1_000)]);
+		forged.edge_signature =
+			sign::sign(&pair(EDGE2), DomainTag::Attestation, &genesis, &forged.payload);
+		let call = crate::Call::submit_attestation { attestation: Box::new(forged.clone()) };
+		assert!(validate(&forged).is_err());
+		assert_eq!(Pod::pre_dispatch(&call), Ok(()));
+		assert_noop!(submit(forged.clone()), Error::<Test>::BadEdgeSignature);
+
+		let good = att(EDGE, 1, &[(CONTENT_A, 1_000)]);
+		let dup = crate::Call::submit_attestations {
+			batch: BoundedVec::try_from(vec![good.clone(), good]).unwrap(),
+		};
+		assert_eq!(
+			Pod::pre_dispatch(&dup),
+			Err(InvalidTransaction::Custom(Error::<Test>::AlreadySettled.index()).into())
+		);
+		let empty = crate::Call::submit_attestations { batch: BoundedVec::default() };
+		assert_eq!(
+			Pod::pre_dispatch(&empty),
+			Err(InvalidTransaction::Custom(Error::<Test>::EmptyBatch.index()).into())
+		);
+		let other = crate::Call::set_operator { operator: 1 };
+		assert_eq!(Pod::pre_dispatch(&other), Err(InvalidTransaction::Call.into()));
+	});
+}
+
+/// A batch weighs `n` single-entry attestations for one content, plus the
+/// worst-case entry cost for each further entry and each further content.
+#[test]
+fn batch_weight_counts_entries_and_contents() {
+	use crate::weights::WeightInfo;
+	new_test_ext().execute_with(|| {
+		setup();
+		let one = <() as WeightInfo>::submit_attestation(1);
+		let per_entry = <() as WeightInfo>::submit_attestation(2) - one;
+		assert!(per_entry.ref_time() > 0 && per_entry.proof_size() > 0);
+		let base = <() as WeightInfo>::submit_attestations(2);
+		let same = [att(EDGE, 1, &[(CONTENT_A, 1)]), att(EDGE2, 1, &[(CONTENT_A, 1)])];
+		assert_eq!(Pod::batch_weight(&same), base);
+		let two = [att(EDGE, 1, &[(CONTENT_A, 1)]), att(EDGE2, 1, &[(CONTENT_B, 1)])];
+		assert_eq!(Pod::batch_weight(&two), base + per_entry);
+		let wide = [
+			att(EDGE, 1, &[(CONTENT_A, 1), (CONTENT_B, 1), ([0xC; 32], 1)]),
+			att(EDGE2, 1, &[(CONTENT_A, 1)]),
+		];
+		assert_eq!(Pod::batch_weight(&wide), base + per_entry * 2);
+		// The call's declared weight is this one.
+		let call = crate::Call::<Test>::submit_attestations {
+			batch: BoundedVec::try_from(wide.to_vec()).unwrap(),
+		};
+		assert_eq!(call.get_dispatch_info().call_weight, base + per_entry * 2);
 	});
 }
 
