@@ -5,7 +5,7 @@
 # last BENCH_WINDOWS closed windows, in MAX_BATCH-attestation batches, and
 # reports attestations finalized per second next to the raw two-signature
 # verification rate of one core, in the same run.
-#   BENCH_EDGES (default 2000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (24)
+#   BENCH_EDGES (default 4000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (256)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -16,24 +16,28 @@ pod_build_and_prune release pod_release_build
 bin="$CARGO_TARGET_DIR/release"
 dir=$(mktemp -d /tmp/pod-bench-settlement.XXXXXX)
 echo "== logs in $dir"
-edges=${BENCH_EDGES:-2000} windows=${BENCH_WINDOWS:-4}
+edges=${BENCH_EDGES:-4000} windows=${BENCH_WINDOWS:-4}
 content=bebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebe
 price=1000000000000
 
-# The local chain's spec, plus the synthetic edges (owned by Alice, 1 GB/s
-# each) and the content (owned by Ferdie, whose genesis escrow pays).
+# The local chain's spec, plus the synthetic edges (1 GB/s each, each owned by
+# its own account, funded for the bond) and the content (owned by Ferdie, whose
+# genesis escrow pays).
 "$bin/pod-node" build-spec --chain local >"$dir/local.json" 2>"$dir/build-spec.log"
 "$bin/pod-settle-bench" --edges "$edges" --print-keys >"$dir/edge-keys"
 python3 - "$dir/local.json" "$dir/edge-keys" "$content" "$price" >"$dir/bench.json" <<'PY'
 import json, sys
 spec = json.load(open(sys.argv[1]))
-keys = open(sys.argv[2]).read().split()
-alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+edges = [line.split() for line in open(sys.argv[2]) if line.strip()]
 ferdie = "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL"
-pod = spec["genesis"]["runtimeGenesis"]["patch"].setdefault("pod", {})
+unit = 10**12
+patch = spec["genesis"]["runtimeGenesis"]["patch"]
+patch.setdefault("balances", {}).setdefault("balances", []).extend(
+    [owner, 1_000 * unit] for _, owner in edges)
+pod = patch.setdefault("pod", {})
 # Byte arrays and vectors are JSON arrays of numbers in a genesis patch.
 ints = lambda b: list(b)
-pod["edges"] = [[alice, ints(bytes.fromhex(k)), ints(b"bench"), 1_000_000_000] for k in keys]
+pod["edges"] = [[owner, ints(bytes.fromhex(k)), ints(b"bench"), 1_000_000_000] for k, owner in edges]
 pod["contents"] = [[ints(bytes.fromhex(sys.argv[3])), ferdie, 1 << 40, int(sys.argv[4]), ints(b"http://bench")]]
 spec["name"] = "PoD settlement bench"
 json.dump(spec, sys.stdout)
@@ -47,4 +51,4 @@ need=$(((windows + 1) * 10))
 echo "== $edges edges in genesis; waiting for finalized block #$need ($windows closed windows)"
 wait_finalized "http://127.0.0.1:$RPC_BASE" "$need" 900
 "$bin/pod-settle-bench" --chain "$ws" --edges "$edges" --windows "$windows" \
-  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-24}"
+  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-256}"

@@ -117,6 +117,12 @@ impl Chain {
 		self.call("credits", "PodApi_credits", account).await
 	}
 
+	/// The number of the block with this hash.
+	pub async fn block_number(&self, hash: [u8; 32]) -> Result<u64, ChainError> {
+		let at = self.api.at_block(subxt::config::substrate::H256(hash)).await.map_err(rpc)?;
+		Ok(at.block_number())
+	}
+
 	/// Submits `att` as `Pod::submit_attestation` (unsigned, authorised by its
 	/// two signatures) and waits until it is in a finalized block, whose hash
 	/// is returned. `on_block` is told the hash of the first block that

@@ -59,16 +59,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn register_edge() -> Weight {
-		// Minimum execution time: 81_682_000 picoseconds.
-		Weight::from_parts(149_078_000, 3615)
+		// Minimum execution time: 83_877_000 picoseconds.
+		Weight::from_parts(131_575_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Edges` (r:1 w:1)
 	/// Proof: `Pod::Edges` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	fn unregister_edge() -> Weight {
-		// Minimum execution time: 23_124_000 picoseconds.
-		Weight::from_parts(49_823_000, 3615)
+		// Minimum execution time: 23_343_000 picoseconds.
+		Weight::from_parts(31_228_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -79,40 +79,40 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
-		// Minimum execution time: 72_776_000 picoseconds.
-		Weight::from_parts(125_453_000, 3615)
+		// Minimum execution time: 74_870_000 picoseconds.
+		Weight::from_parts(88_124_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Reporters` (r:1 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn add_reporter() -> Weight {
-		// Minimum execution time: 20_649_000 picoseconds.
-		Weight::from_parts(38_772_000, 3513)
+		// Minimum execution time: 21_070_000 picoseconds.
+		Weight::from_parts(29_865_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Reporters` (r:1 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn remove_reporter() -> Weight {
-		// Minimum execution time: 21_490_000 picoseconds.
-		Weight::from_parts(44_483_000, 3513)
+		// Minimum execution time: 21_420_000 picoseconds.
+		Weight::from_parts(29_946_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	fn register_content() -> Weight {
-		// Minimum execution time: 18_484_000 picoseconds.
-		Weight::from_parts(30_567_000, 3832)
+		// Minimum execution time: 18_945_000 picoseconds.
+		Weight::from_parts(24_315_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	fn remove_content() -> Weight {
-		// Minimum execution time: 20_137_000 picoseconds.
-		Weight::from_parts(28_363_000, 3832)
+		// Minimum execution time: 20_679_000 picoseconds.
+		Weight::from_parts(30_196_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -121,8 +121,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Minimum execution time: 80_400_000 picoseconds.
-		Weight::from_parts(140_642_000, 6196)
+		// Minimum execution time: 81_082_000 picoseconds.
+		Weight::from_parts(126_165_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -131,8 +131,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Escrow` (r:1 w:0)
 	/// Proof: `Pod::Escrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		// Minimum execution time: 29_014_000 picoseconds.
-		Weight::from_parts(54_071_000, 3533)
+		// Minimum execution time: 27_681_000 picoseconds.
+		Weight::from_parts(51_336_000, 3533)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_withdrawal() -> Weight {
-		// Minimum execution time: 89_396_000 picoseconds.
-		Weight::from_parts(161_240_000, 6196)
+		// Minimum execution time: 90_909_000 picoseconds.
+		Weight::from_parts(158_615_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -160,9 +160,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Pod::Escrow` (r:1 w:1)
+	/// Storage: `Pod::Escrow` (r:64 w:64)
 	/// Proof: `Pod::Escrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Pod::Usage` (r:1 w:1)
+	/// Storage: `Pod::Usage` (r:64 w:64)
 	/// Proof: `Pod::Usage` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Credits` (r:1 w:1)
 	/// Proof: `Pod::Credits` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -172,12 +172,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 64]`.
 	fn submit_attestation(e: u32, ) -> Weight {
-		// Minimum execution time: 295_400_000 picoseconds.
-		Weight::from_parts(414_420_624, 6196)
-			.saturating_add(Weight::from_parts(25_240_051, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		// Minimum execution time: 273_760_000 picoseconds.
+		Weight::from_parts(345_131_382, 6196)
+			.saturating_add(Weight::from_parts(34_740_422, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2842).saturating_mul(e.into()))
 	}
 	/// Storage: `Pod::Operator` (r:1 w:0)
@@ -204,9 +205,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 128]`.
 	fn submit_attestations(n: u32, ) -> Weight {
-		// Minimum execution time: 388_344_000 picoseconds.
-		Weight::from_parts(326_466_192, 6196)
-			.saturating_add(Weight::from_parts(214_979_020, 0).saturating_mul(n.into()))
+		// Minimum execution time: 388_233_000 picoseconds.
+		Weight::from_parts(757_637_445, 6196)
+			.saturating_add(Weight::from_parts(189_496_361, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -222,8 +223,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Redemptions` (r:0 w:1)
 	/// Proof: `Pod::Redemptions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn redeem() -> Weight {
-		// Minimum execution time: 26_800_000 picoseconds.
-		Weight::from_parts(49_242_000, 3529)
+		// Minimum execution time: 26_539_000 picoseconds.
+		Weight::from_parts(40_485_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -234,16 +235,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn complete_redemption() -> Weight {
-		// Minimum execution time: 82_975_000 picoseconds.
-		Weight::from_parts(145_491_000, 6196)
+		// Minimum execution time: 83_615_000 picoseconds.
+		Weight::from_parts(143_347_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Operator` (r:0 w:1)
 	/// Proof: `Pod::Operator` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	fn set_operator() -> Weight {
-		// Minimum execution time: 9_979_000 picoseconds.
-		Weight::from_parts(19_426_000, 0)
+		// Minimum execution time: 10_039_000 picoseconds.
+		Weight::from_parts(18_885_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -251,66 +252,67 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn register_edge() -> Weight {
-		Weight::from_parts(149_078_000, 3615)
+		Weight::from_parts(131_575_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn unregister_edge() -> Weight {
-		Weight::from_parts(49_823_000, 3615)
+		Weight::from_parts(31_228_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(125_453_000, 3615)
+		Weight::from_parts(88_124_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn add_reporter() -> Weight {
-		Weight::from_parts(38_772_000, 3513)
+		Weight::from_parts(29_865_000, 3513)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_reporter() -> Weight {
-		Weight::from_parts(44_483_000, 3513)
+		Weight::from_parts(29_946_000, 3513)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn register_content() -> Weight {
-		Weight::from_parts(30_567_000, 3832)
+		Weight::from_parts(24_315_000, 3832)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_content() -> Weight {
-		Weight::from_parts(28_363_000, 3832)
+		Weight::from_parts(30_196_000, 3832)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn deposit() -> Weight {
-		Weight::from_parts(140_642_000, 6196)
+		Weight::from_parts(126_165_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(54_071_000, 3533)
+		Weight::from_parts(51_336_000, 3533)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn claim_withdrawal() -> Weight {
-		Weight::from_parts(161_240_000, 6196)
+		Weight::from_parts(158_615_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn submit_attestation(e: u32, ) -> Weight {
-		Weight::from_parts(414_420_624, 6196)
-			.saturating_add(Weight::from_parts(25_240_051, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(11_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
+		Weight::from_parts(345_131_382, 6196)
+			.saturating_add(Weight::from_parts(34_740_422, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(e.into())))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2842).saturating_mul(e.into()))
 	}
 	fn submit_attestations(n: u32, ) -> Weight {
-		Weight::from_parts(326_466_192, 6196)
-			.saturating_add(Weight::from_parts(214_979_020, 0).saturating_mul(n.into()))
+		Weight::from_parts(757_637_445, 6196)
+			.saturating_add(Weight::from_parts(189_496_361, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -318,17 +320,17 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2639).saturating_mul(n.into()))
 	}
 	fn redeem() -> Weight {
-		Weight::from_parts(49_242_000, 3529)
+		Weight::from_parts(40_485_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn complete_redemption() -> Weight {
-		Weight::from_parts(145_491_000, 6196)
+		Weight::from_parts(143_347_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_operator() -> Weight {
-		Weight::from_parts(19_426_000, 0)
+		Weight::from_parts(18_885_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
