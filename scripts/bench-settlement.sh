@@ -5,7 +5,7 @@
 # last BENCH_WINDOWS closed windows, in MAX_BATCH-attestation batches, and
 # reports attestations finalized per second next to the raw two-signature
 # verification rate of one core, in the same run.
-#   BENCH_EDGES (default 4000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (256)
+#   BENCH_EDGES (default 4000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (24)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -51,4 +51,4 @@ need=$(((windows + 1) * 10))
 echo "== $edges edges in genesis; waiting for finalized block #$need ($windows closed windows)"
 wait_finalized "http://127.0.0.1:$RPC_BASE" "$need" 900
 "$bin/pod-settle-bench" --chain "$ws" --edges "$edges" --windows "$windows" \
-  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-256}"
+  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-24}"
