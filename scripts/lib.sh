@@ -89,7 +89,8 @@ wait_finalized() { # url min-number timeout-seconds
 declare -A DEVNET_PIDS=()
 
 # Starts Alice, Bob, Charlie and Dave on loopback; Alice is the bootnode.
-# DEVNET_CHAIN (default `local`) may name a chain spec file instead.
+# DEVNET_CHAIN (default `local`) may name a chain spec file instead;
+# DEVNET_ARGS adds node options (split on spaces).
 devnet_start() { # node dir
   local node=$1 dir=$2 i=0 base=${BASE_PORT:-30333} rpc=${RPC_BASE:-9944}
   # A fixed node key for Alice makes her peer id known to the others.
@@ -98,7 +99,8 @@ devnet_start() { # node dir
   for who in alice bob charlie dave; do
     local args=(--chain "${DEVNET_CHAIN:-local}" --"$who" --validator --base-path "$dir/$who" --database rocksdb
       --listen-addr "/ip4/127.0.0.1/tcp/$((base + i))" --rpc-port $((rpc + i)) --rpc-cors all
-      --no-telemetry --no-prometheus --no-mdns --unsafe-force-node-key-generation)
+      --no-telemetry --no-prometheus --no-mdns --unsafe-force-node-key-generation
+      ${DEVNET_ARGS:-})
     if [ "$who" = alice ]; then
       args+=(--node-key "$alice_key")
     else
