@@ -15,6 +15,7 @@ Usage:
       another variant replaces it)
   prune-target.py prune PROFILE_DIR UNITS
       deletes every unit of that profile whose hash UNITS does not list
+      (POD_PRUNE_VERBOSE=1 names each one)
 """
 
 import json
@@ -71,6 +72,18 @@ def size_of(p: Path) -> int:
     return sum(f.lstat().st_size for f in p.rglob("*") if not f.is_symlink() and f.is_file())
 
 
+def remove(entry: Path) -> int:
+    """Deletes a file or directory and returns the bytes it held."""
+    size = size_of(entry)
+    if os.environ.get("POD_PRUNE_VERBOSE"):
+        print(f"prune: {entry}", file=sys.stderr)
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry)
+    else:
+        entry.unlink()
+    return size
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "record":
         record(sys.stdin, sys.argv[2])
@@ -95,14 +108,8 @@ def main() -> int:
             if not m or m.group(1) in used:
                 kept += 1
                 continue
-            freed += size_of(entry)
+            freed += remove(entry)
             removed += 1
-            if os.environ.get("POD_PRUNE_VERBOSE"):
-                print(f"prune: {entry}", file=sys.stderr)
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
     # rustc keeps one incremental directory per crate and variant; keep the
     # three newest per crate (library, test harness, benchmark features).
     inc = profile / "incremental"
@@ -113,9 +120,8 @@ def main() -> int:
         for entries in by_crate.values():
             entries.sort(key=lambda e: e.stat().st_mtime, reverse=True)
             for entry in entries[3:]:
-                freed += size_of(entry)
+                freed += remove(entry)
                 removed += 1
-                shutil.rmtree(entry, ignore_errors=True)
     print(
         f"prune {profile}: {len(used)} units in use, {kept} entries kept, "
         f"{removed} removed, {freed / 2**30:.1f} GiB freed",

@@ -46,8 +46,9 @@
 //! became invalid meanwhile (e.g. settled by an earlier extrinsic) is skipped
 //! with an `AttestationRejected` event and the rest still settle. The operator's
 //! fee is paid once per batch. A batch weighs what `n` single-entry
-//! attestations measured, plus each attestation's further entries at the
-//! per-entry cost measured for `submit_attestation` ([`Pallet::batch_weight`]).
+//! attestations for one content measured, plus each further entry and each
+//! further content at the worst-case per-entry cost measured for
+//! `submit_attestation` ([`Pallet::batch_weight`]).
 //!
 //! ## Books
 //!
