@@ -116,9 +116,9 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
 				BenchmarkCmd::Pallet(cmd) => cmd
-					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
-						config.chain_spec,
-					)),
+					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, pod_crypto::HostFunctions>(
+						Some(config.chain_spec),
+					),
 				_ => Err("only `benchmark pallet` is built into pod-node".into()),
 			})
 		}

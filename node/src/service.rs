@@ -3,7 +3,7 @@
 
 use futures::FutureExt;
 use pod_runtime::{apis::RuntimeApi, opaque::Block};
-use sc_client_api::{Backend, BlockBackend};
+use sc_client_api::{Backend, BlockBackend, ExecutorProvider};
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
@@ -15,11 +15,54 @@ use std::{sync::Arc, time::Duration};
 /// The host functions the runtime may import. Built with `runtime-benchmarks`
 /// (the optimised node the benchmark scripts run), the runtime also imports the
 /// benchmarking ones, and the node must provide them to run it at all.
+/// `pod_crypto` provides the batch signature verification pallet-pod uses.
 #[cfg(not(feature = "runtime-benchmarks"))]
-type HostFunctions = sp_io::SubstrateHostFunctions;
+type HostFunctions = (sp_io::SubstrateHostFunctions, pod_crypto::HostFunctions);
 #[cfg(feature = "runtime-benchmarks")]
-type HostFunctions =
-	(sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
+type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	pod_crypto::HostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
+
+/// Batches of signatures this node remembers having verified (32 bytes each):
+/// many blocks' worth of attestation batches, or of single attestations.
+const VERIFIED_BATCHES: u32 = 65_536;
+
+/// Registers the cache of verified signature batches for every runtime call
+/// the client makes (pool validation, block building and import).
+struct VerifiedBatchesFactory(Arc<pod_crypto::VerifiedBatches>);
+
+impl sc_client_api::execution_extensions::ExtensionsFactory<Block> for VerifiedBatchesFactory {
+	fn extensions_for(
+		&self,
+		_: <Block as sp_runtime::traits::Block>::Hash,
+		_: sp_runtime::traits::NumberFor<Block>,
+	) -> sp_externalities::Extensions {
+		let mut extensions = sp_externalities::Extensions::new();
+		extensions.register(pod_crypto::VerifiedBatchesExt(self.0.clone()));
+		extensions
+	}
+}
+
+/// Logs how often the cache of verified batches answered, every 30 s while
+/// it is used.
+async fn log_verified_batches(cache: Arc<pod_crypto::VerifiedBatches>) {
+	let mut last = cache.stats();
+	loop {
+		futures_timer::Delay::new(Duration::from_secs(30)).await;
+		let now = cache.stats();
+		if now != last {
+			log::info!(
+				target: "pod",
+				"signature batches: {} verified, {} answered from cache (since start)",
+				now.misses,
+				now.hits
+			);
+			last = now;
+		}
+	}
+}
 
 pub(crate) type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
@@ -68,6 +111,11 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 			Vec::new(),
 		)?;
 	let client = Arc::new(client);
+	// Each attestation batch is verified once per node: the pool's
+	// re-validations and the block that carries it find it in this cache.
+	let verified = Arc::new(pod_crypto::VerifiedBatches::new(VERIFIED_BATCHES));
+	client.execution_extensions().set_extensions_factory(VerifiedBatchesFactory(verified.clone()));
+	task_manager.spawn_handle().spawn("pod-verified-batches", None, log_verified_batches(verified));
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager.spawn_handle().spawn("telemetry", None, worker.run());

@@ -702,6 +702,40 @@ fn batch_settles_valid_and_skips_invalid() {
 	});
 }
 
+/// A batch's signatures are verified together: one forged signature makes the
+/// pool refuse the batch, and in a block (a faulty author) none of it settles.
+#[test]
+fn batch_with_a_forged_signature_settles_nothing() {
+	new_test_ext().execute_with(|| {
+		setup();
+		register_edge(EDGE2);
+		go_to_window(3);
+		let genesis = Pod::genesis_hash();
+		let good = att(EDGE, 2, &[(CONTENT_A, GIB)]);
+		let mut forged = att(EDGE2, 2, &[(CONTENT_B, GIB)]);
+		forged.reporter_signature =
+			sign::sign(&pair(ROGUE), DomainTag::Attestation, &genesis, &forged.payload);
+		let batch = BoundedVec::try_from(vec![good.clone(), forged]).unwrap();
+		let call = crate::Call::submit_attestations { batch: batch.clone() };
+		assert_eq!(
+			Pod::validate_unsigned(TransactionSource::External, &call),
+			Err(InvalidTransaction::BadProof.into())
+		);
+		assert_noop!(
+			Pod::submit_attestations(RuntimeOrigin::none(), batch),
+			Error::<Test>::BadBatchSignature
+		);
+		// The honest half, on its own, is accepted and settles.
+		let alone = BoundedVec::try_from(vec![good]).unwrap();
+		let call = crate::Call::submit_attestations { batch: alone.clone() };
+		assert!(Pod::validate_unsigned(TransactionSource::External, &call).is_ok());
+		assert_ok!(Pod::submit_attestations(RuntimeOrigin::none(), alone));
+		assert!(Settled::<Test>::get(public(EDGE), 2).is_some());
+		assert!(Settled::<Test>::get(public(EDGE2), 2).is_none());
+		assert_books_balance();
+	});
+}
+
 /// In a block, `pre_dispatch` repeats only the storage-free checks: dispatch
 /// verifies the signatures (once, weighed) and refuses or skips the rest.
 #[test]
