@@ -31,9 +31,9 @@ use sp_runtime_interface::{pass_by::PassFatPointerAndRead, runtime_interface};
 #[cfg(not(substrate_runtime))]
 mod native;
 #[cfg(not(substrate_runtime))]
-pub use native::{verify_encoded, CacheStats, VerifiedBatches, VerifiedBatchesExt};
-#[cfg(not(substrate_runtime))]
 pub use self::pod_crypto::HostFunctions;
+#[cfg(not(substrate_runtime))]
+pub use native::{verify_encoded, CacheStats, VerifiedBatches, VerifiedBatchesExt};
 
 /// One signature to check: the index of its message, the signer's public key
 /// and the 64-byte signature.

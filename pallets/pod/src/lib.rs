@@ -44,7 +44,15 @@
 //! co-signed). In the pool every attestation of the batch must be valid and the
 //! batch provides one tag per `(edge, window)`. In a block, an attestation that
 //! became invalid meanwhile (e.g. settled by an earlier extrinsic) is skipped
-//! with an `AttestationRejected` event and the rest still settle. The operator's
+//! with an `AttestationRejected` event and the rest still settle.
+//!
+//! All signatures of a call are checked in one batch verification by the
+//! `pod-crypto` host function (half the cost per signature at 256 signatures),
+//! which a node also answers from its cache of batches it has already
+//! verified, so a batch costs its curve arithmetic once per node, not at every
+//! pool re-validation and again in the block. Signatures cannot change between
+//! pool and block, so a batch with a bad one can only come from a faulty
+//! author: it fails whole with `BadBatchSignature`. The operator's
 //! fee is paid once per batch. A batch weighs what `n` single-entry
 //! attestations for one content measured, plus each further entry and each
 //! further content at the worst-case per-entry cost measured for

@@ -59,16 +59,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn register_edge() -> Weight {
-		// Minimum execution time: 83_877_000 picoseconds.
-		Weight::from_parts(131_575_000, 3615)
+		// Minimum execution time: 79_918_000 picoseconds.
+		Weight::from_parts(85_579_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Edges` (r:1 w:1)
 	/// Proof: `Pod::Edges` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	fn unregister_edge() -> Weight {
-		// Minimum execution time: 23_343_000 picoseconds.
-		Weight::from_parts(31_228_000, 3615)
+		// Minimum execution time: 22_822_000 picoseconds.
+		Weight::from_parts(26_419_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -79,40 +79,40 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
-		// Minimum execution time: 74_870_000 picoseconds.
-		Weight::from_parts(88_124_000, 3615)
+		// Minimum execution time: 71_643_000 picoseconds.
+		Weight::from_parts(75_541_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Reporters` (r:1 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn add_reporter() -> Weight {
-		// Minimum execution time: 21_070_000 picoseconds.
-		Weight::from_parts(29_865_000, 3513)
+		// Minimum execution time: 20_508_000 picoseconds.
+		Weight::from_parts(24_426_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Reporters` (r:1 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn remove_reporter() -> Weight {
-		// Minimum execution time: 21_420_000 picoseconds.
-		Weight::from_parts(29_946_000, 3513)
+		// Minimum execution time: 20_568_000 picoseconds.
+		Weight::from_parts(23_494_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	fn register_content() -> Weight {
-		// Minimum execution time: 18_945_000 picoseconds.
-		Weight::from_parts(24_315_000, 3832)
+		// Minimum execution time: 18_384_000 picoseconds.
+		Weight::from_parts(20_027_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	fn remove_content() -> Weight {
-		// Minimum execution time: 20_679_000 picoseconds.
-		Weight::from_parts(30_196_000, 3832)
+		// Minimum execution time: 20_318_000 picoseconds.
+		Weight::from_parts(21_981_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -121,8 +121,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Minimum execution time: 81_082_000 picoseconds.
-		Weight::from_parts(126_165_000, 6196)
+		// Minimum execution time: 76_703_000 picoseconds.
+		Weight::from_parts(82_353_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -131,8 +131,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Escrow` (r:1 w:0)
 	/// Proof: `Pod::Escrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		// Minimum execution time: 27_681_000 picoseconds.
-		Weight::from_parts(51_336_000, 3533)
+		// Minimum execution time: 27_020_000 picoseconds.
+		Weight::from_parts(30_777_000, 3533)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_withdrawal() -> Weight {
-		// Minimum execution time: 90_909_000 picoseconds.
-		Weight::from_parts(158_615_000, 6196)
+		// Minimum execution time: 84_277_000 picoseconds.
+		Weight::from_parts(88_034_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -172,9 +172,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 64]`.
 	fn submit_attestation(e: u32, ) -> Weight {
-		// Minimum execution time: 273_760_000 picoseconds.
-		Weight::from_parts(345_131_382, 6196)
-			.saturating_add(Weight::from_parts(34_740_422, 0).saturating_mul(e.into()))
+		// Minimum execution time: 243_534_000 picoseconds.
+		Weight::from_parts(235_596_564, 6196)
+			.saturating_add(Weight::from_parts(22_131_370, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -183,6 +183,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Pod::Operator` (r:1 w:0)
 	/// Proof: `Pod::Operator` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Reporters` (r:1 w:0)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Edges` (r:128 w:0)
@@ -191,8 +193,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(164), added: 2639, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Contents` (r:1 w:0)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Escrow` (r:1 w:1)
 	/// Proof: `Pod::Escrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Usage` (r:1 w:1)
@@ -205,9 +205,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 128]`.
 	fn submit_attestations(n: u32, ) -> Weight {
-		// Minimum execution time: 388_233_000 picoseconds.
-		Weight::from_parts(757_637_445, 6196)
-			.saturating_add(Weight::from_parts(189_496_361, 0).saturating_mul(n.into()))
+		// Minimum execution time: 263_090_000 picoseconds.
+		Weight::from_parts(123_867_496, 6196)
+			.saturating_add(Weight::from_parts(105_095_325, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -223,8 +223,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Redemptions` (r:0 w:1)
 	/// Proof: `Pod::Redemptions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn redeem() -> Weight {
-		// Minimum execution time: 26_539_000 picoseconds.
-		Weight::from_parts(40_485_000, 3529)
+		// Minimum execution time: 25_978_000 picoseconds.
+		Weight::from_parts(28_093_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -235,16 +235,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn complete_redemption() -> Weight {
-		// Minimum execution time: 83_615_000 picoseconds.
-		Weight::from_parts(143_347_000, 6196)
+		// Minimum execution time: 79_539_000 picoseconds.
+		Weight::from_parts(85_409_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Operator` (r:0 w:1)
 	/// Proof: `Pod::Operator` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	fn set_operator() -> Weight {
-		// Minimum execution time: 10_039_000 picoseconds.
-		Weight::from_parts(18_885_000, 0)
+		// Minimum execution time: 9_768_000 picoseconds.
+		Weight::from_parts(11_111_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -252,58 +252,58 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn register_edge() -> Weight {
-		Weight::from_parts(131_575_000, 3615)
+		Weight::from_parts(85_579_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn unregister_edge() -> Weight {
-		Weight::from_parts(31_228_000, 3615)
+		Weight::from_parts(26_419_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(88_124_000, 3615)
+		Weight::from_parts(75_541_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn add_reporter() -> Weight {
-		Weight::from_parts(29_865_000, 3513)
+		Weight::from_parts(24_426_000, 3513)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_reporter() -> Weight {
-		Weight::from_parts(29_946_000, 3513)
+		Weight::from_parts(23_494_000, 3513)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn register_content() -> Weight {
-		Weight::from_parts(24_315_000, 3832)
+		Weight::from_parts(20_027_000, 3832)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_content() -> Weight {
-		Weight::from_parts(30_196_000, 3832)
+		Weight::from_parts(21_981_000, 3832)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn deposit() -> Weight {
-		Weight::from_parts(126_165_000, 6196)
+		Weight::from_parts(82_353_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(51_336_000, 3533)
+		Weight::from_parts(30_777_000, 3533)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn claim_withdrawal() -> Weight {
-		Weight::from_parts(158_615_000, 6196)
+		Weight::from_parts(88_034_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn submit_attestation(e: u32, ) -> Weight {
-		Weight::from_parts(345_131_382, 6196)
-			.saturating_add(Weight::from_parts(34_740_422, 0).saturating_mul(e.into()))
+		Weight::from_parts(235_596_564, 6196)
+			.saturating_add(Weight::from_parts(22_131_370, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -311,8 +311,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2842).saturating_mul(e.into()))
 	}
 	fn submit_attestations(n: u32, ) -> Weight {
-		Weight::from_parts(757_637_445, 6196)
-			.saturating_add(Weight::from_parts(189_496_361, 0).saturating_mul(n.into()))
+		Weight::from_parts(123_867_496, 6196)
+			.saturating_add(Weight::from_parts(105_095_325, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -320,17 +320,17 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2639).saturating_mul(n.into()))
 	}
 	fn redeem() -> Weight {
-		Weight::from_parts(40_485_000, 3529)
+		Weight::from_parts(28_093_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn complete_redemption() -> Weight {
-		Weight::from_parts(143_347_000, 6196)
+		Weight::from_parts(85_409_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_operator() -> Weight {
-		Weight::from_parts(18_885_000, 0)
+		Weight::from_parts(11_111_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
