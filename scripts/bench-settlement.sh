@@ -5,7 +5,7 @@
 # last BENCH_WINDOWS closed windows, in MAX_BATCH-attestation batches, and
 # reports attestations finalized per second next to the raw two-signature
 # verification rate of one core, in the same run.
-#   BENCH_EDGES (default 4000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (24)
+#   BENCH_EDGES (default 16000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (48)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -16,7 +16,7 @@ pod_build_and_prune release pod_release_build
 bin="$CARGO_TARGET_DIR/release"
 dir=$(mktemp -d /tmp/pod-bench-settlement.XXXXXX)
 echo "== logs in $dir"
-edges=${BENCH_EDGES:-4000} windows=${BENCH_WINDOWS:-4}
+edges=${BENCH_EDGES:-16000} windows=${BENCH_WINDOWS:-4}
 content=bebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebe
 price=1000000000000
 
@@ -51,4 +51,4 @@ need=$(((windows + 1) * 10))
 echo "== $edges edges in genesis; waiting for finalized block #$need ($windows closed windows)"
 wait_finalized "http://127.0.0.1:$RPC_BASE" "$need" 900
 "$bin/pod-settle-bench" --chain "$ws" --edges "$edges" --windows "$windows" \
-  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-24}"
+  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-48}"

@@ -59,10 +59,22 @@ impl std::fmt::Debug for Chain {
 
 impl Chain {
 	/// Connects to the node's WebSocket RPC, e.g. `ws://127.0.0.1:9944`.
+	///
+	/// It uses the node's plain RPC methods (subxt's legacy backend) rather
+	/// than a `chainHead` subscription: there a finalized block that the
+	/// subscription has already unpinned reads as "no such header", which under
+	/// load made a settled attestation look failed. `chain_getHeader` and
+	/// `state_*` answer for every block the node stores.
 	pub async fn connect(url: &str) -> Result<Self, ChainError> {
-		let api = OnlineClient::<SubstrateConfig>::from_insecure_url(url)
+		let connect = |e: &dyn std::fmt::Display| ChainError::Connect {
+			url: url.to_string(),
+			reason: e.to_string(),
+		};
+		let rpc = subxt::rpcs::RpcClient::from_insecure_url(url).await.map_err(|e| connect(&e))?;
+		let backend = subxt::backend::LegacyBackend::builder().build(rpc);
+		let api = OnlineClient::<SubstrateConfig>::from_backend(std::sync::Arc::new(backend))
 			.await
-			.map_err(|e| ChainError::Connect { url: url.to_string(), reason: e.to_string() })?;
+			.map_err(|e| connect(&e))?;
 		Ok(Chain { api, url: url.to_string() })
 	}
 

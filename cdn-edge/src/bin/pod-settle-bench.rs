@@ -115,6 +115,30 @@ fn verify_rates(genesis: &[u8; 32], content: [u8; 32]) -> (f64, f64) {
 	(single, n as f64 / start.elapsed().as_secs_f64())
 }
 
+/// Attestations finalized per second between the moment 10% of them were
+/// finalized and the moment 90% were: the rate once the pipeline is full,
+/// without the wait for the first block and the finality lag after the last.
+/// `finals` holds each batch's finality time and size.
+fn sustained_rate(mut finals: Vec<(Instant, usize)>) -> Option<f64> {
+	finals.sort_by_key(|f| f.0);
+	let total: usize = finals.iter().map(|f| f.1).sum();
+	let (low, high) = (total / 10, total * 9 / 10);
+	let (mut done, mut from, mut to) = (0, None, None);
+	for (at, n) in finals {
+		done += n;
+		if from.is_none() && done >= low {
+			from = Some((at, done));
+		}
+		if done >= high {
+			to = Some((at, done));
+			break;
+		}
+	}
+	let ((t0, n0), (t1, n1)) = (from?, to?);
+	let secs = (t1 - t0).as_secs_f64();
+	(secs > 0.0).then(|| (n1 - n0) as f64 / secs)
+}
+
 fn attestation(
 	edge: &sign::Keypair,
 	reporter: &sign::Keypair,
@@ -230,7 +254,7 @@ async fn main() -> Result<()> {
 				match chain.submit_attestations(&b, seen).await {
 					Ok(block) => {
 						let now = Instant::now();
-						return Ok((block, in_block.unwrap_or(now), now));
+						return Ok((block, in_block.unwrap_or(now), now, b.len()));
 					}
 					Err(e) if e.retryable() => {
 						last_err = Some(e);
@@ -246,9 +270,11 @@ async fn main() -> Result<()> {
 	let mut last = start;
 	let mut last_in_block = start;
 	let mut failed = 0;
+	let mut finals = Vec::new();
 	for t in tasks {
 		match t.await? {
-			Ok((block, in_block, at)) => {
+			Ok((block, in_block, at, n)) => {
+				finals.push((at, n));
 				blocks.insert(block);
 				last = last.max(at);
 				last_in_block = last_in_block.max(in_block);
@@ -291,6 +317,13 @@ async fn main() -> Result<()> {
 	);
 	println!("settlement, into blocks: {inclusion:.0} attestations/s");
 	println!("settlement, finalized (first submission to last finality): {rate:.0} attestations/s");
+	match sustained_rate(finals) {
+		Some(r) => println!(
+			"settlement, finalized, sustained (from 10% to 90% of them finalized): {r:.0} \
+			 attestations/s"
+		),
+		None => println!("settlement, finalized, sustained: too few finality events to tell"),
+	}
 	println!("ratio finalized/verifiable: {:.3}", rate / verify);
 	println!("ratio finalized/batch-verifiable: {:.3}", rate / batched);
 	Ok(())
