@@ -14,8 +14,8 @@ use anyhow::{Context, Result};
 use cdn_edge::chain::Chain;
 use clap::Parser;
 use pod_primitives::{
-	dev::REPORTER_SEED, sign, signing_bytes, Attestation, AttestationPayload, DomainTag, Entry,
-	MAX_BATCH,
+	attestation_signatures, dev::REPORTER_SEED, sign, Attestation, AttestationPayload, DomainTag,
+	Entry, MAX_BATCH,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -92,17 +92,7 @@ fn verify_rates(genesis: &[u8; 32], content: [u8; 32]) -> (f64, f64) {
 
 	let batches: Vec<Vec<u8>> = atts
 		.chunks(MAX_BATCH as usize)
-		.map(|chunk| {
-			let mut messages = Vec::new();
-			let mut signatures: Vec<pod_crypto::Signed> = Vec::new();
-			for (i, a) in chunk.iter().enumerate() {
-				let p = &a.payload;
-				messages.push(signing_bytes(DomainTag::Attestation, genesis, p));
-				signatures.push((i as u32, p.edge, a.edge_signature));
-				signatures.push((i as u32, a.reporter, a.reporter_signature));
-			}
-			(messages, signatures).encode()
-		})
+		.map(|chunk| attestation_signatures(chunk, genesis).encode())
 		.collect();
 	let start = Instant::now();
 	let mut n = 0u64;

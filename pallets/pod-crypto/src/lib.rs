@@ -37,10 +37,7 @@ pub use native::{verify_encoded, CacheStats, VerifiedBatches, VerifiedBatchesExt
 
 /// One signature to check: the index of its message, the signer's public key
 /// and the 64-byte signature.
-pub type Signed = (u32, [u8; 32], [u8; 64]);
-
-/// The signing context of every sr25519 signature Substrate verifies.
-pub const SIGNING_CONTEXT: &[u8] = b"substrate";
+pub use pod_primitives::IndexedSignature as Signed;
 
 /// `true` when every `(message index, public key, signature)` of `signatures`
 /// verifies over `messages[index]` in the `substrate` context, exactly as

@@ -1,8 +1,9 @@
 //! The host side: schnorrkel batch verification and the cache of verified
 //! batches.
 
-use crate::{Signed, SIGNING_CONTEXT};
+use crate::Signed;
 use codec::DecodeAll;
+use pod_primitives::SIGNING_CONTEXT;
 use schnellru::{ByLength, LruMap};
 use schnorrkel::{signing_context, PublicKey, Signature};
 use std::{
@@ -73,25 +74,23 @@ impl VerifiedBatches {
 /// first when there is one. A batch that does not decode (or has trailing
 /// bytes) is `false`.
 pub fn verify_encoded(cache: Option<&VerifiedBatches>, encoded: &[u8]) -> bool {
-	let key = cache.map(|_| *blake3::hash(encoded).as_bytes());
-	if let (Some(cache), Some(key)) = (cache, &key) {
-		if cache.contains(key) {
-			cache.hits.fetch_add(1, Ordering::Relaxed);
-			return true;
-		}
+	let Some(cache) = cache else { return decode_and_verify(encoded) };
+	let key = *blake3::hash(encoded).as_bytes();
+	if cache.contains(&key) {
+		cache.hits.fetch_add(1, Ordering::Relaxed);
+		return true;
 	}
-	let Ok((messages, signatures)) = <(Vec<Vec<u8>>, Vec<Signed>)>::decode_all(&mut &encoded[..])
-	else {
-		return false;
-	};
-	let ok = verify(&messages, &signatures);
-	if let (Some(cache), Some(key)) = (cache, key) {
-		cache.misses.fetch_add(1, Ordering::Relaxed);
-		if ok {
-			cache.insert(key);
-		}
+	cache.misses.fetch_add(1, Ordering::Relaxed);
+	let ok = decode_and_verify(encoded);
+	if ok {
+		cache.insert(key);
 	}
 	ok
+}
+
+fn decode_and_verify(encoded: &[u8]) -> bool {
+	<(Vec<Vec<u8>>, Vec<Signed>)>::decode_all(&mut &encoded[..])
+		.is_ok_and(|(messages, signatures)| verify(&messages, &signatures))
 }
 
 /// Schnorrkel batch verification of `signatures` over `messages`.

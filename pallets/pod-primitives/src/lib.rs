@@ -25,5 +25,7 @@ mod types;
 pub mod sign;
 
 pub use manifest::{content_id, Manifest, ManifestError, DEFAULT_CHUNK_SIZE, MAX_CHUNKS};
-pub use signing::{signing_bytes, DomainTag, SIGNING_CONTEXT};
+pub use signing::{
+	attestation_signatures, signing_bytes, DomainTag, IndexedSignature, SIGNING_CONTEXT,
+};
 pub use types::*;

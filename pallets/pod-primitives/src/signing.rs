@@ -1,5 +1,6 @@
 //! Domain-separated, chain-bound signing payloads.
 
+use crate::{Attestation, PublicKey, Signature};
 use alloc::vec::Vec;
 use codec::Encode;
 
@@ -42,4 +43,25 @@ pub fn signing_bytes<T: Encode>(tag: DomainTag, genesis: &[u8; 32], payload: &T)
 	out.extend_from_slice(genesis);
 	payload.encode_to(&mut out);
 	out
+}
+
+/// One signature of a batch: the index of the message it signs, the
+/// signer's public key and the signature.
+pub type IndexedSignature = (u32, PublicKey, Signature);
+
+/// A batch of attestations as a batch verifier takes it: each attestation's
+/// signed message once, and its edge's and reporter's signatures over it.
+pub fn attestation_signatures(
+	atts: &[Attestation],
+	genesis: &[u8; 32],
+) -> (Vec<Vec<u8>>, Vec<IndexedSignature>) {
+	let mut messages = Vec::with_capacity(atts.len());
+	let mut signatures = Vec::with_capacity(atts.len() * 2);
+	for (i, att) in atts.iter().enumerate() {
+		let p = &att.payload;
+		messages.push(signing_bytes(DomainTag::Attestation, genesis, p));
+		signatures.push((i as u32, p.edge, att.edge_signature));
+		signatures.push((i as u32, att.reporter, att.reporter_signature));
+	}
+	(messages, signatures)
 }

@@ -937,15 +937,8 @@ pub mod pallet {
 		/// cost per signature of checking a full batch one by one, and nothing
 		/// on a node that has already verified the same batch).
 		pub fn signatures_verify(atts: &[Attestation]) -> bool {
-			let genesis = Self::genesis_hash();
-			let mut messages = Vec::with_capacity(atts.len());
-			let mut signatures = Vec::with_capacity(atts.len() * 2);
-			for (i, att) in atts.iter().enumerate() {
-				let p = &att.payload;
-				messages.push(signing_bytes(DomainTag::Attestation, &genesis, p));
-				signatures.push((i as u32, p.edge, att.edge_signature));
-				signatures.push((i as u32, att.reporter, att.reporter_signature));
-			}
+			let (messages, signatures) =
+				pod_primitives::attestation_signatures(atts, &Self::genesis_hash());
 			pod_crypto::verify_batch(&messages, &signatures)
 		}
 
