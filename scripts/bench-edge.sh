@@ -28,7 +28,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f 
 trap cleanup EXIT
 
 head -c $((size << 20)) /dev/urandom >"$tmp/object"
-id=$("$bin/pod-edge" publish "$tmp/object" 2>/dev/null)
+id=$("$bin/pod" publish "$tmp/object" 2>/dev/null)
 chunks=$size
 mkdir -p "$tmp/www/c/$id"
 split -b 1048576 -a 6 -d "$tmp/object" "$tmp/www/c/$id/x"
@@ -56,8 +56,8 @@ NGX
 "$NGINX" -c "$tmp/nginx.conf" -p "$tmp"
 
 genesis=$(printf '07%.0s' $(seq 32)); rseed=$(printf '01%.0s' $(seq 32)); eseed=$(printf '0a%.0s' $(seq 32))
-rpub=$("$bin/pod-edge" key --seed "$rseed")
-epub=$("$bin/pod-edge" key --seed "$eseed")
+rpub=$("$bin/pod" key --seed "$rseed")
+epub=$("$bin/pod" key --seed "$eseed")
 cat >"$tmp/edge.toml" <<TOML
 listen = "127.0.0.1:18700"
 data_dir = "$tmp/edge"

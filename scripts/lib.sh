@@ -13,27 +13,54 @@ pod_node_binary() {
 }
 
 # Runs cargo; with POD_UNITS set to a file, also records there the compiled
-# units the build used, for pod_build_and_prune.
+# units the build used, for pod_build_and_prune. Arguments after `--` (the
+# compiler's, e.g. clippy's `-D warnings`) stay after it.
 pod_cargo() {
   if [ -z "${POD_UNITS:-}" ]; then
     cargo "$@"
     return
   fi
+  local args=() rest=() seen=0 a
+  for a in "$@"; do
+    if [ $seen = 0 ] && [ "$a" = -- ]; then seen=1; continue; fi
+    if [ $seen = 0 ]; then args+=("$a"); else rest+=("$a"); fi
+  done
+  [ $seen = 1 ] && rest=(-- "${rest[@]}")
   (
     set -o pipefail
-    cargo "$@" --message-format=json-render-diagnostics |
+    cargo "${args[@]}" --message-format=json-render-diagnostics "${rest[@]}" |
       python3 "$(pod_root)/scripts/prune-target.py" record "$POD_UNITS"
   )
 }
 
+# The wire crate for the browser: wasm32-unknown-unknown with std built from
+# the installed source, in its own target directory (see setup.sh); and none
+# of the server-side stacks among its normal dependencies.
+pod_wire_wasm() {
+  (cd "$(pod_root)" &&
+    RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$POD_WASM_TARGET_DIR" \
+      cargo build -q -p pod-wire --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
+  local heavy
+  heavy=$(cd "$(pod_root)" && cargo tree -q -p pod-wire -e normal --target wasm32-unknown-unknown \
+    --prefix none --format '{p}' | awk '{print $1}' |
+    grep -xE 'tokio|hyper|hyper-util|rocksdb|librocksdb-sys|libp2p|subxt' | sort -u || true)
+  if [ -n "$heavy" ]; then
+    echo "pod-wire must not depend on: $heavy" >&2
+    return 1
+  fi
+  echo "pod-wire builds for wasm32-unknown-unknown; no tokio, hyper, RocksDB, libp2p or subxt in its dependencies"
+}
+
 # The debug builds of README command 2, each one feature resolution: the whole
 # workspace with every target (node with its wasm runtime, edge binaries, every
-# test harness: `cargo test --workspace --all-targets` reuses all of it), and
-# the pallet with runtime-benchmarks.
+# test harness: `cargo test --workspace --all-targets` reuses all of it), the
+# pallet with runtime-benchmarks, and clippy over the workspace (its check
+# units are kept too, so a warm run re-lints only what changed).
 pod_debug_builds() {
   (cd "$(pod_root)" &&
     pod_cargo build --workspace --all-targets &&
-    pod_cargo test -p pallet-pod --features runtime-benchmarks --no-run)
+    pod_cargo test -p pallet-pod --features runtime-benchmarks --no-run &&
+    pod_cargo clippy --workspace --all-targets -- -D warnings)
 }
 
 # The one optimised build every benchmark uses: the node with the benchmarking

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Installs and selects the one toolchain this workspace builds with: Debian's
-# Rust (rustc-web/cargo-web, 1.96) plus the standard library's source, and a
-# prebuilt wasm32v1-none sysroot so substrate-wasm-builder's target probe passes
-# without -Zbuild-std. Idempotent: a second run does nothing but check.
+# Rust (rustc-web/cargo-web, 1.96) plus the standard library's source and the
+# matching clippy, and a prebuilt wasm32v1-none sysroot so
+# substrate-wasm-builder's target probe passes without -Zbuild-std.
+# Idempotent: a second run does nothing but check.
+#
+# The browser target (wasm32-unknown-unknown, with std) has no prebuilt
+# sysroot either: `pod_wire_wasm` in lib.sh builds the wire crate for it with
+# -Zbuild-std from the installed std source (RUSTC_BOOTSTRAP=1), in its own
+# target directory POD_WASM_TARGET_DIR, so the unstable flag never touches
+# the fingerprints of the main build.
 #
 # Source it (`. scripts/setup.sh`) to get PATH and CARGO_TARGET_DIR in your shell,
 # or run it (`bash scripts/setup.sh`) just to install.
@@ -12,7 +19,7 @@ _pod_log() { printf '[setup] %s\n' "$*" >&2; }
 
 _pod_need_apt() {
   local missing=()
-  for p in rustc-web cargo-web rust-web-src lld-22 protobuf-compiler clang libclang-dev; do
+  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -117,6 +124,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pod-cdn/target}"
 WASM_BUILD_WORKSPACE_HINT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export WASM_BUILD_WORKSPACE_HINT
 mkdir -p "$CARGO_TARGET_DIR"
+export POD_WASM_TARGET_DIR="${POD_WASM_TARGET_DIR:-$(dirname "$CARGO_TARGET_DIR")/wasm-target}"
 
 # Cargo.lock is not committed. The resolution the shared target directory was
 # built with is kept beside it, so a fresh clone on this machine builds the same

@@ -61,7 +61,7 @@ fn local_preset_has_four_validators() {
 
 #[test]
 fn dev_reporter_key_matches_its_seed() {
-	let kp = pod_primitives::sign::keypair_from_seed(&pod_primitives::dev::REPORTER_SEED);
+	let kp = pod_primitives::keys::keypair_from_seed(&pod_primitives::dev::REPORTER_SEED);
 	assert_eq!(kp.public.to_bytes(), pod_primitives::dev::REPORTER_PUBLIC);
 }
 

@@ -13,7 +13,7 @@ pub const REPORTER_PUBLIC: [u8; 32] = [
 mod tests {
 	#[test]
 	fn reporter_public_matches_seed() {
-		let kp = crate::sign::keypair_from_seed(&super::REPORTER_SEED);
+		let kp = crate::keys::keypair_from_seed(&super::REPORTER_SEED);
 		assert_eq!(kp.public.to_bytes(), super::REPORTER_PUBLIC, "{:?}", kp.public.to_bytes());
 	}
 }

@@ -1,7 +1,7 @@
 //! # pod-primitives
 //!
 //! Wire types and signing payloads of the Proof-of-Delivery (PoD) protocol v1,
-//! shared by the chain (`pallet-pod`) and the off-chain side (`cdn-edge`).
+//! shared by the chain (`pallet-pod`) and the off-chain crates (`pod-wire` and the roles under `crates/`).
 //!
 //! Everything here is SCALE-encoded. Every signature covers
 //! [`signing_bytes`]: an 8-byte domain tag, the chain's genesis hash and the
@@ -17,15 +17,15 @@ extern crate alloc;
 pub mod dev;
 mod manifest;
 pub mod merkle;
+mod message;
 pub mod settlement;
-mod signing;
 mod types;
 
 #[cfg(feature = "signing")]
-pub mod sign;
+pub mod keys;
 
 pub use manifest::{content_id, Manifest, ManifestError, DEFAULT_CHUNK_SIZE, MAX_CHUNKS};
-pub use signing::{
+pub use message::{
 	attestation_signatures, signing_bytes, DomainTag, IndexedSignature, SIGNING_CONTEXT,
 };
 pub use types::*;

@@ -90,8 +90,12 @@ mod mock;
 #[allow(deprecated)]
 mod tests;
 
+mod attest;
+mod registry;
 pub mod runtime_api;
+pub mod types;
 pub mod weights;
+pub use types::{Balance, ContentInfo, EdgeInfo, Redemption};
 pub use weights::WeightInfo;
 
 #[frame_support::pallet]
@@ -107,55 +111,8 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use pod_primitives::{settlement, signing_bytes, DomainTag, MaxBatch};
-	use sp_runtime::traits::{AccountIdConversion, Saturating, UniqueSaturatedInto, Zero};
-
-	/// The native balance type. Credits and escrow use the same `u128` unit.
-	pub type Balance = u128;
-
-	/// An edge as registered on chain.
-	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
-	#[scale_info(skip_type_params(T))]
-	pub struct EdgeInfo<T: Config> {
-		/// The account that registered the edge, holds its bond and earns its credits.
-		pub owner: T::AccountId,
-		/// Free-form region code, e.g. `eu-west`.
-		pub region: BoundedVec<u8, T::MaxRegionLen>,
-		/// Declared serving capacity in bytes per second; caps what one window may claim.
-		pub capacity: u64,
-		/// Native funds on hold as the bond.
-		pub bond: Balance,
-		/// The window in which the edge registered: it cannot be paid for earlier ones.
-		pub since: WindowIndex,
-		/// Set by `unregister_edge`: first window the edge no longer serves, and
-		/// the block from which the bond can be withdrawn.
-		pub leaving: Option<(WindowIndex, BlockNumberFor<T>)>,
-	}
-
-	/// A registered content.
-	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
-	#[scale_info(skip_type_params(T))]
-	pub struct ContentInfo<T: Config> {
-		/// The customer who pays for its delivery.
-		pub owner: T::AccountId,
-		/// Size in bytes.
-		pub size: u64,
-		/// Price in native units per GiB delivered.
-		pub price_per_gib: Balance,
-		/// The customer's origin URL the edges fill from.
-		pub origin: BoundedVec<u8, T::MaxOriginLen>,
-		/// Set by `remove_content`: deliveries in this window or later are not paid.
-		pub retired_from: Option<WindowIndex>,
-	}
-
-	/// A request to pay out redeemed credits off chain.
-	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
-	#[scale_info(skip_type_params(T))]
-	pub struct Redemption<T: Config> {
-		pub who: T::AccountId,
-		pub amount: Balance,
-		pub requested_at: BlockNumberFor<T>,
-	}
+	use pod_primitives::MaxBatch;
+	use sp_runtime::traits::{Saturating, Zero};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -167,12 +124,60 @@ pub mod pallet {
 		EdgeBond,
 	}
 
-	#[pallet::config]
+	/// Default configurations of this pallet, for `#[derive_impl]`.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::derive_impl;
+		use frame_support::traits::{ConstU128, ConstU32, ConstU64};
+
+		/// Bond of [`TestDefaultConfig`].
+		pub const TEST_EDGE_BOND: Balance = 1_000;
+		/// Blocks per window of [`TestDefaultConfig`].
+		pub const TEST_WINDOW_LENGTH: u32 = 10;
+		/// `MaxWindowAge` of [`TestDefaultConfig`].
+		pub const TEST_MAX_WINDOW_AGE: u32 = 3;
+		/// `UnbondingDelay` (blocks) of [`TestDefaultConfig`].
+		pub const TEST_UNBONDING_DELAY: u64 = 50;
+		/// `WithdrawalDelay` (blocks) of [`TestDefaultConfig`].
+		pub const TEST_WITHDRAWAL_DELAY: u64 = 40;
+
+		frame_support::parameter_types! {
+			/// The pallet id of [`TestDefaultConfig`].
+			pub const TestPalletId: PalletId = PalletId(*b"pod/cdn!");
+		}
+
+		/// A configuration for tests: short windows and delays, a small bond.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type EdgeBond = ConstU128<TEST_EDGE_BOND>;
+			type UnbondingDelay = ConstU64<TEST_UNBONDING_DELAY>;
+			type WithdrawalDelay = ConstU64<TEST_WITHDRAWAL_DELAY>;
+			type WindowLength = ConstU32<TEST_WINDOW_LENGTH>;
+			type MaxWindowAge = ConstU32<TEST_MAX_WINDOW_AGE>;
+			type MillisecsPerBlock = ConstU64<6000>;
+			type MaxRegionLen = ConstU32<16>;
+			type MaxOriginLen = ConstU32<64>;
+			type PalletId = TestPalletId;
+			type UnsignedPriority = ConstU64<{ 1 << 20 }>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The native currency: escrow, bonds and fees.
+		#[pallet::no_default]
 		type Currency: Mutate<Self::AccountId, Balance = Balance>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 		/// The overarching hold reason.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 		/// Bond an edge must put on hold to register.
 		#[pallet::constant]
@@ -180,10 +185,12 @@ pub mod pallet {
 		/// Blocks between `unregister_edge` and `withdraw_bond`. Should exceed
 		/// `MaxWindowAge × WindowLength` so late attestations still settle.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type UnbondingDelay: Get<BlockNumberFor<Self>>;
 		/// Blocks between `withdraw` and `claim_withdrawal`, during which the
 		/// escrow still pays for deliveries being settled.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type WithdrawalDelay: Get<BlockNumberFor<Self>>;
 		/// Blocks per settlement window.
 		#[pallet::constant]
@@ -320,7 +327,7 @@ pub mod pallet {
 	}
 
 	#[pallet::event]
-	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	#[pallet::generate_deposit(pub(crate) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// An edge registered and its bond went on hold.
 		EdgeRegistered { edge: PublicKey, owner: T::AccountId, capacity: u64, bond: Balance },
@@ -446,11 +453,10 @@ pub mod pallet {
 		BadBatchSignature,
 	}
 
-	#[pallet::call]
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
 		/// Registers an edge key, putting `EdgeBond` on hold from the caller.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::register_edge())]
 		pub fn register_edge(
 			origin: OriginFor<T>,
 			edge_key: PublicKey,
@@ -463,7 +469,6 @@ pub mod pallet {
 
 		/// Starts unbonding an edge. Windows before the current one may still settle.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::unregister_edge())]
 		pub fn unregister_edge(origin: OriginFor<T>, edge_key: PublicKey) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Edges::<T>::try_mutate(edge_key, |maybe| {
@@ -485,7 +490,6 @@ pub mod pallet {
 
 		/// Releases the bond of an edge whose unbonding delay has passed and removes it.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::withdraw_bond())]
 		pub fn withdraw_bond(origin: OriginFor<T>, edge_key: PublicKey) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let edge = Edges::<T>::get(edge_key).ok_or(Error::<T>::UnknownEdge)?;
@@ -508,7 +512,6 @@ pub mod pallet {
 
 		/// Adds a reporter key to the reporter set.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::add_reporter())]
 		pub fn add_reporter(origin: OriginFor<T>, reporter: PublicKey) -> DispatchResult {
 			ensure_root(origin)?;
 			ensure!(!Reporters::<T>::contains_key(reporter), Error::<T>::ReporterAlreadyAdded);
@@ -519,7 +522,6 @@ pub mod pallet {
 
 		/// Removes a reporter key from the reporter set.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::remove_reporter())]
 		pub fn remove_reporter(origin: OriginFor<T>, reporter: PublicKey) -> DispatchResult {
 			ensure_root(origin)?;
 			ensure!(Reporters::<T>::take(reporter).is_some(), Error::<T>::UnknownReporter);
@@ -529,7 +531,6 @@ pub mod pallet {
 
 		/// Registers a content the caller pays delivery for.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::register_content())]
 		pub fn register_content(
 			origin: OriginFor<T>,
 			id: ContentId,
@@ -544,7 +545,6 @@ pub mod pallet {
 		/// Retires a content: deliveries in the current window or later are not paid;
 		/// earlier windows still settle.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::remove_content())]
 		pub fn remove_content(origin: OriginFor<T>, id: ContentId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Contents::<T>::try_mutate(id, |maybe| {
@@ -560,7 +560,6 @@ pub mod pallet {
 
 		/// Moves `amount` from the caller's free balance into escrow.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::deposit())]
 		pub fn deposit(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_deposit(&who, amount)
@@ -569,7 +568,6 @@ pub mod pallet {
 		/// Requests `amount` of escrow back (added to any pending request). It can be
 		/// claimed after `WithdrawalDelay`; until then it still pays for deliveries.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::withdraw())]
 		pub fn withdraw(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
@@ -586,7 +584,6 @@ pub mod pallet {
 		/// Pays out a pending withdrawal whose delay has passed (capped by what is
 		/// left in escrow after settlements).
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::claim_withdrawal())]
 		pub fn claim_withdrawal(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let (amount, unlock_at) =
@@ -656,7 +653,6 @@ pub mod pallet {
 
 		/// Burns `amount` of the caller's credits and records a payout request.
 		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::redeem())]
 		pub fn redeem(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
@@ -678,7 +674,6 @@ pub mod pallet {
 
 		/// Marks a redemption paid out off chain; its backing goes to the operator.
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::complete_redemption())]
 		pub fn complete_redemption(origin: OriginFor<T>, id: u64) -> DispatchResult {
 			ensure_root(origin)?;
 			let r = Redemptions::<T>::get(id).ok_or(Error::<T>::UnknownRedemption)?;
@@ -696,7 +691,6 @@ pub mod pallet {
 
 		/// Sets the operator account.
 		#[pallet::call_index(14)]
-		#[pallet::weight(T::WeightInfo::set_operator())]
 		pub fn set_operator(origin: OriginFor<T>, operator: T::AccountId) -> DispatchResult {
 			ensure_root(origin)?;
 			Operator::<T>::put(&operator);
@@ -741,306 +735,5 @@ pub mod pallet {
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
 			Self::attestations_in(call).map(|_| ())
 		}
-	}
-
-	impl<T: Config> Pallet<T> {
-		/// The attestations an unsigned call carries: at least one, no
-		/// `(edge, window)` twice. Anything but an attestation call is refused.
-		fn attestations_in(call: &Call<T>) -> Result<&[Attestation], TransactionValidityError> {
-			let atts: &[Attestation] = match call {
-				Call::submit_attestation { attestation } => core::slice::from_ref(&**attestation),
-				Call::submit_attestations { batch } => batch.as_slice(),
-				_ => return Err(InvalidTransaction::Call.into()),
-			};
-			if atts.is_empty() {
-				return Err(InvalidTransaction::Custom(Error::<T>::EmptyBatch.index()).into());
-			}
-			let mut seen = alloc::collections::BTreeSet::new();
-			for att in atts {
-				if !seen.insert((att.payload.edge, att.payload.window)) {
-					return Err(
-						InvalidTransaction::Custom(Error::<T>::AlreadySettled.index()).into()
-					);
-				}
-			}
-			Ok(atts)
-		}
-	}
-
-	impl<T: Config> Error<T> {
-		pub(crate) fn index(&self) -> u8 {
-			// The error's position in the enum, as encoded in `DispatchError::Module`.
-			self.encode()[0]
-		}
-
-		/// The pool's view of a failed check.
-		fn into_invalid(self) -> TransactionValidityError {
-			match self {
-				Error::<T>::AlreadySettled => InvalidTransaction::Stale.into(),
-				Error::<T>::WindowTooOld => InvalidTransaction::Stale.into(),
-				Error::<T>::WindowNotClosed => InvalidTransaction::Future.into(),
-				Error::<T>::BadEdgeSignature | Error::<T>::BadReporterSignature => {
-					InvalidTransaction::BadProof.into()
-				}
-				other => InvalidTransaction::Custom(other.index()).into(),
-			}
-		}
-	}
-
-	impl<T: Config> Pallet<T> {
-		/// The pallet's account: holds escrow and the backing of credits.
-		pub fn account_id() -> T::AccountId {
-			T::PalletId::get().into_account_truncating()
-		}
-
-		/// The window the current block belongs to.
-		pub fn current_window() -> WindowIndex {
-			let n: u32 = frame_system::Pallet::<T>::block_number().unique_saturated_into();
-			n / T::WindowLength::get().max(1)
-		}
-
-		/// The chain's genesis hash, bound into every signed message.
-		pub fn genesis_hash() -> [u8; 32] {
-			let h = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-			let mut out = [0u8; 32];
-			let bytes = h.as_ref();
-			let n = bytes.len().min(32);
-			out[..n].copy_from_slice(&bytes[..n]);
-			out
-		}
-
-		/// Most bytes an edge of `capacity` bytes/s can deliver in one window.
-		pub fn window_cap(capacity: u64) -> u64 {
-			let window_ms =
-				(T::WindowLength::get() as u64).saturating_mul(T::MillisecsPerBlock::get());
-			capacity.saturating_mul(window_ms) / 1000
-		}
-
-		pub(crate) fn do_register_edge(
-			who: &T::AccountId,
-			edge_key: PublicKey,
-			region: Vec<u8>,
-			capacity: u64,
-		) -> DispatchResult {
-			ensure!(!Edges::<T>::contains_key(edge_key), Error::<T>::EdgeAlreadyRegistered);
-			let region: BoundedVec<u8, T::MaxRegionLen> =
-				region.try_into().map_err(|_| Error::<T>::RegionTooLong)?;
-			ensure!(capacity > 0, Error::<T>::ZeroCapacity);
-			let bond = T::EdgeBond::get();
-			T::Currency::hold(&HoldReason::EdgeBond.into(), who, bond)?;
-			Edges::<T>::insert(
-				edge_key,
-				EdgeInfo {
-					owner: who.clone(),
-					region,
-					capacity,
-					bond,
-					since: Self::current_window(),
-					leaving: None,
-				},
-			);
-			Self::deposit_event(Event::EdgeRegistered {
-				edge: edge_key,
-				owner: who.clone(),
-				capacity,
-				bond,
-			});
-			Ok(())
-		}
-
-		pub(crate) fn do_register_content(
-			who: &T::AccountId,
-			id: ContentId,
-			size: u64,
-			price_per_gib: Balance,
-			origin: Vec<u8>,
-		) -> DispatchResult {
-			ensure!(!Contents::<T>::contains_key(id), Error::<T>::ContentAlreadyRegistered);
-			ensure!(size > 0, Error::<T>::ZeroSize);
-			let origin: BoundedVec<u8, T::MaxOriginLen> =
-				origin.try_into().map_err(|_| Error::<T>::OriginTooLong)?;
-			Contents::<T>::insert(
-				id,
-				ContentInfo { owner: who.clone(), size, price_per_gib, origin, retired_from: None },
-			);
-			Self::deposit_event(Event::ContentRegistered {
-				id,
-				owner: who.clone(),
-				size,
-				price_per_gib,
-			});
-			Ok(())
-		}
-
-		pub(crate) fn do_deposit(who: &T::AccountId, amount: Balance) -> DispatchResult {
-			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-			let escrow = Escrow::<T>::get(who).checked_add(amount).ok_or(Error::<T>::Overflow)?;
-			T::Currency::transfer(who, &Self::account_id(), amount, Preservation::Preserve)?;
-			Escrow::<T>::insert(who, escrow);
-			Self::deposit_event(Event::Deposited { who: who.clone(), amount });
-			Ok(())
-		}
-
-		/// Every acceptance rule of DESIGN.md §3 that depends on neither escrow
-		/// nor signatures. Shared by the pool (`validate_unsigned`) and dispatch.
-		pub fn check_state(att: &Attestation) -> Result<EdgeInfo<T>, Error<T>> {
-			let p = &att.payload;
-			ensure!(Reporters::<T>::contains_key(att.reporter), Error::<T>::UnknownReporter);
-			let edge = Edges::<T>::get(p.edge).ok_or(Error::<T>::UnknownEdge)?;
-			ensure!(edge.bond >= T::EdgeBond::get(), Error::<T>::EdgeNotBonded);
-			ensure!(p.window >= edge.since, Error::<T>::WindowBeforeRegistration);
-			if let Some((from, _)) = edge.leaving {
-				ensure!(p.window < from, Error::<T>::EdgeNotBonded);
-			}
-			let now = Self::current_window();
-			ensure!(p.window < now, Error::<T>::WindowNotClosed);
-			ensure!(now - p.window <= T::MaxWindowAge::get(), Error::<T>::WindowTooOld);
-			ensure!(!Settled::<T>::contains_key(p.edge, p.window), Error::<T>::AlreadySettled);
-			ensure!(!p.entries.is_empty(), Error::<T>::NoEntries);
-			let mut total: u64 = 0;
-			for (i, e) in p.entries.iter().enumerate() {
-				ensure!(e.bytes > 0, Error::<T>::ZeroBytesEntry);
-				ensure!(
-					p.entries[..i].iter().all(|o| o.content != e.content),
-					Error::<T>::DuplicateEntry
-				);
-				let c = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
-				if let Some(from) = c.retired_from {
-					ensure!(p.window < from, Error::<T>::ContentRetired);
-				}
-				total = total.checked_add(e.bytes).ok_or(Error::<T>::BytesOverCap)?;
-			}
-			ensure!(total <= Self::window_cap(edge.capacity), Error::<T>::BytesOverCap);
-			Ok(edge)
-		}
-
-		/// [`Self::check_state`] and both signatures; the error names the
-		/// signature that failed. The rules for a single attestation.
-		pub fn check(att: &Attestation) -> Result<EdgeInfo<T>, Error<T>> {
-			let edge = Self::check_state(att)?;
-			if !Self::signatures_verify(core::slice::from_ref(att)) {
-				// Only a forged or corrupted attestation gets here: one more
-				// check names the signature that failed.
-				let p = &att.payload;
-				let msg = signing_bytes(DomainTag::Attestation, &Self::genesis_hash(), p);
-				return Err(if verify(&p.edge, &att.edge_signature, &msg) {
-					Error::<T>::BadReporterSignature
-				} else {
-					Error::<T>::BadEdgeSignature
-				});
-			}
-			Ok(edge)
-		}
-
-		/// Whether both signatures of every attestation verify, checked in one
-		/// batch verification by the `pod-crypto` host function (about half the
-		/// cost per signature of checking a full batch one by one, and nothing
-		/// on a node that has already verified the same batch).
-		pub fn signatures_verify(atts: &[Attestation]) -> bool {
-			let (messages, signatures) =
-				pod_primitives::attestation_signatures(atts, &Self::genesis_hash());
-			pod_crypto::verify_batch(&messages, &signatures)
-		}
-
-		/// Pays one checked attestation: takes the escrow, mints the credits,
-		/// records the settlement, and returns the operator's fee, which the caller
-		/// pays with [`Self::pay_fee`] (once per extrinsic). Callers run it in a
-		/// storage layer (a dispatch or `with_storage_layer`), so an error leaves
-		/// no trace.
-		pub(crate) fn pay(att: &Attestation, edge: EdgeInfo<T>) -> Result<Balance, DispatchError> {
-			let p = &att.payload;
-			let mut rec = SettlementRecord { reporter: att.reporter, ..Default::default() };
-			for e in p.entries.iter() {
-				let content = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
-				let escrow = Escrow::<T>::get(&content.owner);
-				let split = settlement::settle(
-					e.bytes,
-					content.price_per_gib,
-					escrow,
-					settlement::OPERATOR_FEE_PPB,
-				);
-				Escrow::<T>::insert(&content.owner, escrow - split.charge);
-				Usage::<T>::mutate(&content.owner, p.window, |u| {
-					u.bytes = u.bytes.saturating_add(e.bytes);
-					u.charged = u.charged.saturating_add(split.charge);
-				});
-				rec.bytes = rec.bytes.saturating_add(e.bytes);
-				rec.charged = rec.charged.checked_add(split.charge).ok_or(Error::<T>::Overflow)?;
-				rec.fee = rec.fee.checked_add(split.fee).ok_or(Error::<T>::Overflow)?;
-				rec.credits = rec.credits.checked_add(split.credits).ok_or(Error::<T>::Overflow)?;
-				rec.unpaid = rec.unpaid.saturating_add(split.unpaid);
-			}
-			ensure!(!(rec.charged.is_zero() && !rec.unpaid.is_zero()), Error::<T>::EscrowExhausted);
-			Credits::<T>::try_mutate(&edge.owner, |c| -> DispatchResult {
-				*c = c.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
-				Ok(())
-			})?;
-			TotalCredits::<T>::try_mutate(|t| -> DispatchResult {
-				*t = t.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
-				Ok(())
-			})?;
-			Settled::<T>::insert(p.edge, p.window, rec);
-			Self::deposit_event(Event::AttestationAccepted {
-				edge: p.edge,
-				window: p.window,
-				owner: edge.owner,
-				reporter: att.reporter,
-				bytes: rec.bytes,
-				charged: rec.charged,
-				fee: rec.fee,
-				credits: rec.credits,
-				unpaid: rec.unpaid,
-			});
-			Ok(rec.fee)
-		}
-
-		/// The weight of a batch: the measured cost of `n` single-entry
-		/// attestations for one content, plus, at the worst-case cost of an
-		/// entry (its content, its customer's escrow and usage, each different),
-		/// every further entry of each attestation and every further content
-		/// among the first entries.
-		pub fn batch_weight(batch: &[Attestation]) -> Weight {
-			let one = T::WeightInfo::submit_attestation(1);
-			let per_entry = T::WeightInfo::submit_attestation(2).saturating_sub(one);
-			let mut firsts = alloc::collections::BTreeSet::new();
-			let mut further: u64 = 0;
-			for a in batch {
-				let entries = &a.payload.entries;
-				if let Some(first) = entries.first() {
-					firsts.insert(first.content);
-				}
-				further = further.saturating_add(entries.len().saturating_sub(1) as u64);
-			}
-			let extra = further.saturating_add(firsts.len().saturating_sub(1) as u64);
-			T::WeightInfo::submit_attestations(batch.len() as u32)
-				.saturating_add(per_entry.saturating_mul(extra))
-		}
-
-		/// Moves the operator's fee out of the pallet account, which holds it as
-		/// part of the escrow that `settle` took.
-		fn pay_fee(operator: &T::AccountId, fee: Balance) -> DispatchResult {
-			if !fee.is_zero() {
-				T::Currency::transfer(&Self::account_id(), operator, fee, Preservation::Preserve)?;
-			}
-			Ok(())
-		}
-
-		/// A customer's escrow.
-		pub fn escrow_of(who: &T::AccountId) -> Balance {
-			Escrow::<T>::get(who)
-		}
-
-		/// Credits of an account.
-		pub fn credits_of(who: &T::AccountId) -> Balance {
-			Credits::<T>::get(who)
-		}
-	}
-
-	fn verify(public: &PublicKey, sig: &[u8; 64], msg: &[u8]) -> bool {
-		sp_io::crypto::sr25519_verify(
-			&sp_core::sr25519::Signature::from_raw(*sig),
-			msg,
-			&sp_core::sr25519::Public::from_raw(*public),
-		)
 	}
 }

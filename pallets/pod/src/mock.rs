@@ -1,7 +1,8 @@
 //! A test runtime: System, Balances and Pod.
 
 use crate as pallet_pod;
-use frame_support::{derive_impl, parameter_types, traits::ConstU32, PalletId};
+use crate::config_preludes;
+use frame_support::{derive_impl, parameter_types};
 use pod_primitives::PublicKey;
 use sp_runtime::BuildStorage;
 
@@ -31,32 +32,22 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub const ExistentialDeposit: u128 = 1;
-	pub const PodPalletId: PalletId = PalletId(*b"pod/cdn!");
 }
 
 /// Bond an edge puts on hold.
-pub const BOND: u128 = 1_000;
+pub const BOND: u128 = config_preludes::TEST_EDGE_BOND;
 /// Blocks per window in tests.
-pub const WINDOW: u32 = 10;
+pub const WINDOW: u32 = config_preludes::TEST_WINDOW_LENGTH;
 /// Closed windows back an attestation may settle.
-pub const MAX_AGE: u32 = 3;
-pub const UNBONDING: u64 = 50;
-pub const WITHDRAW_DELAY: u64 = 40;
+pub const MAX_AGE: u32 = config_preludes::TEST_MAX_WINDOW_AGE;
+/// Blocks from leaving to withdrawing the bond.
+pub const UNBONDING: u64 = config_preludes::TEST_UNBONDING_DELAY;
+/// Blocks from `withdraw` to `claim_withdrawal`.
+pub const WITHDRAW_DELAY: u64 = config_preludes::TEST_WITHDRAWAL_DELAY;
 
+#[derive_impl(pallet_pod::config_preludes::TestDefaultConfig)]
 impl pallet_pod::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type EdgeBond = frame_support::traits::ConstU128<BOND>;
-	type UnbondingDelay = frame_support::traits::ConstU64<UNBONDING>;
-	type WithdrawalDelay = frame_support::traits::ConstU64<WITHDRAW_DELAY>;
-	type WindowLength = ConstU32<WINDOW>;
-	type MaxWindowAge = ConstU32<MAX_AGE>;
-	type MillisecsPerBlock = frame_support::traits::ConstU64<6000>;
-	type MaxRegionLen = ConstU32<16>;
-	type MaxOriginLen = ConstU32<64>;
-	type PalletId = PodPalletId;
-	type UnsignedPriority = frame_support::traits::ConstU64<{ 1 << 20 }>;
-	type WeightInfo = ();
 }
 
 pub const OPERATOR: u64 = 100;
@@ -66,8 +57,8 @@ pub const OTHER: u64 = 3;
 pub const INITIAL: u128 = 1_000_000_000;
 
 /// Test keys: seeds 1.. for edges, 101.. for reporters, 201.. for clients.
-pub fn pair(seed: u8) -> pod_primitives::sign::Keypair {
-	pod_primitives::sign::keypair_from_seed(&[seed; 32])
+pub fn pair(seed: u8) -> pod_primitives::keys::Keypair {
+	pod_primitives::keys::keypair_from_seed(&[seed; 32])
 }
 pub fn public(seed: u8) -> PublicKey {
 	pair(seed).public.to_bytes()

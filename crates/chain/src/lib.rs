@@ -1,0 +1,339 @@
+//! # pod-chain
+//!
+//! The chain as the edge and the reporter use it, through subxt: the current
+//! settlement window, a window's settlement record, credits, and submission of
+//! two-signed attestations watched until finalized.
+//!
+//! Reads go through the `PodApi` runtime API at the latest *finalized* block,
+//! so whatever the edge concludes from them cannot be reverted. The extrinsic
+//! is built by subxt from the runtime's metadata (pallet and call looked up by
+//! name, arguments checked against the metadata's types); only the call's
+//! argument is SCALE-encoded here, with the same types the pallet decodes.
+
+#![deny(missing_docs)]
+
+use codec::{Decode, Encode};
+use pod_primitives::{Attestation, PublicKey, SettlementRecord, WindowIndex};
+use pod_wire::{Fault, Side};
+use subxt::tx::TransactionStatus;
+use subxt::{OnlineClient, SubstrateConfig};
+
+/// Why a chain operation failed, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+	/// No connection to the node.
+	#[error("cannot reach the node at {url}: {reason}")]
+	Connect {
+		/// The node's URL.
+		url: String,
+		/// What the client said.
+		reason: String,
+	},
+	/// An RPC call failed.
+	#[error("node RPC failed: {0}")]
+	Rpc(String),
+	/// The runtime lacks something this client needs.
+	#[error("the runtime has no {0}; is this a PoD chain?")]
+	Metadata(String),
+	/// A runtime API answer did not decode.
+	#[error("decoding {what} from the runtime: {err}")]
+	Decode {
+		/// Which answer.
+		what: &'static str,
+		/// What the decoder said.
+		#[source]
+		err: codec::Error,
+	},
+	/// The pool refused the transaction.
+	#[error("the transaction pool refused the attestation: {0}")]
+	Invalid(String),
+	/// The transaction left the pool without being included.
+	#[error("the attestation left the pool without reaching a block: {0}")]
+	Dropped(String),
+	/// The transaction was included and failed.
+	#[error("the attestation failed in block 0x{block}: {reason}")]
+	Failed {
+		/// The block (hex).
+		block: String,
+		/// The dispatch error.
+		reason: String,
+	},
+}
+
+impl ChainError {
+	/// Whether the same request may succeed later (node down, pool churn).
+	/// `Invalid` and `Failed` need the caller to look at the chain first.
+	pub fn retryable(&self) -> bool {
+		matches!(self, ChainError::Connect { .. } | ChainError::Rpc(_) | ChainError::Dropped(_))
+	}
+}
+
+impl Fault for ChainError {
+	fn side(&self) -> Side {
+		Side::Upstream
+	}
+
+	fn retryable(&self) -> bool {
+		ChainError::retryable(self)
+	}
+}
+
+fn rpc(e: impl std::fmt::Display) -> ChainError {
+	ChainError::Rpc(e.to_string())
+}
+
+/// A connection to a PoD chain node.
+#[derive(Clone)]
+pub struct Chain {
+	api: OnlineClient<SubstrateConfig>,
+	url: String,
+}
+
+impl std::fmt::Debug for Chain {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("Chain").field("url", &self.url).finish()
+	}
+}
+
+impl Chain {
+	/// Connects to the node's WebSocket RPC, e.g. `ws://127.0.0.1:9944`.
+	///
+	/// It uses the node's plain RPC methods (subxt's legacy backend) rather
+	/// than a `chainHead` subscription: there a finalized block that the
+	/// subscription has already unpinned reads as "no such header", which under
+	/// load made a settled attestation look failed. `chain_getHeader` and
+	/// `state_*` answer for every block the node stores.
+	pub async fn connect(url: &str) -> Result<Self, ChainError> {
+		let connect = |e: &dyn std::fmt::Display| ChainError::Connect {
+			url: url.to_string(),
+			reason: e.to_string(),
+		};
+		let rpc = subxt::rpcs::RpcClient::from_insecure_url(url).await.map_err(|e| connect(&e))?;
+		let backend = subxt::backend::LegacyBackend::builder().build(rpc);
+		let api = OnlineClient::<SubstrateConfig>::from_backend(std::sync::Arc::new(backend))
+			.await
+			.map_err(|e| connect(&e))?;
+		Ok(Chain { api, url: url.to_string() })
+	}
+
+	/// The node's URL.
+	pub fn url(&self) -> &str {
+		&self.url
+	}
+
+	/// The chain's genesis hash (bound into every signed PoD message).
+	pub fn genesis(&self) -> [u8; 32] {
+		self.api.genesis_hash().0
+	}
+
+	async fn call<R: Decode>(
+		&self,
+		what: &'static str,
+		function: &str,
+		args: impl Encode,
+	) -> Result<R, ChainError> {
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let bytes =
+			at.runtime_apis().call_raw(function, Some(&args.encode())).await.map_err(rpc)?;
+		R::decode(&mut &bytes[..]).map_err(|err| ChainError::Decode { what, err })
+	}
+
+	/// The current settlement window (at the finalized head).
+	pub async fn current_window(&self) -> Result<WindowIndex, ChainError> {
+		self.call("current window", "PodApi_current_window", ()).await
+	}
+
+	/// Blocks per window.
+	pub async fn window_length(&self) -> Result<u32, ChainError> {
+		self.call("window length", "PodApi_window_length", ()).await
+	}
+
+	/// The finalized settlement of `(edge, window)`, if any.
+	pub async fn settlement(
+		&self,
+		edge: &PublicKey,
+		window: WindowIndex,
+	) -> Result<Option<SettlementRecord>, ChainError> {
+		self.call("settlement", "PodApi_settlement", (edge, window)).await
+	}
+
+	/// Credits in existence.
+	pub async fn total_credits(&self) -> Result<u128, ChainError> {
+		self.call("total credits", "PodApi_total_credits", ()).await
+	}
+
+	/// Reward credits of an account.
+	pub async fn credits(&self, account: &[u8; 32]) -> Result<u128, ChainError> {
+		self.call("credits", "PodApi_credits", account).await
+	}
+
+	/// A customer's escrow.
+	pub async fn escrow(&self, account: &[u8; 32]) -> Result<u128, ChainError> {
+		self.call("escrow", "PodApi_escrow", account).await
+	}
+
+	/// A customer's delivered bytes and charges in one window.
+	pub async fn usage(
+		&self,
+		account: &[u8; 32],
+		window: WindowIndex,
+	) -> Result<pod_primitives::UsageRecord, ChainError> {
+		self.call("usage", "PodApi_usage", (account, window)).await
+	}
+
+	/// The number of the latest finalized block.
+	pub async fn finalized_number(&self) -> Result<u64, ChainError> {
+		Ok(self.api.at_current_block().await.map_err(rpc)?.block_number())
+	}
+
+	/// The number of the block with this hash.
+	pub async fn block_number(&self, hash: [u8; 32]) -> Result<u64, ChainError> {
+		let at = self.api.at_block(subxt::config::substrate::H256(hash)).await.map_err(rpc)?;
+		Ok(at.block_number())
+	}
+
+	/// Submits `att` as `Pod::submit_attestation` (unsigned, authorised by its
+	/// two signatures) and waits until it is in a finalized block, whose hash
+	/// is returned. `on_block` is told the hash of the first block that
+	/// includes it, so a caller can persist that before finality.
+	pub async fn submit_attestation(
+		&self,
+		att: &Attestation,
+		on_block: impl FnMut([u8; 32]),
+	) -> Result<[u8; 32], ChainError> {
+		self.submit_unsigned("submit_attestation", att.encode(), on_block).await
+	}
+
+	/// Submits up to `MAX_BATCH` attestations in one `Pod::submit_attestations`
+	/// and waits for finality.
+	pub async fn submit_attestations(
+		&self,
+		batch: &[Attestation],
+		on_block: impl FnMut([u8; 32]),
+	) -> Result<[u8; 32], ChainError> {
+		self.submit_unsigned("submit_attestations", batch.encode(), on_block).await
+	}
+
+	/// Submits `Pod::<call_name>` with SCALE `args`, signed by `signer`
+	/// (default transaction parameters: immortal, no tip), and waits until it
+	/// is in a finalized block, whose hash is returned.
+	pub async fn submit_signed<S: subxt::tx::Signer<SubstrateConfig>>(
+		&self,
+		call_name: &str,
+		args: Vec<u8>,
+		signer: &S,
+	) -> Result<[u8; 32], ChainError> {
+		use subxt::tx::DefaultParams;
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let payload = call_payload(&at, call_name, &args)?;
+		let mut tx = at.tx();
+		let signed = tx
+			.create_signed(&payload, signer, DefaultParams::default_params())
+			.await
+			.map_err(rpc)?;
+		let progress = signed.submit_and_watch().await.map_err(refusal)?;
+		watch(progress, |_| {}).await
+	}
+
+	async fn submit_unsigned(
+		&self,
+		call_name: &str,
+		args: Vec<u8>,
+		on_block: impl FnMut([u8; 32]),
+	) -> Result<[u8; 32], ChainError> {
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let payload = call_payload(&at, call_name, &args)?;
+		let signed = at.tx().create_unsigned(&payload).map_err(rpc)?;
+		let progress = signed.submit_and_watch().await.map_err(refusal)?;
+		watch(progress, on_block).await
+	}
+
+	/// The SCALE value of storage entry `pallet::entry` under `keys`, at the
+	/// finalized head, if any (the keys are encoded as the metadata says).
+	pub async fn storage<K>(
+		&self,
+		pallet: &str,
+		entry: &str,
+		keys: K,
+	) -> Result<Option<Vec<u8>>, ChainError>
+	where
+		K: subxt::ext::frame_decode::storage::IntoEncodableValues
+			+ subxt::ext::frame_decode::storage::IntoDecodableValues,
+	{
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let addr = subxt::storage::dynamic::<K, subxt::ext::scale_value::Value>(pallet, entry);
+		let v = at.storage().try_fetch(addr, keys).await.map_err(rpc)?;
+		Ok(v.map(|v| v.bytes().to_vec()))
+	}
+}
+
+/// The client at the finalized head.
+type AtBlock = subxt::client::ClientAtBlock<
+	SubstrateConfig,
+	subxt::client::OnlineClientAtBlockImpl<SubstrateConfig>,
+>;
+
+/// The bytes of `Pod::<call_name>(args)`, checked against the runtime's
+/// metadata before anything is sent.
+fn call_payload(
+	at: &AtBlock,
+	call_name: &str,
+	args: &[u8],
+) -> Result<subxt::tx::DynamicPayload<subxt::ext::scale_value::Composite<()>>, ChainError> {
+	let md = at.metadata_ref();
+	let pallet = md.pallet_by_name("Pod").ok_or_else(|| ChainError::Metadata("Pod".into()))?;
+	let call = pallet
+		.call_variant_by_name(call_name)
+		.ok_or_else(|| ChainError::Metadata(format!("Pod::{call_name}")))?;
+	let mut data = vec![pallet.call_index(), call.index];
+	data.extend_from_slice(args);
+	// Decoding our bytes against the metadata checks they are the call the
+	// runtime expects.
+	at.tx()
+		.from_call_data_bytes(&data)
+		.map_err(|e| ChainError::Metadata(format!("a matching {call_name}: {e}")))
+}
+
+/// The pool's refusal arrives as an error on submission.
+fn refusal(e: impl std::fmt::Display) -> ChainError {
+	let s = e.to_string();
+	if s.contains("Invalid Transaction") || s.contains("invalid") {
+		ChainError::Invalid(s)
+	} else {
+		ChainError::Rpc(s)
+	}
+}
+
+/// Follows a submitted transaction until it is in a finalized block (whose
+/// hash is returned) or leaves the pool; `on_block` is told the first block
+/// that includes it.
+async fn watch(
+	mut progress: subxt::tx::TransactionProgress<
+		SubstrateConfig,
+		subxt::client::OnlineClientAtBlockImpl<SubstrateConfig>,
+	>,
+	mut on_block: impl FnMut([u8; 32]),
+) -> Result<[u8; 32], ChainError> {
+	let mut included = false;
+	while let Some(status) = progress.next().await {
+		match status.map_err(rpc)? {
+			TransactionStatus::InBestBlock(b) if !included => {
+				included = true;
+				on_block(b.block_hash().0);
+			}
+			TransactionStatus::InFinalizedBlock(b) => {
+				let block = b.block_hash().0;
+				b.wait_for_success().await.map_err(|e| ChainError::Failed {
+					block: hex::encode(block),
+					reason: e.to_string(),
+				})?;
+				return Ok(block);
+			}
+			TransactionStatus::Invalid { message } => return Err(ChainError::Invalid(message)),
+			TransactionStatus::Dropped { message } => return Err(ChainError::Dropped(message)),
+			TransactionStatus::Error { message } => return Err(ChainError::Rpc(message)),
+			_ => {}
+		}
+	}
+	Err(ChainError::Dropped("the node closed the status stream".into()))
+}

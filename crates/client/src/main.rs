@@ -1,0 +1,274 @@
+//! `pod`: the publisher's and the viewer's command.
+//!
+//! ```text
+//! pod publish FILE [--chunk-size N] [-o MANIFEST]            print the content id
+//! pod register MANIFEST --origin URL --reporter URL          register a content with a reporter
+//! pod fetch CONTENT -o FILE --reporter URL                   download via the reporter
+//! pod fetch CONTENT -o FILE --manifest M --source URL=TICKET… --session-seed S --genesis G
+//! pod key --seed HEX                                         print a seed's public key
+//! pod ticket …                                               (dev) issue a ticket as a reporter
+//! ```
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use pod_client::content;
+use pod_client::{fetch, FetchPlan, FetchReport, Source};
+use pod_primitives::{keys, keys::Keypair, ContentId, Manifest, Ticket};
+use pod_wire::hex::hex32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "pod", version, about = "PoD CDN publisher tool and client")]
+struct Cli {
+	#[command(subcommand)]
+	cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+	/// Chunk a file, write its manifest and print its content id.
+	Publish {
+		file: PathBuf,
+		#[arg(long, default_value_t = pod_primitives::DEFAULT_CHUNK_SIZE)]
+		chunk_size: u32,
+		/// Where to write the manifest (default: FILE.manifest).
+		#[arg(short, long)]
+		output: Option<PathBuf>,
+	},
+	/// Register a content (its manifest and origin) with a reporter.
+	Register {
+		manifest: PathBuf,
+		/// URL the edges fill from (the file itself, with Range support).
+		#[arg(long)]
+		origin: String,
+		#[arg(long, env = "POD_REPORTER")]
+		reporter: String,
+	},
+	/// Download a content from edges.
+	Fetch(FetchArgs),
+	/// Print the sr25519 public key (hex) of a 32-byte hex seed.
+	Key {
+		#[arg(long)]
+		seed: String,
+	},
+	/// (dev) Issue a ticket signed by a reporter seed; prints it as hex.
+	Ticket(TicketArgs),
+}
+
+#[derive(clap::Args)]
+struct FetchArgs {
+	content: String,
+	#[arg(short, long)]
+	output: PathBuf,
+	/// Ask this reporter for edges, tickets and the manifest, and report
+	/// the receipts to it afterwards.
+	#[arg(long, env = "POD_REPORTER", conflicts_with_all = ["manifest", "sources"])]
+	reporter: Option<String>,
+	/// Region to prefer (with --reporter).
+	#[arg(long)]
+	region: Option<String>,
+	/// Edges to use (with --reporter).
+	#[arg(long)]
+	edges: Option<usize>,
+	/// The content's manifest file (without --reporter).
+	#[arg(long, requires = "sources")]
+	manifest: Option<PathBuf>,
+	/// `URL=TICKET_HEX`, one per edge (without --reporter).
+	#[arg(long = "source")]
+	sources: Vec<String>,
+	/// Hex seed of the session key the tickets name as client (without
+	/// --reporter; with it, a fresh key is made).
+	#[arg(long, env = "POD_CLIENT_SEED")]
+	session_seed: Option<String>,
+	#[arg(long, env = "POD_GENESIS")]
+	genesis: Option<String>,
+	#[arg(long, default_value_t = 2)]
+	per_source: usize,
+	#[arg(long, default_value_t = 20)]
+	timeout_secs: u64,
+	/// No progress bar.
+	#[arg(long)]
+	quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct TicketArgs {
+	#[arg(long, env = "POD_REPORTER_SEED")]
+	reporter_seed: String,
+	#[arg(long)]
+	edge: String,
+	#[arg(long)]
+	client: String,
+	#[arg(long)]
+	content: String,
+	#[arg(long)]
+	max_bytes: u64,
+	#[arg(long, default_value_t = 0)]
+	window: u32,
+	/// Validity in seconds from now.
+	#[arg(long, default_value_t = 3600)]
+	valid_secs: u64,
+	#[arg(long, env = "POD_GENESIS")]
+	genesis: String,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+		)
+		.with_writer(std::io::stderr)
+		.init();
+	match Cli::parse().cmd {
+		Cmd::Publish { file, chunk_size, output } => publish(file, chunk_size, output),
+		Cmd::Register { manifest, origin, reporter } => register(manifest, origin, reporter).await,
+		Cmd::Fetch(args) => fetch_command(args).await,
+		Cmd::Key { seed } => {
+			let public = keys::keypair_from_seed(&hex32("seed", &seed)?).public.to_bytes();
+			println!("{}", hex::encode(public));
+			Ok(())
+		}
+		Cmd::Ticket(args) => ticket(args),
+	}
+}
+
+fn publish(file: PathBuf, chunk_size: u32, output: Option<PathBuf>) -> Result<()> {
+	let m = content::manifest_of_file(&file, chunk_size)?;
+	let out = output.unwrap_or_else(|| {
+		let mut p = file.clone().into_os_string();
+		p.push(".manifest");
+		p.into()
+	});
+	content::write_manifest(&out, &m)?;
+	eprintln!("{} bytes in {} chunks; manifest {}", m.size, m.chunks.len(), out.display());
+	println!("{}", hex::encode(m.id()));
+	Ok(())
+}
+
+async fn register(manifest: PathBuf, origin: String, reporter: String) -> Result<()> {
+	let bytes =
+		std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+	let reply = pod_client::reporter::register(&reporter, bytes, &origin).await?;
+	println!("{}", serde_json::to_string(&reply)?);
+	Ok(())
+}
+
+fn ticket(a: TicketArgs) -> Result<()> {
+	let reporter = keys::keypair_from_seed(&hex32("reporter seed", &a.reporter_seed)?);
+	let expires_at = pod_wire::clock::now_ms() + a.valid_secs * 1000;
+	let mut ticket_id = [0u8; 16];
+	ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
+	getrandom::fill(&mut ticket_id[8..]).expect("the OS has randomness");
+	let t = Ticket {
+		ticket_id,
+		reporter: reporter.public.to_bytes(),
+		edge: hex32("edge", &a.edge)?,
+		client: hex32("client", &a.client)?,
+		content: hex32("content", &a.content)?,
+		max_bytes: a.max_bytes,
+		window: a.window,
+		expires_at,
+	};
+	let genesis = hex32("genesis", &a.genesis)?;
+	println!("{}", pod_wire::headers::value(&keys::sign_ticket(&reporter, &genesis, t)));
+	Ok(())
+}
+
+/// Where a download comes from: the manifest, the edges with their tickets,
+/// the chain and the session key.
+struct Plan {
+	manifest: Manifest,
+	sources: Vec<Source>,
+	genesis: [u8; 32],
+	session: Keypair,
+}
+
+/// Asks the reporter for edges, tickets and the manifest, under a fresh key.
+async fn scheduled_plan(reporter: &str, id: &ContentId, a: &FetchArgs) -> Result<Plan> {
+	let mut seed = [0u8; 32];
+	getrandom::fill(&mut seed).expect("the OS has randomness");
+	let session = keys::keypair_from_seed(&seed);
+	let s = pod_client::schedule(reporter, id, &session, a.region.clone(), a.edges).await?;
+	eprintln!("reporter scheduled {} edges:", s.sources.len());
+	for src in &s.sources {
+		eprintln!("  {} (edge {})", src.url, &hex::encode(src.ticket.ticket.edge)[..16]);
+	}
+	Ok(Plan { manifest: s.manifest, sources: s.sources, genesis: s.genesis, session })
+}
+
+/// A plan from the command line: manifest file, `URL=TICKET` sources, seed.
+fn direct_plan(id: &ContentId, a: &FetchArgs) -> Result<Plan> {
+	let m = a.manifest.as_ref().context("--manifest (or --reporter) is required")?;
+	let manifest = content::read_manifest(m, Some(id))?;
+	let sources = a
+		.sources
+		.iter()
+		.map(|s| {
+			let (url, t) = s.split_once('=').context("--source is URL=TICKET_HEX")?;
+			Ok(Source { url: url.to_string(), ticket: pod_wire::hex::scale("ticket", t)? })
+		})
+		.collect::<Result<Vec<_>>>()?;
+	let seed = a.session_seed.as_ref().context("--session-seed is required without --reporter")?;
+	let g = a.genesis.as_ref().context("--genesis is required without --reporter")?;
+	let session = keys::keypair_from_seed(&hex32("session seed", seed)?);
+	Ok(Plan { manifest, sources, genesis: hex32("genesis", g)?, session })
+}
+
+fn progress_bar(size: u64, quiet: bool) -> indicatif::ProgressBar {
+	let bar =
+		if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(size) };
+	bar.set_style(
+		indicatif::ProgressStyle::with_template(
+			"{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+		)
+		.expect("valid template"),
+	);
+	bar
+}
+
+fn print_report(report: &FetchReport) {
+	for s in &report.sources {
+		let lying = if s.lying { ", LYING (served bad bytes)" } else { "" };
+		let failures =
+			if s.failures > 0 { format!(", {} failures", s.failures) } else { String::new() };
+		eprintln!("{}: {} bytes in {} chunks{lying}{failures}", s.url, s.bytes, s.chunks);
+	}
+	eprintln!(
+		"{} bytes written to {} ({} chunks resumed)",
+		report.bytes,
+		report.path.display(),
+		report.resumed_chunks
+	);
+}
+
+async fn fetch_command(a: FetchArgs) -> Result<()> {
+	let id = hex32("content id", &a.content)?;
+	let plan = match &a.reporter {
+		Some(rep) => scheduled_plan(rep, &id, &a).await?,
+		None => direct_plan(&id, &a)?,
+	};
+	let bar = progress_bar(plan.manifest.size, a.quiet);
+	let fetch_plan = FetchPlan {
+		content: id,
+		manifest: plan.manifest,
+		genesis: plan.genesis,
+		session: plan.session.clone(),
+		sources: plan.sources.clone(),
+		per_source: a.per_source,
+		timeout: Duration::from_secs(a.timeout_secs),
+	};
+	let b = bar.clone();
+	let report = fetch(fetch_plan, &a.output, move |n| b.inc(n)).await?;
+	bar.finish();
+	print_report(&report);
+	if let Some(rep) = &a.reporter {
+		let (n, _) =
+			pod_client::report(rep, &plan.session, &plan.genesis, &plan.sources, &report).await?;
+		eprintln!("reported {n} receipts to the reporter");
+	}
+	// Machine-readable summary for scripts: bytes received per edge.
+	println!("{}", serde_json::to_string(&report.summary(&id, &plan.sources))?);
+	Ok(())
+}

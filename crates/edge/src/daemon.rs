@@ -1,0 +1,332 @@
+//! The running edge: its keys, stores and the state the data plane, the
+//! filler, the peer layer and the settlement loop share.
+
+use crate::cache::ChunkStore;
+use crate::config::EdgeConfig;
+use crate::error::{EdgeError, HoldError, OrderError};
+use crate::fill::{Filler, NoPeers};
+use crate::ledger::Ledger;
+use crate::limiter::Bandwidth;
+use crate::metrics::Metrics;
+use crate::p2p::{LocalChunks, OrderSink, PeerConfig, Peers};
+use crate::session::Sessions;
+use codec::Encode;
+use pod_primitives::{keys, keys::Keypair, ContentId, DomainTag, Manifest, PublicKey, SignedOrder};
+use pod_wire::manifest::decode_manifest;
+use pod_wire::replies::{BandwidthStatus, CacheStatus, EdgeStatus, WindowStatus};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// A content the edge holds or may serve.
+#[derive(Debug, Clone)]
+pub struct Holding {
+	/// Its manifest (checked against the content id).
+	pub manifest: Arc<Manifest>,
+	/// Where to fill it from.
+	pub origin: Option<String>,
+}
+
+/// The running edge's shared state.
+pub struct Edge {
+	pub(crate) key: Keypair,
+	pub(crate) public: PublicKey,
+	pub(crate) genesis: [u8; 32],
+	pub(crate) reporters: RwLock<HashSet<PublicKey>>,
+	pub(crate) store: Arc<ChunkStore>,
+	pub(crate) ledger: Ledger,
+	pub(crate) filler: Arc<Filler>,
+	pub(crate) metrics: Arc<Metrics>,
+	pub(crate) bandwidth: Bandwidth,
+	pub(crate) contents: RwLock<HashMap<ContentId, Holding>>,
+	pub(crate) sessions: Sessions,
+	manifests_dir: PathBuf,
+	started: std::time::Instant,
+	seed: [u8; 32],
+	pub(crate) peers: OnceLock<Peers>,
+}
+
+impl std::fmt::Debug for Edge {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("Edge").field("public", &hex::encode(self.public)).finish()
+	}
+}
+
+/// Creates `p` and returns it.
+fn directory(p: PathBuf) -> Result<PathBuf, EdgeError> {
+	std::fs::create_dir_all(&p).map_err(|source| EdgeError::Io {
+		what: "creating",
+		path: p.clone(),
+		source,
+	})?;
+	Ok(p)
+}
+
+impl Edge {
+	/// Opens the edge's stores and state from `cfg`.
+	pub fn open(cfg: &EdgeConfig) -> Result<Arc<Self>, EdgeError> {
+		let seed = pod_wire::hex::hex32("key_seed", &cfg.key_seed)?;
+		let key = keys::keypair_from_seed(&seed);
+		let genesis = pod_wire::hex::hex32("genesis", &cfg.genesis)?;
+		let reporters = cfg
+			.reporters
+			.iter()
+			.map(|r| pod_wire::hex::hex32("reporters", r))
+			.collect::<Result<HashSet<_>, _>>()?;
+		if cfg.credit_bytes == 0 {
+			return Err(EdgeError::Config {
+				field: "credit_bytes",
+				reason: "must be positive".into(),
+			});
+		}
+		let dir = &cfg.data_dir;
+		let store = Arc::new(ChunkStore::open(
+			directory(dir.join("cache"))?,
+			cfg.cache_quota,
+			cfg.min_free,
+		)?);
+		let ledger = Ledger::open(&directory(dir.join("ledger"))?, cfg.sync_receipts)?;
+		let manifests_dir = directory(dir.join("manifests"))?;
+		let metrics = Arc::new(Metrics::default());
+		let filler = Arc::new(Filler::new(store.clone(), metrics.clone(), Arc::new(NoPeers)));
+		let bandwidth =
+			Bandwidth::open(dir.join("bandwidth.json"), cfg.rate_limit, cfg.monthly_cap)?;
+		let edge = Edge {
+			public: key.public.to_bytes(),
+			key,
+			genesis,
+			reporters: RwLock::new(reporters),
+			store,
+			ledger,
+			filler,
+			metrics,
+			bandwidth,
+			contents: RwLock::new(HashMap::new()),
+			sessions: Sessions::new(cfg.credit_bytes),
+			manifests_dir,
+			started: std::time::Instant::now(),
+			seed,
+			peers: OnceLock::new(),
+		};
+		edge.load_manifests()?;
+		Ok(Arc::new(edge))
+	}
+
+	/// The edge's public key.
+	pub fn public(&self) -> PublicKey {
+		self.public
+	}
+
+	/// The edge's signing key.
+	pub fn keypair(&self) -> &Keypair {
+		&self.key
+	}
+
+	/// The receipt ledger.
+	pub fn ledger(&self) -> &Ledger {
+		&self.ledger
+	}
+
+	/// The metrics.
+	pub fn metrics(&self) -> &Metrics {
+		&self.metrics
+	}
+
+	fn load_manifests(&self) -> Result<(), EdgeError> {
+		let dir = &self.manifests_dir;
+		let io = |path: &Path, source| EdgeError::Io { what: "reading", path: path.into(), source };
+		let rd = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+		let mut contents = self.contents.write().expect("contents lock");
+		for e in rd.flatten() {
+			let name = e.file_name();
+			let Some(id) = name.to_str().and_then(|n| pod_wire::hex::hex32("content", n).ok())
+			else {
+				continue;
+			};
+			let bytes = std::fs::read(e.path()).map_err(|err| io(&e.path(), err))?;
+			match decode_manifest(&bytes, Some(&id)) {
+				Ok(m) => {
+					let origin = std::fs::read_to_string(e.path().with_extension("origin")).ok();
+					contents.insert(id, Holding { manifest: Arc::new(m), origin });
+				}
+				Err(err) => {
+					tracing::warn!(file = %e.path().display(), %err, "ignoring a bad manifest")
+				}
+			}
+		}
+		Ok(())
+	}
+
+	/// Records a content to serve: its manifest (checked against `id`) and origin.
+	pub fn hold(
+		&self,
+		id: ContentId,
+		manifest_bytes: &[u8],
+		origin: Option<String>,
+	) -> Result<Arc<Manifest>, HoldError> {
+		let m = Arc::new(decode_manifest(manifest_bytes, Some(&id))?);
+		let path = self.manifests_dir.join(hex::encode(id));
+		let write = |p: &Path, bytes: &[u8]| {
+			std::fs::write(p, bytes).map_err(|source| HoldError::Io { path: p.into(), source })
+		};
+		write(&path, &m.encode())?;
+		if let Some(o) = &origin {
+			write(&path.with_extension("origin"), o.as_bytes())?;
+		}
+		let mut contents = self.contents.write().expect("contents lock");
+		let origin = origin.or_else(|| contents.get(&id).and_then(|h| h.origin.clone()));
+		contents.insert(id, Holding { manifest: m.clone(), origin });
+		drop(contents);
+		if let Some(p) = self.peers.get() {
+			let p = p.clone();
+			tokio::spawn(async move { p.provide(id).await });
+		}
+		Ok(m)
+	}
+
+	/// Starts the libp2p peer layer (call once, inside the tokio runtime).
+	pub async fn start_peers(
+		self: &Arc<Self>,
+		cfg: &EdgeConfig,
+	) -> Result<Option<Peers>, EdgeError> {
+		let Some(listen) = &cfg.p2p_listen else { return Ok(None) };
+		let parse = |field: &'static str, s: &str| {
+			s.parse::<libp2p::Multiaddr>()
+				.map_err(|e| EdgeError::Config { field, reason: format!("multiaddr {s:?}: {e}") })
+		};
+		let pcfg = PeerConfig {
+			seed: self.seed,
+			listen: parse("p2p_listen", listen)?,
+			bootstrap: cfg
+				.bootstrap
+				.iter()
+				.map(|b| parse("bootstrap", b))
+				.collect::<Result<_, _>>()?,
+			mdns: cfg.mdns,
+		};
+		let peers = Peers::start(pcfg, self.local_chunks(), self.order_sink())?;
+		self.filler.set_peers(Arc::new(peers.clone()));
+		let held: Vec<ContentId> =
+			self.contents.read().expect("contents lock").keys().copied().collect();
+		for c in held {
+			peers.provide(c).await;
+		}
+		let _ = self.peers.set(peers.clone());
+		Ok(Some(peers))
+	}
+
+	/// How the peer layer answers chunk requests: verified chunks from the cache.
+	fn local_chunks(self: &Arc<Self>) -> LocalChunks {
+		let weak = Arc::downgrade(self);
+		Arc::new(move |content, index| {
+			let edge = weak.upgrade()?;
+			let hash = *edge.holding(&content)?.manifest.chunks.get(index as usize)?;
+			edge.store.get(&(content, index), &hash).ok().flatten()
+		})
+	}
+
+	/// Where the peer layer hands gossiped orders.
+	fn order_sink(self: &Arc<Self>) -> OrderSink {
+		let weak = Arc::downgrade(self);
+		Arc::new(move |order| {
+			if let Some(edge) = weak.upgrade() {
+				if let Err(e) = edge.take_order(&order) {
+					tracing::warn!(error = %e, "order refused");
+				}
+			}
+		})
+	}
+
+	/// Checks a reporter-signed hold order and executes it (hold + prefetch).
+	pub fn take_order(self: &Arc<Self>, o: &SignedOrder) -> Result<(), OrderError> {
+		if !self.is_reporter(&o.reporter) {
+			return Err(OrderError::NotAReporter(hex::encode(o.reporter)));
+		}
+		if !keys::verify(&o.reporter, &o.signature, DomainTag::Order, &self.genesis, &o.order) {
+			return Err(OrderError::BadSignature);
+		}
+		let now = pod_wire::clock::now_ms();
+		if now >= o.order.expires_at {
+			return Err(OrderError::Expired { expires_at: o.order.expires_at, now });
+		}
+		let origin = String::from_utf8(o.order.origin.clone()).ok().filter(|s| !s.is_empty());
+		self.hold(o.order.content, &o.order.manifest, origin)?;
+		self.prefetch(o.order.content);
+		Ok(())
+	}
+
+	/// Fills every chunk of a held content in the background ("hold C" orders).
+	pub fn prefetch(self: &Arc<Self>, id: ContentId) -> bool {
+		let Some(h) = self.holding(&id) else { return false };
+		let edge = self.clone();
+		tokio::spawn(async move {
+			for index in 0..h.manifest.chunks.len() as u32 {
+				if let Err(e) =
+					edge.filler.chunk(id, h.manifest.clone(), h.origin.clone(), index).await
+				{
+					tracing::warn!(content = %hex::encode(id), index, error = %e, "prefetch stopped");
+					break;
+				}
+			}
+		});
+		true
+	}
+
+	/// What the edge knows of a content.
+	pub fn holding(&self, id: &ContentId) -> Option<Holding> {
+		self.contents.read().expect("contents lock").get(id).cloned()
+	}
+
+	/// Adds a reporter key (e.g. read from the chain's reporter set).
+	pub fn add_reporter(&self, key: PublicKey) {
+		self.reporters.write().expect("reporters lock").insert(key);
+	}
+
+	pub(crate) fn is_reporter(&self, key: &PublicKey) -> bool {
+		self.reporters.read().expect("reporters lock").contains(key)
+	}
+
+	/// `/status` document.
+	pub fn status(&self) -> EdgeStatus {
+		let s = self.store.stats();
+		let bw = self.bandwidth.snapshot();
+		EdgeStatus {
+			windows: self.window_statuses(),
+			edge: hex::encode(self.public),
+			uptime_secs: self.started.elapsed().as_secs(),
+			contents: self.contents.read().expect("contents lock").len(),
+			active_tickets: self.sessions.len(),
+			cache: CacheStatus {
+				bytes: s.bytes,
+				chunks: s.chunks,
+				quota: self.store.quota(),
+				hits: s.hits,
+				misses: s.misses,
+				evictions: s.evictions,
+				corrupt: s.corrupt,
+			},
+			bandwidth: BandwidthStatus {
+				rate_limit: bw.rate_limit,
+				monthly_cap: bw.monthly_cap,
+				month: bw.month,
+				served_this_month: bw.served_this_month,
+			},
+		}
+	}
+
+	fn window_statuses(&self) -> Vec<WindowStatus> {
+		let windows = self.ledger.unsettled_windows().unwrap_or_default();
+		windows
+			.into_iter()
+			.map(|(w, state)| {
+				let receipts = self.ledger.window_receipts(w).unwrap_or_default();
+				WindowStatus {
+					window: w,
+					state: state.name().into(),
+					receipts: receipts.len(),
+					acked_bytes: receipts.iter().map(|(_, r)| r.receipt.bytes_total).sum(),
+				}
+			})
+			.collect()
+	}
+}

@@ -1,0 +1,395 @@
+//! The edge's HTTP data plane (hyper 1; HTTP/1.1 and HTTP/2 on one port).
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `GET/HEAD /c/{content}/{index}` | a chunk (or a `Range` of it); needs `x-pod-ticket`, takes `x-pod-receipt` |
+//! | `POST /receipt` | a final receipt (`x-pod-ticket` + `x-pod-receipt`), e.g. after the last chunk |
+//! | `GET /manifest/{content}` | the manifest (SCALE), public |
+//! | `POST /hold/{content}` | loopback only: body = manifest, `x-pod-origin`, `?prefetch=1` |
+//! | `POST /order` | a reporter-signed `SignedOrder` (SCALE): hold and prefetch |
+//! | `GET /metrics` | Prometheus text |
+//! | `GET /status` | JSON [`EdgeStatus`](pod_wire::replies::EdgeStatus) |
+//!
+//! Every refusal is a specific status with a JSON body
+//! `{"error": code, "message": …}`; fill failures also say where the fault
+//! was (`x-pod-fault: upstream|internal`) and whether to retry (`retry-after`).
+
+use crate::daemon::{Edge, Holding};
+use crate::fill::FillError;
+use crate::ledger::LedgerError;
+use crate::limiter::BandwidthError;
+use crate::protocol::{check_ticket, ReceiptError, TicketError, TicketSession};
+use crate::session::{self, Reservation, Session};
+use bytes::Bytes;
+use codec::Encode;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{header, HeaderMap, Method, Request, Response, StatusCode};
+use pod_http::{json, text, Refusal, Resp};
+use pod_primitives::{ContentId, SignedOrder, SignedReceipt, SignedTicket};
+use pod_wire::clock::now_ms;
+use pod_wire::range::{self, RangeSpec};
+use pod_wire::replies::{HoldReply, OrderReply, ReceiptReply};
+use pod_wire::{headers, Code, Fault, Side};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Largest manifest or order body taken.
+const MAX_MANIFEST_BODY: usize = 256 << 20;
+
+impl From<TicketError> for Refusal {
+	fn from(e: TicketError) -> Self {
+		let code = match e {
+			TicketError::BadSignature => Code::TicketBadSignature,
+			TicketError::UnknownReporter => Code::TicketUnknownReporter,
+			TicketError::WrongEdge => Code::TicketWrongEdge,
+			TicketError::WrongContent => Code::TicketWrongContent,
+			TicketError::Expired { .. } => Code::TicketExpired,
+			TicketError::ExpiryMismatch => Code::TicketMalformed,
+			TicketError::ZeroAllowance => Code::TicketZeroAllowance,
+		};
+		let status = if matches!(e, TicketError::ExpiryMismatch) {
+			StatusCode::BAD_REQUEST
+		} else {
+			StatusCode::FORBIDDEN
+		};
+		Refusal::new(status, code, e.to_string())
+	}
+}
+
+impl From<ReceiptError> for Refusal {
+	fn from(e: ReceiptError) -> Self {
+		let (status, code) = match e {
+			ReceiptError::BadSignature => (StatusCode::FORBIDDEN, Code::ReceiptBadSignature),
+			ReceiptError::WrongTicket => (StatusCode::BAD_REQUEST, Code::ReceiptWrongTicket),
+			ReceiptError::AheadOfServed { .. } => {
+				(StatusCode::BAD_REQUEST, Code::ReceiptAheadOfServed)
+			}
+		};
+		Refusal::new(status, code, e.to_string())
+	}
+}
+
+impl From<FillError> for Refusal {
+	fn from(e: FillError) -> Self {
+		let (status, code) = match (&e, e.side()) {
+			(FillError::NoSuchChunk { .. }, _) => (StatusCode::NOT_FOUND, Code::NoSuchChunk),
+			(_, Side::Internal) => (StatusCode::SERVICE_UNAVAILABLE, Code::FillUnavailable),
+			_ => (StatusCode::BAD_GATEWAY, Code::FillFailed),
+		};
+		Refusal::from_fault(status, code, &e)
+	}
+}
+
+impl From<LedgerError> for Refusal {
+	fn from(e: LedgerError) -> Self {
+		Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Ledger, e.to_string())
+			.header(headers::FAULT, Side::Internal.as_str())
+	}
+}
+
+impl From<BandwidthError> for Refusal {
+	fn from(e: BandwidthError) -> Self {
+		Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::MonthlyCap, e.to_string())
+			.header(headers::FAULT, Side::Internal.as_str())
+	}
+}
+
+/// Decodes a hex SCALE header, if present.
+fn decode_header<T: codec::Decode>(
+	h: &HeaderMap,
+	name: &'static str,
+	code: Code,
+) -> Result<Option<T>, Refusal> {
+	let Some(v) = h.get(name) else { return Ok(None) };
+	let s = v.to_str().map_err(|_| Refusal::bad_request(code, format!("{name} is not ASCII")))?;
+	pod_wire::hex::scale(name, s).map(Some).map_err(|e| Refusal::bad_request(code, e.to_string()))
+}
+
+/// The ticket a request must carry.
+fn required_ticket(h: &HeaderMap) -> Result<SignedTicket, Refusal> {
+	decode_header(h, headers::TICKET, Code::BadTicketHeader)?.ok_or_else(|| {
+		Refusal::new(
+			StatusCode::UNAUTHORIZED,
+			Code::TicketRequired,
+			format!("send a reporter-signed ticket in {}", headers::TICKET),
+		)
+	})
+}
+
+/// The receipt a request may carry.
+fn optional_receipt(h: &HeaderMap) -> Result<Option<SignedReceipt>, Refusal> {
+	decode_header(h, headers::RECEIPT, Code::BadReceiptHeader)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets open
+/// connections finish.
+pub async fn serve(
+	edge: Arc<Edge>,
+	listener: TcpListener,
+	shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+	pod_http::serve(listener, shutdown, move |peer, req| handle(edge.clone(), peer, req)).await
+}
+
+async fn handle(edge: Arc<Edge>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+	edge.metrics.requests.inc();
+	let path = req.uri().path().to_string();
+	let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+	let result = match (req.method(), parts.as_slice()) {
+		(&Method::GET | &Method::HEAD, ["c", id, index]) => chunk(&edge, &req, id, index).await,
+		(&Method::POST, ["receipt"]) => receipt_only(&edge, &req).await,
+		(&Method::GET, ["manifest", id]) => manifest(&edge, id),
+		(&Method::POST, ["hold", id]) => hold(&edge, peer, req, id.to_string()).await,
+		(&Method::POST, ["order"]) => order(&edge, req).await,
+		(&Method::GET, ["metrics"]) => {
+			Ok(text(StatusCode::OK, "text/plain; version=0.0.4", edge.render_metrics()))
+		}
+		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &edge.status())),
+		_ => {
+			Err(Refusal::not_found(Code::NoRoute, format!("no route for {} {path}", req.method())))
+		}
+	};
+	result.unwrap_or_else(|r| {
+		edge.metrics.reject(r.code.as_str());
+		r.into_response()
+	})
+}
+
+fn parse_id(id: &str) -> Result<ContentId, Refusal> {
+	pod_wire::hex::hex32("content id", id).map_err(|_| {
+		Refusal::bad_request(Code::BadContentId, format!("{id:?} is not 32 bytes of hex"))
+	})
+}
+
+fn held(edge: &Edge, id: &ContentId) -> Result<Holding, Refusal> {
+	edge.holding(id).ok_or_else(|| {
+		Refusal::not_found(Code::UnknownContent, "this edge does not hold that content")
+	})
+}
+
+fn manifest(edge: &Edge, id: &str) -> Result<Resp, Refusal> {
+	let h = held(edge, &parse_id(id)?)?;
+	Ok(Response::builder()
+		.header(header::CONTENT_TYPE, "application/octet-stream")
+		.header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+		.body(Full::new(Bytes::from(h.manifest.encode())))
+		.expect("valid response"))
+}
+
+async fn hold(
+	edge: &Arc<Edge>,
+	peer: SocketAddr,
+	req: Request<Incoming>,
+	id: String,
+) -> Result<Resp, Refusal> {
+	if !peer.ip().is_loopback() {
+		return Err(Refusal::forbidden(Code::AdminOnly, "hold orders are taken on loopback only"));
+	}
+	let id = parse_id(&id)?;
+	let origin =
+		req.headers().get(headers::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+	let prefetch = req.uri().query().is_some_and(|q| q.split('&').any(|kv| kv == "prefetch=1"));
+	let body = pod_http::body(req, MAX_MANIFEST_BODY).await?;
+	let m = edge
+		.hold(id, &body, origin)
+		.map_err(|e| Refusal::bad_request(Code::BadManifest, e.to_string()))?;
+	if prefetch {
+		edge.prefetch(id);
+	}
+	let reply =
+		HoldReply { content: hex::encode(id), chunks: m.chunks.len(), size: m.size, prefetch };
+	Ok(json(StatusCode::OK, &reply))
+}
+
+/// Takes a reporter-signed hold order (SCALE `SignedOrder` body): the same
+/// order the gossip topic carries, for a reporter that is not on the mesh.
+async fn order(edge: &Arc<Edge>, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let body = pod_http::body(req, MAX_MANIFEST_BODY).await?;
+	let o: SignedOrder = pod_wire::hex::decode_all("order", &body)
+		.map_err(|e| Refusal::bad_request(Code::BadOrder, e.to_string()))?;
+	edge.take_order(&o).map_err(|e| Refusal::forbidden(Code::OrderRefused, e.to_string()))?;
+	Ok(json(StatusCode::OK, &OrderReply { content: hex::encode(o.order.content), held: true }))
+}
+
+/// Takes a receipt without serving anything. The ticket may have expired
+/// meanwhile: expiry limits serving, not acknowledging what was served.
+async fn receipt_only(edge: &Arc<Edge>, req: &Request<Incoming>) -> Result<Resp, Refusal> {
+	let ticket = required_ticket(req.headers())?;
+	let receipt = optional_receipt(req.headers())?.ok_or_else(|| {
+		Refusal::bad_request(
+			Code::ReceiptRequired,
+			format!("send the receipt in {}", headers::RECEIPT),
+		)
+	})?;
+	if edge.sessions.known(&ticket).is_none() {
+		let content = ticket.ticket.content;
+		check_ticket(&ticket, &edge.genesis, &edge.public, &content, 0, |k| edge.is_reporter(k))?;
+	}
+	let session = edge.sessions.get_or_start(&ticket, &edge.ledger)?;
+	let mut s = session::lock(&session);
+	let stored = take_receipt(edge, &mut s, Some(receipt))?;
+	Ok(json(StatusCode::OK, &ReceiptReply { stored, acked: s.acked(), served: s.served }))
+}
+
+/// What a chunk request names: the content, the chunk and its length.
+struct ChunkTarget {
+	id: ContentId,
+	index: u32,
+	holding: Holding,
+	len: u64,
+}
+
+impl ChunkTarget {
+	fn parse(edge: &Edge, id: &str, index: &str) -> Result<Self, Refusal> {
+		let id = parse_id(id)?;
+		let index: u32 = index.parse().map_err(|_| {
+			Refusal::bad_request(Code::BadChunkIndex, format!("{index:?} is not a chunk index"))
+		})?;
+		let holding = held(edge, &id)?;
+		let len = holding.manifest.chunk_len(index).ok_or_else(|| {
+			Refusal::not_found(
+				Code::NoSuchChunk,
+				format!("content has {} chunks", holding.manifest.chunks.len()),
+			)
+		})? as u64;
+		Ok(ChunkTarget { id, index, holding, len })
+	}
+
+	fn etag(&self) -> String {
+		format!("\"{}\"", hex::encode(self.holding.manifest.chunks[self.index as usize]))
+	}
+}
+
+/// The request's ticket, checked before anything else is revealed. A ticket
+/// already verified for a live session is only re-checked for content and
+/// expiry: no signature work on the hot path.
+fn admit_ticket(edge: &Edge, h: &HeaderMap, content: &ContentId) -> Result<SignedTicket, Refusal> {
+	let ticket = required_ticket(h)?;
+	let now = now_ms();
+	if edge.sessions.known(&ticket).is_none() {
+		check_ticket(&ticket, &edge.genesis, &edge.public, content, now, |k| edge.is_reporter(k))?;
+	} else if &ticket.ticket.content != content {
+		return Err(TicketError::WrongContent.into());
+	} else if now >= ticket.ticket.expires_at {
+		return Err(TicketError::Expired { expires_at: ticket.ticket.expires_at, now }.into());
+	}
+	Ok(ticket)
+}
+
+/// The status and inclusive byte span a `Range` asks for.
+fn byte_span(h: &HeaderMap, len: u64) -> Result<(StatusCode, u64, u64), Refusal> {
+	match range::parse(h.get(header::RANGE).and_then(|v| v.to_str().ok()), len) {
+		RangeSpec::Full => Ok((StatusCode::OK, 0, len - 1)),
+		RangeSpec::Partial { start, end } => Ok((StatusCode::PARTIAL_CONTENT, start, end)),
+		RangeSpec::Unsatisfiable => Err(Refusal::new(
+			StatusCode::RANGE_NOT_SATISFIABLE,
+			Code::RangeUnsatisfiable,
+			"range outside the chunk",
+		)
+		.header("content-range", format!("bytes */{len}"))),
+	}
+}
+
+/// Admits a receipt into the session; a better one is made durable before
+/// anything more is sent. Returns whether it improved on the best.
+fn take_receipt(
+	edge: &Edge,
+	s: &mut TicketSession,
+	receipt: Option<SignedReceipt>,
+) -> Result<bool, Refusal> {
+	let Some(r) = receipt else { return Ok(false) };
+	if !s.accept(&r, &edge.genesis)? {
+		return Ok(false);
+	}
+	edge.ledger.record_receipt(&r)?;
+	edge.metrics.receipts.inc();
+	Ok(true)
+}
+
+/// Checks that `n` more bytes fit the ticket and the credit window.
+fn check_allowance(s: &TicketSession, n: u64) -> Result<(), Refusal> {
+	let left = s.ticket.ticket.max_bytes.saturating_sub(s.served);
+	if n > left {
+		return Err(Refusal::forbidden(
+			Code::TicketExhausted,
+			format!("ticket allows {left} more bytes, {n} asked"),
+		));
+	}
+	if s.allowance() < n {
+		let message = format!(
+			"{} bytes served, {} acknowledged: send a receipt in {}",
+			s.served,
+			s.acked(),
+			headers::RECEIPT
+		);
+		return Err(Refusal::new(StatusCode::PAYMENT_REQUIRED, Code::ReceiptRequired, message)
+			.header(headers::SERVED, s.served.to_string())
+			.header(headers::ACKED, s.acked().to_string()));
+	}
+	Ok(())
+}
+
+/// Takes the request's receipt and, unless `head`, reserves `n` bytes.
+fn admit_bytes(
+	edge: &Edge,
+	session: &Session,
+	receipt: Option<SignedReceipt>,
+	n: u64,
+	head: bool,
+) -> Result<Option<Reservation>, Refusal> {
+	let mut s = session::lock(session);
+	take_receipt(edge, &mut s, receipt)?;
+	if head {
+		return Ok(None);
+	}
+	check_allowance(&s, n)?;
+	Ok(Some(Reservation::take(session, &mut s, n)))
+}
+
+async fn chunk(
+	edge: &Arc<Edge>,
+	req: &Request<Incoming>,
+	id: &str,
+	index: &str,
+) -> Result<Resp, Refusal> {
+	let target = ChunkTarget::parse(edge, id, index)?;
+	let ticket = admit_ticket(edge, req.headers(), &target.id)?;
+	let receipt = optional_receipt(req.headers())?;
+	let (status, start, end) = byte_span(req.headers(), target.len)?;
+	let n = end - start + 1;
+	let head = req.method() == Method::HEAD;
+	let session = edge.sessions.get_or_start(&ticket, &edge.ledger)?;
+	let reservation = admit_bytes(edge, &session, receipt, n, head)?;
+	let base = Response::builder()
+		.header(header::ETAG, target.etag())
+		.header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+		.header(header::ACCEPT_RANGES, "bytes")
+		.header(header::CONTENT_TYPE, "application/octet-stream");
+	let Some(reservation) = reservation else {
+		let empty = Full::new(Bytes::new());
+		return Ok(base.header(header::CONTENT_LENGTH, target.len).body(empty).expect("valid"));
+	};
+	let h = &target.holding;
+	let bytes =
+		edge.filler.chunk(target.id, h.manifest.clone(), h.origin.clone(), target.index).await?;
+	edge.bandwidth.take(n).await?;
+	reservation.commit();
+	edge.metrics.served_bytes.inc_by(n);
+	let mut b = base.status(status);
+	if status == StatusCode::PARTIAL_CONTENT {
+		b = b.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{}", target.len));
+	}
+	Ok(b.body(Full::new(bytes.slice(start as usize..=end as usize))).expect("valid response"))
+}
+
+impl Edge {
+	pub(crate) fn render_metrics(&self) -> String {
+		let s = self.store.stats();
+		self.metrics.cache_bytes.set(s.bytes as i64);
+		self.metrics.evictions.set(s.evictions as i64);
+		self.metrics.render()
+	}
+}

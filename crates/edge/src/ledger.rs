@@ -1,0 +1,341 @@
+//! The edge's durable receipt ledger (RocksDB — the same `rocksdb` and
+//! `librocksdb-sys` build the node links).
+//!
+//! Column families:
+//! - `tickets`:  ticket id → `SignedTicket`
+//! - `receipts`: ticket id → best `SignedReceipt` (largest `bytes_total`)
+//! - `windows`:  window (BE) ‖ ticket id → () — which tickets a window's claim covers
+//! - `states`:   window (BE) → `WindowState` — claim → confirmation → submission → finality
+//!
+//! A receipt is written (WAL, and fsync when `sync` is set) before the data
+//! plane sends more bytes. Nothing of a window is deleted until its state is
+//! `Finalized`.
+
+use codec::{Decode, Encode};
+use pod_primitives::{Attestation, Claim, SignedReceipt, SignedTicket, TicketId, WindowIndex};
+use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use std::path::Path;
+
+const CF_TICKETS: &str = "tickets";
+const CF_RECEIPTS: &str = "receipts";
+const CF_WINDOWS: &str = "windows";
+const CF_STATES: &str = "states";
+
+/// Where a window is in its settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub enum WindowState {
+	/// Receipts are still arriving.
+	Open,
+	/// The claim was built and sent to the reporter.
+	Claimed(Claim),
+	/// The reporter co-signed; the attestation is ready to submit.
+	Confirmed(Attestation),
+	/// Submitted to the chain in the block with this hash (not final yet).
+	Submitted {
+		/// What was submitted.
+		attestation: Attestation,
+		/// The first block that included it.
+		block: [u8; 32],
+	},
+	/// Finalized on chain; the window's rows may be pruned.
+	Finalized {
+		/// The finalized block (zeros when found settled by a read).
+		block: [u8; 32],
+	},
+	/// Closed without payment (nothing confirmed, or the window aged out);
+	/// the rows are kept for the operator to inspect.
+	Unpaid {
+		/// Why.
+		reason: String,
+	},
+}
+
+impl WindowState {
+	/// A short name for logs and `/status`.
+	pub fn name(&self) -> &'static str {
+		match self {
+			WindowState::Open => "open",
+			WindowState::Claimed(_) => "claimed",
+			WindowState::Confirmed(_) => "confirmed",
+			WindowState::Submitted { .. } => "submitted",
+			WindowState::Finalized { .. } => "finalized",
+			WindowState::Unpaid { .. } => "unpaid",
+		}
+	}
+}
+
+/// Ledger failures.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+	/// RocksDB failed.
+	#[error("receipt ledger database: {0}")]
+	Db(#[from] rocksdb::Error),
+	/// A stored record does not decode.
+	#[error("corrupt ledger record in {cf}: {err}")]
+	Decode {
+		/// The column family.
+		cf: &'static str,
+		/// What the decoder said.
+		err: codec::Error,
+	},
+	/// A receipt or session for a ticket the ledger does not hold.
+	#[error("receipt for unknown ticket {0}")]
+	UnknownTicket(String),
+	/// Pruning a window that is not finalized.
+	#[error("window {0} is not finalized; its receipts are kept")]
+	NotFinalized(WindowIndex),
+}
+
+/// The ledger.
+pub struct Ledger {
+	db: DB,
+	sync: bool,
+}
+
+impl std::fmt::Debug for Ledger {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("Ledger").field("path", &self.db.path()).field("sync", &self.sync).finish()
+	}
+}
+
+fn window_key(w: WindowIndex, id: &TicketId) -> [u8; 20] {
+	let mut k = [0u8; 20];
+	k[..4].copy_from_slice(&w.to_be_bytes());
+	k[4..].copy_from_slice(id);
+	k
+}
+
+impl Ledger {
+	/// Opens or creates the ledger at `path`. With `sync`, every receipt write
+	/// is fsynced (survives power loss); without it, the WAL survives a crash
+	/// or restart of the edge process.
+	pub fn open(path: &Path, sync: bool) -> Result<Self, LedgerError> {
+		let mut opts = Options::default();
+		opts.create_if_missing(true);
+		opts.create_missing_column_families(true);
+		let cfs = [CF_TICKETS, CF_RECEIPTS, CF_WINDOWS, CF_STATES]
+			.into_iter()
+			.map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
+		let db = DB::open_cf_descriptors(&opts, path, cfs)?;
+		Ok(Ledger { db, sync })
+	}
+
+	fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+		self.db.cf_handle(name).expect("column families are created on open")
+	}
+
+	fn write_opts(&self) -> WriteOptions {
+		let mut w = WriteOptions::default();
+		w.set_sync(self.sync);
+		w
+	}
+
+	fn get<T: Decode>(&self, cf: &'static str, key: &[u8]) -> Result<Option<T>, LedgerError> {
+		match self.db.get_cf(self.cf(cf), key)? {
+			None => Ok(None),
+			Some(v) => {
+				T::decode(&mut &v[..]).map(Some).map_err(|err| LedgerError::Decode { cf, err })
+			}
+		}
+	}
+
+	/// Records a ticket the edge accepted (idempotent).
+	pub fn record_ticket(&self, t: &SignedTicket) -> Result<(), LedgerError> {
+		let mut b = WriteBatch::default();
+		b.put_cf(self.cf(CF_TICKETS), t.ticket.ticket_id, t.encode());
+		b.put_cf(self.cf(CF_WINDOWS), window_key(t.ticket.window, &t.ticket.ticket_id), []);
+		if self.window_state(t.ticket.window)?.is_none() {
+			b.put_cf(self.cf(CF_STATES), t.ticket.window.to_be_bytes(), WindowState::Open.encode());
+		}
+		self.db.write_opt(b, &self.write_opts())?;
+		Ok(())
+	}
+
+	/// The ticket with this id, if recorded.
+	pub fn ticket(&self, id: &TicketId) -> Result<Option<SignedTicket>, LedgerError> {
+		self.get(CF_TICKETS, id)
+	}
+
+	/// Stores `r` if it acknowledges more than the stored receipt of its
+	/// ticket. Returns whether it was stored. Signatures are the caller's job
+	/// (see [`crate::protocol::TicketSession::accept`]).
+	pub fn record_receipt(&self, r: &SignedReceipt) -> Result<bool, LedgerError> {
+		let id = r.receipt.ticket_id;
+		if self.ticket(&id)?.is_none() {
+			return Err(LedgerError::UnknownTicket(hex::encode(id)));
+		}
+		if let Some(best) = self.best_receipt(&id)? {
+			if best.receipt.bytes_total >= r.receipt.bytes_total {
+				return Ok(false);
+			}
+		}
+		self.db.put_cf_opt(self.cf(CF_RECEIPTS), id, r.encode(), &self.write_opts())?;
+		Ok(true)
+	}
+
+	/// The best receipt of a ticket.
+	pub fn best_receipt(&self, id: &TicketId) -> Result<Option<SignedReceipt>, LedgerError> {
+		self.get(CF_RECEIPTS, id)
+	}
+
+	/// Every ticket of `window` that has a receipt, with its best receipt.
+	pub fn window_receipts(
+		&self,
+		window: WindowIndex,
+	) -> Result<Vec<(SignedTicket, SignedReceipt)>, LedgerError> {
+		let prefix = window.to_be_bytes();
+		let mut out = Vec::new();
+		for item in self.db.prefix_iterator_cf(self.cf(CF_WINDOWS), prefix) {
+			let (k, _) = item?;
+			if !k.starts_with(&prefix) {
+				break;
+			}
+			let id: TicketId = k[4..20].try_into().expect("window keys are 20 bytes");
+			let (Some(t), Some(r)) = (self.ticket(&id)?, self.best_receipt(&id)?) else { continue };
+			out.push((t, r));
+		}
+		Ok(out)
+	}
+
+	/// The latest expiry of any ticket of `window` (receipted or not).
+	pub fn window_expiry(&self, window: WindowIndex) -> Result<Option<u64>, LedgerError> {
+		let prefix = window.to_be_bytes();
+		let mut max = None;
+		for item in self.db.prefix_iterator_cf(self.cf(CF_WINDOWS), prefix) {
+			let (k, _) = item?;
+			if !k.starts_with(&prefix) {
+				break;
+			}
+			let id: TicketId = k[4..20].try_into().expect("window keys are 20 bytes");
+			if let Some(t) = self.ticket(&id)? {
+				max = Some(max.map_or(t.ticket.expires_at, |m: u64| m.max(t.ticket.expires_at)));
+			}
+		}
+		Ok(max)
+	}
+
+	/// The state of a window, if the ledger knows it.
+	pub fn window_state(&self, window: WindowIndex) -> Result<Option<WindowState>, LedgerError> {
+		self.get(CF_STATES, &window.to_be_bytes())
+	}
+
+	/// Moves a window to `state`.
+	pub fn set_window_state(
+		&self,
+		window: WindowIndex,
+		state: &WindowState,
+	) -> Result<(), LedgerError> {
+		let mut w = WriteOptions::default();
+		w.set_sync(true);
+		self.db.put_cf_opt(self.cf(CF_STATES), window.to_be_bytes(), state.encode(), &w)?;
+		Ok(())
+	}
+
+	/// Windows not yet finalized, oldest first.
+	pub fn unsettled_windows(&self) -> Result<Vec<(WindowIndex, WindowState)>, LedgerError> {
+		let mut out = Vec::new();
+		for item in self.db.iterator_cf(self.cf(CF_STATES), rocksdb::IteratorMode::Start) {
+			let (k, v) = item?;
+			let w = WindowIndex::from_be_bytes(k[..4].try_into().expect("state keys are 4 bytes"));
+			let s = WindowState::decode(&mut &v[..])
+				.map_err(|err| LedgerError::Decode { cf: CF_STATES, err })?;
+			if !matches!(s, WindowState::Finalized { .. } | WindowState::Unpaid { .. }) {
+				out.push((w, s));
+			}
+		}
+		Ok(out)
+	}
+
+	/// Deletes a finalized window's tickets and receipts (its state stays, so
+	/// the window can never be claimed again).
+	pub fn prune_window(&self, window: WindowIndex) -> Result<usize, LedgerError> {
+		if !matches!(self.window_state(window)?, Some(WindowState::Finalized { .. })) {
+			return Err(LedgerError::NotFinalized(window));
+		}
+		let prefix = window.to_be_bytes();
+		let mut b = WriteBatch::default();
+		let mut n = 0;
+		for item in self.db.prefix_iterator_cf(self.cf(CF_WINDOWS), prefix) {
+			let (k, _) = item?;
+			if !k.starts_with(&prefix) {
+				break;
+			}
+			b.delete_cf(self.cf(CF_TICKETS), &k[4..20]);
+			b.delete_cf(self.cf(CF_RECEIPTS), &k[4..20]);
+			b.delete_cf(self.cf(CF_WINDOWS), &k);
+			n += 1;
+		}
+		self.db.write_opt(b, &self.write_opts())?;
+		Ok(n)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pod_primitives::{keys, keys::keypair_from_seed, Receipt, Ticket};
+
+	const G: [u8; 32] = [1; 32];
+
+	fn ticket(n: u8, window: WindowIndex) -> SignedTicket {
+		let t = Ticket {
+			ticket_id: [n; 16],
+			reporter: [0; 32],
+			edge: [0; 32],
+			client: keypair_from_seed(&[9; 32]).public.to_bytes(),
+			content: [n % 2; 32],
+			max_bytes: 1 << 30,
+			window,
+			expires_at: 0,
+		};
+		keys::sign_ticket(&keypair_from_seed(&[8; 32]), &G, t)
+	}
+
+	fn receipt(n: u8, bytes: u64) -> SignedReceipt {
+		let r = Receipt { ticket_id: [n; 16], bytes_total: bytes, chunks_verified: 0 };
+		keys::sign_receipt(&keypair_from_seed(&[9; 32]), &G, r)
+	}
+
+	#[test]
+	fn keeps_the_largest_receipt_across_restarts() {
+		let dir = tempfile::tempdir().unwrap();
+		{
+			let l = Ledger::open(dir.path(), false).unwrap();
+			l.record_ticket(&ticket(1, 5)).unwrap();
+			assert!(l.record_receipt(&receipt(1, 100)).unwrap());
+			assert!(l.record_receipt(&receipt(1, 300)).unwrap());
+			assert!(!l.record_receipt(&receipt(1, 200)).unwrap());
+			assert!(matches!(l.record_receipt(&receipt(2, 1)), Err(LedgerError::UnknownTicket(_))));
+		}
+		let l = Ledger::open(dir.path(), false).unwrap();
+		assert_eq!(l.best_receipt(&[1; 16]).unwrap().unwrap().receipt.bytes_total, 300);
+		assert_eq!(l.window_state(5).unwrap(), Some(WindowState::Open));
+	}
+
+	#[test]
+	fn windows_group_receipts_and_prune_only_when_final() {
+		let dir = tempfile::tempdir().unwrap();
+		let l = Ledger::open(dir.path(), true).unwrap();
+		for n in 1..=3 {
+			l.record_ticket(&ticket(n, 7)).unwrap();
+			l.record_receipt(&receipt(n, n as u64 * 10)).unwrap();
+		}
+		l.record_ticket(&ticket(4, 8)).unwrap();
+		l.record_receipt(&receipt(4, 1)).unwrap();
+		let w7 = l.window_receipts(7).unwrap();
+		assert_eq!(w7.len(), 3);
+		let claim = crate::protocol::build_claim([0; 32], 7, &w7).unwrap();
+		assert_eq!(claim.receipt_count, 3);
+		assert!(matches!(l.prune_window(7), Err(LedgerError::NotFinalized(7))));
+		l.set_window_state(7, &WindowState::Claimed(claim)).unwrap();
+		assert_eq!(
+			l.unsettled_windows().unwrap().iter().map(|(w, _)| *w).collect::<Vec<_>>(),
+			vec![7, 8]
+		);
+		l.set_window_state(7, &WindowState::Finalized { block: [3; 32] }).unwrap();
+		assert_eq!(l.prune_window(7).unwrap(), 3);
+		assert!(l.window_receipts(7).unwrap().is_empty());
+		assert_eq!(l.window_receipts(8).unwrap().len(), 1);
+		assert_eq!(l.unsettled_windows().unwrap().len(), 1);
+	}
+}

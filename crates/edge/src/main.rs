@@ -1,0 +1,122 @@
+//! `pod-edge`: the edge daemon.
+//!
+//! ```text
+//! pod-edge run --config edge.toml [overrides…]   run an edge
+//! pod-edge key --seed HEX                        print a seed's public key (the edge key to register)
+//! ```
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use pod_edge::{Edge, EdgeConfig};
+use pod_primitives::keys;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "pod-edge", version, about = "PoD CDN edge box")]
+struct Cli {
+	#[command(subcommand)]
+	cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+	/// Run an edge.
+	Run(RunArgs),
+	/// Print the sr25519 public key (hex) of a 32-byte hex seed.
+	Key {
+		#[arg(long)]
+		seed: String,
+	},
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+	/// TOML configuration file.
+	#[arg(long, env = "POD_EDGE_CONFIG")]
+	config: PathBuf,
+	#[arg(long, env = "POD_EDGE_LISTEN")]
+	listen: Option<std::net::SocketAddr>,
+	#[arg(long, env = "POD_EDGE_DATA_DIR")]
+	data_dir: Option<PathBuf>,
+	#[arg(long, env = "POD_EDGE_CACHE_QUOTA")]
+	cache_quota: Option<u64>,
+	#[arg(long, env = "POD_EDGE_RATE_LIMIT")]
+	rate_limit: Option<u64>,
+	#[arg(long, env = "POD_EDGE_MONTHLY_CAP")]
+	monthly_cap: Option<u64>,
+}
+
+impl RunArgs {
+	/// The configuration file with the command line's overrides.
+	fn config(&self) -> Result<EdgeConfig> {
+		let text = std::fs::read_to_string(&self.config)
+			.with_context(|| format!("reading {}", self.config.display()))?;
+		let mut cfg: EdgeConfig =
+			toml::from_str(&text).with_context(|| format!("parsing {}", self.config.display()))?;
+		if let Some(v) = self.listen {
+			cfg.listen = v;
+		}
+		if let Some(v) = &self.data_dir {
+			cfg.data_dir = v.clone();
+		}
+		if let Some(v) = self.cache_quota {
+			cfg.cache_quota = v;
+		}
+		if let Some(v) = self.rate_limit {
+			cfg.rate_limit = v;
+		}
+		if let Some(v) = self.monthly_cap {
+			cfg.monthly_cap = v;
+		}
+		Ok(cfg)
+	}
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+		)
+		.with_writer(std::io::stderr)
+		.init();
+	match Cli::parse().cmd {
+		Cmd::Run(args) => run(args.config()?).await,
+		Cmd::Key { seed } => {
+			let seed = pod_wire::hex::hex32("seed", &seed)?;
+			println!("{}", hex::encode(keys::keypair_from_seed(&seed).public.to_bytes()));
+			Ok(())
+		}
+	}
+}
+
+async fn run(cfg: EdgeConfig) -> Result<()> {
+	let edge = Edge::open(&cfg)?;
+	start_peers(&edge, &cfg).await?;
+	let listener = tokio::net::TcpListener::bind(cfg.listen)
+		.await
+		.with_context(|| format!("binding {}", cfg.listen))?;
+	let addr = listener.local_addr()?;
+	tracing::info!(edge = %hex::encode(edge.public()), %addr, "edge serving");
+	edge.start_settlement(&cfg, addr)?;
+	// Printed on stdout so scripts can learn an ephemeral port.
+	println!("listening on {addr}");
+	pod_edge::serve(edge, listener, pod_http::server::shutdown_signal()).await?;
+	Ok(())
+}
+
+/// Starts the peer layer, if configured, and prints its address on stdout
+/// (`p2p <multiaddr>/p2p/<peer id>`) for bootstrapping other edges.
+async fn start_peers(edge: &std::sync::Arc<Edge>, cfg: &EdgeConfig) -> Result<()> {
+	let Some(peers) = edge.start_peers(cfg).await? else { return Ok(()) };
+	tracing::info!(peer_id = %peers.peer_id(), "peer layer started");
+	for _ in 0..50 {
+		if let Some(a) = peers.listen_addrs().await.first() {
+			println!("p2p {a}/p2p/{}", peers.peer_id());
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	}
+	Ok(())
+}

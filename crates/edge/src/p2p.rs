@@ -1,0 +1,492 @@
+//! Edge-to-edge networking on libp2p 0.54 (the version the node links).
+//!
+//! - identity: an ed25519 key derived from the edge's 32-byte seed, so an
+//!   edge's peer id is stable across restarts;
+//! - transport: TCP with noise and yamux;
+//! - discovery: Kademlia (bootstrap peers from the config; each edge
+//!   announces itself as a provider of every content it holds) and mDNS on a
+//!   LAN; identify tells Kademlia the peers' listen addresses;
+//! - chunk exchange: request-response protocol `/pod/chunk/1`
+//!   (SCALE `(content, index)` → SCALE `Option<bytes>`), answered from the
+//!   cache only; the asking edge verifies every chunk against the manifest;
+//! - orders: gossipsub topic `pod/orders/1` carrying reporter-signed
+//!   [`SignedOrder`]s ("hold content C").
+
+use crate::fill::PeerSource;
+use async_trait::async_trait;
+use bytes::Bytes;
+use codec::{Decode, Encode};
+use futures::future::{BoxFuture, FutureExt};
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
+use libp2p::swarm::{behaviour::toggle::Toggle, NetworkBehaviour, SwarmEvent};
+use libp2p::{
+	gossipsub, identify, identity, kad, mdns, noise, request_response, tcp, yamux, Multiaddr,
+	PeerId, StreamProtocol,
+};
+use pod_primitives::{ContentId, SignedOrder};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+const CHUNK_PROTOCOL: StreamProtocol = StreamProtocol::new("/pod/chunk/1");
+const ORDERS_TOPIC: &str = "pod/orders/1";
+/// Largest chunk accepted over the wire (64 MiB, the largest chunk size).
+const MAX_CHUNK: usize = 64 << 20;
+
+/// Answers a peer's chunk request from the local cache.
+pub type LocalChunks = Arc<dyn Fn(ContentId, u32) -> Option<Bytes> + Send + Sync>;
+/// Receives a gossiped order (the caller checks the reporter's signature).
+pub type OrderSink = Arc<dyn Fn(SignedOrder) + Send + Sync>;
+
+/// Peer-layer configuration.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+	/// 32-byte seed the libp2p identity is derived from.
+	pub seed: [u8; 32],
+	/// Where to listen.
+	pub listen: Multiaddr,
+	/// `/ip4/…/tcp/…/p2p/<peer id>` addresses of any edge or the reporter.
+	pub bootstrap: Vec<Multiaddr>,
+	/// mDNS discovery on the LAN.
+	pub mdns: bool,
+}
+
+/// Why the peer layer failed to start.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+	/// The seed does not make an ed25519 identity.
+	#[error("bad peer identity seed")]
+	Identity,
+	/// The swarm could not be built.
+	#[error("building the libp2p swarm: {0}")]
+	Swarm(String),
+	/// The listen address could not be bound.
+	#[error("listening on {addr}: {reason}")]
+	Listen {
+		/// The address.
+		addr: Multiaddr,
+		/// What libp2p said.
+		reason: String,
+	},
+	/// A bootstrap address without its peer id.
+	#[error("bootstrap address {0} has no /p2p/<peer id>")]
+	BootstrapWithoutPeerId(Multiaddr),
+}
+
+#[derive(Debug, Clone, Default)]
+struct ChunkCodec;
+
+#[async_trait]
+impl request_response::Codec for ChunkCodec {
+	type Protocol = StreamProtocol;
+	type Request = (ContentId, u32);
+	type Response = Option<Vec<u8>>;
+
+	async fn read_request<T: AsyncRead + Unpin + Send>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+	) -> std::io::Result<Self::Request> {
+		let mut buf = [0u8; 36];
+		io.read_exact(&mut buf).await?;
+		<(ContentId, u32)>::decode(&mut &buf[..]).map_err(invalid)
+	}
+
+	async fn read_response<T: AsyncRead + Unpin + Send>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+	) -> std::io::Result<Self::Response> {
+		let mut len = [0u8; 4];
+		io.read_exact(&mut len).await?;
+		let len = u32::from_be_bytes(len) as usize;
+		if len == 0 {
+			return Ok(None);
+		}
+		if len > MAX_CHUNK {
+			return Err(invalid(format!("peer chunk of {len} bytes exceeds {MAX_CHUNK}")));
+		}
+		let mut buf = vec![0u8; len];
+		io.read_exact(&mut buf).await?;
+		Ok(Some(buf))
+	}
+
+	async fn write_request<T: AsyncWrite + Unpin + Send>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+		req: Self::Request,
+	) -> std::io::Result<()> {
+		io.write_all(&req.encode()).await?;
+		io.close().await
+	}
+
+	async fn write_response<T: AsyncWrite + Unpin + Send>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+		res: Self::Response,
+	) -> std::io::Result<()> {
+		let body = res.unwrap_or_default();
+		io.write_all(&(body.len() as u32).to_be_bytes()).await?;
+		io.write_all(&body).await?;
+		io.close().await
+	}
+}
+
+fn invalid(e: impl std::fmt::Display) -> std::io::Error {
+	std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+	kad: kad::Behaviour<kad::store::MemoryStore>,
+	identify: identify::Behaviour,
+	chunks: request_response::Behaviour<ChunkCodec>,
+	mdns: Toggle<mdns::tokio::Behaviour>,
+	gossip: gossipsub::Behaviour,
+}
+
+enum Command {
+	Fetch { content: ContentId, index: u32, reply: oneshot::Sender<Option<Bytes>> },
+	Provide(ContentId),
+	Publish(SignedOrder),
+	Addrs(oneshot::Sender<Vec<Multiaddr>>),
+	Connected(oneshot::Sender<usize>),
+}
+
+/// A handle to the running peer layer.
+#[derive(Clone, Debug)]
+pub struct Peers {
+	tx: mpsc::Sender<Command>,
+	peer_id: PeerId,
+}
+
+impl Peers {
+	/// Starts the swarm on the current tokio runtime.
+	pub fn start(
+		cfg: PeerConfig,
+		local: LocalChunks,
+		orders: OrderSink,
+	) -> Result<Peers, PeerError> {
+		let key =
+			identity::Keypair::ed25519_from_bytes(cfg.seed).map_err(|_| PeerError::Identity)?;
+		let peer_id = key.public().to_peer_id();
+		let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+			.with_tokio()
+			.with_tcp(
+				tcp::Config::default().nodelay(true),
+				noise::Config::new,
+				yamux::Config::default,
+			)
+			.map_err(|e| PeerError::Swarm(e.to_string()))?
+			.with_behaviour(|key| {
+				let id = key.public().to_peer_id();
+				let mut kad = kad::Behaviour::new(id, kad::store::MemoryStore::new(id));
+				kad.set_mode(Some(kad::Mode::Server));
+				let gossip = gossipsub::Behaviour::new(
+					gossipsub::MessageAuthenticity::Signed(key.clone()),
+					gossipsub::ConfigBuilder::default()
+						.heartbeat_interval(Duration::from_millis(500))
+						.build()
+						.map_err(|e| e.to_string())?,
+				)?;
+				let mdns = if cfg.mdns {
+					Some(mdns::tokio::Behaviour::new(mdns::Config::default(), id)?)
+				} else {
+					None
+				};
+				Ok(Behaviour {
+					kad,
+					identify: identify::Behaviour::new(identify::Config::new(
+						"/pod/1.0.0".into(),
+						key.public(),
+					)),
+					chunks: request_response::Behaviour::with_codec(
+						ChunkCodec,
+						[(CHUNK_PROTOCOL, request_response::ProtocolSupport::Full)],
+						request_response::Config::default()
+							.with_request_timeout(Duration::from_secs(10)),
+					),
+					mdns: mdns.into(),
+					gossip,
+				})
+			})
+			.map_err(|e| PeerError::Swarm(e.to_string()))?
+			.with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+			.build();
+		swarm
+			.listen_on(cfg.listen.clone())
+			.map_err(|e| PeerError::Listen { addr: cfg.listen.clone(), reason: e.to_string() })?;
+		for addr in &cfg.bootstrap {
+			let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() else {
+				return Err(PeerError::BootstrapWithoutPeerId(addr.clone()));
+			};
+			swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+			let _ = swarm.dial(addr.clone());
+		}
+		let topic = gossipsub::IdentTopic::new(ORDERS_TOPIC);
+		swarm
+			.behaviour_mut()
+			.gossip
+			.subscribe(&topic)
+			.map_err(|e| PeerError::Swarm(e.to_string()))?;
+		let (tx, rx) = mpsc::channel(256);
+		tokio::spawn(run(swarm, rx, local, orders, topic));
+		Ok(Peers { tx, peer_id })
+	}
+
+	/// This edge's peer id.
+	pub fn peer_id(&self) -> PeerId {
+		self.peer_id
+	}
+
+	/// The addresses the swarm listens on.
+	pub async fn listen_addrs(&self) -> Vec<Multiaddr> {
+		let (tx, rx) = oneshot::channel();
+		let _ = self.tx.send(Command::Addrs(tx)).await;
+		rx.await.unwrap_or_default()
+	}
+
+	/// How many peers are connected.
+	pub async fn connected(&self) -> usize {
+		let (tx, rx) = oneshot::channel();
+		let _ = self.tx.send(Command::Connected(tx)).await;
+		rx.await.unwrap_or_default()
+	}
+
+	/// Announces that this edge holds `content` (Kademlia provider record).
+	pub async fn provide(&self, content: ContentId) {
+		let _ = self.tx.send(Command::Provide(content)).await;
+	}
+
+	/// Gossips an order to every edge.
+	pub async fn publish(&self, order: SignedOrder) {
+		let _ = self.tx.send(Command::Publish(order)).await;
+	}
+}
+
+impl PeerSource for Peers {
+	fn fetch(&self, content: ContentId, index: u32) -> BoxFuture<'static, Option<Bytes>> {
+		let tx = self.tx.clone();
+		async move {
+			let (reply, rx) = oneshot::channel();
+			tx.send(Command::Fetch { content, index, reply }).await.ok()?;
+			tokio::time::timeout(Duration::from_secs(20), rx).await.ok()?.ok()?
+		}
+		.boxed()
+	}
+}
+
+/// A fetch waiting on providers and then on one peer at a time.
+struct PendingFetch {
+	content: ContentId,
+	index: u32,
+	reply: oneshot::Sender<Option<Bytes>>,
+	candidates: VecDeque<PeerId>,
+	tried: HashSet<PeerId>,
+	searching: bool,
+}
+
+struct State {
+	holders: HashMap<ContentId, HashSet<PeerId>>,
+	fetches: Vec<PendingFetch>,
+	by_query: HashMap<kad::QueryId, usize>,
+	by_request: HashMap<request_response::OutboundRequestId, usize>,
+}
+
+fn key_of(content: &ContentId) -> kad::RecordKey {
+	kad::RecordKey::new(content)
+}
+
+async fn run(
+	mut swarm: libp2p::Swarm<Behaviour>,
+	mut rx: mpsc::Receiver<Command>,
+	local: LocalChunks,
+	orders: OrderSink,
+	topic: gossipsub::IdentTopic,
+) {
+	let mut st = State {
+		holders: HashMap::new(),
+		fetches: Vec::new(),
+		by_query: HashMap::new(),
+		by_request: HashMap::new(),
+	};
+	let mut bootstrap = tokio::time::interval(Duration::from_secs(30));
+	loop {
+		tokio::select! {
+			cmd = rx.recv() => {
+				let Some(cmd) = cmd else { return };
+				match cmd {
+					Command::Fetch { content, index, reply } => {
+						let mut candidates: VecDeque<PeerId> = st.holders.get(&content).into_iter().flatten().copied().collect();
+						// Connected peers are cheap to ask; providers may be more.
+						for p in swarm.connected_peers() {
+							if !candidates.contains(p) {
+								candidates.push_back(*p);
+							}
+						}
+						let qid = swarm.behaviour_mut().kad.get_providers(key_of(&content));
+						st.fetches.push(PendingFetch { content, index, reply, candidates, tried: HashSet::new(), searching: true });
+						let slot = st.fetches.len() - 1;
+						st.by_query.insert(qid, slot);
+						try_next(&mut swarm, &mut st, slot);
+					},
+					Command::Provide(content) => {
+						let _ = swarm.behaviour_mut().kad.start_providing(key_of(&content));
+					},
+					Command::Publish(order) => {
+						if let Err(e) = swarm.behaviour_mut().gossip.publish(topic.clone(), order.encode()) {
+							tracing::debug!(error = %e, "order not gossiped (no peers yet?)");
+						}
+					},
+					Command::Addrs(reply) => {
+						let _ = reply.send(swarm.listeners().cloned().collect());
+					},
+					Command::Connected(reply) => {
+						let _ = reply.send(swarm.connected_peers().count());
+					},
+				}
+			},
+			_ = bootstrap.tick() => {
+				let _ = swarm.behaviour_mut().kad.bootstrap();
+			},
+			ev = swarm.select_next_some() => handle_event(&mut swarm, &mut st, &local, &orders, ev),
+		}
+		// Drop finished fetches, keeping indices of live ones stable by compaction.
+		if st.fetches.iter().any(|f| f.reply.is_closed()) {
+			compact(&mut st);
+		}
+	}
+}
+
+fn compact(st: &mut State) {
+	let mut remap = HashMap::new();
+	let mut kept = Vec::new();
+	for (i, f) in std::mem::take(&mut st.fetches).into_iter().enumerate() {
+		if !f.reply.is_closed() {
+			remap.insert(i, kept.len());
+			kept.push(f);
+		}
+	}
+	st.fetches = kept;
+	st.by_query = st.by_query.drain().filter_map(|(q, i)| remap.get(&i).map(|j| (q, *j))).collect();
+	st.by_request =
+		st.by_request.drain().filter_map(|(r, i)| remap.get(&i).map(|j| (r, *j))).collect();
+}
+
+/// Asks the next untried candidate, or answers `None` when none is left and
+/// the provider search is over.
+fn try_next(swarm: &mut libp2p::Swarm<Behaviour>, st: &mut State, slot: usize) {
+	let me = *swarm.local_peer_id();
+	let f = &mut st.fetches[slot];
+	if f.reply.is_closed() {
+		return;
+	}
+	if st.by_request.values().any(|s| *s == slot) {
+		return; // a request is already out
+	}
+	while let Some(p) = f.candidates.pop_front() {
+		if p == me || !f.tried.insert(p) {
+			continue;
+		}
+		let rid = swarm.behaviour_mut().chunks.send_request(&p, (f.content, f.index));
+		st.by_request.insert(rid, slot);
+		return;
+	}
+	if !f.searching {
+		let (tx, _) = oneshot::channel();
+		let reply = std::mem::replace(&mut f.reply, tx);
+		let _ = reply.send(None);
+	}
+}
+
+fn handle_event(
+	swarm: &mut libp2p::Swarm<Behaviour>,
+	st: &mut State,
+	local: &LocalChunks,
+	orders: &OrderSink,
+	ev: SwarmEvent<BehaviourEvent>,
+) {
+	match ev {
+		SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+			peer_id,
+			info,
+			..
+		})) => {
+			for a in info.listen_addrs {
+				swarm.behaviour_mut().kad.add_address(&peer_id, a);
+			}
+		}
+		SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(list))) => {
+			for (peer, addr) in list {
+				swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+				let _ = swarm.dial(addr);
+			}
+		}
+		SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
+			id,
+			result,
+			step,
+			..
+		})) => {
+			if let kad::QueryResult::GetProviders(res) = result {
+				let Some(&slot) = st.by_query.get(&id) else { return };
+				if let Ok(kad::GetProvidersOk::FoundProviders { providers, key }) = res {
+					if let Ok(content) = <ContentId>::try_from(key.as_ref()) {
+						st.holders.entry(content).or_default().extend(providers.iter().copied());
+					}
+					st.fetches[slot].candidates.extend(providers);
+				}
+				if step.last {
+					st.by_query.remove(&id);
+					st.fetches[slot].searching = false;
+				}
+				try_next(swarm, st, slot);
+			}
+		}
+		SwarmEvent::Behaviour(BehaviourEvent::Chunks(ev)) => match ev {
+			request_response::Event::Message {
+				message: request_response::Message::Request { request, channel, .. },
+				..
+			} => {
+				let answer = local(request.0, request.1).map(|b| b.to_vec());
+				let _ = swarm.behaviour_mut().chunks.send_response(channel, answer);
+			}
+			request_response::Event::Message {
+				peer,
+				message: request_response::Message::Response { request_id, response },
+			} => {
+				let Some(slot) = st.by_request.remove(&request_id) else { return };
+				match response {
+					Some(bytes) => {
+						st.holders.entry(st.fetches[slot].content).or_default().insert(peer);
+						let (tx, _) = oneshot::channel();
+						let reply = std::mem::replace(&mut st.fetches[slot].reply, tx);
+						let _ = reply.send(Some(Bytes::from(bytes)));
+					}
+					None => try_next(swarm, st, slot),
+				}
+			}
+			request_response::Event::OutboundFailure { request_id, peer, error } => {
+				tracing::debug!(%peer, %error, "chunk request failed");
+				if let Some(slot) = st.by_request.remove(&request_id) {
+					try_next(swarm, st, slot);
+				}
+			}
+			_ => {}
+		},
+		SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message {
+			message,
+			..
+		})) => match SignedOrder::decode(&mut &message.data[..]) {
+			Ok(order) => orders(order),
+			Err(e) => tracing::debug!(error = %e, "undecodable order gossiped"),
+		},
+		SwarmEvent::NewListenAddr { address, .. } => {
+			tracing::info!(%address, "peer layer listening")
+		}
+		_ => {}
+	}
+}

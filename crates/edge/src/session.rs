@@ -1,0 +1,137 @@
+//! Serving sessions, one per ticket: bytes served, the best receipt, and
+//! reservations that give bytes back unless they are sent.
+
+use crate::ledger::{Ledger, LedgerError};
+use crate::protocol::TicketSession;
+use pod_primitives::{SignedTicket, TicketId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// One ticket's session. A plain mutex: it is never held across an await.
+pub type Session = Arc<Mutex<TicketSession>>;
+
+/// Locks a session.
+pub fn lock(s: &Session) -> MutexGuard<'_, TicketSession> {
+	s.lock().expect("session lock")
+}
+
+/// The live sessions by ticket id, each with the ticket as verified when
+/// the session began.
+#[derive(Debug)]
+pub struct Sessions {
+	live: Mutex<HashMap<TicketId, (SignedTicket, Session)>>,
+	credit: u64,
+}
+
+impl Sessions {
+	/// No sessions; each new one allows `credit` unacknowledged bytes.
+	pub fn new(credit: u64) -> Self {
+		Sessions { live: Mutex::new(HashMap::new()), credit }
+	}
+
+	/// Live sessions.
+	pub fn len(&self) -> usize {
+		self.live.lock().expect("sessions lock").len()
+	}
+
+	/// Whether there are none.
+	pub fn is_empty(&self) -> bool {
+		self.len() == 0
+	}
+
+	/// The session of exactly this (already verified) ticket, if one is live.
+	pub fn known(&self, t: &SignedTicket) -> Option<Session> {
+		let live = self.live.lock().expect("sessions lock");
+		let (verified, s) = live.get(&t.ticket.ticket_id)?;
+		(verified == t).then(|| s.clone())
+	}
+
+	/// The session of a verified ticket: live, restored from the ledger after
+	/// a restart, or new (the ticket is then recorded).
+	pub fn get_or_start(&self, t: &SignedTicket, ledger: &Ledger) -> Result<Session, LedgerError> {
+		if let Some(s) = self.known(t) {
+			return Ok(s);
+		}
+		let id = t.ticket.ticket_id;
+		let mut session = TicketSession::new(t.clone(), self.credit);
+		if ledger.ticket(&id)?.is_some() {
+			// Known from before a restart: resume from the stored receipt.
+			if let Some(best) = ledger.best_receipt(&id)? {
+				session.served = best.receipt.bytes_total;
+				session.best = Some(best);
+			}
+		} else {
+			ledger.record_ticket(t)?;
+		}
+		let mut live = self.live.lock().expect("sessions lock");
+		let entry = live.entry(id).or_insert_with(|| (t.clone(), Arc::new(Mutex::new(session))));
+		if entry.0 != *t {
+			// Same id, different ticket: only the verified one has a session.
+			return Err(LedgerError::UnknownTicket(hex::encode(id)));
+		}
+		Ok(entry.1.clone())
+	}
+}
+
+/// Bytes counted as served before they are sent, so parallel requests on
+/// one ticket cannot overdraw it. Dropped without [`Reservation::commit`]
+/// (a failed fill, a refused bandwidth grant, a cancelled request), the
+/// bytes are given back.
+#[derive(Debug)]
+pub struct Reservation {
+	session: Session,
+	bytes: u64,
+}
+
+impl Reservation {
+	/// Takes `bytes` from `session`'s allowance; the caller has checked it.
+	pub fn take(session: &Session, guard: &mut TicketSession, bytes: u64) -> Self {
+		guard.sent(bytes);
+		Reservation { session: session.clone(), bytes }
+	}
+
+	/// The bytes are on their way: keep them counted.
+	pub fn commit(mut self) {
+		self.bytes = 0;
+	}
+}
+
+impl Drop for Reservation {
+	fn drop(&mut self) {
+		if self.bytes > 0 {
+			lock(&self.session).served -= self.bytes;
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pod_primitives::{keys, Ticket};
+
+	fn session() -> Session {
+		let t = Ticket {
+			ticket_id: [1; 16],
+			reporter: [0; 32],
+			edge: [0; 32],
+			client: [0; 32],
+			content: [0; 32],
+			max_bytes: 100,
+			window: 0,
+			expires_at: 0,
+		};
+		let st = keys::sign_ticket(&keys::keypair_from_seed(&[1; 32]), &[0; 32], t);
+		Arc::new(Mutex::new(TicketSession::new(st, 50)))
+	}
+
+	#[test]
+	fn a_dropped_reservation_gives_its_bytes_back_and_a_committed_one_keeps_them() {
+		let s = session();
+		let r = Reservation::take(&s, &mut lock(&s), 30);
+		assert_eq!(lock(&s).served, 30);
+		drop(r);
+		assert_eq!(lock(&s).served, 0);
+		Reservation::take(&s, &mut lock(&s), 20).commit();
+		assert_eq!(lock(&s).served, 20);
+	}
+}

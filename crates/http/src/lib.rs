@@ -1,0 +1,24 @@
+//! # pod-http
+//!
+//! HTTP plumbing shared by the PoD CDN's services (edge data plane,
+//! reporter API, the stand-in origin) and its clients, over hyper 1:
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`server`] | the serve loop (HTTP/1.1 and HTTP/2 on one port, graceful shutdown) |
+//! | [`refusal`] | [`Refusal`]: a specific status and a JSON [`ErrorBody`](pod_wire::replies::ErrorBody) |
+//! | [`reply`] | responses: JSON, bytes, request bodies with limits |
+//! | [`client`] | a small control-plane client whose errors say whether to retry |
+//! | [`metrics`] | the `reason` label the services count refusals by |
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod metrics;
+pub mod refusal;
+pub mod reply;
+pub mod server;
+
+pub use client::{call, http_client, CallError, HttpClient, Reply};
+pub use refusal::Refusal;
+pub use reply::{binary, body, json, json_body, text, Resp};
+pub use server::serve;

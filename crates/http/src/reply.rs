@@ -1,0 +1,56 @@
+//! Responses and request bodies.
+
+use crate::refusal::Refusal;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{header, Request, Response, StatusCode};
+use pod_wire::Code;
+
+/// A response with a fully buffered body.
+pub type Resp = Response<Full<Bytes>>;
+
+/// A response with `body` of content type `ctype`.
+pub fn text(status: StatusCode, ctype: &str, body: String) -> Resp {
+	binary(status, ctype, Bytes::from(body))
+}
+
+/// A response with a byte body.
+pub fn binary(status: StatusCode, ctype: &str, body: Bytes) -> Resp {
+	Response::builder()
+		.status(status)
+		.header(header::CONTENT_TYPE, ctype)
+		.body(Full::new(body))
+		.expect("valid response")
+}
+
+/// A JSON response of a typed reply.
+pub fn json<T: serde::Serialize>(status: StatusCode, v: &T) -> Resp {
+	let body = serde_json::to_vec(v).expect("replies serialize");
+	binary(status, "application/json", Bytes::from(body))
+}
+
+/// Reads a request body of at most `limit` bytes.
+pub async fn body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Refusal> {
+	Limited::new(req.into_body(), limit).collect().await.map(|c| c.to_bytes()).map_err(|e| {
+		Refusal::new(
+			StatusCode::PAYLOAD_TOO_LARGE,
+			Code::BadBody,
+			format!("body unreadable or over {limit} bytes: {e}"),
+		)
+	})
+}
+
+/// Reads a JSON body of at most `limit` bytes into `T`.
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+	req: Request<Incoming>,
+	limit: usize,
+) -> Result<T, Refusal> {
+	let b = body(req, limit).await?;
+	serde_json::from_slice(&b).map_err(|e| Refusal::bad_request(Code::BadJson, e.to_string()))
+}
+
+/// Decodes a SCALE body (trailing bytes refused).
+pub fn scale<T: codec::Decode>(what: &'static str, b: &[u8]) -> Result<T, Refusal> {
+	pod_wire::hex::decode_all(what, b).map_err(Refusal::from)
+}

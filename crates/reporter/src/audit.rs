@@ -1,0 +1,147 @@
+//! Audits: at random, the reporter fetches a chunk from an edge exactly as a
+//! client would (its own ticket, a fresh session key) and checks the bytes
+//! against the manifest. An audit sends no receipt, so it is never paid;
+//! failures lower the edge's reputation and show in `/status` and metrics.
+
+use crate::error::ReporterError;
+use crate::service::Reporter;
+use crate::store::EdgeRecord;
+use hyper::{Method, StatusCode};
+use pod_primitives::{keys, ContentId, Manifest, PublicKey, SignedTicket};
+use pod_wire::clock::now_ms;
+use pod_wire::headers;
+use pod_wire::replies::AuditReply;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long an audit ticket lives (ms): it holds back its window's claims
+/// until it expires, so it is short.
+const AUDIT_TICKET_TTL_MS: u64 = 20_000;
+
+/// Runs audits every `every` until the reporter is dropped.
+pub(crate) fn spawn(reporter: Arc<Reporter>, every: Duration) {
+	let me = Arc::downgrade(&reporter);
+	drop(reporter);
+	tokio::spawn(async move {
+		loop {
+			tokio::time::sleep(every).await;
+			let Some(r) = me.upgrade() else { return };
+			if let Err(e) = r.audit_once().await {
+				tracing::debug!(error = %e, "no audit this round");
+			}
+		}
+	});
+}
+
+fn random_below(n: usize) -> usize {
+	let mut b = [0u8; 8];
+	getrandom::fill(&mut b).expect("the OS has randomness");
+	(u64::from_le_bytes(b) % n.max(1) as u64) as usize
+}
+
+/// What an audit found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+	Passed,
+	BadBytes,
+	Refused,
+	Unreachable,
+}
+
+impl Outcome {
+	fn as_str(self) -> &'static str {
+		match self {
+			Outcome::Passed => "passed",
+			Outcome::BadBytes => "bad_bytes",
+			Outcome::Refused => "refused",
+			Outcome::Unreachable => "unreachable",
+		}
+	}
+
+	/// Serving wrong bytes is worse than being down.
+	fn reputation_change(self) -> i64 {
+		match self {
+			Outcome::Passed => 1,
+			Outcome::BadBytes => -50,
+			Outcome::Refused | Outcome::Unreachable => -10,
+		}
+	}
+}
+
+/// One audit: an edge, a content it says it holds, a chunk of it.
+struct Probe {
+	edge: PublicKey,
+	url: String,
+	content: ContentId,
+	manifest: Manifest,
+	index: u32,
+}
+
+impl Reporter {
+	/// Audits one random chunk of one random content on one random live edge.
+	pub async fn audit_once(&self) -> Result<AuditReply, ReporterError> {
+		let probe = self.pick_probe()?;
+		let ticket = self.audit_ticket(&probe)?;
+		let (outcome, detail) = self.run_probe(&probe, &ticket).await;
+		self.metrics.audit(outcome.as_str());
+		if outcome != Outcome::Passed {
+			tracing::warn!(edge = %hex::encode(probe.edge), result = outcome.as_str(), %detail, "audit failed");
+		}
+		self.adjust_edge(&probe.edge, |r| record_audit(r, outcome, detail))?;
+		Ok(AuditReply { edge: hex::encode(probe.edge), result: outcome.as_str().into() })
+	}
+
+	fn pick_probe(&self) -> Result<Probe, ReporterError> {
+		let edges: Vec<_> =
+			self.live_edges()?.into_iter().filter(|(_, r)| !r.held.is_empty()).collect();
+		if edges.is_empty() {
+			return Err(ReporterError::NoAudit("no live edge holds anything".into()));
+		}
+		let (edge, rec) = &edges[random_below(edges.len())];
+		let c_hex = &rec.held[random_below(rec.held.len())];
+		let content = pod_wire::hex::hex32("held content", c_hex)
+			.map_err(|e| ReporterError::NoAudit(format!("the edge reported {e}")))?;
+		let (manifest, _) = self.content(&content)?;
+		let index = random_below(manifest.chunks.len()) as u32;
+		Ok(Probe { edge: *edge, url: rec.url.clone(), content, manifest, index })
+	}
+
+	/// A ticket for the audit, under a fresh key, stored like any other.
+	fn audit_ticket(&self, p: &Probe) -> Result<SignedTicket, ReporterError> {
+		let mut seed = [0u8; 32];
+		getrandom::fill(&mut seed).expect("the OS has randomness");
+		let session = keys::keypair_from_seed(&seed).public.to_bytes();
+		let len = p.manifest.chunk_len(p.index).unwrap_or(0) as u64;
+		let expires_at = now_ms() + AUDIT_TICKET_TTL_MS;
+		let t = self.issue_ticket(p.edge, session, p.content, len, self.window(), expires_at);
+		self.store.put_tickets(std::slice::from_ref(&t))?;
+		Ok(t)
+	}
+
+	async fn run_probe(&self, p: &Probe, t: &SignedTicket) -> (Outcome, String) {
+		let url = format!("{}/c/{}/{}", p.url, hex::encode(p.content), p.index);
+		let h = [(headers::TICKET, headers::value(t))];
+		let t = Duration::from_secs(20);
+		match pod_http::call(&self.http, Method::GET, &url, &h, Vec::new(), t).await {
+			Err(e) => (Outcome::Unreachable, e.to_string()),
+			Ok(r) if r.status != StatusCode::OK => {
+				(Outcome::Refused, format!("edge answered {}", r.status))
+			}
+			Ok(r) if !p.manifest.verify_chunk(p.index, &r.body) => (
+				Outcome::BadBytes,
+				format!("chunk {} of {} failed its hash", p.index, hex::encode(p.content)),
+			),
+			Ok(_) => (Outcome::Passed, String::new()),
+		}
+	}
+}
+
+fn record_audit(r: &mut EdgeRecord, outcome: Outcome, detail: String) {
+	r.reputation += outcome.reputation_change();
+	if outcome == Outcome::Passed {
+		r.audits_passed += 1;
+	} else {
+		r.audits_failed += 1;
+		r.last_failure = Some(format!("{}: {detail}", outcome.as_str()));
+	}
+}

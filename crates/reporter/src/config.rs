@@ -1,0 +1,63 @@
+//! The reporter's configuration (`reporter.toml`).
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Reporter configuration (TOML; the binary's flags override it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReporterConfig {
+	/// API listen address.
+	#[serde(default = "default_listen")]
+	pub listen: std::net::SocketAddr,
+	/// Where the reporter's database lives.
+	pub data_dir: PathBuf,
+	/// Hex seed of the reporter's sr25519 key (registered on chain as a reporter).
+	pub key_seed: String,
+	/// Node WebSocket RPC, e.g. `ws://127.0.0.1:9944`.
+	pub chain: String,
+	/// Ticket validity.
+	#[serde(default = "default_ttl")]
+	pub ticket_ttl_secs: u64,
+	/// After a window's last ticket expires, time left for final receipts and
+	/// client reports before its claims are confirmed.
+	#[serde(default = "default_grace")]
+	pub confirm_grace_ms: u64,
+	/// An edge silent for longer is not scheduled.
+	#[serde(default = "default_edge_timeout")]
+	pub edge_timeout_secs: u64,
+	/// Edges per schedule by default.
+	#[serde(default = "default_count")]
+	pub schedule_count: usize,
+	/// Requests per window that make a content hot.
+	#[serde(default = "default_hot")]
+	pub hot_threshold: u64,
+	/// Edges a hot content is ordered onto.
+	#[serde(default = "default_replicas")]
+	pub hot_replicas: usize,
+	/// Seconds between audits (0: none).
+	#[serde(default)]
+	pub audit_interval_secs: u64,
+}
+
+fn default_listen() -> std::net::SocketAddr {
+	"127.0.0.1:8800".parse().expect("valid address")
+}
+fn default_ttl() -> u64 {
+	600
+}
+fn default_grace() -> u64 {
+	3_000
+}
+fn default_edge_timeout() -> u64 {
+	30
+}
+fn default_count() -> usize {
+	3
+}
+fn default_hot() -> u64 {
+	20
+}
+fn default_replicas() -> usize {
+	3
+}

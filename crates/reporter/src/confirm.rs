@@ -1,0 +1,392 @@
+//! The reporter's side of the two-way confirmation (DESIGN.md §3,
+//! "Confirmation"): from an edge's signed claim and the client-signed receipts
+//! behind it, the payload the reporter will co-sign. Bytes are never above
+//! what the edge claimed, what the receipts prove, the tickets allow and the
+//! clients reported; every cut is explained.
+//!
+//! [`confirm`] is pure logic: the caller supplies its tickets and client
+//! reports as [`Evidence`].
+
+use pod_primitives::{
+	keys, merkle::receipts_root, AttestationPayload, Claim, ContentId, DomainTag, Entry, PublicKey,
+	Signature, SignedReceipt, SignedTicket, Ticket, TicketId,
+};
+use pod_wire::api::{Reduction, ReductionReason as Why};
+use std::collections::BTreeMap;
+
+/// What the reporter knows about a ticket.
+pub trait Evidence {
+	/// A ticket this reporter issued.
+	fn ticket(&self, id: &TicketId) -> Option<SignedTicket>;
+	/// Bytes the ticket's client reported to the reporter itself, if it did.
+	fn client_report(&self, id: &TicketId) -> Option<u64>;
+}
+
+/// Why nothing can be confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfirmError {
+	/// The claim's signature is not its edge's.
+	#[error("the claim is not signed by the edge it names")]
+	BadClaimSignature,
+	/// Too many receipts for one request.
+	#[error("the claim has {0} receipts, more than the {1} one request may carry")]
+	TooManyReceipts(usize, usize),
+	/// Every byte was cut; the reductions say why.
+	#[error("nothing in the claim is supported by valid receipts")]
+	NothingConfirmed(Vec<Reduction>),
+}
+
+/// A confirmation, before the reporter signs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+	/// What the reporter will sign.
+	pub payload: AttestationPayload,
+	/// Bytes the edge claimed.
+	pub claimed_bytes: u64,
+	/// Every cut, with its reason.
+	pub reductions: Vec<Reduction>,
+}
+
+/// Receipts one confirmation request may carry.
+pub const MAX_RECEIPTS: usize = 100_000;
+
+fn cut(reason: Why, ticket: &TicketId, claimed: u64, confirmed: u64, detail: String) -> Reduction {
+	Reduction {
+		reason,
+		ticket: Some(hex::encode(ticket)),
+		content: None,
+		claimed,
+		confirmed,
+		detail,
+	}
+}
+
+/// Who is confirming what: the reporter's key, the chain and the claim.
+struct Context<'a> {
+	claim: &'a Claim,
+	genesis: &'a [u8; 32],
+	reporter: &'a PublicKey,
+}
+
+/// Confirms `claim` signed with `signature`, backed by `receipts`, as
+/// reporter `reporter` on the chain with genesis `genesis`.
+pub fn confirm(
+	claim: &Claim,
+	signature: &Signature,
+	receipts: &[SignedReceipt],
+	genesis: &[u8; 32],
+	reporter: &PublicKey,
+	evidence: &impl Evidence,
+) -> Result<Confirmed, ConfirmError> {
+	if !keys::verify(&claim.edge, signature, DomainTag::Claim, genesis, claim) {
+		return Err(ConfirmError::BadClaimSignature);
+	}
+	if receipts.len() > MAX_RECEIPTS {
+		return Err(ConfirmError::TooManyReceipts(receipts.len(), MAX_RECEIPTS));
+	}
+	let cx = Context { claim, genesis, reporter };
+	let mut reductions = Vec::new();
+	let best = best_per_ticket(receipts, &mut reductions);
+	let mut proven: BTreeMap<ContentId, u64> = BTreeMap::new();
+	let mut leaves: Vec<(TicketId, u64)> = Vec::new();
+	for (id, r) in best {
+		let Some((content, bytes)) = cx.proven_bytes(&id, r, evidence, &mut reductions) else {
+			continue;
+		};
+		*proven.entry(content).or_default() += bytes;
+		leaves.push((id, bytes));
+	}
+	let entries = cap_entries(claim, &proven, &mut reductions);
+	if entries.is_empty() {
+		return Err(ConfirmError::NothingConfirmed(reductions));
+	}
+	let claimed_bytes = claim.entries.iter().fold(0u64, |a, e| a.saturating_add(e.bytes));
+	let payload = AttestationPayload {
+		edge: claim.edge,
+		window: claim.window,
+		entries: entries.try_into().expect("no more entries than the bounded claim had; qed"),
+		receipts_root: receipts_root(&leaves),
+		receipt_count: leaves.len() as u32,
+	};
+	Ok(Confirmed { payload, claimed_bytes, reductions })
+}
+
+/// The largest receipt of each ticket (a client's receipts are cumulative).
+fn best_per_ticket<'r>(
+	receipts: &'r [SignedReceipt],
+	reductions: &mut Vec<Reduction>,
+) -> BTreeMap<TicketId, &'r SignedReceipt> {
+	let mut best: BTreeMap<TicketId, &SignedReceipt> = BTreeMap::new();
+	for r in receipts {
+		let id = r.receipt.ticket_id;
+		match best.get(&id) {
+			Some(b) if b.receipt.bytes_total >= r.receipt.bytes_total => {}
+			_ => {
+				best.insert(id, r);
+			}
+		}
+	}
+	if best.len() < receipts.len() {
+		reductions.push(Reduction {
+			reason: Why::DuplicateReceipts,
+			ticket: None,
+			content: None,
+			claimed: 0,
+			confirmed: 0,
+			detail: format!(
+				"{} receipts repeat a ticket; only the largest of each counts",
+				receipts.len() - best.len()
+			),
+		});
+	}
+	best
+}
+
+impl Context<'_> {
+	/// Why a receipt's ticket does not back this claim, if it does not.
+	fn mismatch(&self, t: &Ticket, r: &SignedReceipt) -> Option<(Why, String)> {
+		let claim = self.claim;
+		if &t.reporter != self.reporter {
+			Some((Why::OtherReporter, "the ticket was issued by another reporter".into()))
+		} else if t.edge != claim.edge {
+			Some((Why::TicketForOtherEdge, "the ticket names another edge".into()))
+		} else if t.window != claim.window {
+			let detail =
+				format!("the ticket is for window {}, the claim for {}", t.window, claim.window);
+			Some((Why::TicketForOtherWindow, detail))
+		} else if !keys::verify(
+			&t.client,
+			&r.signature,
+			DomainTag::Receipt,
+			self.genesis,
+			&r.receipt,
+		) {
+			Some((
+				Why::BadClientSignature,
+				"the receipt is not signed by the ticket's client".into(),
+			))
+		} else {
+			None
+		}
+	}
+
+	/// The content and the bytes one receipt proves: capped by its ticket's
+	/// `max_bytes` and by what the client reported; `None` if nothing.
+	fn proven_bytes(
+		&self,
+		id: &TicketId,
+		r: &SignedReceipt,
+		evidence: &impl Evidence,
+		reductions: &mut Vec<Reduction>,
+	) -> Option<(ContentId, u64)> {
+		let claimed = r.receipt.bytes_total;
+		let Some(t) = evidence.ticket(id) else {
+			let detail = "this reporter never issued that ticket".into();
+			reductions.push(cut(Why::UnknownTicket, id, claimed, 0, detail));
+			return None;
+		};
+		let t = &t.ticket;
+		if let Some((reason, detail)) = self.mismatch(t, r) {
+			reductions.push(cut(reason, id, claimed, 0, detail));
+			return None;
+		}
+		let mut bytes = claimed;
+		if bytes > t.max_bytes {
+			let detail = format!("the ticket allows {} bytes", t.max_bytes);
+			reductions.push(cut(Why::CappedByMaxBytes, id, bytes, t.max_bytes, detail));
+			bytes = t.max_bytes;
+		}
+		if let Some(reported) = evidence.client_report(id).filter(|r| *r < bytes) {
+			let detail = format!("the client reported {reported} bytes for this ticket");
+			reductions.push(cut(Why::ClientReportedLess, id, bytes, reported, detail));
+			bytes = reported;
+		}
+		(bytes > 0).then_some((t.content, bytes))
+	}
+}
+
+/// Each claimed entry, capped by what valid receipts prove of its content.
+fn cap_entries(
+	claim: &Claim,
+	proven: &BTreeMap<ContentId, u64>,
+	reductions: &mut Vec<Reduction>,
+) -> Vec<Entry> {
+	let mut entries = Vec::new();
+	for e in claim.entries.iter() {
+		let p = proven.get(&e.content).copied().unwrap_or(0);
+		let bytes = e.bytes.min(p);
+		if bytes < e.bytes {
+			reductions.push(Reduction {
+				reason: if p == 0 { Why::NoValidReceipts } else { Why::AboveReceipts },
+				ticket: None,
+				content: Some(hex::encode(e.content)),
+				claimed: e.bytes,
+				confirmed: bytes,
+				detail: format!("valid receipts prove {p} bytes of this content"),
+			});
+		}
+		if bytes > 0 {
+			entries.push(Entry { content: e.content, bytes });
+		}
+	}
+	entries
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pod_primitives::{keys::keypair_from_seed, Receipt, Ticket};
+	use std::collections::HashMap;
+
+	const G: [u8; 32] = [3; 32];
+	const REP: [u8; 32] = [1; 32];
+	const EDGE: [u8; 32] = [2; 32];
+	const CLIENT: [u8; 32] = [4; 32];
+
+	fn pk(seed: [u8; 32]) -> PublicKey {
+		keypair_from_seed(&seed).public.to_bytes()
+	}
+
+	#[derive(Default)]
+	struct Ev {
+		tickets: HashMap<TicketId, SignedTicket>,
+		reports: HashMap<TicketId, u64>,
+	}
+	impl Evidence for Ev {
+		fn ticket(&self, id: &TicketId) -> Option<SignedTicket> {
+			self.tickets.get(id).cloned()
+		}
+		fn client_report(&self, id: &TicketId) -> Option<u64> {
+			self.reports.get(id).copied()
+		}
+	}
+
+	fn ticket(ev: &mut Ev, n: u8, content: u8, max_bytes: u64, window: u32) -> TicketId {
+		let t = Ticket {
+			ticket_id: [n; 16],
+			reporter: pk(REP),
+			edge: pk(EDGE),
+			client: pk(CLIENT),
+			content: [content; 32],
+			max_bytes,
+			window,
+			expires_at: 0,
+		};
+		let st = keys::sign_ticket(&keypair_from_seed(&REP), &G, t);
+		ev.tickets.insert([n; 16], st);
+		[n; 16]
+	}
+
+	fn receipt(id: TicketId, bytes: u64) -> SignedReceipt {
+		let r = Receipt { ticket_id: id, bytes_total: bytes, chunks_verified: 1 };
+		keys::sign_receipt(&keypair_from_seed(&CLIENT), &G, r)
+	}
+
+	fn claim(window: u32, entries: &[(u8, u64)]) -> (Claim, Signature) {
+		let entries: Vec<Entry> =
+			entries.iter().map(|(c, b)| Entry { content: [*c; 32], bytes: *b }).collect();
+		let c = Claim {
+			edge: pk(EDGE),
+			window,
+			entries: entries.try_into().unwrap(),
+			receipts_root: [0; 32],
+			receipt_count: 0,
+		};
+		let s = keys::sign(&keypair_from_seed(&EDGE), DomainTag::Claim, &G, &c);
+		(c, s)
+	}
+
+	fn reasons(c: &Confirmed) -> Vec<&str> {
+		c.reductions.iter().map(|r| r.reason.as_str()).collect()
+	}
+
+	#[test]
+	fn confirms_what_both_sides_support() {
+		let mut ev = Ev::default();
+		let a = ticket(&mut ev, 1, 7, 1_000, 5);
+		let b = ticket(&mut ev, 2, 8, 10_000, 5);
+		let (c, s) = claim(5, &[(7, 900), (8, 4_000)]);
+		let out =
+			confirm(&c, &s, &[receipt(a, 900), receipt(b, 4_000)], &G, &pk(REP), &ev).unwrap();
+		assert!(out.reductions.is_empty(), "{:?}", out.reductions);
+		assert_eq!(out.payload.total_bytes(), 4_900);
+		assert_eq!(out.payload.receipt_count, 2);
+		assert_eq!(out.payload.receipts_root, receipts_root(&[(a, 900), (b, 4_000)]));
+		assert_eq!(out.claimed_bytes, 4_900);
+	}
+
+	#[test]
+	fn every_cut_is_explained() {
+		let mut ev = Ev::default();
+		let capped = ticket(&mut ev, 1, 7, 1_000, 5);
+		let reported = ticket(&mut ev, 2, 7, 10_000, 5);
+		let other_window = ticket(&mut ev, 3, 7, 10_000, 6);
+		ev.reports.insert(reported, 300);
+		let unknown = [9u8; 16];
+		let mut forged = receipt(reported, 5);
+		forged.receipt.bytes_total = 6; // no longer matches its signature
+		let forged_ticket = ticket(&mut ev, 4, 7, 10_000, 5);
+		forged.receipt.ticket_id = forged_ticket;
+		let (c, s) = claim(5, &[(7, 5_000), (8, 10)]);
+		let out = confirm(
+			&c,
+			&s,
+			&[
+				receipt(capped, 1_500),
+				receipt(reported, 2_000),
+				receipt(other_window, 50),
+				receipt(unknown, 70),
+				forged,
+			],
+			&G,
+			&pk(REP),
+			&ev,
+		)
+		.unwrap();
+		// 1000 (capped) + 300 (client report) for content 7; nothing for 8.
+		assert_eq!(out.payload.entries.to_vec(), vec![Entry { content: [7; 32], bytes: 1_300 }]);
+		let mut r = reasons(&out);
+		r.sort();
+		assert_eq!(
+			r,
+			vec![
+				"above_receipts",
+				"bad_client_signature",
+				"capped_by_max_bytes",
+				"client_reported_less",
+				"no_valid_receipts",
+				"ticket_for_other_window",
+				"unknown_ticket"
+			]
+		);
+	}
+
+	#[test]
+	fn claims_are_capped_by_receipts_and_need_the_edge_signature() {
+		let mut ev = Ev::default();
+		let a = ticket(&mut ev, 1, 7, 10_000, 5);
+		let (c, s) = claim(5, &[(7, 100)]);
+		// Receipts prove more than claimed: the claim caps.
+		let out = confirm(&c, &s, &[receipt(a, 500)], &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.total_bytes(), 100);
+		// Another edge's signature, or another chain's.
+		let forged = keys::sign(&keypair_from_seed(&[9; 32]), DomainTag::Claim, &G, &c);
+		assert_eq!(
+			confirm(&c, &forged, &[receipt(a, 500)], &G, &pk(REP), &ev),
+			Err(ConfirmError::BadClaimSignature)
+		);
+		assert_eq!(
+			confirm(&c, &s, &[receipt(a, 500)], &[0; 32], &pk(REP), &ev),
+			Err(ConfirmError::BadClaimSignature)
+		);
+		// Nothing valid at all.
+		assert!(matches!(
+			confirm(&c, &s, &[receipt([8; 16], 5)], &G, &pk(REP), &ev),
+			Err(ConfirmError::NothingConfirmed(r)) if r.len() == 2
+		));
+		// A receipt repeated: the largest counts once.
+		let out = confirm(&c, &s, &[receipt(a, 40), receipt(a, 60)], &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.total_bytes(), 60);
+		assert_eq!(reasons(&out), vec!["duplicate_receipts", "above_receipts"]);
+	}
+}

@@ -1,0 +1,95 @@
+//! Why a reporter request failed; each maps to a specific HTTP refusal in
+//! [`crate::http`].
+
+use crate::confirm::ConfirmError;
+use crate::store::StoreError;
+use pod_chain::ChainError;
+use pod_http::CallError;
+use pod_primitives::WindowIndex;
+use pod_wire::hex::DecodeError;
+use pod_wire::manifest::ManifestDecodeError;
+use pod_wire::{Fault, Side};
+
+/// Why a reporter request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReporterError {
+	/// The database failed.
+	#[error(transparent)]
+	Store(#[from] StoreError),
+	/// The chain node failed.
+	#[error("chain: {0}")]
+	Chain(#[from] ChainError),
+	/// A configuration value is unusable.
+	#[error("config: {field}: {reason}")]
+	Config {
+		/// The field (as in `reporter.toml`).
+		field: &'static str,
+		/// What is wrong with it.
+		reason: String,
+	},
+	/// The content is not registered here.
+	#[error("unknown content {0}")]
+	UnknownContent(String),
+	/// A manifest is unusable.
+	#[error("bad manifest: {0}")]
+	BadManifest(#[from] ManifestDecodeError),
+	/// No live edge can serve the content.
+	#[error("no live edge can serve this content")]
+	NoEdges,
+	/// A heartbeat's signature does not verify.
+	#[error("heartbeat signature does not verify for edge {0}")]
+	BadHeartbeat(String),
+	/// A heartbeat's clock is too far from ours.
+	#[error("heartbeat is {0} s away from the reporter's clock")]
+	StaleHeartbeat(u64),
+	/// The window is not ready to be confirmed.
+	#[error("window {window} cannot be confirmed yet: {why}")]
+	TooEarly {
+		/// The window.
+		window: WindowIndex,
+		/// Why not yet.
+		why: String,
+		/// When to come back.
+		retry_after_secs: u64,
+	},
+	/// The claim cannot be confirmed.
+	#[error(transparent)]
+	Confirm(#[from] ConfirmError),
+	/// A hex field does not decode.
+	#[error("bad request: {0}")]
+	BadField(#[from] DecodeError),
+	/// Some other malformed request.
+	#[error("bad request: {0}")]
+	BadRequest(String),
+	/// An edge did not take a hold order.
+	#[error("the edge did not take the order: {0}")]
+	Order(#[source] CallError),
+	/// No audit could be run.
+	#[error("no audit: {0}")]
+	NoAudit(String),
+}
+
+impl Fault for ReporterError {
+	fn side(&self) -> Side {
+		match self {
+			ReporterError::Store(_) | ReporterError::Config { .. } | ReporterError::NoAudit(_) => {
+				Side::Internal
+			}
+			ReporterError::Chain(_) | ReporterError::Order(_) | ReporterError::NoEdges => {
+				Side::Upstream
+			}
+			_ => Side::Downstream,
+		}
+	}
+
+	fn retryable(&self) -> bool {
+		match self {
+			ReporterError::Chain(e) => e.retryable(),
+			ReporterError::Order(e) => e.retryable(),
+			ReporterError::NoEdges | ReporterError::TooEarly { .. } | ReporterError::NoAudit(_) => {
+				true
+			}
+			_ => false,
+		}
+	}
+}

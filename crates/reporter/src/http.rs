@@ -1,0 +1,176 @@
+//! The reporter's HTTP API.
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `POST /contents` | register a content: body = manifest (SCALE), `x-pod-origin` = origin URL |
+//! | `GET /contents/{id}/manifest` | the manifest (SCALE) |
+//! | `POST /schedule` | JSON [`ScheduleRequest`] → ranked edges with tickets |
+//! | `POST /heartbeat` | an edge's `SignedHeartbeat` (SCALE) |
+//! | `POST /reports` | JSON [`ClientReport`]: a client's own receipts |
+//! | `POST /confirm` | an edge's `ConfirmRequest` (SCALE) → JSON `ConfirmResponse` |
+//! | `POST /audit` | loopback only: audit one random edge now |
+//! | `GET /status` | JSON [`ReporterStatus`](pod_wire::replies::ReporterStatus) |
+//! | `GET /metrics` | Prometheus text |
+//!
+//! Refusals are `{"error": code, "message": …}` with a specific status;
+//! `425 too_early` carries `retry-after`.
+
+use crate::confirm::ConfirmError;
+use crate::error::ReporterError;
+use crate::service::Reporter;
+use codec::Encode;
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use pod_http::reply::scale;
+use pod_http::{json, text, Refusal, Resp};
+use pod_wire::api::{ClientReport, ConfirmRequest, ScheduleRequest, SignedHeartbeat};
+use pod_wire::replies::{ContentRegistered, HeartbeatReply};
+use pod_wire::{headers, Code};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+impl From<ReporterError> for Refusal {
+	fn from(e: ReporterError) -> Self {
+		let msg = e.to_string();
+		let (status, code) = match e {
+			ReporterError::Store(_) | ReporterError::Config { .. } => {
+				return Refusal::internal(msg)
+			}
+			ReporterError::Chain(_) => {
+				let r = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::ChainUnavailable, msg);
+				return r.header("retry-after", "2");
+			}
+			ReporterError::NoEdges => {
+				let r = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::NoEdges, msg);
+				return r.header("retry-after", "5");
+			}
+			ReporterError::TooEarly { retry_after_secs, .. } => {
+				let r = Refusal::new(StatusCode::TOO_EARLY, Code::TooEarly, msg);
+				return r.header("retry-after", retry_after_secs.to_string());
+			}
+			ReporterError::Confirm(ConfirmError::NothingConfirmed(reductions)) => {
+				let detail = serde_json::to_string(&reductions).expect("reductions serialize");
+				return Refusal::new(
+					StatusCode::UNPROCESSABLE_ENTITY,
+					Code::NothingConfirmed,
+					detail,
+				);
+			}
+			ReporterError::BadField(e) => return e.into(),
+			ReporterError::UnknownContent(_) => (StatusCode::NOT_FOUND, Code::UnknownContent),
+			ReporterError::BadManifest(_) => (StatusCode::BAD_REQUEST, Code::BadManifest),
+			ReporterError::BadHeartbeat(_) => (StatusCode::FORBIDDEN, Code::BadHeartbeatSignature),
+			ReporterError::StaleHeartbeat(_) => (StatusCode::BAD_REQUEST, Code::StaleHeartbeat),
+			ReporterError::Confirm(ConfirmError::BadClaimSignature) => {
+				(StatusCode::FORBIDDEN, Code::BadClaimSignature)
+			}
+			ReporterError::Confirm(ConfirmError::TooManyReceipts(..)) => {
+				(StatusCode::PAYLOAD_TOO_LARGE, Code::TooManyReceipts)
+			}
+			ReporterError::BadRequest(_) => (StatusCode::BAD_REQUEST, Code::BadRequest),
+			ReporterError::Order(_) => (StatusCode::BAD_GATEWAY, Code::Internal),
+			ReporterError::NoAudit(_) => (StatusCode::SERVICE_UNAVAILABLE, Code::NoAudit),
+		};
+		Refusal::new(status, code, msg)
+	}
+}
+
+/// Serves the API until `shutdown` resolves.
+pub async fn serve(
+	reporter: Arc<Reporter>,
+	listener: TcpListener,
+	shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+	pod_http::serve(listener, shutdown, move |peer, req| handle(reporter.clone(), peer, req)).await
+}
+
+async fn handle(r: Arc<Reporter>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+	let path = req.uri().path().to_string();
+	let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+	let method = req.method().clone();
+	let result = match (&method, parts.as_slice()) {
+		(&Method::POST, ["contents"]) => register_content(&r, req).await,
+		(&Method::GET, ["contents", id, "manifest"]) => manifest(&r, id),
+		(&Method::POST, ["schedule"]) => schedule(&r, req).await,
+		(&Method::POST, ["heartbeat"]) => heartbeat(&r, req).await,
+		(&Method::POST, ["reports"]) => reports(&r, req).await,
+		(&Method::POST, ["confirm"]) => confirm(&r, req).await,
+		(&Method::POST, ["audit"]) => audit(&r, peer).await,
+		(&Method::GET, ["status"]) | (&Method::GET, ["edges"]) => {
+			Ok(json(StatusCode::OK, &r.status()))
+		}
+		(&Method::GET, ["metrics"]) => {
+			Ok(text(StatusCode::OK, "text/plain; version=0.0.4", r.metrics().render()))
+		}
+		_ => Err(Refusal::not_found(Code::NoRoute, format!("no route for {method} {path}"))),
+	};
+	result.unwrap_or_else(|e| {
+		r.metrics().reject(e.code.as_str());
+		e.into_response()
+	})
+}
+
+async fn register_content(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let origin = req
+		.headers()
+		.get(headers::ORIGIN)
+		.and_then(|v| v.to_str().ok())
+		.map(str::to_string)
+		.ok_or_else(|| {
+			Refusal::bad_request(Code::OriginRequired, "send the origin URL in x-pod-origin")
+		})?;
+	let body = pod_http::body(req, 256 << 20).await?;
+	let id = r.register_content(&body, &origin)?;
+	Ok(json(StatusCode::OK, &ContentRegistered { content: hex::encode(id) }))
+}
+
+fn manifest(r: &Reporter, id: &str) -> Result<Resp, Refusal> {
+	let id = pod_wire::hex::hex32("content id", id)?;
+	let (m, _) = r.content(&id)?;
+	Ok(pod_http::binary(StatusCode::OK, "application/octet-stream", m.encode().into()))
+}
+
+async fn schedule(r: &Arc<Reporter>, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let s: ScheduleRequest = pod_http::json_body(req, 64 << 10).await?;
+	Ok(json(StatusCode::OK, &r.schedule(&s).await?))
+}
+
+async fn heartbeat(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let body = pod_http::body(req, 4 << 20).await?;
+	let hb: SignedHeartbeat = scale("heartbeat", &body)?;
+	r.heartbeat(&hb)?;
+	Ok(json(StatusCode::OK, &HeartbeatReply { window: r.window() }))
+}
+
+async fn reports(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let rep: ClientReport = pod_http::json_body(req, 16 << 20).await?;
+	Ok(json(StatusCode::OK, &r.report(&rep)?))
+}
+
+async fn confirm(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let body = pod_http::body(req, 64 << 20).await?;
+	let c: ConfirmRequest = scale("confirm request", &body)?;
+	fault_point(&c);
+	let answer = r.confirm(&c).await?;
+	Ok(pod_http::binary(StatusCode::OK, "application/json", answer.into()))
+}
+
+/// Test hook (feature `fault-injection`): `POD_REPORTER_FAULT=exit-on-confirm`
+/// dies between an edge's claim and the confirmation.
+fn fault_point(c: &ConfirmRequest) {
+	if cfg!(feature = "fault-injection")
+		&& std::env::var("POD_REPORTER_FAULT").is_ok_and(|v| v == "exit-on-confirm")
+	{
+		tracing::warn!(window = c.claim.window, "fault injection: exiting before confirming");
+		std::process::exit(75);
+	}
+}
+
+async fn audit(r: &Reporter, peer: SocketAddr) -> Result<Resp, Refusal> {
+	if !peer.ip().is_loopback() {
+		return Err(Refusal::forbidden(Code::AdminOnly, "audits are triggered on loopback only"));
+	}
+	Ok(json(StatusCode::OK, &r.audit_once().await?))
+}

@@ -1,0 +1,40 @@
+//! # pod-reporter
+//!
+//! The reporting service of the PoD CDN (DESIGN.md §5): it schedules clients
+//! onto edges and issues their tickets, takes clients' own receipts,
+//! confirms and co-signs edges' window claims, orders hot content onto more
+//! edges, and audits edges as an ordinary client would.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`config`] | `reporter.toml` |
+//! | [`service`] | [`Reporter`]: key, store, the chain's window; contents, heartbeats, `/status` |
+//! | [`schedule`] | ranking edges, hold orders, tickets, hot contents |
+//! | [`reports`] | clients' own receipts and lying edges |
+//! | [`confirm`] | the confirmation rule (pure): what a claim's receipts prove |
+//! | [`attest`] | confirming and co-signing a window, idempotently |
+//! | [`audit`] | random audits of edges |
+//! | [`http`] | the HTTP API |
+//! | [`store`] | the RocksDB state |
+//! | [`metrics`] | Prometheus metrics |
+//! | [`error`] | [`ReporterError`] |
+//!
+//! Messages come from [`pod_wire`]; the chain is reached through [`pod_chain`].
+#![deny(missing_docs)]
+
+pub mod attest;
+pub mod audit;
+pub mod config;
+pub mod confirm;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod reports;
+pub mod schedule;
+pub mod service;
+pub mod store;
+
+pub use config::ReporterConfig;
+pub use error::ReporterError;
+pub use metrics::ReporterMetrics;
+pub use service::Reporter;

@@ -1,0 +1,113 @@
+//! Prometheus metrics of the reporter (`/metrics`).
+
+use pod_http::metrics::ReasonLabel;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::{counter::Counter, family::Family};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+/// All reporter metrics.
+pub struct ReporterMetrics {
+	registry: Registry,
+	/// Clients scheduled.
+	pub schedules: Counter,
+	/// Tickets issued.
+	pub tickets: Counter,
+	/// Heartbeats taken.
+	pub heartbeats: Counter,
+	/// Client receipts stored.
+	pub reports: Counter,
+	/// Windows confirmed.
+	pub confirmations: Counter,
+	/// Bytes confirmed.
+	pub confirmed_bytes: Counter<u64, AtomicU64>,
+	/// Reductions by reason.
+	pub reductions: Family<ReasonLabel, Counter>,
+	/// Hold orders by result.
+	pub orders: Family<ReasonLabel, Counter>,
+	/// Hot contents ordered onto more edges.
+	pub hot_orders: Counter,
+	/// Audits by result.
+	pub audits: Family<ReasonLabel, Counter>,
+	/// Refused requests by code.
+	pub rejected: Family<ReasonLabel, Counter>,
+}
+
+impl std::fmt::Debug for ReporterMetrics {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str("ReporterMetrics")
+	}
+}
+
+impl Default for ReporterMetrics {
+	fn default() -> Self {
+		let mut registry = Registry::with_prefix("pod_reporter");
+		let m = ReporterMetrics {
+			registry: Registry::default(),
+			schedules: Counter::default(),
+			tickets: Counter::default(),
+			heartbeats: Counter::default(),
+			reports: Counter::default(),
+			confirmations: Counter::default(),
+			confirmed_bytes: Counter::default(),
+			reductions: Family::default(),
+			orders: Family::default(),
+			hot_orders: Counter::default(),
+			audits: Family::default(),
+			rejected: Family::default(),
+		};
+		registry.register("schedules", "Clients scheduled", m.schedules.clone());
+		registry.register("tickets", "Tickets issued", m.tickets.clone());
+		registry.register("heartbeats", "Edge heartbeats taken", m.heartbeats.clone());
+		registry.register("client_receipts", "Client-reported receipts stored", m.reports.clone());
+		registry.register(
+			"confirmations",
+			"Windows confirmed and co-signed",
+			m.confirmations.clone(),
+		);
+		registry.register("confirmed_bytes", "Bytes confirmed", m.confirmed_bytes.clone());
+		registry.register("reductions", "Confirmation reductions, by reason", m.reductions.clone());
+		registry.register("orders", "Hold orders sent to edges, by result", m.orders.clone());
+		registry.register(
+			"hot_orders",
+			"Hot contents ordered onto more edges",
+			m.hot_orders.clone(),
+		);
+		registry.register("audits", "Audits of edges, by result", m.audits.clone());
+		registry.register("rejected", "API requests refused, by reason", m.rejected.clone());
+		ReporterMetrics { registry, ..m }
+	}
+}
+
+impl ReporterMetrics {
+	fn bump(f: &Family<ReasonLabel, Counter>, reason: &str) {
+		f.get_or_create(&ReasonLabel::new(reason)).inc();
+	}
+
+	/// Counts a confirmation reduction.
+	pub fn reduction(&self, reason: &str) {
+		Self::bump(&self.reductions, reason);
+	}
+
+	/// Counts an order sent.
+	pub fn order(&self, ok: bool) {
+		Self::bump(&self.orders, if ok { "taken" } else { "failed" });
+	}
+
+	/// Counts an audit result (`passed`, `bad_bytes`, `unreachable`, …).
+	pub fn audit(&self, result: &str) {
+		Self::bump(&self.audits, result);
+	}
+
+	/// Counts a refused request.
+	pub fn reject(&self, code: &str) {
+		Self::bump(&self.rejected, code);
+	}
+
+	/// The text exposition.
+	pub fn render(&self) -> String {
+		let mut out = String::new();
+		encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+		out
+	}
+}

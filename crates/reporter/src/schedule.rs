@@ -1,0 +1,221 @@
+//! Scheduling clients onto edges: ranking, hold orders, tickets, and
+//! spreading hot contents ahead of demand.
+
+use crate::error::ReporterError;
+use crate::service::Reporter;
+use crate::store::EdgeRecord;
+use codec::Encode;
+use hyper::Method;
+use pod_http::CallError;
+use pod_primitives::{
+	keys, ContentId, DomainTag, HoldOrder, Manifest, PublicKey, SignedOrder, SignedTicket, Ticket,
+	WindowIndex,
+};
+use pod_wire::api::{ScheduleRequest, ScheduleResponse, ScheduledEdge};
+use pod_wire::clock::now_ms;
+use pod_wire::hex::hex32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An edge with its record and score, best first.
+type Ranked = Vec<(PublicKey, EdgeRecord, i64)>;
+
+/// Edges per schedule at most.
+const MAX_EDGES: usize = 16;
+/// Reputation at or below which an edge is not scheduled.
+const EXCLUDED_REPUTATION: i64 = -50;
+/// How long a hold order is valid (ms).
+const ORDER_TTL_MS: u64 = 60_000;
+
+/// Scores an edge for a content: reputation, load, region and whether it
+/// already holds the content.
+fn score(r: &EdgeRecord, content_hex: &str, region: Option<&str>) -> i64 {
+	let mut score = r.reputation * 10 - r.load as i64;
+	if region.is_some_and(|g| g == r.region) {
+		score += 100;
+	}
+	if r.held.iter().any(|c| c == content_hex) {
+		score += 20;
+	}
+	score
+}
+
+impl Reporter {
+	/// Edges for `content`, best first. Edges with a bad record are left out.
+	fn ranked(&self, content: &ContentId, region: Option<&str>) -> Result<Ranked, ReporterError> {
+		let c = hex::encode(content);
+		let mut v: Ranked = self
+			.live_edges()?
+			.into_iter()
+			.filter(|(_, r)| r.reputation > EXCLUDED_REPUTATION)
+			.map(|(k, r)| {
+				let s = score(&r, &c, region);
+				(k, r, s)
+			})
+			.collect();
+		v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+		Ok(v)
+	}
+
+	fn order(&self, content: &ContentId, manifest: &Manifest, origin: &str) -> SignedOrder {
+		let order = HoldOrder {
+			content: *content,
+			manifest: manifest.encode(),
+			origin: origin.as_bytes().to_vec(),
+			expires_at: now_ms() + ORDER_TTL_MS,
+		};
+		let signature = keys::sign(&self.key, DomainTag::Order, &self.genesis, &order);
+		SignedOrder { order, reporter: self.public, signature }
+	}
+
+	/// Tells an edge to hold (and prefetch) a content.
+	async fn send_order(&self, url: &str, order: &SignedOrder) -> Result<(), CallError> {
+		let url = format!("{url}/order");
+		let t = Duration::from_secs(5);
+		let r = pod_http::call(&self.http, Method::POST, &url, &[], order.encode(), t)
+			.await
+			.and_then(|r| r.success());
+		self.metrics.order(r.is_ok());
+		r.map(|_| ())
+	}
+
+	/// Schedules a client: picks edges, makes sure they hold the content, and
+	/// issues one ticket per edge (stored before it is handed out).
+	pub async fn schedule(
+		self: &Arc<Self>,
+		req: &ScheduleRequest,
+	) -> Result<ScheduleResponse, ReporterError> {
+		let content = hex32("content", &req.content)?;
+		let client = hex32("client", &req.client)?;
+		let (manifest, origin) = self.content(&content)?;
+		let window = self.window();
+		let heat = self.store.bump_heat(&content, window)?;
+		self.metrics.schedules.inc();
+		let want = req.count.unwrap_or(self.cfg.schedule_count).clamp(1, MAX_EDGES);
+		let ranked = self.ranked(&content, req.region.as_deref())?;
+		let chosen = self.choose(&content, &manifest, &origin, &ranked, want).await?;
+		let expires_at = now_ms() + self.cfg.ticket_ttl_secs * 1000;
+		let tickets: Vec<SignedTicket> = chosen
+			.iter()
+			.map(|(edge, _, _)| {
+				self.issue_ticket(*edge, client, content, manifest.size, window, expires_at)
+			})
+			.collect();
+		self.store.put_tickets(&tickets)?;
+		self.metrics.tickets.inc_by(tickets.len() as u64);
+		if heat >= self.cfg.hot_threshold {
+			self.spread_hot(content, manifest, origin, ranked);
+		}
+		let c_hex = hex::encode(content);
+		Ok(ScheduleResponse {
+			genesis: hex::encode(self.genesis),
+			manifest: format!("/contents/{c_hex}/manifest"),
+			content: c_hex,
+			window,
+			edges: chosen.into_iter().zip(tickets).map(scheduled_edge).collect(),
+		})
+	}
+
+	/// The best `want` edges that hold the content or take an order to.
+	async fn choose(
+		&self,
+		content: &ContentId,
+		manifest: &Manifest,
+		origin: &str,
+		ranked: &Ranked,
+		want: usize,
+	) -> Result<Ranked, ReporterError> {
+		let c_hex = hex::encode(content);
+		let mut chosen = Vec::new();
+		let mut order = None;
+		for (key, rec, score) in ranked.iter() {
+			if chosen.len() == want {
+				break;
+			}
+			if !rec.held.contains(&c_hex) {
+				let o = order.get_or_insert_with(|| self.order(content, manifest, origin));
+				if let Err(e) = self.send_order(&rec.url, o).await {
+					tracing::warn!(edge = %hex::encode(key), error = %e, "edge did not take the order; skipping it");
+					continue;
+				}
+			}
+			chosen.push((*key, rec.clone(), *score));
+		}
+		if chosen.is_empty() {
+			return Err(ReporterError::NoEdges);
+		}
+		Ok(chosen)
+	}
+
+	/// Signs a ticket with a fresh id (its expiry, then 8 random bytes).
+	pub(crate) fn issue_ticket(
+		&self,
+		edge: PublicKey,
+		client: PublicKey,
+		content: ContentId,
+		max_bytes: u64,
+		window: WindowIndex,
+		expires_at: u64,
+	) -> SignedTicket {
+		let mut ticket_id = [0u8; 16];
+		ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
+		getrandom::fill(&mut ticket_id[8..]).expect("the OS has randomness");
+		let t = Ticket {
+			ticket_id,
+			reporter: self.public,
+			edge,
+			client,
+			content,
+			max_bytes,
+			window,
+			expires_at,
+		};
+		keys::sign_ticket(&self.key, &self.genesis, t)
+	}
+
+	/// Orders a hot content onto the best edges that do not hold it yet, up
+	/// to `hot_replicas` holders, ahead of the requests that will follow.
+	fn spread_hot(
+		self: &Arc<Self>,
+		content: ContentId,
+		manifest: Manifest,
+		origin: String,
+		ranked: Ranked,
+	) {
+		let c = hex::encode(content);
+		let holders = ranked.iter().filter(|(_, r, _)| r.held.contains(&c)).count();
+		let missing = self.cfg.hot_replicas.saturating_sub(holders);
+		if missing == 0 {
+			return;
+		}
+		let targets: Ranked =
+			ranked.into_iter().filter(|(_, r, _)| !r.held.contains(&c)).take(missing).collect();
+		let me = self.clone();
+		tokio::spawn(async move {
+			let o = me.order(&content, &manifest, &origin);
+			for (key, rec, _) in targets {
+				match me.send_order(&rec.url, &o).await {
+					Ok(()) => {
+						tracing::info!(content = %c, edge = %hex::encode(key), "hot content ordered onto edge");
+						me.metrics.hot_orders.inc();
+					}
+					Err(e) => {
+						tracing::warn!(edge = %hex::encode(key), error = %e, "hot order failed")
+					}
+				}
+			}
+		});
+	}
+}
+
+fn scheduled_edge(
+	((edge, rec, score), t): ((PublicKey, EdgeRecord, i64), SignedTicket),
+) -> ScheduledEdge {
+	ScheduledEdge {
+		edge: hex::encode(edge),
+		url: rec.url,
+		region: rec.region,
+		score,
+		ticket: pod_wire::hex::encode_scale(&t),
+	}
+}

@@ -1,0 +1,229 @@
+//! The running reporter: its key, store and view of the chain; contents,
+//! edges and their heartbeats.
+
+use crate::config::ReporterConfig;
+use crate::error::ReporterError;
+use crate::metrics::ReporterMetrics;
+use crate::store::{EdgeRecord, Store};
+use codec::Encode;
+use pod_chain::Chain;
+use pod_http::HttpClient;
+use pod_primitives::{keys, keys::Keypair, ContentId, Manifest, PublicKey, WindowIndex};
+use pod_wire::api::SignedHeartbeat;
+use pod_wire::clock::now_ms;
+use pod_wire::manifest::decode_manifest;
+use pod_wire::replies::{ReporterEdge, ReporterStatus};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Largest clock difference a heartbeat may have (seconds).
+const MAX_HEARTBEAT_SKEW_SECS: u64 = 120;
+
+/// The running reporter.
+pub struct Reporter {
+	pub(crate) key: Keypair,
+	pub(crate) public: PublicKey,
+	pub(crate) genesis: [u8; 32],
+	pub(crate) cfg: ReporterConfig,
+	pub(crate) store: Store,
+	chain: Option<Chain>,
+	/// The chain's current window (finalized head), refreshed in the background.
+	window: AtomicU32,
+	window_seen_ms: AtomicU64,
+	pub(crate) metrics: ReporterMetrics,
+	/// Serialises confirmations so one window is signed once.
+	pub(crate) confirm_lock: tokio::sync::Mutex<()>,
+	/// Serialises edge-record read-modify-writes.
+	edges_lock: Mutex<()>,
+	pub(crate) http: HttpClient,
+}
+
+impl std::fmt::Debug for Reporter {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("Reporter").field("public", &hex::encode(self.public)).finish()
+	}
+}
+
+impl Reporter {
+	/// Opens the reporter's store and connects to the chain.
+	pub async fn open(cfg: ReporterConfig) -> Result<Arc<Self>, ReporterError> {
+		let chain = Chain::connect(&cfg.chain).await?;
+		let genesis = chain.genesis();
+		let window = chain.current_window().await?;
+		Self::open_with(cfg, Some(chain), genesis, window)
+	}
+
+	/// Opens a reporter without a chain connection: `genesis` and the window
+	/// are given (tests; the window then moves only by [`Self::set_window`]).
+	pub fn open_with(
+		cfg: ReporterConfig,
+		chain: Option<Chain>,
+		genesis: [u8; 32],
+		window: WindowIndex,
+	) -> Result<Arc<Self>, ReporterError> {
+		let seed = pod_wire::hex::hex32("key_seed", &cfg.key_seed)
+			.map_err(|e| ReporterError::Config { field: "key_seed", reason: e.to_string() })?;
+		let key = keys::keypair_from_seed(&seed);
+		std::fs::create_dir_all(&cfg.data_dir).map_err(|e| ReporterError::Config {
+			field: "data_dir",
+			reason: format!("{}: {e}", cfg.data_dir.display()),
+		})?;
+		let store = Store::open(&cfg.data_dir.join("state"))?;
+		Ok(Arc::new(Reporter {
+			public: key.public.to_bytes(),
+			key,
+			genesis,
+			cfg,
+			store,
+			chain,
+			window: AtomicU32::new(window),
+			window_seen_ms: AtomicU64::new(now_ms()),
+			metrics: ReporterMetrics::default(),
+			confirm_lock: tokio::sync::Mutex::new(()),
+			edges_lock: Mutex::new(()),
+			http: pod_http::http_client(),
+		}))
+	}
+
+	/// The reporter's public key.
+	pub fn public(&self) -> PublicKey {
+		self.public
+	}
+
+	/// The genesis hash its signatures are bound to.
+	pub fn genesis(&self) -> [u8; 32] {
+		self.genesis
+	}
+
+	/// Metrics.
+	pub fn metrics(&self) -> &ReporterMetrics {
+		&self.metrics
+	}
+
+	/// The current window as last seen on chain.
+	pub fn window(&self) -> WindowIndex {
+		self.window.load(Ordering::Relaxed)
+	}
+
+	/// Sets the current window (tests without a chain).
+	pub fn set_window(&self, w: WindowIndex) {
+		self.window.store(w, Ordering::Relaxed);
+		self.window_seen_ms.store(now_ms(), Ordering::Relaxed);
+	}
+
+	/// Starts the background work: following the chain's window, audits.
+	pub fn start(self: &Arc<Self>) {
+		if let Some(chain) = self.chain.clone() {
+			tokio::spawn(follow_window(Arc::downgrade(self), chain));
+		}
+		if self.cfg.audit_interval_secs > 0 {
+			crate::audit::spawn(self.clone(), Duration::from_secs(self.cfg.audit_interval_secs));
+		}
+	}
+
+	/// Registers a content: its manifest (the id is its hash) and origin URL.
+	pub fn register_content(
+		&self,
+		manifest: &[u8],
+		origin: &str,
+	) -> Result<ContentId, ReporterError> {
+		let m = decode_manifest(manifest, None)?;
+		if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+			return Err(ReporterError::BadRequest(format!(
+				"origin {origin:?} is not an http(s) URL"
+			)));
+		}
+		let id = m.id();
+		self.store.put_content(&id, &m.encode(), origin)?;
+		Ok(id)
+	}
+
+	/// A content's manifest and origin.
+	pub fn content(&self, id: &ContentId) -> Result<(Manifest, String), ReporterError> {
+		let (m, origin) = self
+			.store
+			.content(id)?
+			.ok_or_else(|| ReporterError::UnknownContent(hex::encode(id)))?;
+		Ok((decode_manifest(&m, Some(id))?, origin))
+	}
+
+	/// Takes an edge's heartbeat (its first one registers it).
+	pub fn heartbeat(&self, hb: &SignedHeartbeat) -> Result<(), ReporterError> {
+		if !hb.verify(&self.genesis) {
+			return Err(ReporterError::BadHeartbeat(hex::encode(hb.heartbeat.edge)));
+		}
+		let h = &hb.heartbeat;
+		let skew = now_ms().abs_diff(h.at_ms) / 1000;
+		if skew > MAX_HEARTBEAT_SKEW_SECS {
+			return Err(ReporterError::StaleHeartbeat(skew));
+		}
+		let _g = self.edges_lock.lock().expect("edges lock");
+		let mut rec = self.store.edge(&h.edge)?.unwrap_or_default();
+		rec.url = String::from_utf8_lossy(&h.url).into_owned();
+		rec.region = String::from_utf8_lossy(&h.region).into_owned();
+		rec.capacity = h.capacity;
+		rec.load = h.load;
+		rec.free_disk = h.free_disk;
+		rec.held = h.held.iter().map(hex::encode).collect();
+		rec.last_seen_ms = now_ms();
+		self.store.put_edge(&h.edge, &rec)?;
+		self.metrics.heartbeats.inc();
+		Ok(())
+	}
+
+	/// Changes an edge's record; its reputation stays within ±100.
+	pub(crate) fn adjust_edge(
+		&self,
+		edge: &PublicKey,
+		f: impl FnOnce(&mut EdgeRecord),
+	) -> Result<(), ReporterError> {
+		let _g = self.edges_lock.lock().expect("edges lock");
+		let Some(mut rec) = self.store.edge(edge)? else { return Ok(()) };
+		f(&mut rec);
+		rec.reputation = rec.reputation.clamp(-100, 100);
+		self.store.put_edge(edge, &rec)?;
+		Ok(())
+	}
+
+	/// Edges with a recent heartbeat.
+	pub(crate) fn live_edges(&self) -> Result<Vec<(PublicKey, EdgeRecord)>, ReporterError> {
+		let cutoff = now_ms().saturating_sub(self.cfg.edge_timeout_secs * 1000);
+		Ok(self.store.edges()?.into_iter().filter(|(_, r)| r.last_seen_ms >= cutoff).collect())
+	}
+
+	/// `/status` document: edges with their health and reputation.
+	pub fn status(&self) -> ReporterStatus {
+		let timeout_ms = self.cfg.edge_timeout_secs * 1000;
+		let edges = self
+			.store
+			.edges()
+			.unwrap_or_default()
+			.into_iter()
+			.map(|(k, record)| ReporterEdge {
+				edge: hex::encode(k),
+				live: record.last_seen_ms + timeout_ms >= now_ms(),
+				record,
+			})
+			.collect();
+		ReporterStatus {
+			reporter: hex::encode(self.public),
+			genesis: hex::encode(self.genesis),
+			window: self.window(),
+			edges,
+		}
+	}
+}
+
+/// Follows the chain's current window until the reporter is dropped.
+async fn follow_window(me: std::sync::Weak<Reporter>, chain: Chain) {
+	loop {
+		let Some(r) = me.upgrade() else { return };
+		match chain.current_window().await {
+			Ok(w) => r.set_window(w),
+			Err(e) => tracing::warn!(error = %e, "cannot read the chain's window"),
+		}
+		drop(r);
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+}

@@ -1,0 +1,295 @@
+//! The reporter's durable state (RocksDB, the same build the edge and the
+//! node link). Everything a confirmation depends on is written before the
+//! answer that relies on it leaves the reporter.
+//!
+//! Column families:
+//! - `contents`: content id → SCALE `(manifest, origin)`
+//! - `edges`: edge key → JSON [`EdgeRecord`]
+//! - `tickets`: ticket id → SCALE `SignedTicket`
+//! - `window_tickets`: window (BE) ‖ edge ‖ ticket id → expiry (BE u64)
+//! - `reports`: ticket id → SCALE best client `SignedReceipt`
+//! - `confirmations`: edge ‖ window (BE) → JSON `ConfirmResponse`
+//! - `heat`: content ‖ window (BE) → requests (BE u64)
+
+use codec::{Decode, Encode};
+use pod_primitives::{ContentId, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex};
+pub use pod_wire::replies::EdgeRecord;
+use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use std::path::Path;
+
+const CFS: [&str; 7] =
+	["contents", "edges", "tickets", "window_tickets", "reports", "confirmations", "heat"];
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+	/// RocksDB failed.
+	#[error("reporter database: {0}")]
+	Db(#[from] rocksdb::Error),
+	/// A stored record does not decode.
+	#[error("corrupt record in {cf}: {detail}")]
+	Corrupt {
+		/// The column family.
+		cf: &'static str,
+		/// What is wrong.
+		detail: String,
+	},
+}
+
+/// The store.
+pub struct Store {
+	db: DB,
+}
+
+impl std::fmt::Debug for Store {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("Store").field("path", &self.db.path()).finish()
+	}
+}
+
+fn synced() -> WriteOptions {
+	let mut w = WriteOptions::default();
+	w.set_sync(true);
+	w
+}
+
+fn key2(a: &[u8], b: &[u8]) -> Vec<u8> {
+	let mut k = Vec::with_capacity(a.len() + b.len());
+	k.extend_from_slice(a);
+	k.extend_from_slice(b);
+	k
+}
+
+impl Store {
+	/// Opens or creates the store at `path`.
+	pub fn open(path: &Path) -> Result<Self, StoreError> {
+		let mut opts = Options::default();
+		opts.create_if_missing(true);
+		opts.create_missing_column_families(true);
+		let cfs = CFS.iter().map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
+		Ok(Store { db: DB::open_cf_descriptors(&opts, path, cfs)? })
+	}
+
+	fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+		self.db.cf_handle(name).expect("column families are created on open")
+	}
+
+	fn get_scale<T: Decode>(&self, cf: &'static str, k: &[u8]) -> Result<Option<T>, StoreError> {
+		match self.db.get_cf(self.cf(cf), k)? {
+			None => Ok(None),
+			Some(v) => T::decode(&mut &v[..])
+				.map(Some)
+				.map_err(|e| StoreError::Corrupt { cf, detail: e.to_string() }),
+		}
+	}
+
+	/// Registers (or updates) a content's manifest and origin.
+	pub fn put_content(
+		&self,
+		id: &ContentId,
+		manifest: &[u8],
+		origin: &str,
+	) -> Result<(), StoreError> {
+		let v = (manifest.to_vec(), origin.as_bytes().to_vec()).encode();
+		Ok(self.db.put_cf_opt(self.cf("contents"), id, v, &synced())?)
+	}
+
+	/// A content's manifest bytes and origin.
+	pub fn content(&self, id: &ContentId) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+		Ok(self
+			.get_scale::<(Vec<u8>, Vec<u8>)>("contents", id)?
+			.map(|(m, o)| (m, String::from_utf8_lossy(&o).into_owned())))
+	}
+
+	/// Every edge record.
+	pub fn edges(&self) -> Result<Vec<(PublicKey, EdgeRecord)>, StoreError> {
+		let mut out = Vec::new();
+		for item in self.db.iterator_cf(self.cf("edges"), rocksdb::IteratorMode::Start) {
+			let (k, v) = item?;
+			let key: PublicKey = k[..].try_into().map_err(|_| StoreError::Corrupt {
+				cf: "edges",
+				detail: "key is not 32 bytes".into(),
+			})?;
+			let rec = serde_json::from_slice(&v)
+				.map_err(|e| StoreError::Corrupt { cf: "edges", detail: e.to_string() })?;
+			out.push((key, rec));
+		}
+		Ok(out)
+	}
+
+	/// One edge's record.
+	pub fn edge(&self, key: &PublicKey) -> Result<Option<EdgeRecord>, StoreError> {
+		match self.db.get_cf(self.cf("edges"), key)? {
+			None => Ok(None),
+			Some(v) => serde_json::from_slice(&v)
+				.map(Some)
+				.map_err(|e| StoreError::Corrupt { cf: "edges", detail: e.to_string() }),
+		}
+	}
+
+	/// Writes an edge record.
+	pub fn put_edge(&self, key: &PublicKey, rec: &EdgeRecord) -> Result<(), StoreError> {
+		let v = serde_json::to_vec(rec).expect("edge records serialize");
+		Ok(self.db.put_cf(self.cf("edges"), key, v)?)
+	}
+
+	/// Records issued tickets durably (before they are handed out).
+	pub fn put_tickets(&self, tickets: &[SignedTicket]) -> Result<(), StoreError> {
+		let mut b = WriteBatch::default();
+		for t in tickets {
+			let t_ = &t.ticket;
+			b.put_cf(self.cf("tickets"), t_.ticket_id, t.encode());
+			let k = key2(&key2(&t_.window.to_be_bytes(), &t_.edge), &t_.ticket_id);
+			b.put_cf(self.cf("window_tickets"), k, t_.expires_at.to_be_bytes());
+		}
+		Ok(self.db.write_opt(b, &synced())?)
+	}
+
+	/// A ticket this reporter issued.
+	pub fn ticket(&self, id: &TicketId) -> Result<Option<SignedTicket>, StoreError> {
+		self.get_scale("tickets", id)
+	}
+
+	/// The latest expiry of the tickets issued to `edge` for `window`.
+	pub fn window_expiry(
+		&self,
+		window: WindowIndex,
+		edge: &PublicKey,
+	) -> Result<Option<u64>, StoreError> {
+		let prefix = key2(&window.to_be_bytes(), edge);
+		let mut max = None;
+		for item in self.db.prefix_iterator_cf(self.cf("window_tickets"), &prefix) {
+			let (k, v) = item?;
+			if !k.starts_with(&prefix) {
+				break;
+			}
+			let e = u64::from_be_bytes(v[..8].try_into().map_err(|_| StoreError::Corrupt {
+				cf: "window_tickets",
+				detail: "expiry is not 8 bytes".into(),
+			})?);
+			max = Some(max.map_or(e, |m: u64| m.max(e)));
+		}
+		Ok(max)
+	}
+
+	/// Stores a client's receipt if it acknowledges more than the stored one.
+	pub fn put_report(&self, r: &SignedReceipt) -> Result<bool, StoreError> {
+		let id = r.receipt.ticket_id;
+		if let Some(best) = self.report(&id)? {
+			if best.receipt.bytes_total >= r.receipt.bytes_total {
+				return Ok(false);
+			}
+		}
+		self.db.put_cf_opt(self.cf("reports"), id, r.encode(), &synced())?;
+		Ok(true)
+	}
+
+	/// Marks a ticket's edge as reported lying; false if it already was, so
+	/// one ticket can cost its edge reputation only once.
+	pub fn mark_lying(&self, id: &TicketId) -> Result<bool, StoreError> {
+		let k = key2(b"L", id);
+		if self.db.get_cf(self.cf("reports"), &k)?.is_some() {
+			return Ok(false);
+		}
+		self.db.put_cf(self.cf("reports"), k, [])?;
+		Ok(true)
+	}
+
+	/// The best receipt the ticket's client reported itself.
+	pub fn report(&self, id: &TicketId) -> Result<Option<SignedReceipt>, StoreError> {
+		self.get_scale("reports", id)
+	}
+
+	/// The stored confirmation of `(edge, window)` (JSON).
+	pub fn confirmation(
+		&self,
+		edge: &PublicKey,
+		window: WindowIndex,
+	) -> Result<Option<Vec<u8>>, StoreError> {
+		Ok(self.db.get_cf(self.cf("confirmations"), key2(edge, &window.to_be_bytes()))?)
+	}
+
+	/// Stores the confirmation of `(edge, window)`; the same answer is given
+	/// again to every later request for that window.
+	pub fn put_confirmation(
+		&self,
+		edge: &PublicKey,
+		window: WindowIndex,
+		json: &[u8],
+	) -> Result<(), StoreError> {
+		let k = key2(edge, &window.to_be_bytes());
+		Ok(self.db.put_cf_opt(self.cf("confirmations"), k, json, &synced())?)
+	}
+
+	/// Adds one request to a content's heat in `window`; returns the new count.
+	pub fn bump_heat(&self, content: &ContentId, window: WindowIndex) -> Result<u64, StoreError> {
+		let k = key2(content, &window.to_be_bytes());
+		let n = self.heat(content, window)? + 1;
+		self.db.put_cf(self.cf("heat"), k, n.to_be_bytes())?;
+		Ok(n)
+	}
+
+	/// Requests for a content in `window`.
+	pub fn heat(&self, content: &ContentId, window: WindowIndex) -> Result<u64, StoreError> {
+		let k = key2(content, &window.to_be_bytes());
+		Ok(self
+			.db
+			.get_cf(self.cf("heat"), k)?
+			.and_then(|v| v[..].try_into().ok().map(u64::from_be_bytes))
+			.unwrap_or(0))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pod_primitives::{keys, keys::keypair_from_seed, Receipt, Ticket};
+
+	#[test]
+	fn survives_reopen() {
+		let dir = tempfile::tempdir().unwrap();
+		let t = Ticket {
+			ticket_id: [1; 16],
+			reporter: [0; 32],
+			edge: [2; 32],
+			client: [3; 32],
+			content: [4; 32],
+			max_bytes: 10,
+			window: 9,
+			expires_at: 1234,
+		};
+		let st = keys::sign_ticket(&keypair_from_seed(&[1; 32]), &[0; 32], t.clone());
+		{
+			let s = Store::open(dir.path()).unwrap();
+			s.put_content(&[4; 32], b"manifest", "http://o/x").unwrap();
+			s.put_tickets(&[st.clone()]).unwrap();
+			let mut t2 = st.clone();
+			t2.ticket.ticket_id = [2; 16];
+			t2.ticket.expires_at = 999;
+			s.put_tickets(&[t2]).unwrap();
+			let r = |b| {
+				keys::sign_receipt(
+					&keypair_from_seed(&[5; 32]),
+					&[0; 32],
+					Receipt { ticket_id: [1; 16], bytes_total: b, chunks_verified: 0 },
+				)
+			};
+			assert!(s.put_report(&r(5)).unwrap());
+			assert!(!s.put_report(&r(4)).unwrap());
+			s.put_confirmation(&[2; 32], 9, b"{}").unwrap();
+			assert_eq!(s.bump_heat(&[4; 32], 9).unwrap(), 1);
+			assert_eq!(s.bump_heat(&[4; 32], 9).unwrap(), 2);
+			s.put_edge(&[2; 32], &EdgeRecord { url: "http://e".into(), ..Default::default() })
+				.unwrap();
+		}
+		let s = Store::open(dir.path()).unwrap();
+		assert_eq!(s.content(&[4; 32]).unwrap().unwrap().1, "http://o/x");
+		assert_eq!(s.ticket(&[1; 16]).unwrap(), Some(st));
+		assert_eq!(s.window_expiry(9, &[2; 32]).unwrap(), Some(1234));
+		assert_eq!(s.window_expiry(9, &[3; 32]).unwrap(), None);
+		assert_eq!(s.report(&[1; 16]).unwrap().unwrap().receipt.bytes_total, 5);
+		assert_eq!(s.confirmation(&[2; 32], 9).unwrap().as_deref(), Some(&b"{}"[..]));
+		assert_eq!(s.heat(&[4; 32], 9).unwrap(), 2);
+		assert_eq!(s.edges().unwrap().len(), 1);
+	}
+}

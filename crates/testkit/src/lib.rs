@@ -1,0 +1,24 @@
+//! # pod-testkit
+//!
+//! The harness of the PoD CDN's off-chain integration tests and of its end
+//! to end run (`pod-e2e`, what README command 1 and the test command run):
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`local`] | single-role fixtures: a Range-capable origin, real `pod-edge` processes, keys, tickets, receipts, a small HTTP client |
+//! | [`process`] | child processes killed on drop, a supervisor that restarts fault-injected exits, waits that fail loudly |
+//! | [`devnet`] | a four-validator local chain on loopback |
+//! | [`books`] | the chain's books against the bytes clients received; dev accounts and on-chain set-up |
+//! | [`e2e`] | the whole product end to end, with its fault cases |
+//!
+//! The processes are the workspace's own binaries, found beside the running
+//! executable (`cargo build --workspace` builds them all).
+#![deny(missing_docs)]
+
+pub mod books;
+pub mod devnet;
+pub mod e2e;
+pub mod local;
+pub mod process;
+
+pub use local::*;

@@ -1,0 +1,338 @@
+//! Single-role fixtures for the integration tests (`tests/`): a
+//! Range-capable origin, real `pod-edge` processes stopped on drop, keys,
+//! tickets, receipts and a small HTTP client. Loopback only.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use pod_primitives::{keys, Manifest, PublicKey, Receipt, SignedReceipt, SignedTicket, Ticket};
+use pod_wire::headers::{
+	value as header_value, RECEIPT as RECEIPT_HEADER, TICKET as TICKET_HEADER,
+};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The genesis hash the fixtures sign for.
+pub const GENESIS: [u8; 32] = [7; 32];
+/// The fixtures' reporter key seed.
+pub const REPORTER_SEED: [u8; 32] = [1; 32];
+/// The fixtures' client session key seed.
+pub const CLIENT_SEED: [u8; 32] = [3; 32];
+/// Chunk size of the fixtures' contents.
+pub const CHUNK: u32 = 1 << 20;
+
+/// The key seed of edge `i`.
+pub fn edge_seed(i: u8) -> [u8; 32] {
+	[10 + i; 32]
+}
+/// The public key of edge `i`.
+pub fn edge_public(i: u8) -> PublicKey {
+	keys::keypair_from_seed(&edge_seed(i)).public.to_bytes()
+}
+/// The fixtures' reporter public key.
+pub fn reporter_public() -> PublicKey {
+	keys::keypair_from_seed(&REPORTER_SEED).public.to_bytes()
+}
+
+/// Deterministic test content.
+pub fn data(len: usize) -> Vec<u8> {
+	let mut out = Vec::with_capacity(len);
+	let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+	while out.len() < len {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		out.extend_from_slice(&x.to_le_bytes());
+	}
+	out.truncate(len);
+	out
+}
+
+pub use pod_wire::clock::now_ms;
+
+/// The path of one of the workspace's binaries, built beside the running
+/// executable (a test in `target/<profile>/deps/`, or a binary in
+/// `target/<profile>/`).
+pub fn binary(name: &str) -> PathBuf {
+	let exe = std::env::current_exe().expect("the process knows its own path");
+	let mut dir = exe.parent().expect("an executable is in a directory");
+	if dir.ends_with("deps") {
+		dir = dir.parent().expect("deps is in the profile directory");
+	}
+	let path = dir.join(name);
+	assert!(
+		path.exists(),
+		"{} is missing: build the workspace first (`cargo test --workspace` does)",
+		path.display()
+	);
+	path
+}
+
+/// A ticket from the fixtures' reporter for `edge` and `content`, expiring `expires_in_ms` from now (negative: expired); `salt` varies the id.
+pub fn ticket_for(
+	edge: PublicKey,
+	content: [u8; 32],
+	max_bytes: u64,
+	expires_in_ms: i64,
+	salt: u8,
+) -> SignedTicket {
+	let expires_at = (now_ms() as i64 + expires_in_ms) as u64;
+	let mut ticket_id = [salt; 16];
+	ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
+	let t = Ticket {
+		ticket_id,
+		reporter: reporter_public(),
+		edge,
+		client: keys::keypair_from_seed(&CLIENT_SEED).public.to_bytes(),
+		content,
+		max_bytes,
+		window: 3,
+		expires_at,
+	};
+	keys::sign_ticket(&keys::keypair_from_seed(&REPORTER_SEED), &GENESIS, t)
+}
+
+/// The client's receipt for `bytes_total` under `t`.
+pub fn receipt_for(t: &SignedTicket, bytes_total: u64) -> SignedReceipt {
+	keys::sign_receipt(
+		&keys::keypair_from_seed(&CLIENT_SEED),
+		&GENESIS,
+		Receipt { ticket_id: t.ticket.ticket_id, bytes_total, chunks_verified: 0 },
+	)
+}
+
+/// An origin serving `data` with byte ranges; counts requests per range start.
+pub struct Origin {
+	/// Where it listens.
+	pub addr: SocketAddr,
+	/// Requests served so far.
+	pub requests: Arc<AtomicU64>,
+	task: tokio::task::JoinHandle<()>,
+}
+
+impl Origin {
+	/// Starts an origin serving `data`.
+	pub async fn start(data: Arc<Vec<u8>>) -> Origin {
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let addr = listener.local_addr().unwrap();
+		let requests = Arc::new(AtomicU64::new(0));
+		let reqs = requests.clone();
+		let task = tokio::spawn(async move {
+			loop {
+				let Ok((s, _)) = listener.accept().await else { return };
+				let data = data.clone();
+				let reqs = reqs.clone();
+				tokio::spawn(async move {
+					let svc =
+						hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+							let data = data.clone();
+							reqs.fetch_add(1, Ordering::SeqCst);
+							async move {
+								let r = req
+									.headers()
+									.get("range")
+									.and_then(|v| v.to_str().ok())
+									.unwrap_or("")
+									.to_string();
+								let (a, b) =
+									r.trim_start_matches("bytes=").split_once('-').unwrap();
+								let (a, b): (usize, usize) =
+									(a.parse().unwrap(), b.parse().unwrap());
+								let b = b.min(data.len() - 1);
+								Ok::<_, std::convert::Infallible>(
+									Response::builder()
+										.status(206)
+										.header(
+											"content-range",
+											format!("bytes {a}-{b}/{}", data.len()),
+										)
+										.body(Full::new(Bytes::copy_from_slice(&data[a..=b])))
+										.unwrap(),
+								)
+							}
+						});
+					let _ = hyper::server::conn::http1::Builder::new()
+						.serve_connection(TokioIo::new(s), svc)
+						.await;
+				});
+			}
+		});
+		Origin { addr, requests, task }
+	}
+
+	/// The object's URL.
+	pub fn url(&self) -> String {
+		format!("http://{}/object", self.addr)
+	}
+
+	/// Stops serving.
+	pub fn stop(&self) {
+		self.task.abort();
+	}
+}
+
+/// A `pod-edge run` process.
+pub struct EdgeProc {
+	/// The process.
+	pub child: Child,
+	/// Its data plane.
+	pub addr: SocketAddr,
+	/// `…/p2p/<peer id>` when the peer layer is on.
+	pub p2p: Option<String>,
+	/// Its directory.
+	pub dir: PathBuf,
+	/// Its index (key seed).
+	pub index: u8,
+}
+
+impl EdgeProc {
+	/// Starts edge `index` in `dir` with extra TOML configuration.
+	pub fn start(dir: &Path, index: u8, extra_toml: &str) -> EdgeProc {
+		std::fs::create_dir_all(dir).unwrap();
+		let cfg = dir.join("edge.toml");
+		std::fs::write(
+			&cfg,
+			format!(
+				"listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\nreporters = [\"{}\"]\nmin_free = 0\n{extra_toml}\n",
+				dir.join("data").display(),
+				hex::encode(edge_seed(index)),
+				hex::encode(GENESIS),
+				hex::encode(reporter_public()),
+			),
+		)
+		.unwrap();
+		let mut child = Command::new(binary("pod-edge"))
+			.args(["run", "--config"])
+			.arg(&cfg)
+			.env("RUST_LOG", "warn")
+			.stdout(Stdio::piped())
+			.stderr(Stdio::inherit())
+			.spawn()
+			.expect("pod-edge starts");
+		let mut out = BufReader::new(child.stdout.take().unwrap());
+		let mut p2p = None;
+		let addr = loop {
+			let mut line = String::new();
+			assert!(out.read_line(&mut line).unwrap() > 0, "pod-edge exited before listening");
+			if let Some(a) = line.trim().strip_prefix("p2p ") {
+				p2p = Some(a.to_string());
+			} else if let Some(a) = line.trim().strip_prefix("listening on ") {
+				break a.parse().unwrap();
+			}
+		};
+		EdgeProc { child, addr, p2p, dir: dir.to_path_buf(), index }
+	}
+
+	/// Its data plane's base URL.
+	pub fn url(&self) -> String {
+		format!("http://{}", self.addr)
+	}
+
+	/// SIGKILL: no chance to flush anything.
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+
+	/// SIGTERM and wait: a graceful stop.
+	pub fn stop(&mut self) {
+		let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+		let deadline = std::time::Instant::now() + Duration::from_secs(10);
+		while std::time::Instant::now() < deadline {
+			if let Ok(Some(_)) = self.child.try_wait() {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(20));
+		}
+		self.kill();
+	}
+}
+
+impl Drop for EdgeProc {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+/// An HTTP answer.
+pub struct Reply {
+	/// The status.
+	pub status: StatusCode,
+	/// The headers.
+	pub headers: HeaderMap,
+	/// The body.
+	pub body: Bytes,
+}
+
+impl Reply {
+	/// The body as JSON (panics if it is not).
+	pub fn json(&self) -> serde_json::Value {
+		serde_json::from_slice(&self.body)
+			.unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.body)))
+	}
+	/// The refusal code of an error body.
+	pub fn error(&self) -> String {
+		self.json()["error"].as_str().unwrap().to_string()
+	}
+}
+
+/// One HTTP request.
+pub async fn http(method: Method, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Reply {
+	let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+	let mut req = Request::builder().method(method).uri(url);
+	for (k, v) in headers {
+		req = req.header(*k, v);
+	}
+	let resp = client.request(req.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
+	let status = resp.status();
+	let headers = resp.headers().clone();
+	let body = resp.into_body().collect().await.unwrap().to_bytes();
+	Reply { status, headers, body }
+}
+
+/// Tells `edge` (loopback admin) to hold `m` filled from `origin`.
+pub async fn hold(edge: &EdgeProc, m: &Manifest, origin: &str) {
+	let r = http(
+		Method::POST,
+		&format!("{}/hold/{}", edge.url(), hex::encode(m.id())),
+		&[("x-pod-origin", origin.to_string())],
+		codec::Encode::encode(m),
+	)
+	.await;
+	assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
+}
+
+/// `GET /c/{content}/{index}` with an optional ticket, receipt and range.
+pub async fn get_chunk(
+	edge: &EdgeProc,
+	m: &Manifest,
+	index: u32,
+	t: Option<&SignedTicket>,
+	r: Option<&SignedReceipt>,
+	range: Option<&str>,
+) -> Reply {
+	let mut h = Vec::new();
+	if let Some(t) = t {
+		h.push((TICKET_HEADER, header_value(t)));
+	}
+	if let Some(r) = r {
+		h.push((RECEIPT_HEADER, header_value(r)));
+	}
+	if let Some(range) = range {
+		h.push(("range", range.to_string()));
+	}
+	http(Method::GET, &format!("{}/c/{}/{}", edge.url(), hex::encode(m.id()), index), &h, vec![])
+		.await
+}
+
+/// An edge's `/status`.
+pub async fn status(edge: &EdgeProc) -> serde_json::Value {
+	http(Method::GET, &format!("{}/status", edge.url()), &[], vec![]).await.json()
+}

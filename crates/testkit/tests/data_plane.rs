@@ -1,0 +1,471 @@
+//! Origin → edge → client on loopback, with real edge processes.
+
+use hyper::Method;
+use pod_client::{fetch, FetchPlan, Source};
+use pod_primitives::{keys, Manifest};
+use pod_testkit::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn plan(m: &Manifest, sources: Vec<Source>) -> FetchPlan {
+	FetchPlan {
+		content: m.id(),
+		manifest: m.clone(),
+		genesis: GENESIS,
+		session: keys::keypair_from_seed(&CLIENT_SEED),
+		sources,
+		per_source: 2,
+		timeout: Duration::from_secs(10),
+	}
+}
+
+fn source(e: &EdgeProc, m: &Manifest, salt: u8) -> Source {
+	Source { url: e.url(), ticket: ticket_for(edge_public(e.index), m.id(), m.size, 600_000, salt) }
+}
+
+/// Sum of acknowledged bytes in an edge's ledger.
+async fn acked(e: &EdgeProc) -> u64 {
+	status(e).await["windows"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|w| w["acked_bytes"].as_u64().unwrap())
+		.sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_edges_byte_exact_and_every_byte_receipted() {
+	let bytes = Arc::new(data(5 * CHUNK as usize + 4321));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let a = EdgeProc::start(&tmp.path().join("a"), 0, "");
+	let b = EdgeProc::start(&tmp.path().join("b"), 1, "");
+	hold(&a, &m, &origin.url()).await;
+	hold(&b, &m, &origin.url()).await;
+	let out = tmp.path().join("out");
+	let report =
+		fetch(plan(&m, vec![source(&a, &m, 1), source(&b, &m, 2)]), &out, |_| {}).await.unwrap();
+	assert_eq!(std::fs::read(&out).unwrap(), *bytes);
+	assert_eq!(report.sources.iter().map(|s| s.bytes).sum::<u64>(), m.size);
+	assert!(report.sources.iter().all(|s| s.chunks > 0 && !s.lying), "{report:?}");
+	// After the final receipts, each edge holds a receipt for exactly what it served.
+	for (e, s) in [(&a, &report.sources[0]), (&b, &report.sources[1])] {
+		assert_eq!(acked(e).await, s.bytes);
+	}
+	// Each chunk was pulled from the origin at most once per edge.
+	assert!(origin.requests.load(std::sync::atomic::Ordering::SeqCst) <= 2 * m.chunks.len() as u64);
+	let metrics = http(Method::GET, &format!("{}/metrics", a.url()), &[], vec![]).await;
+	let text = String::from_utf8(metrics.body.to_vec()).unwrap();
+	assert!(text.contains("pod_edge_served_bytes_total"), "{text}");
+	assert!(text.contains("pod_edge_fills_total{source=\"Origin\"}"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranges_head_and_manifest() {
+	let bytes = Arc::new(data(2 * CHUNK as usize + 10));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
+	hold(&e, &m, &origin.url()).await;
+	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
+	let r = get_chunk(&e, &m, 1, Some(&t), None, Some("bytes=100-199")).await;
+	assert_eq!(r.status, 206);
+	assert_eq!(&r.body[..], &bytes[CHUNK as usize + 100..CHUNK as usize + 200]);
+	assert_eq!(r.headers["content-range"], format!("bytes 100-199/{CHUNK}"));
+	assert_eq!(r.headers["etag"], format!("\"{}\"", hex::encode(m.chunks[1])));
+	assert!(r.headers["cache-control"].to_str().unwrap().contains("immutable"));
+	let r = get_chunk(&e, &m, 2, Some(&t), Some(&receipt_for(&t, 100)), Some("bytes=-4")).await;
+	assert_eq!((r.status.as_u16(), &r.body[..]), (206, &bytes[bytes.len() - 4..]));
+	let r = get_chunk(&e, &m, 2, Some(&t), None, Some("bytes=10-")).await;
+	assert_eq!(r.status, 416);
+	assert_eq!(r.headers["content-range"], "bytes */10");
+	let head = pod_testkit::http(
+		Method::HEAD,
+		&format!("{}/c/{}/0", e.url(), hex::encode(m.id())),
+		&[(pod_wire::headers::TICKET, pod_wire::headers::value(&t))],
+		vec![],
+	)
+	.await;
+	assert_eq!(head.status, 200);
+	assert_eq!(head.headers["content-length"], CHUNK.to_string());
+	let man = pod_testkit::http(
+		Method::GET,
+		&format!("{}/manifest/{}", e.url(), hex::encode(m.id())),
+		&[],
+		vec![],
+	)
+	.await;
+	assert_eq!(pod_wire::manifest::decode_manifest(&man.body, Some(&m.id())).unwrap(), m);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tickets_and_receipts_are_refused_specifically() {
+	let bytes = Arc::new(data(5 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
+	hold(&e, &m, &origin.url()).await;
+	let good = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
+
+	let r = get_chunk(&e, &m, 0, None, None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (401, "ticket_required".into()));
+	let mut forged = good.clone();
+	forged.ticket.max_bytes *= 2;
+	let r = get_chunk(&e, &m, 0, Some(&forged), None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (403, "ticket_bad_signature".into()));
+	let r = get_chunk(
+		&e,
+		&m,
+		0,
+		Some(&ticket_for(edge_public(1), m.id(), m.size, 600_000, 2)),
+		None,
+		None,
+	)
+	.await;
+	assert_eq!((r.status.as_u16(), r.error()), (403, "ticket_wrong_edge".into()));
+	let r = get_chunk(
+		&e,
+		&m,
+		0,
+		Some(&ticket_for(edge_public(0), [9; 32], m.size, 600_000, 3)),
+		None,
+		None,
+	)
+	.await;
+	assert_eq!((r.status.as_u16(), r.error()), (403, "ticket_wrong_content".into()));
+	let r = get_chunk(
+		&e,
+		&m,
+		0,
+		Some(&ticket_for(edge_public(0), m.id(), m.size, -1_000, 4)),
+		None,
+		None,
+	)
+	.await;
+	assert_eq!((r.status.as_u16(), r.error()), (403, "ticket_expired".into()));
+	// Correctly signed, but by a key that is not a reporter.
+	let rogue_key = keys::keypair_from_seed(&[66; 32]);
+	let mut rt = good.ticket.clone();
+	rt.reporter = rogue_key.public.to_bytes();
+	let rogue = keys::sign_ticket(&rogue_key, &GENESIS, rt);
+	let r = get_chunk(&e, &m, 0, Some(&rogue), None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (403, "ticket_unknown_reporter".into()));
+	let r = pod_testkit::http(
+		Method::GET,
+		&format!("{}/c/{}/0", e.url(), hex::encode(m.id())),
+		&[(pod_wire::headers::TICKET, "zz".into())],
+		vec![],
+	)
+	.await;
+	assert_eq!((r.status.as_u16(), r.error()), (400, "bad_ticket_header".into()));
+
+	// Credit window: 2 MiB ahead of receipts, then 402 until a receipt comes.
+	assert_eq!(get_chunk(&e, &m, 0, Some(&good), None, None).await.status, 200);
+	assert_eq!(get_chunk(&e, &m, 1, Some(&good), None, None).await.status, 200);
+	let r = get_chunk(&e, &m, 2, Some(&good), None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (402, "receipt_required".into()));
+	assert_eq!(r.headers["x-pod-served"], (2 * CHUNK).to_string());
+	// Receipts: over-acknowledging, forged, then a good one.
+	let r =
+		get_chunk(&e, &m, 2, Some(&good), Some(&receipt_for(&good, 3 * CHUNK as u64)), None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (400, "receipt_ahead_of_served".into()));
+	let mut bad = receipt_for(&good, CHUNK as u64);
+	bad.receipt.bytes_total += 1;
+	let r = get_chunk(&e, &m, 2, Some(&good), Some(&bad), None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (403, "receipt_bad_signature".into()));
+	assert_eq!(
+		get_chunk(&e, &m, 2, Some(&good), Some(&receipt_for(&good, 2 * CHUNK as u64)), None)
+			.await
+			.status,
+		200
+	);
+	// A stale receipt (parallel requests arrive out of order) is no error and
+	// does not lower the best one: chunk 3 fits the credit, chunk 4 does not.
+	let r = get_chunk(&e, &m, 3, Some(&good), Some(&receipt_for(&good, CHUNK as u64)), None).await;
+	assert_eq!(r.status, 200);
+	let r = get_chunk(&e, &m, 4, Some(&good), None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (402, "receipt_required".into()));
+	assert_eq!(r.headers["x-pod-acked"], (2 * CHUNK).to_string());
+	// A ticket's max_bytes is a hard cap.
+	let small = ticket_for(edge_public(0), m.id(), 1000, 600_000, 5);
+	let r = get_chunk(&e, &m, 0, Some(&small), None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (403, "ticket_exhausted".into()));
+	assert_eq!(get_chunk(&e, &m, 0, Some(&small), None, Some("bytes=0-999")).await.status, 206);
+	// Unknown content and chunk.
+	let r = get_chunk(&e, &Manifest::of_bytes(b"other", 4), 0, Some(&good), None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (404, "unknown_content".into()));
+	let r = get_chunk(&e, &m, 99, Some(&good), None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (404, "no_such_chunk".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lying_edge_is_detected_and_download_completes_elsewhere() {
+	let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+	let bytes = Arc::new(data(4 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	// The "liar": an origin serving different bytes, so its edge fills with them…
+	// but the edge verifies fills, so make the liar a raw server that ignores tickets.
+	let corrupt = Arc::new(data(4 * CHUNK as usize).iter().map(|b| b ^ 0xFF).collect::<Vec<u8>>());
+	let liar = LiarEdge::start(corrupt).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let honest = EdgeProc::start(&tmp.path().join("h"), 0, "");
+	hold(&honest, &m, &origin.url()).await;
+	let liar_source =
+		Source { url: liar.url(), ticket: ticket_for(edge_public(5), m.id(), m.size, 600_000, 9) };
+	let out = tmp.path().join("out");
+	let report =
+		fetch(plan(&m, vec![liar_source, source(&honest, &m, 1)]), &out, |_| {}).await.unwrap();
+	assert_eq!(std::fs::read(&out).unwrap(), *bytes);
+	assert!(report.sources[0].lying, "{report:?}");
+	assert_eq!(report.sources[0].bytes, 0);
+	assert_eq!(report.sources[1].bytes, m.size);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edge_killed_mid_download_and_resume() {
+	let bytes = Arc::new(data(8 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	// Edge A is slow (1 MiB/s), so it is still serving when it is killed.
+	let mut a = EdgeProc::start(&tmp.path().join("a"), 0, "rate_limit = 1048576");
+	let b = EdgeProc::start(&tmp.path().join("b"), 1, "");
+	hold(&a, &m, &origin.url()).await;
+	hold(&b, &m, &origin.url()).await;
+	let out = tmp.path().join("out");
+	let p = plan(&m, vec![source(&a, &m, 1), source(&b, &m, 2)]);
+	let o = out.clone();
+	let job = tokio::spawn(async move { fetch(p, &o, |_| {}).await });
+	tokio::time::sleep(Duration::from_millis(700)).await;
+	a.kill();
+	let report = job.await.unwrap().unwrap();
+	assert_eq!(std::fs::read(&out).unwrap(), *bytes);
+	assert!(report.sources[0].failures > 0, "{report:?}");
+	assert!(report.sources[1].bytes > report.sources[0].bytes);
+
+	// Resume: corrupt one chunk of the finished file and fetch again.
+	let f = std::fs::OpenOptions::new().write(true).open(&out).unwrap();
+	std::os::unix::fs::FileExt::write_all_at(&f, b"bad!", 3 * CHUNK as u64 + 5).unwrap();
+	let report = fetch(plan(&m, vec![source(&b, &m, 3)]), &out, |_| {}).await.unwrap();
+	assert_eq!(report.resumed_chunks, 7);
+	assert_eq!(report.sources[0].chunks, 1);
+	assert_eq!(std::fs::read(&out).unwrap(), *bytes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_keeps_cache_and_receipts() {
+	let bytes = Arc::new(data(3 * CHUNK as usize + 7));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let dir = tmp.path().join("e");
+	let mut e = EdgeProc::start(&dir, 0, "");
+	hold(&e, &m, &origin.url()).await;
+	let out = tmp.path().join("out");
+	fetch(plan(&m, vec![source(&e, &m, 1)]), &out, |_| {}).await.unwrap();
+	assert_eq!(acked(&e).await, m.size);
+	e.kill(); // no graceful flush
+	origin.stop(); // the cache alone must serve now
+	let e = EdgeProc::start(&dir, 0, "");
+	let s = status(&e).await;
+	assert_eq!(s["cache"]["chunks"], 4, "{s}");
+	assert_eq!(acked(&e).await, m.size, "{s}");
+	let out2 = tmp.path().join("out2");
+	fetch(plan(&m, vec![source(&e, &m, 2)]), &out2, |_| {}).await.unwrap();
+	assert_eq!(std::fs::read(&out2).unwrap(), *bytes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_is_never_exceeded_and_misses_collapse() {
+	let bytes = Arc::new(data(6 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let quota = 2 * CHUNK as u64 + CHUNK as u64 / 2;
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, &format!("cache_quota = {quota}"));
+	hold(&e, &m, &origin.url()).await;
+	let out = tmp.path().join("out");
+	fetch(plan(&m, vec![source(&e, &m, 1)]), &out, |_| {}).await.unwrap();
+	assert_eq!(std::fs::read(&out).unwrap(), *bytes);
+	let s = status(&e).await;
+	assert!(s["cache"]["bytes"].as_u64().unwrap() <= quota, "{s}");
+	assert!(dir_size(&tmp.path().join("e/data/cache/chunks")) <= quota);
+
+	// Eight concurrent misses for one uncached chunk: one origin fetch.
+	let before = origin.requests.load(std::sync::atomic::Ordering::SeqCst);
+	let mut jobs = Vec::new();
+	for salt in 20..28u8 {
+		let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, salt);
+		let m2 = m.clone();
+		let url = e.url();
+		jobs.push(tokio::spawn(async move {
+			let h = [(pod_wire::headers::TICKET, pod_wire::headers::value(&t))];
+			pod_testkit::http(
+				Method::GET,
+				&format!("{url}/c/{}/0", hex::encode(m2.id())),
+				&h,
+				vec![],
+			)
+			.await
+			.status
+		}));
+	}
+	for j in jobs {
+		assert_eq!(j.await.unwrap(), 200);
+	}
+	let fetched = origin.requests.load(std::sync::atomic::Ordering::SeqCst) - before;
+	assert!(fetched <= 1, "{fetched} origin fetches for one chunk");
+}
+
+fn dir_size(p: &std::path::Path) -> u64 {
+	std::fs::read_dir(p)
+		.unwrap()
+		.map(|e| {
+			let e = e.unwrap();
+			if e.file_type().unwrap().is_dir() {
+				dir_size(&e.path())
+			} else {
+				e.metadata().unwrap().len()
+			}
+		})
+		.sum()
+}
+
+/// A server that answers every chunk request with the wrong bytes.
+struct LiarEdge {
+	addr: std::net::SocketAddr,
+}
+
+impl LiarEdge {
+	async fn start(corrupt: Arc<Vec<u8>>) -> LiarEdge {
+		use http_body_util::Full;
+		use hyper_util::rt::TokioIo;
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let addr = listener.local_addr().unwrap();
+		tokio::spawn(async move {
+			loop {
+				let Ok((s, _)) = listener.accept().await else { return };
+				let corrupt = corrupt.clone();
+				tokio::spawn(async move {
+					let svc = hyper::service::service_fn(
+						move |req: hyper::Request<hyper::body::Incoming>| {
+							let corrupt = corrupt.clone();
+							async move {
+								let idx: usize = req
+									.uri()
+									.path()
+									.rsplit('/')
+									.next()
+									.and_then(|s| s.parse().ok())
+									.unwrap_or(0);
+								let c = CHUNK as usize;
+								let body =
+									bytes::Bytes::copy_from_slice(&corrupt[idx * c..(idx + 1) * c]);
+								Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+									body,
+								)))
+							}
+						},
+					);
+					let _ = hyper::server::conn::http1::Builder::new()
+						.serve_connection(TokioIo::new(s), svc)
+						.await;
+				});
+			}
+		});
+		LiarEdge { addr }
+	}
+
+	fn url(&self) -> String {
+		format!("http://{}", self.addr)
+	}
+}
+
+/// The same port speaks HTTP/2 (prior knowledge, as h2c clients and proxies
+/// use it): several chunk requests multiplexed on one connection, receipts
+/// carried the same way, keep-alive across them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_multiplexes_chunk_requests_on_one_connection() {
+	use bytes::Bytes;
+	use http_body_util::{BodyExt, Empty};
+	use pod_wire::headers::{
+		value as header_value, RECEIPT as RECEIPT_HEADER, TICKET as TICKET_HEADER,
+	};
+	let bytes = Arc::new(data(4 * CHUNK as usize + 5));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
+	hold(&e, &m, &origin.url()).await;
+	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 9);
+	let stream = tokio::net::TcpStream::connect(e.addr).await.unwrap();
+	let (send, conn) = hyper::client::conn::http2::handshake(
+		hyper_util::rt::TokioExecutor::new(),
+		hyper_util::rt::TokioIo::new(stream),
+	)
+	.await
+	.expect("the edge accepts an HTTP/2 connection");
+	tokio::spawn(conn);
+	// Two chunks at once (within the credit window), then two more with a receipt.
+	let get = |index: u32, receipt: Option<u64>| {
+		let mut req =
+			hyper::Request::get(format!("http://{}/c/{}/{index}", e.addr, hex::encode(m.id())))
+				.header(TICKET_HEADER, header_value(&t));
+		if let Some(b) = receipt {
+			req = req.header(RECEIPT_HEADER, header_value(&receipt_for(&t, b)));
+		}
+		// HTTP/2 senders are cheap handles onto the one connection.
+		let fut = send.clone().send_request(req.body(Empty::<Bytes>::new()).unwrap());
+		async move {
+			let resp = fut.await.unwrap();
+			assert_eq!(resp.version(), hyper::Version::HTTP_2);
+			let status = resp.status();
+			(status, resp.into_body().collect().await.unwrap().to_bytes())
+		}
+	};
+	let (a, b) = tokio::join!(get(0, None), get(1, None));
+	let (c, d) = tokio::join!(get(2, Some(2 * CHUNK as u64)), get(3, Some(2 * CHUNK as u64)));
+	for (i, (status, body)) in [a, b, c, d].into_iter().enumerate() {
+		assert_eq!(status, 200, "chunk {i}");
+		assert!(m.verify_chunk(i as u32, &body), "chunk {i} over HTTP/2");
+	}
+	assert_eq!(acked(&e).await, 2 * CHUNK as u64);
+}
+
+/// Hundreds of clients at once, each on its own connection with its own
+/// ticket: every one gets its exact bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_connections() {
+	const CLIENTS: usize = 300;
+	let bytes = Arc::new(data(2 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = Arc::new(EdgeProc::start(&tmp.path().join("e"), 0, ""));
+	hold(&e, &m, &origin.url()).await;
+	let m = Arc::new(m);
+	let mut tasks = Vec::new();
+	for i in 0..CLIENTS {
+		let (e, m, bytes) = (e.clone(), m.clone(), bytes.clone());
+		tasks.push(tokio::spawn(async move {
+			// A distinct ticket id per client (salt and expiry differ).
+			let t = ticket_for(edge_public(0), m.id(), m.size, 600_000 + i as i64, (i % 251) as u8);
+			let index = (i % 2) as u32;
+			let start = (i * 4096) % (CHUNK as usize - 16_384);
+			let range = format!("bytes={start}-{}", start + 16_383);
+			let r = get_chunk(&e, &m, index, Some(&t), None, Some(&range)).await;
+			assert_eq!(r.status, 206, "client {i}: {}", r.error());
+			let off = index as usize * CHUNK as usize + start;
+			assert_eq!(&r.body[..], &bytes[off..off + 16_384], "client {i}");
+		}));
+	}
+	for t in tasks {
+		t.await.unwrap();
+	}
+	let s = status(&e).await;
+	assert_eq!(s["active_tickets"], CLIENTS);
+}

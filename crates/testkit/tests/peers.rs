@@ -1,0 +1,133 @@
+//! Edges exchanging chunks over libp2p, and reporter orders over gossipsub.
+
+use hyper::Method;
+use pod_client::{fetch, FetchPlan, Source};
+use pod_edge::p2p::{PeerConfig, Peers};
+use pod_primitives::{keys, DomainTag, HoldOrder, Manifest, SignedOrder};
+use pod_testkit::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn metric(e: &EdgeProc, needle: &str) -> u64 {
+	let r = http(Method::GET, &format!("{}/metrics", e.url()), &[], vec![]).await;
+	let text = String::from_utf8(r.body.to_vec()).unwrap();
+	text.lines()
+		.find(|l| l.starts_with(needle))
+		.and_then(|l| l.rsplit(' ').next())
+		.and_then(|v| v.parse().ok())
+		.unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_edge_fills_from_first_over_libp2p() {
+	let bytes = Arc::new(data(3 * CHUNK as usize + 99));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let a = EdgeProc::start(&tmp.path().join("a"), 0, "p2p_listen = \"/ip4/127.0.0.1/tcp/0\"");
+	hold(&a, &m, &origin.url()).await;
+	// Fill A from the origin (prefetch via a hold with ?prefetch=1).
+	let r = http(
+		Method::POST,
+		&format!("{}/hold/{}?prefetch=1", a.url(), hex::encode(m.id())),
+		&[("x-pod-origin", origin.url())],
+		codec::Encode::encode(&m),
+	)
+	.await;
+	assert_eq!(r.status, 200);
+	for _ in 0..100 {
+		if status(&a).await["cache"]["chunks"] == 4 {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	}
+	origin.stop();
+	let boot = a.p2p.clone().expect("A runs the peer layer");
+	// B knows no origin: only A, as its bootstrap peer.
+	let b = EdgeProc::start(
+		&tmp.path().join("b"),
+		1,
+		&format!("p2p_listen = \"/ip4/127.0.0.1/tcp/0\"\nbootstrap = [\"{boot}\"]"),
+	);
+	let r = http(
+		Method::POST,
+		&format!("{}/hold/{}", b.url(), hex::encode(m.id())),
+		&[],
+		codec::Encode::encode(&m),
+	)
+	.await;
+	assert_eq!(r.status, 200);
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	let plan = FetchPlan {
+		content: m.id(),
+		manifest: m.clone(),
+		genesis: GENESIS,
+		session: keys::keypair_from_seed(&CLIENT_SEED),
+		sources: vec![Source {
+			url: b.url(),
+			ticket: ticket_for(edge_public(1), m.id(), m.size, 600_000, 1),
+		}],
+		per_source: 2,
+		timeout: Duration::from_secs(20),
+	};
+	let out = tmp.path().join("out");
+	fetch(plan, &out, |_| {}).await.unwrap();
+	assert_eq!(std::fs::read(&out).unwrap(), *bytes);
+	assert_eq!(metric(&b, "pod_edge_fills_total{source=\"Peer\"}").await, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reporter_order_makes_an_edge_prefetch() {
+	let bytes = Arc::new(data(2 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "p2p_listen = \"/ip4/127.0.0.1/tcp/0\"");
+	// The "reporter": a bare peer that gossips a signed order.
+	let reporter = Peers::start(
+		PeerConfig {
+			seed: [99; 32],
+			listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
+			bootstrap: vec![e.p2p.clone().unwrap().parse().unwrap()],
+			mdns: false,
+		},
+		Arc::new(|_, _| None),
+		Arc::new(|_| {}),
+	)
+	.unwrap();
+	let order = HoldOrder {
+		content: m.id(),
+		manifest: codec::Encode::encode(&m),
+		origin: origin.url().into_bytes(),
+		expires_at: now_ms() + 600_000,
+	};
+	let key = keys::keypair_from_seed(&REPORTER_SEED);
+	let signed = SignedOrder {
+		signature: keys::sign(&key, DomainTag::Order, &GENESIS, &order),
+		reporter: key.public.to_bytes(),
+		order,
+	};
+	// Gossipsub needs a heartbeat or two to form the mesh: publish until it lands.
+	let mut held = false;
+	for _ in 0..60 {
+		reporter.publish(signed.clone()).await;
+		tokio::time::sleep(Duration::from_millis(250)).await;
+		if status(&e).await["cache"]["chunks"] == 2 {
+			held = true;
+			break;
+		}
+	}
+	assert!(held, "{}", status(&e).await);
+	// A well-formed order for another content, signed by a key that is not a
+	// reporter, is ignored.
+	let rogue = keys::keypair_from_seed(&[5; 32]);
+	let other = Manifest::of_bytes(&data(1000), CHUNK);
+	let mut forged = signed.clone();
+	forged.order.content = other.id();
+	forged.order.manifest = codec::Encode::encode(&other);
+	forged.reporter = rogue.public.to_bytes();
+	forged.signature = keys::sign(&rogue, DomainTag::Order, &GENESIS, &forged.order);
+	reporter.publish(forged).await;
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	assert_eq!(status(&e).await["contents"], 1);
+}

@@ -1,0 +1,223 @@
+//! The reporting service with real edges and a real client on loopback
+//! (no chain: the reporter's window is set by the test): scheduling with
+//! tickets and hold orders, client reports, confirmation with its reductions,
+//! idempotence across a reporter restart, audits, and refusals.
+
+use codec::Encode;
+use hyper::Method;
+use pod_client::{fetch, report, schedule, FetchPlan};
+use pod_primitives::{
+	keys, merkle::receipts_root, Claim, DomainTag, Entry, Manifest, Receipt, SignedReceipt,
+};
+use pod_reporter::{Reporter, ReporterConfig};
+use pod_testkit::*;
+use pod_wire::api::{ConfirmRequest, ConfirmResponse, Heartbeat, SignedHeartbeat};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn config(dir: &std::path::Path) -> ReporterConfig {
+	toml::from_str(&format!(
+		"listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\nchain = \"unused\"\n\
+		 ticket_ttl_secs = 3\nconfirm_grace_ms = 200\nedge_timeout_secs = 10\n",
+		dir.display(),
+		hex::encode(REPORTER_SEED)
+	))
+	.unwrap()
+}
+
+struct Running {
+	reporter: Arc<Reporter>,
+	url: String,
+	stop: tokio::sync::oneshot::Sender<()>,
+	server: tokio::task::JoinHandle<()>,
+}
+
+async fn start(dir: &std::path::Path, window: u32) -> Running {
+	let reporter = Reporter::open_with(config(dir), None, GENESIS, window).unwrap();
+	let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}", l.local_addr().unwrap());
+	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+	let r2 = reporter.clone();
+	let server = tokio::spawn(async move {
+		let stopped = async move {
+			let _ = stopped.await;
+		};
+		pod_reporter::http::serve(r2, l, stopped).await.unwrap();
+	});
+	Running { reporter, url, stop, server }
+}
+
+fn claim_for(
+	edge: u8,
+	window: u32,
+	content: [u8; 32],
+	bytes: u64,
+	receipts: &[SignedReceipt],
+) -> ConfirmRequest {
+	let claim = Claim {
+		edge: edge_public(edge),
+		window,
+		entries: vec![Entry { content, bytes }].try_into().unwrap(),
+		receipts_root: receipts_root(
+			&receipts
+				.iter()
+				.map(|r| (r.receipt.ticket_id, r.receipt.bytes_total))
+				.collect::<Vec<_>>(),
+		),
+		receipt_count: receipts.len() as u32,
+	};
+	let kp = keys::keypair_from_seed(&edge_seed(edge));
+	let signature = keys::sign(&kp, DomainTag::Claim, &GENESIS, &claim);
+	ConfirmRequest { claim, signature, receipts: receipts.to_vec() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedule_fetch_report_confirm() {
+	let bytes = Arc::new(data(3 * CHUNK as usize + 777));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let id = m.id();
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let Running { reporter: rep, url, stop, server } = start(&tmp.path().join("reporter"), 3).await;
+	let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1");
+	let e0 = EdgeProc::start(&tmp.path().join("e0"), 0, &extra);
+	let e1 = EdgeProc::start(&tmp.path().join("e1"), 1, &extra);
+
+	// A content is registered with its manifest and origin.
+	let r = http(
+		Method::POST,
+		&format!("{url}/contents"),
+		&[("x-pod-origin", origin.url())],
+		m.encode(),
+	)
+	.await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	let bad = http(
+		Method::POST,
+		&format!("{url}/contents"),
+		&[("x-pod-origin", origin.url())],
+		b"junk".to_vec(),
+	)
+	.await;
+	assert_eq!((bad.status.as_u16(), bad.json()["error"].as_str()), (400, Some("bad_manifest")));
+
+	// Both edges register through their heartbeats.
+	for _ in 0..100 {
+		let s = http(Method::GET, &format!("{url}/status"), &[], vec![]).await.json();
+		if s["edges"].as_array().is_some_and(|a| a.len() == 2) {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	// A heartbeat signed by someone else is refused.
+	let forged = SignedHeartbeat {
+		heartbeat: Heartbeat {
+			edge: edge_public(0),
+			url: b"http://evil".to_vec(),
+			region: vec![],
+			capacity: 0,
+			load: 0,
+			free_disk: 0,
+			held: vec![],
+			at_ms: now_ms(),
+		},
+		signature: [0; 64],
+	};
+	let r = http(Method::POST, &format!("{url}/heartbeat"), &[], forged.encode()).await;
+	assert_eq!(r.json()["error"], "bad_heartbeat_signature");
+
+	// The client is scheduled on both edges; the reporter ordered them to hold C.
+	let session = keys::keypair_from_seed(&[42; 32]);
+	let s = schedule(&url, &id, &session, None, Some(2)).await.unwrap();
+	assert_eq!(s.sources.len(), 2);
+	assert_eq!(s.genesis, GENESIS);
+	assert!(s
+		.sources
+		.iter()
+		.all(|src| src.ticket.ticket.window == 3 && src.ticket.ticket.max_bytes == m.size));
+	let out = tmp.path().join("out.bin");
+	let plan = FetchPlan {
+		content: id,
+		manifest: s.manifest.clone(),
+		genesis: GENESIS,
+		session: session.clone(),
+		sources: s.sources.clone(),
+		per_source: 1,
+		timeout: Duration::from_secs(10),
+	};
+	let fr = fetch(plan, &out, |_| {}).await.unwrap();
+	assert_eq!(std::fs::read(&out).unwrap(), *bytes);
+	let (sent, reply) = report(&url, &session, &GENESIS, &s.sources, &fr).await.unwrap();
+	assert_eq!((sent, reply.stored), (2, 2), "{:?}", reply.refused);
+
+	// The claims, as each edge's ledger would build them from the client's receipts.
+	let receipt_of = |i: usize| {
+		let last: Receipt = fr.sources[i].last_receipt.unwrap();
+		keys::sign_receipt(&session, &GENESIS, last)
+	};
+	let edge_index =
+		|i: usize| if s.sources[i].ticket.ticket.edge == edge_public(0) { 0u8 } else { 1u8 };
+	let honest = claim_for(edge_index(0), 3, id, fr.sources[0].bytes, &[receipt_of(0)]);
+	let confirm_url = format!("{url}/confirm");
+	let confirm = |req: &ConfirmRequest| http(Method::POST, &confirm_url, &[], req.encode());
+
+	// Window 3 is still open on "chain".
+	let early = confirm(&honest).await;
+	assert_eq!((early.status.as_u16(), early.json()["error"].as_str()), (425, Some("too_early")));
+	rep.set_window(4);
+	// Tickets are still valid for a moment: still too early.
+	let early = confirm(&honest).await;
+	assert_eq!(early.json()["error"], "too_early");
+	assert!(early.headers.contains_key("retry-after"));
+	tokio::time::sleep(Duration::from_millis(3_500)).await;
+
+	let ok = confirm(&honest).await;
+	assert_eq!(ok.status, 200, "{}", ok.error());
+	let c: ConfirmResponse = serde_json::from_slice(&ok.body).unwrap();
+	let pod_wire::api::Confirmation { payload, reporter, signature: sig } = c.decode().unwrap();
+	assert!(c.reductions.is_empty(), "{:?}", c.reductions);
+	assert_eq!(payload.total_bytes(), fr.sources[0].bytes);
+	assert_eq!(reporter, reporter_public());
+	assert!(keys::verify(&reporter, &sig, DomainTag::Attestation, &GENESIS, &payload));
+
+	// An inflated claim from the other edge is cut to what its receipts prove.
+	let inflated = claim_for(edge_index(1), 3, id, fr.sources[1].bytes * 2 + 1, &[receipt_of(1)]);
+	let cut: ConfirmResponse = serde_json::from_slice(&confirm(&inflated).await.body).unwrap();
+	assert_eq!(cut.confirmed_bytes, fr.sources[1].bytes);
+	assert_eq!(cut.reductions.len(), 1);
+	assert_eq!(cut.reductions[0].reason, pod_wire::api::ReductionReason::AboveReceipts);
+
+	// A claim signed by another key is refused.
+	let mut forged = honest.clone();
+	forged.signature = keys::sign(&session, DomainTag::Claim, &GENESIS, &forged.claim);
+	forged.claim.window = 2;
+	assert_eq!(confirm(&forged).await.json()["error"], "bad_claim_signature");
+
+	// A reporter restart changes nothing: the stored confirmation is repeated.
+	// A graceful stop closes the edges' keep-alive connections too, so the
+	// last handle on the store goes with the server.
+	stop.send(()).unwrap();
+	server.await.unwrap();
+	for _ in 0..100 {
+		if Arc::strong_count(&rep) == 1 {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	}
+	assert_eq!(Arc::strong_count(&rep), 1, "nothing else holds the reporter");
+	drop(rep);
+	let Running { reporter: rep2, url: url2, stop: _stop2, server: _server2 } =
+		start(&tmp.path().join("reporter"), 4).await;
+	let again = http(Method::POST, &format!("{url2}/confirm"), &[], honest.encode()).await;
+	assert_eq!(again.body, ok.body, "a resent claim gets the identical confirmation");
+
+	// An audit fetches a chunk as a client would and checks it.
+	tokio::time::sleep(Duration::from_millis(1_200)).await; // heartbeats now list the content
+	let audit = rep2.audit_once().await.unwrap_or_else(|e| panic!("audit: {e}"));
+	assert_eq!(audit.result, "passed");
+	let m = http(Method::GET, &format!("{url2}/metrics"), &[], vec![]).await;
+	assert!(
+		String::from_utf8_lossy(&m.body).contains("pod_reporter_audits_total{reason=\"passed\"} 1")
+	);
+	drop((e0, e1));
+}

@@ -1,0 +1,20 @@
+//! The PoD HTTP headers. Signed values travel as hex SCALE
+//! ([`crate::hex::encode_scale`]), so a browser can set them like any header.
+
+/// Request: the reporter-signed `SignedTicket` a chunk request is served under.
+pub const TICKET: &str = "x-pod-ticket";
+/// Request: the client's latest cumulative `SignedReceipt` for that ticket.
+pub const RECEIPT: &str = "x-pod-receipt";
+/// Request: a content's origin URL (registering a content, loopback holds).
+pub const ORIGIN: &str = "x-pod-origin";
+/// Response to a 402: bytes served under the ticket so far.
+pub const SERVED: &str = "x-pod-served";
+/// Response to a 402: bytes the client has acknowledged so far.
+pub const ACKED: &str = "x-pod-acked";
+/// Response: which side a failure came from (`upstream`, `downstream`, `internal`).
+pub const FAULT: &str = "x-pod-fault";
+
+/// The header value for a ticket or a receipt: hex SCALE.
+pub fn value<T: codec::Encode>(v: &T) -> String {
+	crate::hex::encode_scale(v)
+}

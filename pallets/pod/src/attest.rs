@@ -1,0 +1,236 @@
+//! The attestation engine: every acceptance rule of an attestation (shared
+//! by the pool and dispatch), batch signature verification, payment, and the
+//! weight of a batch.
+
+use crate::pallet::*;
+use crate::types::{Balance, EdgeInfo};
+use crate::weights::WeightInfo;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{fungible::Mutate, tokens::Preservation},
+};
+use frame_system::pallet_prelude::*;
+use pod_primitives::{
+	settlement, signing_bytes, Attestation, DomainTag, PublicKey, SettlementRecord, WindowIndex,
+};
+use sp_runtime::traits::{UniqueSaturatedInto, Zero};
+
+impl<T: Config> Pallet<T> {
+	/// The attestations an unsigned call carries: at least one, no
+	/// `(edge, window)` twice. Anything but an attestation call is refused.
+	pub(crate) fn attestations_in(
+		call: &Call<T>,
+	) -> Result<&[Attestation], TransactionValidityError> {
+		let atts: &[Attestation] = match call {
+			Call::submit_attestation { attestation } => core::slice::from_ref(&**attestation),
+			Call::submit_attestations { batch } => batch.as_slice(),
+			_ => return Err(InvalidTransaction::Call.into()),
+		};
+		if atts.is_empty() {
+			return Err(InvalidTransaction::Custom(Error::<T>::EmptyBatch.index()).into());
+		}
+		let mut seen = alloc::collections::BTreeSet::new();
+		for att in atts {
+			if !seen.insert((att.payload.edge, att.payload.window)) {
+				return Err(InvalidTransaction::Custom(Error::<T>::AlreadySettled.index()).into());
+			}
+		}
+		Ok(atts)
+	}
+}
+
+impl<T: Config> Error<T> {
+	pub(crate) fn index(&self) -> u8 {
+		// The error's position in the enum, as encoded in `DispatchError::Module`.
+		self.encode()[0]
+	}
+
+	/// The pool's view of a failed check.
+	pub(crate) fn into_invalid(self) -> TransactionValidityError {
+		match self {
+			Error::<T>::AlreadySettled => InvalidTransaction::Stale.into(),
+			Error::<T>::WindowTooOld => InvalidTransaction::Stale.into(),
+			Error::<T>::WindowNotClosed => InvalidTransaction::Future.into(),
+			Error::<T>::BadEdgeSignature | Error::<T>::BadReporterSignature => {
+				InvalidTransaction::BadProof.into()
+			}
+			other => InvalidTransaction::Custom(other.index()).into(),
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The window the current block belongs to.
+	pub fn current_window() -> WindowIndex {
+		let n: u32 = frame_system::Pallet::<T>::block_number().unique_saturated_into();
+		n / T::WindowLength::get().max(1)
+	}
+
+	/// The chain's genesis hash, bound into every signed message.
+	pub fn genesis_hash() -> [u8; 32] {
+		let h = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let mut out = [0u8; 32];
+		let bytes = h.as_ref();
+		let n = bytes.len().min(32);
+		out[..n].copy_from_slice(&bytes[..n]);
+		out
+	}
+
+	/// Most bytes an edge of `capacity` bytes/s can deliver in one window.
+	pub fn window_cap(capacity: u64) -> u64 {
+		let window_ms = (T::WindowLength::get() as u64).saturating_mul(T::MillisecsPerBlock::get());
+		capacity.saturating_mul(window_ms) / 1000
+	}
+
+	/// Every acceptance rule of DESIGN.md §3 that depends on neither escrow
+	/// nor signatures. Shared by the pool (`validate_unsigned`) and dispatch.
+	pub fn check_state(att: &Attestation) -> Result<EdgeInfo<T>, Error<T>> {
+		let p = &att.payload;
+		ensure!(Reporters::<T>::contains_key(att.reporter), Error::<T>::UnknownReporter);
+		let edge = Edges::<T>::get(p.edge).ok_or(Error::<T>::UnknownEdge)?;
+		ensure!(edge.bond >= T::EdgeBond::get(), Error::<T>::EdgeNotBonded);
+		ensure!(p.window >= edge.since, Error::<T>::WindowBeforeRegistration);
+		if let Some((from, _)) = edge.leaving {
+			ensure!(p.window < from, Error::<T>::EdgeNotBonded);
+		}
+		let now = Self::current_window();
+		ensure!(p.window < now, Error::<T>::WindowNotClosed);
+		ensure!(now - p.window <= T::MaxWindowAge::get(), Error::<T>::WindowTooOld);
+		ensure!(!Settled::<T>::contains_key(p.edge, p.window), Error::<T>::AlreadySettled);
+		ensure!(!p.entries.is_empty(), Error::<T>::NoEntries);
+		let mut total: u64 = 0;
+		for (i, e) in p.entries.iter().enumerate() {
+			ensure!(e.bytes > 0, Error::<T>::ZeroBytesEntry);
+			ensure!(
+				p.entries[..i].iter().all(|o| o.content != e.content),
+				Error::<T>::DuplicateEntry
+			);
+			let c = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
+			if let Some(from) = c.retired_from {
+				ensure!(p.window < from, Error::<T>::ContentRetired);
+			}
+			total = total.checked_add(e.bytes).ok_or(Error::<T>::BytesOverCap)?;
+		}
+		ensure!(total <= Self::window_cap(edge.capacity), Error::<T>::BytesOverCap);
+		Ok(edge)
+	}
+
+	/// [`Self::check_state`] and both signatures; the error names the
+	/// signature that failed. The rules for a single attestation.
+	pub fn check(att: &Attestation) -> Result<EdgeInfo<T>, Error<T>> {
+		let edge = Self::check_state(att)?;
+		if !Self::signatures_verify(core::slice::from_ref(att)) {
+			// Only a forged or corrupted attestation gets here: one more
+			// check names the signature that failed.
+			let p = &att.payload;
+			let msg = signing_bytes(DomainTag::Attestation, &Self::genesis_hash(), p);
+			return Err(if verify(&p.edge, &att.edge_signature, &msg) {
+				Error::<T>::BadReporterSignature
+			} else {
+				Error::<T>::BadEdgeSignature
+			});
+		}
+		Ok(edge)
+	}
+
+	/// Whether both signatures of every attestation verify, checked in one
+	/// batch verification by the `pod-crypto` host function (about half the
+	/// cost per signature of checking a full batch one by one, and nothing
+	/// on a node that has already verified the same batch).
+	pub fn signatures_verify(atts: &[Attestation]) -> bool {
+		let (messages, signatures) =
+			pod_primitives::attestation_signatures(atts, &Self::genesis_hash());
+		pod_crypto::verify_batch(&messages, &signatures)
+	}
+
+	/// Pays one checked attestation: takes the escrow, mints the credits,
+	/// records the settlement, and returns the operator's fee, which the caller
+	/// pays with [`Self::pay_fee`] (once per extrinsic). Callers run it in a
+	/// storage layer (a dispatch or `with_storage_layer`), so an error leaves
+	/// no trace.
+	pub(crate) fn pay(att: &Attestation, edge: EdgeInfo<T>) -> Result<Balance, DispatchError> {
+		let p = &att.payload;
+		let mut rec = SettlementRecord { reporter: att.reporter, ..Default::default() };
+		for e in p.entries.iter() {
+			let content = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
+			let escrow = Escrow::<T>::get(&content.owner);
+			let split = settlement::settle(
+				e.bytes,
+				content.price_per_gib,
+				escrow,
+				settlement::OPERATOR_FEE_PPB,
+			);
+			Escrow::<T>::insert(&content.owner, escrow - split.charge);
+			Usage::<T>::mutate(&content.owner, p.window, |u| {
+				u.bytes = u.bytes.saturating_add(e.bytes);
+				u.charged = u.charged.saturating_add(split.charge);
+			});
+			rec.bytes = rec.bytes.saturating_add(e.bytes);
+			rec.charged = rec.charged.checked_add(split.charge).ok_or(Error::<T>::Overflow)?;
+			rec.fee = rec.fee.checked_add(split.fee).ok_or(Error::<T>::Overflow)?;
+			rec.credits = rec.credits.checked_add(split.credits).ok_or(Error::<T>::Overflow)?;
+			rec.unpaid = rec.unpaid.saturating_add(split.unpaid);
+		}
+		ensure!(!(rec.charged.is_zero() && !rec.unpaid.is_zero()), Error::<T>::EscrowExhausted);
+		Credits::<T>::try_mutate(&edge.owner, |c| -> DispatchResult {
+			*c = c.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
+			Ok(())
+		})?;
+		TotalCredits::<T>::try_mutate(|t| -> DispatchResult {
+			*t = t.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
+			Ok(())
+		})?;
+		Settled::<T>::insert(p.edge, p.window, rec);
+		Self::deposit_event(Event::AttestationAccepted {
+			edge: p.edge,
+			window: p.window,
+			owner: edge.owner,
+			reporter: att.reporter,
+			bytes: rec.bytes,
+			charged: rec.charged,
+			fee: rec.fee,
+			credits: rec.credits,
+			unpaid: rec.unpaid,
+		});
+		Ok(rec.fee)
+	}
+
+	/// The weight of a batch: the measured cost of `n` single-entry
+	/// attestations for one content, plus, at the worst-case cost of an
+	/// entry (its content, its customer's escrow and usage, each different),
+	/// every further entry of each attestation and every further content
+	/// among the first entries.
+	pub fn batch_weight(batch: &[Attestation]) -> Weight {
+		let one = T::WeightInfo::submit_attestation(1);
+		let per_entry = T::WeightInfo::submit_attestation(2).saturating_sub(one);
+		let mut firsts = alloc::collections::BTreeSet::new();
+		let mut further: u64 = 0;
+		for a in batch {
+			let entries = &a.payload.entries;
+			if let Some(first) = entries.first() {
+				firsts.insert(first.content);
+			}
+			further = further.saturating_add(entries.len().saturating_sub(1) as u64);
+		}
+		let extra = further.saturating_add(firsts.len().saturating_sub(1) as u64);
+		T::WeightInfo::submit_attestations(batch.len() as u32)
+			.saturating_add(per_entry.saturating_mul(extra))
+	}
+
+	/// Moves the operator's fee out of the pallet account, which holds it as
+	/// part of the escrow that `settle` took.
+	pub(crate) fn pay_fee(operator: &T::AccountId, fee: Balance) -> DispatchResult {
+		if !fee.is_zero() {
+			T::Currency::transfer(&Self::account_id(), operator, fee, Preservation::Preserve)?;
+		}
+		Ok(())
+	}
+}
+
+fn verify(public: &PublicKey, sig: &[u8; 64], msg: &[u8]) -> bool {
+	sp_io::crypto::sr25519_verify(
+		&sp_core::sr25519::Signature::from_raw(*sig),
+		msg,
+		&sp_core::sr25519::Public::from_raw(*public),
+	)
+}

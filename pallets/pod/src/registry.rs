@@ -1,0 +1,97 @@
+//! Edges, contents, escrow and the pallet's account: the bookkeeping that
+//! calls and the genesis build share.
+
+use crate::pallet::*;
+use crate::types::{Balance, ContentInfo, EdgeInfo};
+use alloc::vec::Vec;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{Mutate, MutateHold},
+		tokens::Preservation,
+	},
+};
+use pod_primitives::{ContentId, PublicKey};
+use sp_runtime::traits::{AccountIdConversion, Zero};
+
+impl<T: Config> Pallet<T> {
+	/// The pallet's account: holds escrow and the backing of credits.
+	pub fn account_id() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	pub(crate) fn do_register_edge(
+		who: &T::AccountId,
+		edge_key: PublicKey,
+		region: Vec<u8>,
+		capacity: u64,
+	) -> DispatchResult {
+		ensure!(!Edges::<T>::contains_key(edge_key), Error::<T>::EdgeAlreadyRegistered);
+		let region: BoundedVec<u8, T::MaxRegionLen> =
+			region.try_into().map_err(|_| Error::<T>::RegionTooLong)?;
+		ensure!(capacity > 0, Error::<T>::ZeroCapacity);
+		let bond = T::EdgeBond::get();
+		T::Currency::hold(&HoldReason::EdgeBond.into(), who, bond)?;
+		Edges::<T>::insert(
+			edge_key,
+			EdgeInfo {
+				owner: who.clone(),
+				region,
+				capacity,
+				bond,
+				since: Self::current_window(),
+				leaving: None,
+			},
+		);
+		Self::deposit_event(Event::EdgeRegistered {
+			edge: edge_key,
+			owner: who.clone(),
+			capacity,
+			bond,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_register_content(
+		who: &T::AccountId,
+		id: ContentId,
+		size: u64,
+		price_per_gib: Balance,
+		origin: Vec<u8>,
+	) -> DispatchResult {
+		ensure!(!Contents::<T>::contains_key(id), Error::<T>::ContentAlreadyRegistered);
+		ensure!(size > 0, Error::<T>::ZeroSize);
+		let origin: BoundedVec<u8, T::MaxOriginLen> =
+			origin.try_into().map_err(|_| Error::<T>::OriginTooLong)?;
+		Contents::<T>::insert(
+			id,
+			ContentInfo { owner: who.clone(), size, price_per_gib, origin, retired_from: None },
+		);
+		Self::deposit_event(Event::ContentRegistered {
+			id,
+			owner: who.clone(),
+			size,
+			price_per_gib,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_deposit(who: &T::AccountId, amount: Balance) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let escrow = Escrow::<T>::get(who).checked_add(amount).ok_or(Error::<T>::Overflow)?;
+		T::Currency::transfer(who, &Self::account_id(), amount, Preservation::Preserve)?;
+		Escrow::<T>::insert(who, escrow);
+		Self::deposit_event(Event::Deposited { who: who.clone(), amount });
+		Ok(())
+	}
+
+	/// A customer's escrow.
+	pub fn escrow_of(who: &T::AccountId) -> Balance {
+		Escrow::<T>::get(who)
+	}
+
+	/// Credits of an account.
+	pub fn credits_of(who: &T::AccountId) -> Balance {
+		Credits::<T>::get(who)
+	}
+}

@@ -1,0 +1,261 @@
+//! Single attestations: the exact split, every rejection, windows, the pool's view.
+
+use super::*;
+
+#[test]
+fn attestation_pays_exactly_95_5() {
+	new_test_ext().execute_with(|| {
+		setup();
+		let bytes_a = 3 * GIB + 12_345;
+		let bytes_b = GIB / 2;
+		let a = att(EDGE, 1, &[(CONTENT_A, bytes_a), (CONTENT_B, bytes_b)]);
+		assert!(validate(&a).is_ok());
+		let escrow0 = Escrow::<Test>::get(CUSTOMER);
+		let op0 = Balances::free_balance(OPERATOR);
+		assert_ok!(submit(a));
+
+		let sa = settlement::settle(bytes_a, PRICE, escrow0, settlement::OPERATOR_FEE_PPB);
+		let sb = settlement::settle(
+			bytes_b,
+			PRICE * 3,
+			escrow0 - sa.charge,
+			settlement::OPERATOR_FEE_PPB,
+		);
+		// Hand-computed: 3 GiB + 12345 B at 1e6/GiB = 3_000_011 (floor), fee 150_000.
+		assert_eq!((sa.charge, sa.fee, sa.credits), (3_000_011, 150_000, 2_850_011));
+		assert_eq!((sb.charge, sb.fee, sb.credits), (1_500_000, 75_000, 1_425_000));
+		let (charged, fee, credits) =
+			(sa.charge + sb.charge, sa.fee + sb.fee, sa.credits + sb.credits);
+		assert_eq!(charged, fee + credits);
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow0 - charged);
+		assert_eq!(Balances::free_balance(OPERATOR), op0 + fee);
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), credits);
+		assert_eq!(TotalCredits::<Test>::get(), credits);
+		let rec = Settled::<Test>::get(public(EDGE), 1).unwrap();
+		assert_eq!(
+			(rec.bytes, rec.charged, rec.fee, rec.credits, rec.unpaid),
+			(bytes_a + bytes_b, charged, fee, credits, 0)
+		);
+		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).bytes, bytes_a + bytes_b);
+		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).charged, charged);
+		System::assert_has_event(
+			Event::AttestationAccepted {
+				edge: public(EDGE),
+				window: 1,
+				owner: EDGE_OWNER,
+				reporter: public(REPORTER),
+				bytes: bytes_a + bytes_b,
+				charged,
+				fee,
+				credits,
+				unpaid: 0,
+			}
+			.into(),
+		);
+		assert_books_balance();
+	});
+}
+
+/// Each rejection of DESIGN.md §7, in dispatch and in the pool, minting nothing.
+#[test]
+fn attestation_rejections() {
+	new_test_ext().execute_with(|| {
+		setup();
+		register_edge(EDGE2);
+		let ok_entries = [(CONTENT_A, 1_000u64)];
+		let genesis = Pod::genesis_hash();
+
+		let check = |a: Attestation, e: Error<Test>| {
+			let name = format!("{e:?}");
+			assert_noop!(submit(a.clone()), e);
+			assert!(validate(&a).is_err(), "pool accepted an attestation failing with {name}");
+		};
+
+		// Forged edge signature: another key signed as the edge.
+		let mut a = att(EDGE, 1, &ok_entries);
+		a.edge_signature = keys::sign(&pair(EDGE2), DomainTag::Attestation, &genesis, &a.payload);
+		check(a, Error::<Test>::BadEdgeSignature);
+		// Forged reporter signature.
+		let mut a = att(EDGE, 1, &ok_entries);
+		a.reporter_signature =
+			keys::sign(&pair(ROGUE), DomainTag::Attestation, &genesis, &a.payload);
+		check(a, Error::<Test>::BadReporterSignature);
+		// Signatures over a different payload (tampered bytes after signing).
+		let mut a = att(EDGE, 1, &ok_entries);
+		a.payload.entries[0].bytes += 1;
+		check(a, Error::<Test>::BadEdgeSignature);
+		// Unknown reporter, correctly signed by itself.
+		let a =
+			sign_with(payload(EDGE, 1, &ok_entries), EDGE, ROGUE, DomainTag::Attestation, genesis);
+		check(a, Error::<Test>::UnknownReporter);
+		// Unregistered edge.
+		check(att(3, 1, &ok_entries), Error::<Test>::UnknownEdge);
+		// Wrong chain (genesis) and wrong message kind (domain tag).
+		let a = sign_with(
+			payload(EDGE, 1, &ok_entries),
+			EDGE,
+			REPORTER,
+			DomainTag::Attestation,
+			[1; 32],
+		);
+		check(a, Error::<Test>::BadEdgeSignature);
+		let a = sign_with(payload(EDGE, 1, &ok_entries), EDGE, REPORTER, DomainTag::Claim, genesis);
+		check(a, Error::<Test>::BadEdgeSignature);
+		// Window not closed (the current one) and one in the future.
+		check(att(EDGE, 2, &ok_entries), Error::<Test>::WindowNotClosed);
+		check(att(EDGE, 9, &ok_entries), Error::<Test>::WindowNotClosed);
+		// Bytes over the edge's capacity for one window (1 GB/s × 60 s).
+		let cap = Pod::window_cap(CAPACITY);
+		assert_eq!(cap, 60_000_000_000);
+		check(att(EDGE, 1, &[(CONTENT_A, cap), (CONTENT_B, 1)]), Error::<Test>::BytesOverCap);
+		check(att(EDGE, 1, &[(CONTENT_A, u64::MAX), (CONTENT_B, 2)]), Error::<Test>::BytesOverCap);
+		// Unknown content.
+		check(att(EDGE, 1, &[([0xC; 32], 10)]), Error::<Test>::UnknownContent);
+		// Empty entries, zero bytes, duplicates.
+		check(att(EDGE, 1, &[]), Error::<Test>::NoEntries);
+		check(att(EDGE, 1, &[(CONTENT_A, 0)]), Error::<Test>::ZeroBytesEntry);
+		check(att(EDGE, 1, &[(CONTENT_A, 5), (CONTENT_A, 5)]), Error::<Test>::DuplicateEntry);
+		// Signed origin is refused: attestations are unsigned.
+		assert_noop!(
+			Pod::submit_attestation(
+				RuntimeOrigin::signed(EDGE_OWNER),
+				Box::new(att(EDGE, 1, &ok_entries))
+			),
+			DispatchError::BadOrigin
+		);
+
+		assert_eq!(TotalCredits::<Test>::get(), 0);
+		// Replay: the same attestation twice.
+		let a = att(EDGE, 1, &ok_entries);
+		assert_ok!(submit(a.clone()));
+		assert_eq!(validate(&a), Err(InvalidTransaction::Stale.into()));
+		assert_noop!(submit(a), Error::<Test>::AlreadySettled);
+		// A different payload for the same (edge, window) is a replay too.
+		check(att(EDGE, 1, &[(CONTENT_B, 7)]), Error::<Test>::AlreadySettled);
+
+		// Too old: see `window_too_old_is_rejected`.
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn window_too_old_is_rejected() {
+	new_test_ext().execute_with(|| {
+		setup();
+		go_to_window(1 + MAX_AGE);
+		// Age exactly MAX_AGE is fine…
+		assert!(validate(&att(EDGE, 1, &[(CONTENT_A, 10)])).is_ok());
+		go_to_window(2 + MAX_AGE);
+		// …one more is too old.
+		let a = att(EDGE, 1, &[(CONTENT_A, 10)]);
+		assert_eq!(validate(&a), Err(InvalidTransaction::Stale.into()));
+		assert_noop!(submit(a), Error::<Test>::WindowTooOld);
+	});
+}
+
+#[test]
+fn leaving_edge_settles_only_windows_before_it_left() {
+	new_test_ext().execute_with(|| {
+		setup(); // window 2
+		assert_ok!(Pod::unregister_edge(RuntimeOrigin::signed(EDGE_OWNER), public(EDGE)));
+		go_to_window(4);
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])));
+		assert_noop!(submit(att(EDGE, 2, &[(CONTENT_A, 10)])), Error::<Test>::EdgeNotBonded);
+		assert_noop!(submit(att(EDGE, 3, &[(CONTENT_A, 10)])), Error::<Test>::EdgeNotBonded);
+	});
+}
+
+#[test]
+fn edge_is_paid_only_from_the_window_it_registered_in() {
+	new_test_ext().execute_with(|| {
+		setup(); // window 2
+		go_to_window(5);
+		register_edge(EDGE2);
+		assert_eq!(Edges::<Test>::get(public(EDGE2)).unwrap().since, 5);
+		go_to_window(6);
+		let early = att(EDGE2, 4, &[(CONTENT_A, 10)]);
+		assert!(matches!(
+			validate(&early),
+			Err(sp_runtime::transaction_validity::TransactionValidityError::Invalid(
+				InvalidTransaction::Custom(_)
+			))
+		));
+		assert_noop!(submit(early), Error::<Test>::WindowBeforeRegistration);
+		assert_ok!(submit(att(EDGE2, 5, &[(CONTENT_A, 10)])));
+	});
+}
+
+#[test]
+fn retired_content_is_paid_only_before_retirement() {
+	new_test_ext().execute_with(|| {
+		setup(); // window 2
+		assert_ok!(Pod::remove_content(RuntimeOrigin::signed(CUSTOMER), CONTENT_A));
+		go_to_window(3);
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])));
+		assert_noop!(submit(att(EDGE, 2, &[(CONTENT_A, 10)])), Error::<Test>::ContentRetired);
+	});
+}
+
+#[test]
+fn no_operator_means_no_settlement() {
+	new_test_ext().execute_with(|| {
+		setup();
+		crate::Operator::<Test>::kill();
+		assert_noop!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])), Error::<Test>::NoOperator);
+		assert_noop!(
+			Pod::submit_attestations(
+				RuntimeOrigin::none(),
+				BoundedVec::try_from(vec![att(EDGE, 1, &[(CONTENT_A, 10)])]).unwrap()
+			),
+			Error::<Test>::NoOperator
+		);
+		assert_ok!(Pod::set_operator(RuntimeOrigin::root(), OTHER));
+		System::assert_last_event(Event::OperatorSet { operator: OTHER }.into());
+		assert_noop!(
+			Pod::set_operator(RuntimeOrigin::signed(OTHER), OTHER),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		assert_eq!(Balances::free_balance(OTHER), INITIAL + 50_000);
+	});
+}
+
+#[test]
+fn pool_tags_and_longevity() {
+	new_test_ext().execute_with(|| {
+		setup(); // window 2
+		let a = att(EDGE, 1, &[(CONTENT_A, 10)]);
+		let v = validate(&a).unwrap();
+		assert_eq!(v.provides, vec![("PodAttestation", (public(EDGE), 1u32)).encode()]);
+		assert!(v.requires.is_empty());
+		// Window 1 seen from window 2 has MAX_AGE windows left, plus this one.
+		assert_eq!(v.longevity, (MAX_AGE as u64) * WINDOW as u64);
+		let other = Pod::validate_unsigned(
+			TransactionSource::External,
+			&crate::Call::set_operator { operator: 1 },
+		);
+		assert_eq!(other, Err(InvalidTransaction::Call.into()));
+	});
+}
+
+#[test]
+fn oversized_entries_do_not_decode() {
+	// 65 entries: one over MAX_ENTRIES. The extrinsic cannot even be decoded.
+	let entries: Vec<Entry> = (0..=pod_primitives::MAX_ENTRIES)
+		.map(|i| Entry { content: [i as u8; 32], bytes: 1 })
+		.collect();
+	let mut raw = public(EDGE).encode();
+	raw.extend(1u32.encode());
+	raw.extend(entries.encode());
+	raw.extend([0u8; 32].encode());
+	raw.extend(0u32.encode());
+	assert!(AttestationPayload::decode(&mut &raw[..]).is_err());
+	// …while 64 decode fine.
+	let entries: Vec<Entry> = entries[..64].to_vec();
+	let mut raw = public(EDGE).encode();
+	raw.extend(1u32.encode());
+	raw.extend(entries.encode());
+	raw.extend([0u8; 32].encode());
+	raw.extend(0u32.encode());
+	assert!(AttestationPayload::decode(&mut &raw[..]).is_ok());
+}

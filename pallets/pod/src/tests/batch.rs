@@ -1,0 +1,158 @@
+//! Batches: partial settlement, forged signatures, pre-dispatch, weights.
+
+use super::*;
+
+#[test]
+fn batch_settles_valid_and_skips_invalid() {
+	new_test_ext().execute_with(|| {
+		setup();
+		register_edge(EDGE2);
+		go_to_window(3);
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])));
+		let batch = vec![
+			att(EDGE, 1, &[(CONTENT_A, 10)]), // already settled
+			att(EDGE, 2, &[(CONTENT_A, GIB)]),
+			att(EDGE2, 2, &[(CONTENT_B, GIB)]),
+		];
+		// The pool refuses a batch containing anything invalid…
+		let call = crate::Call::submit_attestations {
+			batch: BoundedVec::try_from(batch.clone()).unwrap(),
+		};
+		assert!(Pod::validate_unsigned(TransactionSource::External, &call).is_err());
+		// …and provides one tag per (edge, window) for a valid one.
+		let good = crate::Call::submit_attestations {
+			batch: BoundedVec::try_from(batch[1..].to_vec()).unwrap(),
+		};
+		let v = Pod::validate_unsigned(TransactionSource::External, &good).unwrap();
+		assert_eq!(v.provides.len(), 2);
+		// A batch naming one (edge, window) twice is refused by the pool.
+		let dup = crate::Call::submit_attestations {
+			batch: BoundedVec::try_from(vec![batch[1].clone(), batch[1].clone()]).unwrap(),
+		};
+		assert!(Pod::validate_unsigned(TransactionSource::External, &dup).is_err());
+
+		// In a block, the stale one is skipped with an event and the rest settle.
+		let operator_before = Balances::free_balance(OPERATOR);
+		assert_ok!(Pod::submit_attestations(
+			RuntimeOrigin::none(),
+			BoundedVec::try_from(batch).unwrap()
+		));
+		assert!(System::events().iter().any(|r| r.event
+			== Event::AttestationRejected {
+				edge: public(EDGE),
+				window: 1,
+				error: Error::<Test>::AlreadySettled.into()
+			}
+			.into()));
+		assert!(Settled::<Test>::get(public(EDGE), 2).is_some());
+		assert!(Settled::<Test>::get(public(EDGE2), 2).is_some());
+		assert_eq!(TotalCredits::<Test>::get(), Credits::<Test>::get(EDGE_OWNER),);
+		// The batch paid the operator both fees, in one transfer.
+		let fees: u128 =
+			[EDGE, EDGE2].iter().map(|e| Settled::<Test>::get(public(*e), 2).unwrap().fee).sum();
+		assert!(fees > 0);
+		assert_eq!(Balances::free_balance(OPERATOR) - operator_before, fees);
+		assert_noop!(
+			Pod::submit_attestations(RuntimeOrigin::none(), BoundedVec::default()),
+			Error::<Test>::EmptyBatch
+		);
+		let empty = crate::Call::submit_attestations { batch: BoundedVec::default() };
+		assert!(Pod::validate_unsigned(TransactionSource::External, &empty).is_err());
+		assert_books_balance();
+	});
+}
+
+/// A batch's signatures are verified together: one forged signature makes the
+/// pool refuse the batch, and in a block (a faulty author) none of it settles.
+#[test]
+fn batch_with_a_forged_signature_settles_nothing() {
+	new_test_ext().execute_with(|| {
+		setup();
+		register_edge(EDGE2);
+		go_to_window(3);
+		let genesis = Pod::genesis_hash();
+		let good = att(EDGE, 2, &[(CONTENT_A, GIB)]);
+		let mut forged = att(EDGE2, 2, &[(CONTENT_B, GIB)]);
+		forged.reporter_signature =
+			keys::sign(&pair(ROGUE), DomainTag::Attestation, &genesis, &forged.payload);
+		let batch = BoundedVec::try_from(vec![good.clone(), forged]).unwrap();
+		let call = crate::Call::submit_attestations { batch: batch.clone() };
+		assert_eq!(
+			Pod::validate_unsigned(TransactionSource::External, &call),
+			Err(InvalidTransaction::BadProof.into())
+		);
+		assert_noop!(
+			Pod::submit_attestations(RuntimeOrigin::none(), batch),
+			Error::<Test>::BadBatchSignature
+		);
+		// The honest half, on its own, is accepted and settles.
+		let alone = BoundedVec::try_from(vec![good]).unwrap();
+		let call = crate::Call::submit_attestations { batch: alone.clone() };
+		assert!(Pod::validate_unsigned(TransactionSource::External, &call).is_ok());
+		assert_ok!(Pod::submit_attestations(RuntimeOrigin::none(), alone));
+		assert!(Settled::<Test>::get(public(EDGE), 2).is_some());
+		assert!(Settled::<Test>::get(public(EDGE2), 2).is_none());
+		assert_books_balance();
+	});
+}
+
+/// In a block, `pre_dispatch` repeats only the storage-free checks: dispatch
+/// verifies the signatures (once, weighed) and refuses or skips the rest.
+#[test]
+fn pre_dispatch_leaves_signatures_to_dispatch() {
+	new_test_ext().execute_with(|| {
+		setup();
+		let genesis = Pod::genesis_hash();
+		let mut forged = att(EDGE, 1, &[(CONTENT_A, 1_000)]);
+		forged.edge_signature =
+			keys::sign(&pair(EDGE2), DomainTag::Attestation, &genesis, &forged.payload);
+		let call = crate::Call::submit_attestation { attestation: Box::new(forged.clone()) };
+		assert!(validate(&forged).is_err());
+		assert_eq!(Pod::pre_dispatch(&call), Ok(()));
+		assert_noop!(submit(forged.clone()), Error::<Test>::BadEdgeSignature);
+
+		let good = att(EDGE, 1, &[(CONTENT_A, 1_000)]);
+		let dup = crate::Call::submit_attestations {
+			batch: BoundedVec::try_from(vec![good.clone(), good]).unwrap(),
+		};
+		assert_eq!(
+			Pod::pre_dispatch(&dup),
+			Err(InvalidTransaction::Custom(Error::<Test>::AlreadySettled.index()).into())
+		);
+		let empty = crate::Call::submit_attestations { batch: BoundedVec::default() };
+		assert_eq!(
+			Pod::pre_dispatch(&empty),
+			Err(InvalidTransaction::Custom(Error::<Test>::EmptyBatch.index()).into())
+		);
+		let other = crate::Call::set_operator { operator: 1 };
+		assert_eq!(Pod::pre_dispatch(&other), Err(InvalidTransaction::Call.into()));
+	});
+}
+
+/// A batch weighs `n` single-entry attestations for one content, plus the
+/// worst-case entry cost for each further entry and each further content.
+#[test]
+fn batch_weight_counts_entries_and_contents() {
+	use crate::weights::WeightInfo;
+	new_test_ext().execute_with(|| {
+		setup();
+		let one = <() as WeightInfo>::submit_attestation(1);
+		let per_entry = <() as WeightInfo>::submit_attestation(2) - one;
+		assert!(per_entry.ref_time() > 0 && per_entry.proof_size() > 0);
+		let base = <() as WeightInfo>::submit_attestations(2);
+		let same = [att(EDGE, 1, &[(CONTENT_A, 1)]), att(EDGE2, 1, &[(CONTENT_A, 1)])];
+		assert_eq!(Pod::batch_weight(&same), base);
+		let two = [att(EDGE, 1, &[(CONTENT_A, 1)]), att(EDGE2, 1, &[(CONTENT_B, 1)])];
+		assert_eq!(Pod::batch_weight(&two), base + per_entry);
+		let wide = [
+			att(EDGE, 1, &[(CONTENT_A, 1), (CONTENT_B, 1), ([0xC; 32], 1)]),
+			att(EDGE2, 1, &[(CONTENT_A, 1)]),
+		];
+		assert_eq!(Pod::batch_weight(&wide), base + per_entry * 2);
+		// The call's declared weight is this one.
+		let call = crate::Call::<Test>::submit_attestations {
+			batch: BoundedVec::try_from(wide.to_vec()).unwrap(),
+		};
+		assert_eq!(call.get_dispatch_info().call_weight, base + per_entry * 2);
+	});
+}

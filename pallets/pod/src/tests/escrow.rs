@@ -1,0 +1,128 @@
+//! Contents and escrow: registration, retirement, deposits, delayed withdrawals, escrow caps.
+
+use super::*;
+
+#[test]
+fn content_lifecycle() {
+	new_test_ext().execute_with(|| {
+		register_content(CONTENT_A, PRICE);
+		System::assert_last_event(
+			Event::ContentRegistered {
+				id: CONTENT_A,
+				owner: CUSTOMER,
+				size: 10 * GIB,
+				price_per_gib: PRICE,
+			}
+			.into(),
+		);
+		assert_noop!(
+			Pod::register_content(RuntimeOrigin::signed(OTHER), CONTENT_A, 1, 1, vec![]),
+			Error::<Test>::ContentAlreadyRegistered
+		);
+		assert_noop!(
+			Pod::register_content(RuntimeOrigin::signed(OTHER), CONTENT_B, 0, 1, vec![]),
+			Error::<Test>::ZeroSize
+		);
+		assert_noop!(
+			Pod::register_content(RuntimeOrigin::signed(OTHER), CONTENT_B, 1, 1, vec![b'u'; 65]),
+			Error::<Test>::OriginTooLong
+		);
+		assert_noop!(
+			Pod::remove_content(RuntimeOrigin::signed(OTHER), CONTENT_A),
+			Error::<Test>::NotContentOwner
+		);
+		assert_noop!(
+			Pod::remove_content(RuntimeOrigin::signed(CUSTOMER), CONTENT_B),
+			Error::<Test>::UnknownContent
+		);
+		go_to_window(4);
+		assert_ok!(Pod::remove_content(RuntimeOrigin::signed(CUSTOMER), CONTENT_A));
+		System::assert_last_event(Event::ContentRemoved { id: CONTENT_A, from_window: 4 }.into());
+		assert_noop!(
+			Pod::remove_content(RuntimeOrigin::signed(CUSTOMER), CONTENT_A),
+			Error::<Test>::ContentRetired
+		);
+	});
+}
+
+#[test]
+fn deposit_and_delayed_withdrawal() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(Pod::deposit(RuntimeOrigin::signed(CUSTOMER), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Pod::deposit(RuntimeOrigin::signed(CUSTOMER), INITIAL * 2),
+			TokenError::FundsUnavailable
+		);
+		assert_ok!(Pod::deposit(RuntimeOrigin::signed(CUSTOMER), 1_000));
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), 1_000);
+		assert_eq!(Balances::free_balance(CUSTOMER), INITIAL - 1_000);
+		assert_books_balance();
+
+		assert_noop!(Pod::withdraw(RuntimeOrigin::signed(CUSTOMER), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Pod::withdraw(RuntimeOrigin::signed(CUSTOMER), 1_001),
+			Error::<Test>::InsufficientEscrow
+		);
+		assert_noop!(
+			Pod::claim_withdrawal(RuntimeOrigin::signed(CUSTOMER)),
+			Error::<Test>::NoPendingWithdrawal
+		);
+		assert_ok!(Pod::withdraw(RuntimeOrigin::signed(CUSTOMER), 600));
+		// Requests add up and may not exceed the escrow.
+		assert_noop!(
+			Pod::withdraw(RuntimeOrigin::signed(CUSTOMER), 401),
+			Error::<Test>::InsufficientEscrow
+		);
+		assert_ok!(Pod::withdraw(RuntimeOrigin::signed(CUSTOMER), 400));
+		let unlock = System::block_number() + WITHDRAW_DELAY;
+		assert_eq!(PendingWithdrawals::<Test>::get(CUSTOMER), Some((1_000, unlock)));
+		// Still in escrow (and still chargeable) until claimed.
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), 1_000);
+		assert_noop!(
+			Pod::claim_withdrawal(RuntimeOrigin::signed(CUSTOMER)),
+			Error::<Test>::WithdrawalLocked
+		);
+		System::set_block_number(unlock);
+		assert_ok!(Pod::claim_withdrawal(RuntimeOrigin::signed(CUSTOMER)));
+		System::assert_last_event(Event::Withdrawn { who: CUSTOMER, amount: 1_000 }.into());
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), 0);
+		assert_eq!(Balances::free_balance(CUSTOMER), INITIAL);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn escrow_caps_payment_and_exhausted_escrow_is_rejected() {
+	new_test_ext().execute_with(|| {
+		register_edge(EDGE);
+		register_content(CONTENT_A, PRICE);
+		assert_ok!(Pod::deposit(RuntimeOrigin::signed(CUSTOMER), 1_000_000));
+		go_to_window(3);
+		// 2 GiB would cost 2e6; only 1e6 is in escrow.
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 2 * GIB)])));
+		let rec = Settled::<Test>::get(public(EDGE), 1).unwrap();
+		assert_eq!(
+			(rec.charged, rec.fee, rec.credits, rec.unpaid),
+			(1_000_000, 50_000, 950_000, 1_000_000)
+		);
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), 0);
+		// Nothing left: the next window cannot be paid and is not marked settled,
+		// so the edge can retry once the customer tops up.
+		assert_noop!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])), Error::<Test>::EscrowExhausted);
+		assert!(Settled::<Test>::get(public(EDGE), 2).is_none());
+		assert_ok!(Pod::deposit(RuntimeOrigin::signed(CUSTOMER), 5_000_000));
+		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn free_content_settles_with_zero_charge() {
+	new_test_ext().execute_with(|| {
+		register_edge(EDGE);
+		register_content(CONTENT_A, 0);
+		go_to_window(2);
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		assert_eq!(Settled::<Test>::get(public(EDGE), 1).unwrap().charged, 0);
+	});
+}

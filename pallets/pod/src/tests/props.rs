@@ -1,0 +1,93 @@
+//! Property tests: the books balance after any sequence of calls.
+
+use super::*;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+enum Op {
+	Deposit(u64, u128),
+	Withdraw(u64, u128),
+	Claim(u64),
+	Attest { edge: u8, window_back: u32, entries: Vec<(u8, u64)> },
+	Redeem(u64, u128),
+	Complete(u64),
+	Advance(u64),
+	TransferAttempt,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+	let who = prop_oneof![Just(CUSTOMER), Just(OTHER)];
+	prop_oneof![
+		(who.clone(), 0u128..5_000_000).prop_map(|(w, a)| Op::Deposit(w, a)),
+		(who.clone(), 0u128..5_000_000).prop_map(|(w, a)| Op::Withdraw(w, a)),
+		who.clone().prop_map(Op::Claim),
+		(
+			prop_oneof![Just(EDGE), Just(EDGE2)],
+			0u32..5,
+			proptest::collection::vec((0u8..3, 0u64..(3 * GIB)), 0..4)
+		)
+			.prop_map(|(edge, window_back, entries)| Op::Attest { edge, window_back, entries }),
+		(prop_oneof![Just(EDGE_OWNER), Just(OTHER)], 0u128..3_000_000)
+			.prop_map(|(w, a)| Op::Redeem(w, a)),
+		(0u64..4).prop_map(Op::Complete),
+		(1u64..25).prop_map(Op::Advance),
+		Just(Op::TransferAttempt),
+	]
+}
+
+const CONTENTS: [([u8; 32], u64, u128); 3] =
+	[([0xA; 32], CUSTOMER, 1_000_000), ([0xB; 32], CUSTOMER, 333_333), ([0xC; 32], OTHER, 7)];
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+	/// Whatever happens, the books balance, native issuance is conserved,
+	/// and credits change only by settlement (mint) or redemption (burn).
+	#[test]
+	fn books_always_balance(ops in proptest::collection::vec(op(), 1..40)) {
+		new_test_ext().execute_with(|| {
+			register_edge(EDGE);
+			assert_ok!(Pod::register_edge(RuntimeOrigin::signed(OTHER), public(EDGE2), vec![], CAPACITY));
+			for (id, owner, price) in CONTENTS {
+				assert_ok!(Pod::register_content(RuntimeOrigin::signed(owner), id, GIB, price, vec![]));
+			}
+			let issuance = Balances::total_issuance();
+			for op in ops {
+				let mut expected: BTreeMap<u64, u128> = Credits::<Test>::iter().collect();
+				match op {
+					Op::Deposit(w, a) => { let _ = Pod::deposit(RuntimeOrigin::signed(w), a); },
+					Op::Withdraw(w, a) => { let _ = Pod::withdraw(RuntimeOrigin::signed(w), a); },
+					Op::Claim(w) => { let _ = Pod::claim_withdrawal(RuntimeOrigin::signed(w)); },
+					Op::Attest { edge, window_back, entries } => {
+						let w = Pod::current_window().saturating_sub(window_back);
+						let entries: Vec<_> = entries.iter().map(|(c, b)| (CONTENTS[*c as usize].0, *b)).collect();
+						let owner = Edges::<Test>::get(public(edge)).unwrap().owner;
+						if submit(att(edge, w, &entries)).is_ok() {
+							let rec = Settled::<Test>::get(public(edge), w).unwrap();
+							prop_assert_eq!(rec.charged, rec.fee + rec.credits);
+							*expected.entry(owner).or_default() += rec.credits;
+						}
+					},
+					Op::Redeem(w, a) => {
+						if Pod::redeem(RuntimeOrigin::signed(w), a).is_ok() {
+							*expected.entry(w).or_default() -= a;
+						}
+					},
+					Op::Complete(id) => { let _ = Pod::complete_redemption(RuntimeOrigin::root(), id); },
+					Op::Advance(n) => System::set_block_number(System::block_number() + n),
+					// There is no call that moves credits; a native transfer must not touch them.
+					Op::TransferAttempt => {
+						let _ = Balances::transfer_allow_death(RuntimeOrigin::signed(EDGE_OWNER), OTHER, 1);
+					},
+				}
+				let after: BTreeMap<u64, u128> = Credits::<Test>::iter().filter(|(_, v)| *v > 0).collect();
+				expected.retain(|_, v| *v > 0);
+				prop_assert_eq!(&after, &expected);
+				assert_books_balance();
+				prop_assert_eq!(Balances::total_issuance(), issuance);
+			}
+			Ok(())
+		})?;
+	}
+}

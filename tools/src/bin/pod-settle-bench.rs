@@ -1,0 +1,317 @@
+//! `pod-settle-bench`: how many two-signed attestations a PoD chain settles
+//! (finalized) per second, next to how many the same machine can merely
+//! verify (two sr25519 checks each) on one core.
+//!
+//! The edges are synthetic: their keys come from `bench_seed(i)`;
+//! `--print-keys` lists them so `scripts/bench-settlement.sh` can register
+//! them in the chain's genesis (registering thousands by calls takes minutes). For
+//! every edge and each of the last `--windows` closed windows, one attestation
+//! of `--bytes` for `--content`, co-signed by the dev reporter, is submitted
+//! in `submit_attestations` batches, `--inflight` batches at a time, each
+//! watched until finalized.
+
+use anyhow::Result;
+use clap::Parser;
+use pod_chain::Chain;
+use pod_primitives::{
+	attestation_signatures, dev::REPORTER_SEED, keys, Attestation, AttestationPayload, DomainTag,
+	Entry, MAX_BATCH,
+};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+	name = "pod-settle-bench",
+	about = "Attestations finalized per second vs raw verification"
+)]
+struct Args {
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	chain: String,
+	/// Synthetic edges registered on chain (keys from their index).
+	#[arg(long)]
+	edges: u32,
+	/// Print, for each of the `--edges` synthetic edges, its public key (hex)
+	/// and its owner's account (SS58: the account of the same key, so every
+	/// edge has its own owner, as home users do), one edge per line, and exit.
+	#[arg(long)]
+	print_keys: bool,
+	/// Registered content id (hex) the attestations pay for.
+	#[arg(long, default_value = "")]
+	content: String,
+	#[arg(long, default_value_t = 1 << 20)]
+	bytes: u64,
+	/// The content's price per GiB as registered (to count settlements from
+	/// the credits minted).
+	#[arg(long, default_value_t = 1_000_000_000_000)]
+	price: u128,
+	/// Closed windows to attest for each edge (at most the chain's age limit).
+	#[arg(long, default_value_t = 4)]
+	windows: u32,
+	/// Attestations per extrinsic.
+	#[arg(long, default_value_t = MAX_BATCH as usize)]
+	batch: usize,
+	/// Extrinsics submitted and not yet in a block, at most.
+	#[arg(long, default_value_t = 24)]
+	inflight: usize,
+}
+
+/// The seed of synthetic edge `i` (shared with the setup script).
+fn bench_seed(i: u32) -> [u8; 32] {
+	let s = format!("{:<32}", format!("pod-bench-edge-{i}"));
+	s.as_bytes().try_into().expect("32 bytes")
+}
+
+/// Attestations verified per second on one core (two sr25519 signatures
+/// each): one signature at a time, and as the pallet does for a batch, in
+/// `MAX_BATCH`-attestation batch verifications (pod-crypto, no cache).
+fn verify_rates(genesis: &[u8; 32], content: [u8; 32]) -> (f64, f64) {
+	use codec::Encode;
+	let edge = keys::keypair_from_seed(&bench_seed(0));
+	let reporter = keys::keypair_from_seed(&REPORTER_SEED);
+	let atts: Vec<Attestation> =
+		(0..256).map(|w| attestation(&edge, &reporter, genesis, content, w, 1 << 20)).collect();
+	let start = Instant::now();
+	let mut n = 0u64;
+	while start.elapsed() < Duration::from_secs(3) {
+		for a in &atts {
+			let p = &a.payload;
+			let ok = keys::verify(&p.edge, &a.edge_signature, DomainTag::Attestation, genesis, p)
+				&& keys::verify(
+					&a.reporter,
+					&a.reporter_signature,
+					DomainTag::Attestation,
+					genesis,
+					p,
+				);
+			assert!(ok, "bench attestations verify");
+			n += 1;
+		}
+	}
+	let single = n as f64 / start.elapsed().as_secs_f64();
+
+	let batches: Vec<Vec<u8>> = atts
+		.chunks(MAX_BATCH as usize)
+		.map(|chunk| attestation_signatures(chunk, genesis).encode())
+		.collect();
+	let start = Instant::now();
+	let mut n = 0u64;
+	while start.elapsed() < Duration::from_secs(3) {
+		for b in &batches {
+			assert!(pod_crypto::verify_encoded(None, b), "bench batches verify");
+		}
+		n += atts.len() as u64;
+	}
+	(single, n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Attestations finalized per second between the moment 10% of them were
+/// finalized and the moment 90% were: the rate once the pipeline is full,
+/// without the wait for the first block and the finality lag after the last.
+/// `finals` holds each batch's finality time and size.
+fn sustained_rate(mut finals: Vec<(Instant, usize)>) -> Option<f64> {
+	finals.sort_by_key(|f| f.0);
+	let total: usize = finals.iter().map(|f| f.1).sum();
+	let (low, high) = (total / 10, total * 9 / 10);
+	let (mut done, mut from, mut to) = (0, None, None);
+	for (at, n) in finals {
+		done += n;
+		if from.is_none() && done >= low {
+			from = Some((at, done));
+		}
+		if done >= high {
+			to = Some((at, done));
+			break;
+		}
+	}
+	let ((t0, n0), (t1, n1)) = (from?, to?);
+	let secs = (t1 - t0).as_secs_f64();
+	(secs > 0.0).then(|| (n1 - n0) as f64 / secs)
+}
+
+fn attestation(
+	edge: &keys::Keypair,
+	reporter: &keys::Keypair,
+	genesis: &[u8; 32],
+	content: [u8; 32],
+	window: u32,
+	bytes: u64,
+) -> Attestation {
+	let payload = AttestationPayload {
+		edge: edge.public.to_bytes(),
+		window,
+		entries: vec![Entry { content, bytes }].try_into().expect("one entry"),
+		receipts_root: [window as u8; 32],
+		receipt_count: 1,
+	};
+	let edge_signature = keys::sign(edge, DomainTag::Attestation, genesis, &payload);
+	let reporter_signature = keys::sign(reporter, DomainTag::Attestation, genesis, &payload);
+	Attestation {
+		payload,
+		edge_signature,
+		reporter: reporter.public.to_bytes(),
+		reporter_signature,
+	}
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+	let args = Args::parse();
+	if args.print_keys {
+		for i in 0..args.edges {
+			let key = keys::keypair_from_seed(&bench_seed(i)).public.to_bytes();
+			println!("{} {}", hex::encode(key), subxt::utils::AccountId32(key));
+		}
+		return Ok(());
+	}
+	let content = pod_wire::hex::hex32("--content", &args.content)?;
+	let chain = Chain::connect(&args.chain).await?;
+	let genesis = chain.genesis();
+
+	let (verify, batched) =
+		tokio::task::spawn_blocking(move || verify_rates(&genesis, content)).await?;
+	println!("raw verification, one core: {verify:.0} attestations/s (2 sr25519 checks each)");
+	println!(
+		"raw batch verification ({} per batch, as the pallet does), one core: {batched:.0} \
+		 attestations/s ({:.2}×)",
+		MAX_BATCH,
+		batched / verify
+	);
+
+	let current = chain.current_window().await?;
+	let k = args.windows.min(current).min(20);
+	anyhow::ensure!(k > 0, "no closed window yet (chain at window {current})");
+	let windows: Vec<u32> = (current - k..current).collect();
+	println!(
+		"chain at window {current}: {} edges × windows {:?} = {} attestations",
+		args.edges,
+		windows,
+		args.edges as usize * windows.len()
+	);
+	let total_before = chain.total_credits().await?;
+
+	// Sign everything up front (both cores), so signing is not measured.
+	let reporter = Arc::new(keys::keypair_from_seed(&REPORTER_SEED));
+	let t = Instant::now();
+	let mut handles = Vec::new();
+	let threads = 2u32;
+	for part in 0..threads {
+		let (reporter, windows) = (reporter.clone(), windows.clone());
+		let edges = args.edges;
+		let bytes = args.bytes;
+		handles.push(std::thread::spawn(move || {
+			let mut out = Vec::new();
+			for i in (part..edges).step_by(threads as usize) {
+				let edge = keys::keypair_from_seed(&bench_seed(i));
+				for w in &windows {
+					out.push(attestation(&edge, &reporter, &genesis, content, *w, bytes));
+				}
+			}
+			out
+		}));
+	}
+	let mut atts = Vec::new();
+	for h in handles {
+		atts.extend(h.join().expect("signing thread"));
+	}
+	println!("signed {} attestations in {:.1} s", atts.len(), t.elapsed().as_secs_f64());
+
+	let batches: Vec<Vec<Attestation>> =
+		atts.chunks(args.batch.clamp(1, MAX_BATCH as usize)).map(<[_]>::to_vec).collect();
+	let n_batches = batches.len();
+	let sem = Arc::new(tokio::sync::Semaphore::new(args.inflight.max(1)));
+	let start = Instant::now();
+	let mut tasks = Vec::new();
+	for b in batches {
+		let permit = sem.clone().acquire_owned().await?;
+		let chain = chain.clone();
+		tasks.push(tokio::spawn(async move {
+			// The permit is held until the batch is in a block, not until
+			// finality: the pool then holds about `inflight` batches, which
+			// it re-validates (both signatures of every attestation) after
+			// every block, while finality follows on its own.
+			let mut permit = Some(permit);
+			let mut in_block = None;
+			let mut last_err = None;
+			for _ in 0..3 {
+				let seen = |_| {
+					drop(permit.take());
+					in_block.get_or_insert_with(Instant::now);
+				};
+				match chain.submit_attestations(&b, seen).await {
+					Ok(block) => {
+						let now = Instant::now();
+						return Ok((block, in_block.unwrap_or(now), now, b.len()));
+					}
+					Err(e) if e.retryable() => {
+						last_err = Some(e);
+						tokio::time::sleep(Duration::from_millis(500)).await;
+					}
+					Err(e) => return Err(e),
+				}
+			}
+			Err(last_err.expect("a retry happened"))
+		}));
+	}
+	let mut blocks = std::collections::HashSet::new();
+	let mut last = start;
+	let mut last_in_block = start;
+	let mut failed = 0;
+	let mut finals = Vec::new();
+	for t in tasks {
+		match t.await? {
+			Ok((block, in_block, at, n)) => {
+				finals.push((at, n));
+				blocks.insert(block);
+				last = last.max(at);
+				last_in_block = last_in_block.max(in_block);
+			}
+			Err(e) => {
+				failed += 1;
+				eprintln!("batch failed: {e}");
+			}
+		}
+	}
+	let elapsed = (last - start).as_secs_f64();
+	let minted = chain.total_credits().await? - total_before;
+	let per = pod_primitives::settlement::settle(
+		args.bytes,
+		args.price,
+		u128::MAX,
+		pod_primitives::settlement::OPERATOR_FEE_PPB,
+	)
+	.credits;
+	let settled = if per == 0 { 0 } else { (minted / per) as usize };
+	// The blocks that carry the settlements, first to last (a block the
+	// node no longer serves is left out of this range only).
+	let mut numbers = Vec::new();
+	for b in &blocks {
+		if let Ok(n) = chain.block_number(*b).await {
+			numbers.push(n);
+		}
+	}
+	let (first, last_block) = (numbers.iter().min(), numbers.iter().max());
+	let rate = settled as f64 / elapsed;
+	let included = (last_in_block - start).as_secs_f64();
+	let inclusion = settled as f64 / included;
+	println!(
+		"settled {settled} of {} attestations in {n_batches} extrinsics ({failed} without a \
+		 finalized outcome), finalized in blocks #{}..#{}; last one in a block after \
+		 {included:.1} s, last finality after {elapsed:.1} s",
+		atts.len(),
+		first.copied().unwrap_or_default(),
+		last_block.copied().unwrap_or_default(),
+	);
+	println!("settlement, into blocks: {inclusion:.0} attestations/s");
+	println!("settlement, finalized (first submission to last finality): {rate:.0} attestations/s");
+	match sustained_rate(finals) {
+		Some(r) => println!(
+			"settlement, finalized, sustained (from 10% to 90% of them finalized): {r:.0} \
+			 attestations/s"
+		),
+		None => println!("settlement, finalized, sustained: too few finality events to tell"),
+	}
+	println!("ratio finalized/verifiable: {:.3}", rate / verify);
+	println!("ratio finalized/batch-verifiable: {:.3}", rate / batched);
+	Ok(())
+}
