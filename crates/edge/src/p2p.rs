@@ -427,56 +427,11 @@ fn handle_event(
 		}
 		SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
 			id,
-			result,
+			result: kad::QueryResult::GetProviders(res),
 			step,
 			..
-		})) => {
-			if let kad::QueryResult::GetProviders(res) = result {
-				let Some(&slot) = st.by_query.get(&id) else { return };
-				if let Ok(kad::GetProvidersOk::FoundProviders { providers, key }) = res {
-					if let Ok(content) = <ContentId>::try_from(key.as_ref()) {
-						st.holders.entry(content).or_default().extend(providers.iter().copied());
-					}
-					st.fetches[slot].candidates.extend(providers);
-				}
-				if step.last {
-					st.by_query.remove(&id);
-					st.fetches[slot].searching = false;
-				}
-				try_next(swarm, st, slot);
-			}
-		}
-		SwarmEvent::Behaviour(BehaviourEvent::Chunks(ev)) => match ev {
-			request_response::Event::Message {
-				message: request_response::Message::Request { request, channel, .. },
-				..
-			} => {
-				let answer = local(request.0, request.1).map(|b| b.to_vec());
-				let _ = swarm.behaviour_mut().chunks.send_response(channel, answer);
-			}
-			request_response::Event::Message {
-				peer,
-				message: request_response::Message::Response { request_id, response },
-			} => {
-				let Some(slot) = st.by_request.remove(&request_id) else { return };
-				match response {
-					Some(bytes) => {
-						st.holders.entry(st.fetches[slot].content).or_default().insert(peer);
-						let (tx, _) = oneshot::channel();
-						let reply = std::mem::replace(&mut st.fetches[slot].reply, tx);
-						let _ = reply.send(Some(Bytes::from(bytes)));
-					}
-					None => try_next(swarm, st, slot),
-				}
-			}
-			request_response::Event::OutboundFailure { request_id, peer, error } => {
-				tracing::debug!(%peer, %error, "chunk request failed");
-				if let Some(slot) = st.by_request.remove(&request_id) {
-					try_next(swarm, st, slot);
-				}
-			}
-			_ => {}
-		},
+		})) => providers_found(swarm, st, id, res, step.last),
+		SwarmEvent::Behaviour(BehaviourEvent::Chunks(ev)) => chunk_event(swarm, st, local, ev),
 		SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message {
 			message,
 			..
@@ -486,6 +441,69 @@ fn handle_event(
 		},
 		SwarmEvent::NewListenAddr { address, .. } => {
 			tracing::info!(%address, "peer layer listening")
+		}
+		_ => {}
+	}
+}
+
+/// Kademlia found providers of a content a fetch is waiting for.
+fn providers_found(
+	swarm: &mut libp2p::Swarm<Behaviour>,
+	st: &mut State,
+	id: kad::QueryId,
+	res: kad::GetProvidersResult,
+	last: bool,
+) {
+	let Some(&slot) = st.by_query.get(&id) else { return };
+	if let Ok(kad::GetProvidersOk::FoundProviders { providers, key }) = res {
+		if let Ok(content) = <ContentId>::try_from(key.as_ref()) {
+			st.holders.entry(content).or_default().extend(providers.iter().copied());
+		}
+		st.fetches[slot].candidates.extend(providers);
+	}
+	if last {
+		st.by_query.remove(&id);
+		st.fetches[slot].searching = false;
+	}
+	try_next(swarm, st, slot);
+}
+
+/// A chunk request from a peer (answered from the cache), or the answer to
+/// one of ours.
+fn chunk_event(
+	swarm: &mut libp2p::Swarm<Behaviour>,
+	st: &mut State,
+	local: &LocalChunks,
+	ev: request_response::Event<(ContentId, u32), Option<Vec<u8>>>,
+) {
+	match ev {
+		request_response::Event::Message {
+			message: request_response::Message::Request { request, channel, .. },
+			..
+		} => {
+			let answer = local(request.0, request.1).map(|b| b.to_vec());
+			let _ = swarm.behaviour_mut().chunks.send_response(channel, answer);
+		}
+		request_response::Event::Message {
+			peer,
+			message: request_response::Message::Response { request_id, response },
+		} => {
+			let Some(slot) = st.by_request.remove(&request_id) else { return };
+			match response {
+				Some(bytes) => {
+					st.holders.entry(st.fetches[slot].content).or_default().insert(peer);
+					let (tx, _) = oneshot::channel();
+					let reply = std::mem::replace(&mut st.fetches[slot].reply, tx);
+					let _ = reply.send(Some(Bytes::from(bytes)));
+				}
+				None => try_next(swarm, st, slot),
+			}
+		}
+		request_response::Event::OutboundFailure { request_id, peer, error } => {
+			tracing::debug!(%peer, %error, "chunk request failed");
+			if let Some(slot) = st.by_request.remove(&request_id) {
+				try_next(swarm, st, slot);
+			}
 		}
 		_ => {}
 	}

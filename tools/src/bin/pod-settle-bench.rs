@@ -167,7 +167,6 @@ async fn main() -> Result<()> {
 	let content = pod_wire::hex::hex32("--content", &args.content)?;
 	let chain = Chain::connect(&args.chain).await?;
 	let genesis = chain.genesis();
-
 	let (verify, batched) =
 		tokio::task::spawn_blocking(move || verify_rates(&genesis, content)).await?;
 	println!("raw verification, one core: {verify:.0} attestations/s (2 sr25519 checks each)");
@@ -177,7 +176,21 @@ async fn main() -> Result<()> {
 		MAX_BATCH,
 		batched / verify
 	);
+	let windows = closed_windows(&chain, &args).await?;
+	let total_before = chain.total_credits().await?;
+	let atts = sign_all(&args, &windows, genesis, content);
+	let n_atts = atts.len();
+	let start = Instant::now();
+	let outcome = submit_all(&chain, &args, atts).await?;
+	let minted = chain.total_credits().await? - total_before;
+	let rate = report(&chain, &args, &outcome, start, minted, n_atts).await;
+	println!("ratio finalized/verifiable: {:.3}", rate / verify);
+	println!("ratio finalized/batch-verifiable: {:.3}", rate / batched);
+	Ok(())
+}
 
+/// The last `--windows` closed windows of the chain.
+async fn closed_windows(chain: &Chain, args: &Args) -> Result<Vec<u32>> {
 	let current = chain.current_window().await?;
 	let k = args.windows.min(current).min(20);
 	anyhow::ensure!(k > 0, "no closed window yet (chain at window {current})");
@@ -188,92 +201,122 @@ async fn main() -> Result<()> {
 		windows,
 		args.edges as usize * windows.len()
 	);
-	let total_before = chain.total_credits().await?;
+	Ok(windows)
+}
 
-	// Sign everything up front (both cores), so signing is not measured.
+/// Signs every attestation up front (both cores), so signing is not measured.
+fn sign_all(
+	args: &Args,
+	windows: &[u32],
+	genesis: [u8; 32],
+	content: [u8; 32],
+) -> Vec<Attestation> {
 	let reporter = Arc::new(keys::keypair_from_seed(&REPORTER_SEED));
 	let t = Instant::now();
-	let mut handles = Vec::new();
 	let threads = 2u32;
-	for part in 0..threads {
-		let (reporter, windows) = (reporter.clone(), windows.clone());
-		let edges = args.edges;
-		let bytes = args.bytes;
-		handles.push(std::thread::spawn(move || {
-			let mut out = Vec::new();
-			for i in (part..edges).step_by(threads as usize) {
-				let edge = keys::keypair_from_seed(&bench_seed(i));
-				for w in &windows {
-					out.push(attestation(&edge, &reporter, &genesis, content, *w, bytes));
+	let handles: Vec<_> = (0..threads)
+		.map(|part| {
+			let (reporter, windows) = (reporter.clone(), windows.to_vec());
+			let (edges, bytes) = (args.edges, args.bytes);
+			std::thread::spawn(move || {
+				let mut out = Vec::new();
+				for i in (part..edges).step_by(threads as usize) {
+					let edge = keys::keypair_from_seed(&bench_seed(i));
+					for w in &windows {
+						out.push(attestation(&edge, &reporter, &genesis, content, *w, bytes));
+					}
 				}
-			}
-			out
-		}));
-	}
-	let mut atts = Vec::new();
-	for h in handles {
-		atts.extend(h.join().expect("signing thread"));
-	}
+				out
+			})
+		})
+		.collect();
+	let atts: Vec<Attestation> =
+		handles.into_iter().flat_map(|h| h.join().expect("signing thread")).collect();
 	println!("signed {} attestations in {:.1} s", atts.len(), t.elapsed().as_secs_f64());
+	atts
+}
 
+/// One batch's outcome: its finalized block, when it entered a block, when
+/// it was finalized, and its size.
+type Settled = ([u8; 32], Instant, Instant, usize);
+
+/// What the submissions came to.
+struct Outcome {
+	settled: Vec<Settled>,
+	failed: usize,
+	batches: usize,
+}
+
+/// Submits one batch, retrying what can be retried; the permit is released
+/// once the batch is in a block.
+async fn submit_batch(
+	chain: Chain,
+	b: Vec<Attestation>,
+	permit: tokio::sync::OwnedSemaphorePermit,
+) -> Result<Settled, pod_chain::ChainError> {
+	// The permit is held until the batch is in a block, not until finality:
+	// the pool then holds about `inflight` batches, which it re-validates
+	// (both signatures of every attestation) after every block, while
+	// finality follows on its own.
+	let mut permit = Some(permit);
+	let mut in_block = None;
+	let mut last_err = None;
+	for _ in 0..3 {
+		let seen = |_| {
+			drop(permit.take());
+			in_block.get_or_insert_with(Instant::now);
+		};
+		match chain.submit_attestations(&b, seen).await {
+			Ok(block) => {
+				let now = Instant::now();
+				return Ok((block, in_block.unwrap_or(now), now, b.len()));
+			}
+			Err(e) if e.retryable() => {
+				last_err = Some(e);
+				tokio::time::sleep(Duration::from_millis(500)).await;
+			}
+			Err(e) => return Err(e),
+		}
+	}
+	Err(last_err.expect("a retry happened"))
+}
+
+/// Submits every batch, at most `--inflight` not yet in a block.
+async fn submit_all(chain: &Chain, args: &Args, atts: Vec<Attestation>) -> Result<Outcome> {
 	let batches: Vec<Vec<Attestation>> =
 		atts.chunks(args.batch.clamp(1, MAX_BATCH as usize)).map(<[_]>::to_vec).collect();
-	let n_batches = batches.len();
+	let n = batches.len();
 	let sem = Arc::new(tokio::sync::Semaphore::new(args.inflight.max(1)));
-	let start = Instant::now();
 	let mut tasks = Vec::new();
 	for b in batches {
 		let permit = sem.clone().acquire_owned().await?;
-		let chain = chain.clone();
-		tasks.push(tokio::spawn(async move {
-			// The permit is held until the batch is in a block, not until
-			// finality: the pool then holds about `inflight` batches, which
-			// it re-validates (both signatures of every attestation) after
-			// every block, while finality follows on its own.
-			let mut permit = Some(permit);
-			let mut in_block = None;
-			let mut last_err = None;
-			for _ in 0..3 {
-				let seen = |_| {
-					drop(permit.take());
-					in_block.get_or_insert_with(Instant::now);
-				};
-				match chain.submit_attestations(&b, seen).await {
-					Ok(block) => {
-						let now = Instant::now();
-						return Ok((block, in_block.unwrap_or(now), now, b.len()));
-					}
-					Err(e) if e.retryable() => {
-						last_err = Some(e);
-						tokio::time::sleep(Duration::from_millis(500)).await;
-					}
-					Err(e) => return Err(e),
-				}
-			}
-			Err(last_err.expect("a retry happened"))
-		}));
+		tasks.push(tokio::spawn(submit_batch(chain.clone(), b, permit)));
 	}
-	let mut blocks = std::collections::HashSet::new();
-	let mut last = start;
-	let mut last_in_block = start;
-	let mut failed = 0;
-	let mut finals = Vec::new();
+	let mut out = Outcome { settled: Vec::new(), failed: 0, batches: n };
 	for t in tasks {
 		match t.await? {
-			Ok((block, in_block, at, n)) => {
-				finals.push((at, n));
-				blocks.insert(block);
-				last = last.max(at);
-				last_in_block = last_in_block.max(in_block);
-			}
+			Ok(s) => out.settled.push(s),
 			Err(e) => {
-				failed += 1;
+				out.failed += 1;
 				eprintln!("batch failed: {e}");
 			}
 		}
 	}
+	Ok(out)
+}
+
+/// Prints the rates; returns the finalized rate.
+async fn report(
+	chain: &Chain,
+	args: &Args,
+	o: &Outcome,
+	start: Instant,
+	minted: u128,
+	n_atts: usize,
+) -> f64 {
+	let last = o.settled.iter().map(|s| s.2).max().unwrap_or(start);
+	let last_in_block = o.settled.iter().map(|s| s.1).max().unwrap_or(start);
 	let elapsed = (last - start).as_secs_f64();
-	let minted = chain.total_credits().await? - total_before;
 	let per = pod_primitives::settlement::settle(
 		args.bytes,
 		args.price,
@@ -284,6 +327,7 @@ async fn main() -> Result<()> {
 	let settled = if per == 0 { 0 } else { (minted / per) as usize };
 	// The blocks that carry the settlements, first to last (a block the
 	// node no longer serves is left out of this range only).
+	let blocks: std::collections::HashSet<[u8; 32]> = o.settled.iter().map(|s| s.0).collect();
 	let mut numbers = Vec::new();
 	for b in &blocks {
 		if let Ok(n) = chain.block_number(*b).await {
@@ -293,17 +337,18 @@ async fn main() -> Result<()> {
 	let (first, last_block) = (numbers.iter().min(), numbers.iter().max());
 	let rate = settled as f64 / elapsed;
 	let included = (last_in_block - start).as_secs_f64();
-	let inclusion = settled as f64 / included;
 	println!(
-		"settled {settled} of {} attestations in {n_batches} extrinsics ({failed} without a \
+		"settled {settled} of {n_atts} attestations in {} extrinsics ({} without a \
 		 finalized outcome), finalized in blocks #{}..#{}; last one in a block after \
 		 {included:.1} s, last finality after {elapsed:.1} s",
-		atts.len(),
+		o.batches,
+		o.failed,
 		first.copied().unwrap_or_default(),
 		last_block.copied().unwrap_or_default(),
 	);
-	println!("settlement, into blocks: {inclusion:.0} attestations/s");
+	println!("settlement, into blocks: {:.0} attestations/s", settled as f64 / included);
 	println!("settlement, finalized (first submission to last finality): {rate:.0} attestations/s");
+	let finals = o.settled.iter().map(|s| (s.2, s.3)).collect();
 	match sustained_rate(finals) {
 		Some(r) => println!(
 			"settlement, finalized, sustained (from 10% to 90% of them finalized): {r:.0} \
@@ -311,7 +356,5 @@ async fn main() -> Result<()> {
 		),
 		None => println!("settlement, finalized, sustained: too few finality events to tell"),
 	}
-	println!("ratio finalized/verifiable: {:.3}", rate / verify);
-	println!("ratio finalized/batch-verifiable: {:.3}", rate / batched);
-	Ok(())
+	rate
 }
