@@ -21,6 +21,7 @@
 //! A runtime that calls it imports `ext_pod_crypto_sr25519_verify_batch_version_1`;
 //! the node lists [`HostFunctions`] among its executor's host functions.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

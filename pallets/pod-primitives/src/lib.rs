@@ -11,6 +11,7 @@
 //! The settlement formula ([`settlement::settle`]) lives here too, so the edge's
 //! forecast of its credits and the pallet's payment are the same code.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

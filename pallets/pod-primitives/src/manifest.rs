@@ -27,7 +27,12 @@ pub enum ManifestError {
 	/// The chunk size is zero.
 	ZeroChunkSize,
 	/// The number of chunk hashes does not match `ceil(size / chunk_size)`.
-	ChunkCountMismatch { expected: u64, found: u64 },
+	ChunkCountMismatch {
+		/// Chunks the size and chunk size call for.
+		expected: u64,
+		/// Hashes listed.
+		found: u64,
+	},
 	/// More chunks than [`MAX_CHUNKS`].
 	TooManyChunks,
 }

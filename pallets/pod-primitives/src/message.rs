@@ -12,9 +12,13 @@ pub const SIGNING_CONTEXT: &[u8] = b"substrate";
 /// every signed message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DomainTag {
+	/// A reporter's ticket.
 	Ticket,
+	/// A client's receipt.
 	Receipt,
+	/// An edge's claim.
 	Claim,
+	/// The payload both the edge and the reporter sign.
 	Attestation,
 	/// A reporter's order to edges (e.g. "hold content C").
 	Order,

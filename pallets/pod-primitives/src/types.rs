@@ -53,14 +53,19 @@ pub struct Entry {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct Ticket {
+	/// Unique id: the expiry (8 bytes, big-endian ms), then 8 random bytes.
 	pub ticket_id: TicketId,
+	/// The issuing reporter.
 	pub reporter: PublicKey,
+	/// The edge that may serve under it.
 	pub edge: PublicKey,
 	/// The client's session public key; it signs the receipts.
 	pub client: PublicKey,
+	/// The content it is for.
 	pub content: ContentId,
 	/// Most bytes the edge may be paid for under this ticket.
 	pub max_bytes: u64,
+	/// The settlement window it was issued in.
 	pub window: WindowIndex,
 	/// Unix time in milliseconds after which the edge must refuse the ticket.
 	pub expires_at: u64,
@@ -90,6 +95,7 @@ impl Ticket {
 	TypeInfo,
 )]
 pub struct Receipt {
+	/// The ticket it acknowledges bytes under.
 	pub ticket_id: TicketId,
 	/// Total bytes received so far; never decreases.
 	pub bytes_total: u64,
@@ -103,11 +109,15 @@ pub struct Receipt {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct Claim {
+	/// The claiming edge.
 	pub edge: PublicKey,
+	/// The window claimed.
 	pub window: WindowIndex,
+	/// Bytes per content.
 	pub entries: BoundedVec<Entry, MaxEntries>,
 	/// [`crate::merkle::receipts_root`] over `(ticket_id, bytes_total)` leaves.
 	pub receipts_root: Hash,
+	/// Receipts behind the claim.
 	pub receipt_count: u32,
 }
 
@@ -117,11 +127,15 @@ pub struct Claim {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct AttestationPayload {
+	/// The edge paid.
 	pub edge: PublicKey,
+	/// The window settled.
 	pub window: WindowIndex,
 	/// Confirmed bytes per content; never above what both sides support.
 	pub entries: BoundedVec<Entry, MaxEntries>,
+	/// Merkle root of the confirmed `(ticket_id, bytes)` leaves.
 	pub receipts_root: Hash,
+	/// Receipts behind the confirmation.
 	pub receipt_count: u32,
 }
 
@@ -130,6 +144,7 @@ pub struct AttestationPayload {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct Attestation {
+	/// What both sides signed.
 	pub payload: AttestationPayload,
 	/// The edge's signature over the payload.
 	pub edge_signature: Signature,
@@ -190,7 +205,9 @@ pub struct SettlementRecord {
 	TypeInfo,
 )]
 pub struct UsageRecord {
+	/// Bytes delivered.
 	pub bytes: u64,
+	/// Charged to the escrow.
 	pub charged: u128,
 }
 
@@ -199,7 +216,9 @@ pub struct UsageRecord {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct SignedTicket {
+	/// The ticket.
 	pub ticket: Ticket,
+	/// The reporter's signature.
 	pub signature: Signature,
 }
 
@@ -218,7 +237,9 @@ pub struct SignedTicket {
 	TypeInfo,
 )]
 pub struct SignedReceipt {
+	/// The receipt.
 	pub receipt: Receipt,
+	/// The client session key's signature.
 	pub signature: Signature,
 }
 
@@ -226,6 +247,7 @@ pub struct SignedReceipt {
 /// gossiped to edges and signed under [`crate::DomainTag::Order`].
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct HoldOrder {
+	/// The content to hold.
 	pub content: ContentId,
 	/// The SCALE-encoded manifest (its BLAKE3 hash is `content`).
 	pub manifest: alloc::vec::Vec<u8>,
@@ -238,7 +260,10 @@ pub struct HoldOrder {
 /// A hold order with the reporter's signature.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct SignedOrder {
+	/// The order.
 	pub order: HoldOrder,
+	/// The reporter that signed it.
 	pub reporter: PublicKey,
+	/// Its signature.
 	pub signature: Signature,
 }

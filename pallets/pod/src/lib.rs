@@ -65,6 +65,18 @@
 //! `balance(pallet) = ED + Σ escrow + TotalCredits + Σ pending redemptions`,
 //! and escrow taken by a settlement equals fee paid plus credits minted.
 //!
+//! ## Modules
+//!
+//! `lib.rs` holds the configuration, events, errors, storage, genesis and
+//! calls in FRAME's order; [`types`] the stored types; `attest` the
+//! attestation engine (every acceptance rule, shared by the pool and
+//! dispatch; batch signature verification; payment; batch weights);
+//! `registry` the bookkeeping calls and genesis share; [`runtime_api`] the
+//! `PodApi` declaration; [`weights`] the generated weights; `benchmarking`
+//! their benchmarks; `tests/` the tests by topic (edges, escrow,
+//! attestations, batch, credits, property tests) on `mock.rs`, a runtime
+//! built with [`config_preludes::TestDefaultConfig`].
+//!
 //! ## Storage
 //!
 //! `Edges`, `Reporters`, `Contents`, `Escrow`, `PendingWithdrawals`,
@@ -113,16 +125,6 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use pod_primitives::MaxBatch;
 	use sp_runtime::traits::{Saturating, Zero};
-
-	#[pallet::pallet]
-	pub struct Pallet<T>(_);
-
-	/// Reasons the pallet puts funds on hold.
-	#[pallet::composite_enum]
-	pub enum HoldReason {
-		/// An edge's registration bond.
-		EdgeBond,
-	}
 
 	/// Default configurations of this pallet, for `#[derive_impl]`.
 	pub mod config_preludes {
@@ -218,112 +220,14 @@ pub mod pallet {
 		type WeightInfo: WeightInfo;
 	}
 
-	/// Registered edges by edge key.
-	#[pallet::storage]
-	pub type Edges<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, EdgeInfo<T>>;
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
 
-	/// The reporter set.
-	#[pallet::storage]
-	pub type Reporters<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, ()>;
-
-	/// Registered contents by content id.
-	#[pallet::storage]
-	pub type Contents<T: Config> = StorageMap<_, Blake2_128Concat, ContentId, ContentInfo<T>>;
-
-	/// Each customer's escrow, held in the pallet account.
-	#[pallet::storage]
-	pub type Escrow<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
-
-	/// Requested withdrawals: amount and the block from which it can be claimed.
-	#[pallet::storage]
-	pub type PendingWithdrawals<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, (Balance, BlockNumberFor<T>)>;
-
-	/// Settled `(edge, window)` pairs and what each paid: the idempotency flag.
-	#[pallet::storage]
-	pub type Settled<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		PublicKey,
-		Twox64Concat,
-		WindowIndex,
-		SettlementRecord,
-	>;
-
-	/// Bytes delivered and charged per customer and window.
-	#[pallet::storage]
-	pub type Usage<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Twox64Concat,
-		WindowIndex,
-		UsageRecord,
-		ValueQuery,
-	>;
-
-	/// Non-transferable reward credits per account.
-	#[pallet::storage]
-	pub type Credits<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
-
-	/// Sum of all `Credits`.
-	#[pallet::storage]
-	pub type TotalCredits<T: Config> = StorageValue<_, Balance, ValueQuery>;
-
-	/// Redemption requests awaiting the operator's payout.
-	#[pallet::storage]
-	pub type Redemptions<T: Config> = StorageMap<_, Twox64Concat, u64, Redemption<T>>;
-
-	/// Id of the next redemption request.
-	#[pallet::storage]
-	pub type NextRedemptionId<T: Config> = StorageValue<_, u64, ValueQuery>;
-
-	/// The operator's account: receives fees and the backing of paid-out credits.
-	#[pallet::storage]
-	pub type Operator<T: Config> = StorageValue<_, T::AccountId>;
-
-	#[pallet::genesis_config]
-	#[derive(frame_support::DefaultNoBound)]
-	pub struct GenesisConfig<T: Config> {
-		/// The operator account.
-		pub operator: Option<T::AccountId>,
-		/// Initial reporter keys.
-		pub reporters: Vec<PublicKey>,
-		/// Initial edges: owner, edge key, region, capacity (bytes/s). Bond put on hold.
-		pub edges: Vec<(T::AccountId, PublicKey, Vec<u8>, u64)>,
-		/// Initial contents: id, owner, size, price per GiB, origin.
-		pub contents: Vec<(ContentId, T::AccountId, u64, Balance, Vec<u8>)>,
-		/// Initial escrow deposits, moved from the accounts' free balance.
-		pub escrows: Vec<(T::AccountId, Balance)>,
-	}
-
-	#[pallet::genesis_build]
-	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
-		fn build(&self) {
-			let account = Pallet::<T>::account_id();
-			let ed = T::Currency::minimum_balance();
-			if T::Currency::balance(&account) < ed {
-				T::Currency::mint_into(&account, ed).expect("minting ED to the pallet account");
-			}
-			if let Some(op) = &self.operator {
-				Operator::<T>::put(op);
-			}
-			for r in &self.reporters {
-				Reporters::<T>::insert(r, ());
-			}
-			for (owner, key, region, capacity) in &self.edges {
-				Pallet::<T>::do_register_edge(owner, *key, region.clone(), *capacity)
-					.expect("genesis edge registers");
-			}
-			for (id, owner, size, price, origin) in &self.contents {
-				Pallet::<T>::do_register_content(owner, *id, *size, *price, origin.clone())
-					.expect("genesis content registers");
-			}
-			for (who, amount) in &self.escrows {
-				Pallet::<T>::do_deposit(who, *amount).expect("genesis escrow deposits");
-			}
-		}
+	/// Reasons the pallet puts funds on hold.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// An edge's registration bond.
+		EdgeBond,
 	}
 
 	#[pallet::event]
@@ -451,6 +355,114 @@ pub mod pallet {
 		/// a batch; only a faulty block author can include one, and then none of
 		/// it settles.
 		BadBatchSignature,
+	}
+
+	/// Registered edges by edge key.
+	#[pallet::storage]
+	pub type Edges<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, EdgeInfo<T>>;
+
+	/// The reporter set.
+	#[pallet::storage]
+	pub type Reporters<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, ()>;
+
+	/// Registered contents by content id.
+	#[pallet::storage]
+	pub type Contents<T: Config> = StorageMap<_, Blake2_128Concat, ContentId, ContentInfo<T>>;
+
+	/// Each customer's escrow, held in the pallet account.
+	#[pallet::storage]
+	pub type Escrow<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
+
+	/// Requested withdrawals: amount and the block from which it can be claimed.
+	#[pallet::storage]
+	pub type PendingWithdrawals<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (Balance, BlockNumberFor<T>)>;
+
+	/// Settled `(edge, window)` pairs and what each paid: the idempotency flag.
+	#[pallet::storage]
+	pub type Settled<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		PublicKey,
+		Twox64Concat,
+		WindowIndex,
+		SettlementRecord,
+	>;
+
+	/// Bytes delivered and charged per customer and window.
+	#[pallet::storage]
+	pub type Usage<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		WindowIndex,
+		UsageRecord,
+		ValueQuery,
+	>;
+
+	/// Non-transferable reward credits per account.
+	#[pallet::storage]
+	pub type Credits<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
+
+	/// Sum of all `Credits`.
+	#[pallet::storage]
+	pub type TotalCredits<T: Config> = StorageValue<_, Balance, ValueQuery>;
+
+	/// Redemption requests awaiting the operator's payout.
+	#[pallet::storage]
+	pub type Redemptions<T: Config> = StorageMap<_, Twox64Concat, u64, Redemption<T>>;
+
+	/// Id of the next redemption request.
+	#[pallet::storage]
+	pub type NextRedemptionId<T: Config> = StorageValue<_, u64, ValueQuery>;
+
+	/// The operator's account: receives fees and the backing of paid-out credits.
+	#[pallet::storage]
+	pub type Operator<T: Config> = StorageValue<_, T::AccountId>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The operator account.
+		pub operator: Option<T::AccountId>,
+		/// Initial reporter keys.
+		pub reporters: Vec<PublicKey>,
+		/// Initial edges: owner, edge key, region, capacity (bytes/s). Bond put on hold.
+		pub edges: Vec<(T::AccountId, PublicKey, Vec<u8>, u64)>,
+		/// Initial contents: id, owner, size, price per GiB, origin.
+		pub contents: Vec<(ContentId, T::AccountId, u64, Balance, Vec<u8>)>,
+		/// Initial escrow deposits, moved from the accounts' free balance.
+		pub escrows: Vec<(T::AccountId, Balance)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let account = Pallet::<T>::account_id();
+			let ed = T::Currency::minimum_balance();
+			if T::Currency::balance(&account) < ed {
+				T::Currency::mint_into(&account, ed).expect("minting ED to the pallet account");
+			}
+			if let Some(op) = &self.operator {
+				Operator::<T>::put(op);
+			}
+			for r in &self.reporters {
+				Reporters::<T>::insert(r, ());
+			}
+			for (owner, key, region, capacity) in &self.edges {
+				Pallet::<T>::do_register_edge(owner, *key, region.clone(), *capacity)
+					.expect("genesis edge registers");
+			}
+			for (id, owner, size, price, origin) in &self.contents {
+				Pallet::<T>::do_register_content(owner, *id, *size, *price, origin.clone())
+					.expect("genesis content registers");
+			}
+			for (who, amount) in &self.escrows {
+				Pallet::<T>::do_deposit(who, *amount).expect("genesis escrow deposits");
+			}
+		}
 	}
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
