@@ -115,12 +115,7 @@ struct TicketArgs {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-	tracing_subscriber::fmt()
-		.with_env_filter(
-			tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-		)
-		.with_writer(std::io::stderr)
-		.init();
+	pod_http::service::init_tracing();
 	match Cli::parse().cmd {
 		Cmd::Publish { file, chunk_size, output } => publish(file, chunk_size, output),
 		Cmd::Register { manifest, origin, reporter } => register(manifest, origin, reporter).await,

@@ -145,7 +145,7 @@ impl Filler {
 		match self.store.get(&key, &hash) {
 			Ok(Some(b)) => {
 				self.metrics.hits.inc();
-				return Ok(Bytes::from(b));
+				return Ok(b);
 			}
 			Ok(None) => {}
 			// A corrupt cached chunk was deleted: fill it again.

@@ -50,10 +50,7 @@ struct RunArgs {
 impl RunArgs {
 	/// The configuration file with the command line's overrides.
 	fn config(&self) -> Result<EdgeConfig> {
-		let text = std::fs::read_to_string(&self.config)
-			.with_context(|| format!("reading {}", self.config.display()))?;
-		let mut cfg: EdgeConfig =
-			toml::from_str(&text).with_context(|| format!("parsing {}", self.config.display()))?;
+		let mut cfg: EdgeConfig = pod_http::service::load_toml(&self.config)?;
 		if let Some(v) = self.listen {
 			cfg.listen = v;
 		}
@@ -75,12 +72,7 @@ impl RunArgs {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-	tracing_subscriber::fmt()
-		.with_env_filter(
-			tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-		)
-		.with_writer(std::io::stderr)
-		.init();
+	pod_http::service::init_tracing();
 	match Cli::parse().cmd {
 		Cmd::Run(args) => run(args.config()?).await,
 		Cmd::Key { seed } => {

@@ -10,6 +10,7 @@
 //! | [`reply`] | responses: JSON, bytes, request bodies with limits |
 //! | [`client`] | a small control-plane client whose errors say whether to retry |
 //! | [`metrics`] | the `reason` label the services count refusals by |
+//! | [`service`] | logging set-up and configuration files, for every binary |
 #![deny(missing_docs)]
 
 pub mod client;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod refusal;
 pub mod reply;
 pub mod server;
+pub mod service;
 
 pub use client::{call, http_client, CallError, HttpClient, Reply};
 pub use refusal::Refusal;

@@ -33,10 +33,7 @@ struct Args {
 impl Args {
 	/// The configuration file with the command line's overrides.
 	fn config(self) -> Result<ReporterConfig> {
-		let text = std::fs::read_to_string(&self.config)
-			.with_context(|| format!("reading {}", self.config.display()))?;
-		let mut cfg: ReporterConfig =
-			toml::from_str(&text).with_context(|| format!("parsing {}", self.config.display()))?;
+		let mut cfg: ReporterConfig = pod_http::service::load_toml(&self.config)?;
 		if let Some(v) = self.listen {
 			cfg.listen = v;
 		}
@@ -55,12 +52,7 @@ impl Args {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-	tracing_subscriber::fmt()
-		.with_env_filter(
-			tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-		)
-		.with_writer(std::io::stderr)
-		.init();
+	pod_http::service::init_tracing();
 	let cfg = Args::parse().config()?;
 	let listen = cfg.listen;
 	let reporter = open(cfg).await?;

@@ -262,7 +262,7 @@ mod tests {
 		{
 			let s = Store::open(dir.path()).unwrap();
 			s.put_content(&[4; 32], b"manifest", "http://o/x").unwrap();
-			s.put_tickets(&[st.clone()]).unwrap();
+			s.put_tickets(std::slice::from_ref(&st)).unwrap();
 			let mut t2 = st.clone();
 			t2.ticket.ticket_id = [2; 16];
 			t2.ticket.expires_at = 999;

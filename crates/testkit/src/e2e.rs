@@ -128,7 +128,7 @@ async fn deliver_and_settle(
 	];
 	let customer = Account { name: "//Ferdie", pair: dev_accounts::ferdie() };
 	let off = start_offchain(cfg, &devnet.ws(), chain.genesis(), &content, &owners).await?;
-	let edge_keys: Vec<PublicKey> = (0..EDGES).map(|i| edge_public(i)).collect();
+	let edge_keys: Vec<PublicKey> = (0..EDGES).map(edge_public).collect();
 	register_on_chain(chain, &owners, &edge_keys, &customer, &content).await?;
 	let reg = pod_client::reporter::register(
 		&off.reporter_url,

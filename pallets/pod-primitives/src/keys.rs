@@ -44,26 +44,6 @@ pub fn verify<T: Encode>(
 	pk.verify_simple(SIGNING_CONTEXT, &msg, &sig).is_ok()
 }
 
-#[cfg(test)]
-mod tests {
-	use super::*;
-	use crate::Receipt;
-
-	#[test]
-	fn tag_and_genesis_bind_the_signature() {
-		let kp = keypair_from_seed(&[7u8; 32]);
-		let pk = kp.public.to_bytes();
-		let r = Receipt { ticket_id: [1; 16], bytes_total: 5, chunks_verified: 1 };
-		let g = [9u8; 32];
-		let s = sign(&kp, DomainTag::Receipt, &g, &r);
-		assert!(verify(&pk, &s, DomainTag::Receipt, &g, &r));
-		assert!(!verify(&pk, &s, DomainTag::Claim, &g, &r));
-		assert!(!verify(&pk, &s, DomainTag::Receipt, &[8u8; 32], &r));
-		let r2 = Receipt { bytes_total: 6, ..r };
-		assert!(!verify(&pk, &s, DomainTag::Receipt, &g, &r2));
-	}
-}
-
 /// Signs a ticket as its reporter.
 pub fn sign_ticket(
 	reporter: &Keypair,
@@ -82,4 +62,24 @@ pub fn sign_receipt(
 ) -> crate::SignedReceipt {
 	let signature = sign(client, DomainTag::Receipt, genesis, &receipt);
 	crate::SignedReceipt { receipt, signature }
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::Receipt;
+
+	#[test]
+	fn tag_and_genesis_bind_the_signature() {
+		let kp = keypair_from_seed(&[7u8; 32]);
+		let pk = kp.public.to_bytes();
+		let r = Receipt { ticket_id: [1; 16], bytes_total: 5, chunks_verified: 1 };
+		let g = [9u8; 32];
+		let s = sign(&kp, DomainTag::Receipt, &g, &r);
+		assert!(verify(&pk, &s, DomainTag::Receipt, &g, &r));
+		assert!(!verify(&pk, &s, DomainTag::Claim, &g, &r));
+		assert!(!verify(&pk, &s, DomainTag::Receipt, &[8u8; 32], &r));
+		let r2 = Receipt { bytes_total: 6, ..r };
+		assert!(!verify(&pk, &s, DomainTag::Receipt, &g, &r2));
+	}
 }

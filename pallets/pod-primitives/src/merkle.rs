@@ -31,7 +31,7 @@ pub fn receipts_root(receipts: &[(TicketId, u64)]) -> Hash {
 		return [0u8; 32];
 	}
 	let mut sorted: Vec<&(TicketId, u64)> = receipts.iter().collect();
-	sorted.sort_by(|a, b| a.0.cmp(&b.0));
+	sorted.sort_by_key(|a| a.0);
 	let mut level: Vec<Hash> = sorted.iter().map(|(id, b)| leaf(id, *b)).collect();
 	while level.len() > 1 {
 		level =

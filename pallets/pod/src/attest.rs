@@ -171,7 +171,7 @@ impl<T: Config> Pallet<T> {
 			rec.credits = rec.credits.checked_add(split.credits).ok_or(Error::<T>::Overflow)?;
 			rec.unpaid = rec.unpaid.saturating_add(split.unpaid);
 		}
-		ensure!(!(rec.charged.is_zero() && !rec.unpaid.is_zero()), Error::<T>::EscrowExhausted);
+		ensure!(!rec.charged.is_zero() || rec.unpaid.is_zero(), Error::<T>::EscrowExhausted);
 		Credits::<T>::try_mutate(&edge.owner, |c| -> DispatchResult {
 			*c = c.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
 			Ok(())

@@ -107,7 +107,7 @@ mod registry;
 pub mod runtime_api;
 pub mod types;
 pub mod weights;
-pub use types::{Balance, ContentInfo, EdgeInfo, Redemption};
+pub use types::{Balance, ContentInfo, EdgeInfo, GenesisContent, Redemption};
 pub use weights::WeightInfo;
 
 #[frame_support::pallet]
@@ -432,7 +432,7 @@ pub mod pallet {
 		/// Initial edges: owner, edge key, region, capacity (bytes/s). Bond put on hold.
 		pub edges: Vec<(T::AccountId, PublicKey, Vec<u8>, u64)>,
 		/// Initial contents: id, owner, size, price per GiB, origin.
-		pub contents: Vec<(ContentId, T::AccountId, u64, Balance, Vec<u8>)>,
+		pub contents: Vec<GenesisContent<T>>,
 		/// Initial escrow deposits, moved from the accounts' free balance.
 		pub escrows: Vec<(T::AccountId, Balance)>,
 	}

@@ -56,3 +56,12 @@ pub struct Redemption<T: Config> {
 	/// When.
 	pub requested_at: BlockNumberFor<T>,
 }
+
+/// A content registered at genesis: id, owner, size, price per GiB, origin.
+pub type GenesisContent<T> = (
+	pod_primitives::ContentId,
+	<T as frame_system::Config>::AccountId,
+	u64,
+	Balance,
+	alloc::vec::Vec<u8>,
+);

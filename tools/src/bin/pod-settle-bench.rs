@@ -324,7 +324,7 @@ async fn report(
 		pod_primitives::settlement::OPERATOR_FEE_PPB,
 	)
 	.credits;
-	let settled = if per == 0 { 0 } else { (minted / per) as usize };
+	let settled = minted.checked_div(per).unwrap_or(0) as usize;
 	// The blocks that carry the settlements, first to last (a block the
 	// node no longer serves is left out of this range only).
 	let blocks: std::collections::HashSet<[u8; 32]> = o.settled.iter().map(|s| s.0).collect();
