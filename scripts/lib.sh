@@ -51,6 +51,26 @@ pod_wire_wasm() {
   echo "pod-wire builds for wasm32-unknown-unknown; no tokio, hyper, RocksDB, libp2p or subxt in its dependencies"
 }
 
+# The crate layering the design relies on: data flows client → edge →
+# reporter → chain, so no role depends on another; the client library embeds
+# without a database, a peer-to-peer stack or a chain client.
+pod_check_layering() {
+  local bad=0 crate forbidden found
+  for rule in "pod-edge:pod-reporter|pod-client" "pod-reporter:pod-edge|pod-client" \
+    "pod-client:pod-edge|pod-reporter|rocksdb|librocksdb-sys|libp2p|subxt" \
+    "pod-chain:pod-edge|pod-reporter|pod-client" "pod-http:pod-edge|pod-reporter|pod-client|pod-chain"; do
+    crate=${rule%%:*} forbidden=${rule#*:}
+    found=$(cd "$(pod_root)" && cargo tree -q -p "$crate" -e normal --prefix none --format '{p}' |
+      awk '{print $1}' | grep -xE "$forbidden" | sort -u | tr '\n' ' ' || true)
+    if [ -n "$found" ]; then
+      echo "$crate must not depend on: $found" >&2
+      bad=1
+    fi
+  done
+  [ $bad = 0 ] && echo "layering: no role depends on another; pod-client has no database, libp2p or subxt"
+  return $bad
+}
+
 # The debug builds of README command 2, each one feature resolution: the whole
 # workspace with every target (node with its wasm runtime, edge binaries, every
 # test harness: `cargo test --workspace --all-targets` reuses all of it), the

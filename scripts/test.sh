@@ -29,8 +29,9 @@ step() { printf '\n=== %s\n' "$*"; }
 step "build the workspace (node with its wasm runtime, edge binaries, tests) and clippy -D warnings"
 pod_build_and_prune debug pod_debug_builds
 
-step "the wire crate for the browser (wasm32-unknown-unknown)"
+step "the wire crate for the browser (wasm32-unknown-unknown); crate layering"
 pod_wire_wasm
+pod_check_layering
 
 step "unit, property and integration tests of every crate"
 cargo test --workspace --all-targets
