@@ -5,8 +5,9 @@
 
 use super::*;
 use crate::pallet::{
-	Balance, Contents, Edges, Escrow, Operator, Pallet as Pod, PendingWithdrawals, Redemptions,
+	Contents, Edges, Escrow, Operator, Pallet as Pod, PendingWithdrawals, Redemptions,
 };
+use crate::types::Balance;
 use alloc::{boxed::Box, vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
