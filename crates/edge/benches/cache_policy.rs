@@ -1,6 +1,6 @@
 //! Hit ratio of the edge's S3-FIFO policy vs plain LRU on Zipf traces, at
 //! several cache sizes, measured side by side on the same trace.
-//! Run: `cargo bench -p cdn-edge --bench cache_policy`. Under `cargo test`
+//! Run: `cargo bench -p pod-edge --bench cache_policy`. Under `cargo test`
 //! (no `--bench` argument) it runs a short trace as a smoke test.
 
 use pod_edge::cache::S3Fifo;

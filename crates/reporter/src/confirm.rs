@@ -1,4 +1,4 @@
-//! The reporter's side of the two-way confirmation (DESIGN.md §3,
+//! The reporter's side of the two-way confirmation (`docs/design.md`,
 //! "Confirmation"): from an edge's signed claim and the client-signed receipts
 //! behind it, the payload the reporter will co-sign. Bytes are never above
 //! what the edge claimed, what the receipts prove, the tickets allow and the

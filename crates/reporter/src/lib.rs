@@ -1,6 +1,6 @@
 //! # pod-reporter
 //!
-//! The reporting service of the PoD CDN (DESIGN.md §5): it schedules clients
+//! The reporting service of the PoD CDN (`docs/design.md`): it schedules clients
 //! onto edges and issues their tickets, takes clients' own receipts,
 //! confirms and co-signs edges' window claims, orders hot content onto more
 //! edges, and audits edges as an ordinary client would.

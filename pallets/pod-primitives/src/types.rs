@@ -1,4 +1,4 @@
-//! The protocol's messages (DESIGN.md §3).
+//! The protocol's messages (`docs/design.md`).
 
 use bounded_collections::{BoundedVec, ConstU32};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};

@@ -82,7 +82,7 @@ impl<T: Config> Pallet<T> {
 		capacity.saturating_mul(window_ms) / 1000
 	}
 
-	/// Every acceptance rule of DESIGN.md §3 that depends on neither escrow
+	/// Every acceptance rule of `docs/design.md` that depends on neither escrow
 	/// nor signatures. Shared by the pool (`validate_unsigned`) and dispatch.
 	pub fn check_state(att: &Attestation) -> Result<EdgeInfo<T>, Error<T>> {
 		let p = &att.payload;

@@ -2,7 +2,7 @@
 //!
 //! Pays CDN edges for bytes they delivered, once two sides confirm the
 //! delivery: the edge that served it and a reporting service that checked the
-//! viewer's signed receipts (DESIGN.md §3).
+//! viewer's signed receipts (`docs/design.md`).
 //!
 //! ## Overview
 //!

@@ -10,7 +10,7 @@
 //!
 //! Why not plain LRU: on skewed (Zipf) CDN traffic the one-hit wonders of the
 //! tail push popular chunks out of an LRU; `S` absorbs them. The benchmark
-//! `cargo bench -p cdn-edge --bench cache_policy` compares hit ratios.
+//! `cargo bench -p pod-edge --bench cache_policy` compares hit ratios.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;

@@ -56,7 +56,7 @@ fn attestation_pays_exactly_95_5() {
 	});
 }
 
-/// Each rejection of DESIGN.md §7, in dispatch and in the pool, minting nothing.
+/// Each rejection of `docs/design.md` §7, in dispatch and in the pool, minting nothing.
 #[test]
 fn attestation_rejections() {
 	new_test_ext().execute_with(|| {
