@@ -82,6 +82,21 @@ fn rpc(e: impl std::fmt::Display) -> ChainError {
 	ChainError::Rpc(e.to_string())
 }
 
+/// A content as the chain records it (`pallet_pod::ContentInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, Decode)]
+pub struct ChainContent {
+	/// The customer who pays for its delivery.
+	pub owner: [u8; 32],
+	/// Size in bytes.
+	pub size: u64,
+	/// Price per GiB delivered.
+	pub price_per_gib: u128,
+	/// The origin URL the edges fill from.
+	pub origin: Vec<u8>,
+	/// The first window in which deliveries are no longer paid, if retired.
+	pub retired_from: Option<WindowIndex>,
+}
+
 /// A connection to a PoD chain node.
 #[derive(Clone)]
 pub struct Chain {
@@ -179,6 +194,14 @@ impl Chain {
 		window: WindowIndex,
 	) -> Result<pod_primitives::UsageRecord, ChainError> {
 		self.call("usage", "PodApi_usage", (account, window)).await
+	}
+
+	/// A content as registered on chain (`Pod::Contents`), if it is.
+	pub async fn content(&self, id: &[u8; 32]) -> Result<Option<ChainContent>, ChainError> {
+		let Some(raw) = self.storage("Pod", "Contents", (*id,)).await? else { return Ok(None) };
+		ChainContent::decode(&mut &raw[..])
+			.map(Some)
+			.map_err(|err| ChainError::Decode { what: "content", err })
 	}
 
 	/// The number of the latest finalized block.

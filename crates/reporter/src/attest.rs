@@ -51,6 +51,7 @@ impl Reporter {
 			claimed_bytes: c.claimed_bytes,
 			confirmed_bytes,
 			reductions: c.reductions,
+			disputes: c.disputes,
 		};
 		let json = serde_json::to_vec(&resp).expect("responses serialize");
 		self.store.put_confirmation(&claim.edge, claim.window, &json)?;
@@ -88,6 +89,13 @@ impl Reporter {
 		for r in &resp.reductions {
 			self.metrics.reduction(r.reason.as_str());
 		}
+		if !resp.disputes.is_empty() {
+			self.metrics.disputes.inc_by(resp.disputes.len() as u64);
+			let n = resp.disputes.len() as u64;
+			if let Err(e) = self.adjust_edge(&claim.edge, |rec| rec.client_disputes += n) {
+				tracing::warn!(error = %e, "cannot record the disputes against the edge");
+			}
+		}
 		self.metrics.confirmations.inc();
 		self.metrics.confirmed_bytes.inc_by(resp.confirmed_bytes);
 		tracing::info!(
@@ -96,6 +104,7 @@ impl Reporter {
 			claimed = resp.claimed_bytes,
 			confirmed = resp.confirmed_bytes,
 			reductions = resp.reductions.len(),
+			disputes = resp.disputes.len(),
 			"window confirmed"
 		);
 	}

@@ -1,8 +1,9 @@
-//! The reporter's side of the two-way confirmation (`docs/design.md`,
-//! "Confirmation"): from an edge's signed claim and the client-signed receipts
-//! behind it, the payload the reporter will co-sign. Bytes are never above
-//! what the edge claimed, what the receipts prove, the tickets allow and the
-//! clients reported; every cut is explained.
+//! The reporter's side of the two-way confirmation (`docs/design.md` §5):
+//! from an edge's signed claim and the client-signed receipts behind it, the
+//! payload the reporter will co-sign. Bytes are never above what the edge
+//! claimed, what the receipts prove and the tickets allow; every cut is
+//! explained. A signed receipt is the proof: a client's own report of fewer
+//! bytes never lowers it, and is recorded as a [`Dispute`] instead.
 //!
 //! [`confirm`] is pure logic: the caller supplies its tickets and client
 //! reports as [`Evidence`].
@@ -11,7 +12,7 @@ use pod_primitives::{
 	keys, merkle::receipts_root, AttestationPayload, Claim, ContentId, DomainTag, Entry, PublicKey,
 	Signature, SignedReceipt, SignedTicket, Ticket, TicketId,
 };
-use pod_wire::api::{Reduction, ReductionReason as Why};
+use pod_wire::api::{Dispute, Reduction, ReductionReason as Why};
 use std::collections::BTreeMap;
 
 /// What the reporter knows about a ticket.
@@ -45,6 +46,8 @@ pub struct Confirmed {
 	pub claimed_bytes: u64,
 	/// Every cut, with its reason.
 	pub reductions: Vec<Reduction>,
+	/// Receipts whose client reported less than it signed (paid in full).
+	pub disputes: Vec<Dispute>,
 }
 
 /// Receipts one confirmation request may carry.
@@ -86,6 +89,7 @@ pub fn confirm(
 	}
 	let cx = Context { claim, genesis, reporter };
 	let mut reductions = Vec::new();
+	let mut disputes = Vec::new();
 	let best = best_per_ticket(receipts, &mut reductions);
 	let mut proven: BTreeMap<ContentId, u64> = BTreeMap::new();
 	let mut leaves: Vec<(TicketId, u64)> = Vec::new();
@@ -93,6 +97,10 @@ pub fn confirm(
 		let Some((content, bytes)) = cx.proven_bytes(&id, r, evidence, &mut reductions) else {
 			continue;
 		};
+		if let Some(reported) = evidence.client_report(&id).filter(|rep| *rep < bytes) {
+			let ticket = hex::encode(id);
+			disputes.push(Dispute { ticket, receipt_bytes: bytes, reported_bytes: reported });
+		}
 		*proven.entry(content).or_default() += bytes;
 		leaves.push((id, bytes));
 	}
@@ -108,7 +116,7 @@ pub fn confirm(
 		receipts_root: receipts_root(&leaves),
 		receipt_count: leaves.len() as u32,
 	};
-	Ok(Confirmed { payload, claimed_bytes, reductions })
+	Ok(Confirmed { payload, claimed_bytes, reductions, disputes })
 }
 
 /// The largest receipt of each ticket (a client's receipts are cumulative).
@@ -170,8 +178,8 @@ impl Context<'_> {
 		}
 	}
 
-	/// The content and the bytes one receipt proves: capped by its ticket's
-	/// `max_bytes` and by what the client reported; `None` if nothing.
+	/// The content and the bytes one receipt proves, capped by its ticket's
+	/// `max_bytes`; `None` if nothing.
 	fn proven_bytes(
 		&self,
 		id: &TicketId,
@@ -195,11 +203,6 @@ impl Context<'_> {
 			let detail = format!("the ticket allows {} bytes", t.max_bytes);
 			reductions.push(cut(Why::CappedByMaxBytes, id, bytes, t.max_bytes, detail));
 			bytes = t.max_bytes;
-		}
-		if let Some(reported) = evidence.client_report(id).filter(|r| *r < bytes) {
-			let detail = format!("the client reported {reported} bytes for this ticket");
-			reductions.push(cut(Why::ClientReportedLess, id, bytes, reported, detail));
-			bytes = reported;
 		}
 		(bytes > 0).then_some((t.content, bytes))
 	}
@@ -343,8 +346,9 @@ mod tests {
 			&ev,
 		)
 		.unwrap();
-		// 1000 (capped) + 300 (client report) for content 7; nothing for 8.
-		assert_eq!(out.payload.entries.to_vec(), vec![Entry { content: [7; 32], bytes: 1_300 }]);
+		// 1000 (capped) + 2000 (signed, although the client reported 300)
+		// for content 7; nothing for 8.
+		assert_eq!(out.payload.entries.to_vec(), vec![Entry { content: [7; 32], bytes: 3_000 }]);
 		let mut r = reasons(&out);
 		r.sort();
 		assert_eq!(
@@ -353,12 +357,38 @@ mod tests {
 				"above_receipts",
 				"bad_client_signature",
 				"capped_by_max_bytes",
-				"client_reported_less",
 				"no_valid_receipts",
 				"ticket_for_other_window",
 				"unknown_ticket"
 			]
 		);
+		assert_eq!(
+			out.disputes,
+			vec![Dispute {
+				ticket: hex::encode(reported),
+				receipt_bytes: 2_000,
+				reported_bytes: 300
+			}]
+		);
+	}
+
+	/// A client that reports one byte first and then stops reporting cannot
+	/// cap the edge below what its own signed receipt acknowledges.
+	#[test]
+	fn a_client_report_never_lowers_a_signed_receipt() {
+		let mut ev = Ev::default();
+		let t = ticket(&mut ev, 1, 7, 1 << 30, 5);
+		ev.reports.insert(t, 1);
+		let (c, s) = claim(5, &[(7, 1 << 20)]);
+		let out = confirm(&c, &s, &[receipt(t, 1 << 20)], &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.total_bytes(), 1 << 20);
+		assert!(out.reductions.is_empty(), "{:?}", out.reductions);
+		assert_eq!(out.disputes.len(), 1);
+		assert_eq!((out.disputes[0].receipt_bytes, out.disputes[0].reported_bytes), (1 << 20, 1));
+		// A report at or above the receipt is no dispute.
+		ev.reports.insert(t, 1 << 20);
+		let out = confirm(&c, &s, &[receipt(t, 1 << 20)], &G, &pk(REP), &ev).unwrap();
+		assert!(out.disputes.is_empty());
 	}
 
 	#[test]

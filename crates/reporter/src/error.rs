@@ -30,6 +30,14 @@ pub enum ReporterError {
 	/// The content is not registered here.
 	#[error("unknown content {0}")]
 	UnknownContent(String),
+	/// The content is not payable on chain.
+	#[error("content {content} cannot be registered: {why} on chain")]
+	NotOnChain {
+		/// The content (hex).
+		content: String,
+		/// Why.
+		why: String,
+	},
 	/// A manifest is unusable.
 	#[error("bad manifest: {0}")]
 	BadManifest(#[from] ManifestDecodeError),

@@ -60,6 +60,7 @@ impl From<ReporterError> for Refusal {
 			}
 			ReporterError::BadField(e) => return e.into(),
 			ReporterError::UnknownContent(_) => (StatusCode::NOT_FOUND, Code::UnknownContent),
+			ReporterError::NotOnChain { .. } => (StatusCode::CONFLICT, Code::ContentNotOnChain),
 			ReporterError::BadManifest(_) => (StatusCode::BAD_REQUEST, Code::BadManifest),
 			ReporterError::BadHeartbeat(_) => (StatusCode::FORBIDDEN, Code::BadHeartbeatSignature),
 			ReporterError::StaleHeartbeat(_) => (StatusCode::BAD_REQUEST, Code::StaleHeartbeat),
@@ -122,7 +123,7 @@ async fn register_content(r: &Reporter, req: Request<Incoming>) -> Result<Resp, 
 			Refusal::bad_request(Code::OriginRequired, "send the origin URL in x-pod-origin")
 		})?;
 	let body = pod_http::body(req, 256 << 20).await?;
-	let id = r.register_content(&body, &origin)?;
+	let id = r.register_content(&body, &origin).await?;
 	Ok(json(StatusCode::OK, &ContentRegistered { content: hex::encode(id) }))
 }
 

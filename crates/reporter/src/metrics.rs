@@ -23,6 +23,8 @@ pub struct ReporterMetrics {
 	pub confirmed_bytes: Counter<u64, AtomicU64>,
 	/// Reductions by reason.
 	pub reductions: Family<ReasonLabel, Counter>,
+	/// Receipts whose client reported less than it signed.
+	pub disputes: Counter,
 	/// Hold orders by result.
 	pub orders: Family<ReasonLabel, Counter>,
 	/// Hot contents ordered onto more edges.
@@ -51,6 +53,7 @@ impl Default for ReporterMetrics {
 			confirmations: Counter::default(),
 			confirmed_bytes: Counter::default(),
 			reductions: Family::default(),
+			disputes: Counter::default(),
 			orders: Family::default(),
 			hot_orders: Counter::default(),
 			audits: Family::default(),
@@ -67,6 +70,11 @@ impl Default for ReporterMetrics {
 		);
 		registry.register("confirmed_bytes", "Bytes confirmed", m.confirmed_bytes.clone());
 		registry.register("reductions", "Confirmation reductions, by reason", m.reductions.clone());
+		registry.register(
+			"client_disputes",
+			"Signed receipts whose client reported less (paid in full, recorded against the edge)",
+			m.disputes.clone(),
+		);
 		registry.register("orders", "Hold orders sent to edges, by result", m.orders.clone());
 		registry.register(
 			"hot_orders",

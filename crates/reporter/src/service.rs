@@ -123,7 +123,10 @@ impl Reporter {
 	}
 
 	/// Registers a content: its manifest (the id is its hash) and origin URL.
-	pub fn register_content(
+	/// With a chain, only a content its customer registered there, not
+	/// retired, of the manifest's size: nobody can make the reporter schedule
+	/// (and edges serve) a content that no customer pays for.
+	pub async fn register_content(
 		&self,
 		manifest: &[u8],
 		origin: &str,
@@ -135,8 +138,23 @@ impl Reporter {
 			)));
 		}
 		let id = m.id();
+		self.check_on_chain(&id, m.size).await?;
 		self.store.put_content(&id, &m.encode(), origin)?;
 		Ok(id)
+	}
+
+	/// Whether the chain has `id`, unretired, with this size.
+	async fn check_on_chain(&self, id: &ContentId, size: u64) -> Result<(), ReporterError> {
+		let Some(chain) = &self.chain else { return Ok(()) };
+		let not = |why: String| ReporterError::NotOnChain { content: hex::encode(id), why };
+		let c = chain.content(id).await?.ok_or_else(|| not("it is not registered".into()))?;
+		if c.retired_from.is_some() {
+			return Err(not("it is retired".into()));
+		}
+		if c.size != size {
+			return Err(not(format!("the chain says {} bytes, the manifest {size}", c.size)));
+		}
+		Ok(())
 	}
 
 	/// A content's manifest and origin.

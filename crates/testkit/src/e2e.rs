@@ -138,6 +138,7 @@ async fn deliver_and_settle(
 	.await
 	.map_err(|e| HarnessError::Check(format!("registering with the reporter: {e}")))?;
 	println!("   content registered with the reporter: {}", reg.content);
+	junk_content_refused(&off.reporter_url).await?;
 	let mut expected = Expected { edges: BTreeMap::new(), customer, price: PRICE };
 	for (key, owner) in edge_keys.iter().zip(owners) {
 		expected.edges.insert(*key, (owner, 0));
@@ -481,6 +482,25 @@ async fn wait_settled(
 			return Err(HarnessError::Timeout { what, after: cfg.settle_timeout });
 		}
 		tokio::time::sleep(Duration::from_secs(3)).await;
+	}
+}
+
+/// A stranger's content that no customer registered on chain is refused
+/// by the reporter, so no edge is ever ordered to serve it.
+async fn junk_content_refused(reporter: &str) -> Result<(), HarnessError> {
+	let junk = pod_primitives::Manifest::of_bytes(b"junk nobody pays for", 1 << 20);
+	let r =
+		pod_client::reporter::register(reporter, codec::Encode::encode(&junk), "http://x/y").await;
+	match r {
+		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status {
+			status,
+			body,
+			..
+		})) if status == hyper::StatusCode::CONFLICT && body.contains("content_not_on_chain") => {
+			println!("   a content not registered on chain is refused by the reporter");
+			Ok(())
+		}
+		other => Err(HarnessError::Check(format!("junk content registration: {other:?}"))),
 	}
 }
 

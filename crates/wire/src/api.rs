@@ -86,7 +86,9 @@ pub enum ReductionReason {
 	BadClientSignature,
 	/// The receipt acknowledges more than the ticket allows.
 	CappedByMaxBytes,
-	/// The client reported fewer bytes to the reporter itself.
+	/// No longer produced: a client's own report never lowers its signed
+	/// receipt (see [`Dispute`]). Kept so that confirmations stored before
+	/// the rule changed still parse.
 	ClientReportedLess,
 	/// No valid receipt supports a claimed content.
 	NoValidReceipts,
@@ -137,6 +139,19 @@ pub struct Reduction {
 	pub detail: String,
 }
 
+/// A client reported fewer bytes to the reporter than its own signed
+/// receipt acknowledges. The receipt is the proof and is paid; the dispute
+/// is evidence, recorded against the edge, that something is off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispute {
+	/// The receipt's ticket (hex).
+	pub ticket: String,
+	/// Bytes the signed receipt acknowledges (after the ticket's cap).
+	pub receipt_bytes: u64,
+	/// Bytes the client reported to the reporter itself.
+	pub reported_bytes: u64,
+}
+
 /// The reporter's answer to `POST /confirm` (JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfirmResponse {
@@ -152,6 +167,9 @@ pub struct ConfirmResponse {
 	pub confirmed_bytes: u64,
 	/// Every reduction, with its reason.
 	pub reductions: Vec<Reduction>,
+	/// Receipts whose client reported less to the reporter (paid in full).
+	#[serde(default, skip_serializing_if = "Vec::is_empty")]
+	pub disputes: Vec<Dispute>,
 }
 
 /// A [`ConfirmResponse`]'s signed part, decoded.
@@ -286,6 +304,7 @@ mod tests {
 			claimed_bytes: 0,
 			confirmed_bytes: 0,
 			reductions: vec![],
+			disputes: vec![],
 		};
 		assert!(matches!(c.decode(), Err(DecodeError::Scale { what: "payload", .. })));
 		let p = AttestationPayload {

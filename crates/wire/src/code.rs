@@ -117,6 +117,8 @@ codes! {
 	// Reporter.
 	/// Registering a content needs `x-pod-origin`.
 	OriginRequired => "origin_required",
+	/// The content is not registered (or retired, or another size) on chain.
+	ContentNotOnChain => "content_not_on_chain",
 	/// The chain node cannot be reached.
 	ChainUnavailable => "chain_unavailable",
 	/// No live edge can serve the content.

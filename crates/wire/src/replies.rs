@@ -146,6 +146,10 @@ pub struct EdgeRecord {
 	pub audits_failed: u64,
 	/// Times clients reported it serving bytes that failed their hash.
 	pub lying_reports: u64,
+	/// Signed receipts for which the client reported fewer bytes to the
+	/// reporter than it signed: evidence against the edge, not a cut.
+	#[serde(default)]
+	pub client_disputes: u64,
 	/// Starts at 0; audits and client reports move it (bounded to ±100).
 	pub reputation: i64,
 	/// The last audit failure, for the API.
