@@ -105,10 +105,6 @@ impl<T: Config> Pallet<T> {
 				p.entries[..i].iter().all(|o| o.content != e.content),
 				Error::<T>::DuplicateEntry
 			);
-			let c = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
-			if let Some(from) = c.retired_from {
-				ensure!(p.window < from, Error::<T>::ContentRetired);
-			}
 			total = total.checked_add(e.bytes).ok_or(Error::<T>::BytesOverCap)?;
 		}
 		ensure!(total <= Self::window_cap(edge.capacity), Error::<T>::BytesOverCap);
@@ -143,16 +139,39 @@ impl<T: Config> Pallet<T> {
 		pod_crypto::verify_batch(&messages, &signatures)
 	}
 
+	/// The content an entry pays for, or why the entry cannot be paid: the
+	/// content is unknown, or was retired before the entry's window.
+	fn payable_content(
+		e: &pod_primitives::Entry,
+		window: WindowIndex,
+	) -> Result<crate::types::ContentInfo<T>, Error<T>> {
+		let c = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
+		match c.retired_from {
+			Some(from) if window >= from => Err(Error::<T>::ContentRetired),
+			_ => Ok(c),
+		}
+	}
+
 	/// Pays one checked attestation: takes the escrow, mints the credits,
 	/// records the settlement, and returns the operator's fee, which the caller
-	/// pays with [`Self::pay_fee`] (once per extrinsic). Callers run it in a
-	/// storage layer (a dispatch or `with_storage_layer`), so an error leaves
-	/// no trace.
+	/// pays with [`Self::pay_fee`] (once per extrinsic). An entry that cannot
+	/// be paid (unknown or retired content) is skipped with an `EntrySkipped`
+	/// event and the rest settles, so nobody can void an honest edge's window
+	/// by getting one bad entry into it. Callers run it in a storage layer (a
+	/// dispatch or `with_storage_layer`), so an error leaves no trace.
 	pub(crate) fn pay(att: &Attestation, edge: EdgeInfo<T>) -> Result<Balance, DispatchError> {
 		let p = &att.payload;
 		let mut rec = SettlementRecord { reporter: att.reporter, ..Default::default() };
 		for e in p.entries.iter() {
-			let content = Contents::<T>::get(e.content).ok_or(Error::<T>::UnknownContent)?;
+			let content = match Self::payable_content(e, p.window) {
+				Ok(c) => c,
+				Err(error) => {
+					let (edge, window, content) = (p.edge, p.window, e.content);
+					let error = error.into();
+					Self::deposit_event(Event::EntrySkipped { edge, window, content, error });
+					continue;
+				}
+			};
 			let escrow = Escrow::<T>::get(&content.owner);
 			let split = settlement::settle(
 				e.bytes,

@@ -245,7 +245,8 @@ pub mod pallet {
 		ReporterRemoved { reporter: PublicKey },
 		/// A content was registered.
 		ContentRegistered { id: ContentId, owner: T::AccountId, size: u64, price_per_gib: Balance },
-		/// A content was retired; deliveries from `from_window` on are not paid.
+		/// A content was retired; deliveries from `from_window` (the next
+		/// window) on are not paid.
 		ContentRemoved { id: ContentId, from_window: WindowIndex },
 		/// Escrow was deposited.
 		Deposited { who: T::AccountId, amount: Balance },
@@ -267,6 +268,15 @@ pub mod pallet {
 		},
 		/// An attestation of a batch was skipped in the block.
 		AttestationRejected { edge: PublicKey, window: WindowIndex, error: DispatchError },
+		/// An entry of a settled attestation could not be paid (its content is
+		/// unknown, or retired before the window) and was skipped; the rest of
+		/// the attestation settled.
+		EntrySkipped {
+			edge: PublicKey,
+			window: WindowIndex,
+			content: ContentId,
+			error: DispatchError,
+		},
 		/// Credits were burned and a payout requested.
 		Redeemed { id: u64, who: T::AccountId, amount: Balance },
 		/// The operator paid a redemption out and took its backing.
@@ -554,8 +564,9 @@ pub mod pallet {
 			Self::do_register_content(&who, id, size, price_per_gib, origin_url)
 		}
 
-		/// Retires a content: deliveries in the current window or later are not paid;
-		/// earlier windows still settle.
+		/// Retires a content from the next window on: deliveries in the
+		/// current window and earlier ones still settle, later ones are
+		/// skipped (`EntrySkipped`).
 		#[pallet::call_index(6)]
 		pub fn remove_content(origin: OriginFor<T>, id: ContentId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -563,7 +574,7 @@ pub mod pallet {
 				let c = maybe.as_mut().ok_or(Error::<T>::UnknownContent)?;
 				ensure!(c.owner == who, Error::<T>::NotContentOwner);
 				ensure!(c.retired_from.is_none(), Error::<T>::ContentRetired);
-				let from_window = Self::current_window();
+				let from_window = Self::current_window().saturating_add(1);
 				c.retired_from = Some(from_window);
 				Self::deposit_event(Event::ContentRemoved { id, from_window });
 				Ok(())

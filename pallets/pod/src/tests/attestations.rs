@@ -109,8 +109,6 @@ fn attestation_rejections() {
 		assert_eq!(cap, 60_000_000_000);
 		check(att(EDGE, 1, &[(CONTENT_A, cap), (CONTENT_B, 1)]), Error::<Test>::BytesOverCap);
 		check(att(EDGE, 1, &[(CONTENT_A, u64::MAX), (CONTENT_B, 2)]), Error::<Test>::BytesOverCap);
-		// Unknown content.
-		check(att(EDGE, 1, &[([0xC; 32], 10)]), Error::<Test>::UnknownContent);
 		// Empty entries, zero bytes, duplicates.
 		check(att(EDGE, 1, &[]), Error::<Test>::NoEntries);
 		check(att(EDGE, 1, &[(CONTENT_A, 0)]), Error::<Test>::ZeroBytesEntry);
@@ -185,14 +183,63 @@ fn edge_is_paid_only_from_the_window_it_registered_in() {
 	});
 }
 
+/// Retired in window 2: windows 1 and 2 (what was served before and during
+/// the window it was retired in) are paid; from window 3 on its entries are
+/// skipped and the rest of the attestation settles.
 #[test]
-fn retired_content_is_paid_only_before_retirement() {
+fn retired_content_is_paid_up_to_the_window_it_was_retired_in() {
 	new_test_ext().execute_with(|| {
 		setup(); // window 2
 		assert_ok!(Pod::remove_content(RuntimeOrigin::signed(CUSTOMER), CONTENT_A));
-		go_to_window(3);
+		System::assert_last_event(Event::ContentRemoved { id: CONTENT_A, from_window: 3 }.into());
+		go_to_window(4);
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])));
-		assert_noop!(submit(att(EDGE, 2, &[(CONTENT_A, 10)])), Error::<Test>::ContentRetired);
+		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, 10)])));
+		assert_eq!(Settled::<Test>::get(public(EDGE), 2).unwrap().bytes, 10);
+		assert_ok!(submit(att(EDGE, 3, &[(CONTENT_A, 10), (CONTENT_B, 20)])));
+		assert_eq!(Settled::<Test>::get(public(EDGE), 3).unwrap().bytes, 20);
+		System::assert_has_event(
+			Event::EntrySkipped {
+				edge: public(EDGE),
+				window: 3,
+				content: CONTENT_A,
+				error: Error::<Test>::ContentRetired.into(),
+			}
+			.into(),
+		);
+		assert_books_balance();
+	});
+}
+
+/// A content nobody registered, slipped into an honest edge's window (a
+/// stranger fetched a byte of a junk content from it), voids nothing: the
+/// entry is skipped with an event, the rest is paid in full.
+#[test]
+fn an_unknown_content_is_skipped_and_the_rest_settles() {
+	new_test_ext().execute_with(|| {
+		setup();
+		go_to_window(3);
+		let junk = [0xC; 32];
+		let escrow = Escrow::<Test>::get(CUSTOMER);
+		assert_ok!(submit(att(EDGE, 1, &[(junk, 1), (CONTENT_A, GIB)])));
+		let rec = Settled::<Test>::get(public(EDGE), 1).unwrap();
+		assert_eq!((rec.bytes, rec.charged), (GIB, PRICE));
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow - PRICE);
+		System::assert_has_event(
+			Event::EntrySkipped {
+				edge: public(EDGE),
+				window: 1,
+				content: junk,
+				error: Error::<Test>::UnknownContent.into(),
+			}
+			.into(),
+		);
+		// Only junk: the window is settled, with nothing paid, and cannot be
+		// submitted again.
+		assert_ok!(submit(att(EDGE, 2, &[(junk, 5)])));
+		assert_eq!(Settled::<Test>::get(public(EDGE), 2).unwrap().bytes, 0);
+		assert_noop!(submit(att(EDGE, 2, &[(junk, 5)])), Error::<Test>::AlreadySettled);
+		assert_books_balance();
 	});
 }
 

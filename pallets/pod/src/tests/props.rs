@@ -9,11 +9,17 @@ enum Op {
 	Deposit(u64, u128),
 	Withdraw(u64, u128),
 	Claim(u64),
-	Attest { edge: u8, window_back: u32, entries: Vec<(u8, u64)> },
+	Attest {
+		edge: u8,
+		window_back: u32,
+		entries: Vec<(u8, u64)>,
+	},
 	Redeem(u64, u128),
 	Complete(u64),
 	Advance(u64),
 	TransferAttempt,
+	/// Its owner retires content `n` (its entries are then skipped).
+	Retire(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -25,7 +31,8 @@ fn op() -> impl Strategy<Value = Op> {
 		(
 			prop_oneof![Just(EDGE), Just(EDGE2)],
 			0u32..5,
-			proptest::collection::vec((0u8..3, 0u64..(3 * GIB)), 0..4)
+			// Index 3 is a content nobody registered: skipped, never paid.
+			proptest::collection::vec((0u8..4, 0u64..(3 * GIB)), 0..4)
 		)
 			.prop_map(|(edge, window_back, entries)| Op::Attest { edge, window_back, entries }),
 		(prop_oneof![Just(EDGE_OWNER), Just(OTHER)], 0u128..3_000_000)
@@ -33,8 +40,12 @@ fn op() -> impl Strategy<Value = Op> {
 		(0u64..4).prop_map(Op::Complete),
 		(1u64..25).prop_map(Op::Advance),
 		Just(Op::TransferAttempt),
+		(0u8..3).prop_map(Op::Retire),
 	]
 }
+
+/// An id no customer registers.
+const UNKNOWN: [u8; 32] = [0xD; 32];
 
 const CONTENTS: [([u8; 32], u64, u128); 3] =
 	[([0xA; 32], CUSTOMER, 1_000_000), ([0xB; 32], CUSTOMER, 333_333), ([0xC; 32], OTHER, 7)];
@@ -61,7 +72,8 @@ proptest! {
 					Op::Claim(w) => { let _ = Pod::claim_withdrawal(RuntimeOrigin::signed(w)); },
 					Op::Attest { edge, window_back, entries } => {
 						let w = Pod::current_window().saturating_sub(window_back);
-						let entries: Vec<_> = entries.iter().map(|(c, b)| (CONTENTS[*c as usize].0, *b)).collect();
+						let id = |c: u8| CONTENTS.get(c as usize).map_or(UNKNOWN, |x| x.0);
+						let entries: Vec<_> = entries.iter().map(|(c, b)| (id(*c), *b)).collect();
 						let owner = Edges::<Test>::get(public(edge)).unwrap().owner;
 						if submit(att(edge, w, &entries)).is_ok() {
 							let rec = Settled::<Test>::get(public(edge), w).unwrap();
@@ -76,6 +88,10 @@ proptest! {
 					},
 					Op::Complete(id) => { let _ = Pod::complete_redemption(RuntimeOrigin::root(), id); },
 					Op::Advance(n) => System::set_block_number(System::block_number() + n),
+					Op::Retire(c) => {
+						let (id, owner, _) = CONTENTS[c as usize];
+						let _ = Pod::remove_content(RuntimeOrigin::signed(owner), id);
+					},
 					// There is no call that moves credits; a native transfer must not touch them.
 					Op::TransferAttempt => {
 						let _ = Balances::transfer_allow_death(RuntimeOrigin::signed(EDGE_OWNER), OTHER, 1);
