@@ -1,6 +1,8 @@
 // A client nobody on this project wrote (@polkadot/api, types from metadata
 // only, no custom definitions) drives the PoD chain end to end:
-//   - Bob registers an edge, Ferdie registers a content (Ferdie has genesis escrow);
+//   - Bob registers an edge with the edge key's proof of possession (a
+//     registration with another key's proof is refused), Ferdie registers a
+//     content (Ferdie has genesis escrow);
 //   - after the window closes, this script signs an attestation itself as the
 //     edge and as the dev reporter (sr25519, "substrate" context, tag ‖ genesis ‖ SCALE)
 //     and submits it unsigned;
@@ -68,7 +70,14 @@ async function main() {
   // A fresh edge key and content id per run, so the check can rerun on one chain.
   const edge = sr25519PairFromSeed(randomAsU8a(32));
   const content = randomAsU8a(32);
-  await sendSigned(api, api.tx.pod.registerEdge(edge.publicKey, 'eu-west', 1_000_000_000n), bob, 'register_edge');
+  // The edge key signs PODREG01 ‖ genesis ‖ SCALE(edge key, owner account).
+  const regMsg = (key, owner) => u8aConcat(stringToU8a('PODREG01'), api.genesisHash.toU8a(), key, owner);
+  const squat = sr25519Sign(regMsg(edge.publicKey, bob.publicKey), sr25519PairFromSeed(randomAsU8a(32)));
+  const squatted = await sendSigned(api, api.tx.pod.registerEdge(edge.publicKey, 'eu-west', 1_000_000_000n, squat), bob, 'squat')
+    .then(() => 'accepted', (e) => e.message);
+  check('registering an edge key without its proof is refused', squatted.endsWith('pod.BadEdgeProof'));
+  const proof = sr25519Sign(regMsg(edge.publicKey, bob.publicKey), edge);
+  await sendSigned(api, api.tx.pod.registerEdge(edge.publicKey, 'eu-west', 1_000_000_000n, proof), bob, 'register_edge');
   await sendSigned(api, api.tx.pod.registerContent(content, 4n * GIB, UNIT, 'http://127.0.0.1:8080/c'), ferdie, 'register_content');
   const window = (await api.call.podApi.currentWindow()).toNumber();
   console.log(`edge ${u8aToHex(edge.publicKey)} and content registered in window ${window}`);

@@ -3,6 +3,8 @@
 //! ```text
 //! pod-edge run --config edge.toml [overrides…]   run an edge
 //! pod-edge key --seed HEX                        print a seed's public key (the edge key to register)
+//! pod-edge proof --seed HEX --owner HEX --genesis HEX
+//!                                                the proof of possession `register_edge` takes
 //! ```
 
 use anyhow::{Context, Result};
@@ -27,6 +29,21 @@ enum Cmd {
 	Key {
 		#[arg(long)]
 		seed: String,
+	},
+	/// Print (hex) the edge key's proof that it registers itself for
+	/// `--owner` on the chain with `--genesis`: the last argument of
+	/// `Pod::register_edge`.
+	Proof {
+		/// The edge key's seed (hex, 32 bytes).
+		#[arg(long, env = "POD_EDGE_SEED")]
+		seed: String,
+		/// The owner's account id (hex, 32 bytes): the account that calls
+		/// `register_edge`, puts the bond on hold and earns the credits.
+		#[arg(long)]
+		owner: String,
+		/// The chain's genesis hash (hex).
+		#[arg(long, env = "POD_GENESIS")]
+		genesis: String,
 	},
 }
 
@@ -78,6 +95,15 @@ async fn main() -> Result<()> {
 		Cmd::Key { seed } => {
 			let seed = pod_wire::hex::hex32("seed", &seed)?;
 			println!("{}", hex::encode(keys::keypair_from_seed(&seed).public.to_bytes()));
+			Ok(())
+		}
+		Cmd::Proof { seed, owner, genesis } => {
+			let pair = keys::keypair_from_seed(&pod_wire::hex::hex32("seed", &seed)?);
+			let owner = pod_wire::hex::hex32("owner", &owner)?;
+			let genesis = pod_wire::hex::hex32("genesis", &genesis)?;
+			let key = pair.public.to_bytes();
+			let tag = pod_primitives::DomainTag::EdgeRegistration;
+			println!("{}", hex::encode(keys::sign(&pair, tag, &genesis, &(key, owner))));
 			Ok(())
 		}
 	}

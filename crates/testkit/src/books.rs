@@ -286,14 +286,17 @@ async fn print_usage(chain: &Chain, expected: &Expected) -> Result<(), HarnessEr
 	Ok(())
 }
 
-/// `Pod::register_edge(key, region, capacity)` signed by `owner`; an edge
-/// already registered is fine.
+/// `Pod::register_edge(key, region, capacity, proof)` signed by `owner`,
+/// with the edge key's proof of possession; an edge already registered is
+/// fine.
 pub async fn register_edge(
 	chain: &Chain,
 	owner: &Account,
-	key: PublicKey,
+	edge: &pod_primitives::keys::Keypair,
 ) -> Result<(), HarnessError> {
-	let args = (key, b"local".to_vec(), 100_000_000u64).encode();
+	let key = edge.public.to_bytes();
+	let proof = edge_proof(chain.genesis(), edge, owner.id());
+	let args = (key, b"local".to_vec(), 100_000_000u64, proof).encode();
 	accept_existing(
 		chain.submit_signed("register_edge", args, &owner.pair).await,
 		"EdgeAlreadyRegistered",
@@ -322,5 +325,35 @@ fn accept_existing(
 		Ok(_) => Ok(()),
 		Err(pod_chain::ChainError::Failed { reason, .. }) if reason.contains(already) => Ok(()),
 		Err(e) => Err(chain_err(e)),
+	}
+}
+
+/// The edge key's proof that it registers itself for `owner` on this chain.
+pub fn edge_proof(
+	genesis: [u8; 32],
+	edge: &pod_primitives::keys::Keypair,
+	owner: [u8; 32],
+) -> pod_primitives::Signature {
+	let key = edge.public.to_bytes();
+	let tag = pod_primitives::DomainTag::EdgeRegistration;
+	pod_primitives::keys::sign(edge, tag, &genesis, &(key, owner))
+}
+
+/// A squatter's attempt: registering `key` without its holder's proof
+/// (here, a proof the squatter made with a key of its own) must be refused.
+pub async fn squatting_refused(
+	chain: &Chain,
+	squatter: &Account,
+	key: PublicKey,
+) -> Result<(), HarnessError> {
+	let own = pod_primitives::keys::keypair_from_seed(&[0x5a; 32]);
+	let proof = edge_proof(chain.genesis(), &own, squatter.id());
+	let args = (key, b"local".to_vec(), 1u64, proof).encode();
+	match chain.submit_signed("register_edge", args, &squatter.pair).await {
+		Err(pod_chain::ChainError::Failed { reason, .. }) if reason.contains("BadEdgeProof") => {
+			println!("   registering an edge key without its proof is refused (BadEdgeProof)");
+			Ok(())
+		}
+		other => Err(HarnessError::Check(format!("squatting on an edge key: {other:?}"))),
 	}
 }

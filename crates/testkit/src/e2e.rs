@@ -350,13 +350,16 @@ async fn wait_live_edges(reporter: &str) -> Result<(), HarnessError> {
 async fn register_on_chain(
 	chain: &Chain,
 	owners: &[Account; EDGES],
-	keys: &[PublicKey],
+	edge_keys: &[PublicKey],
 	customer: &Account,
 	content: &Content,
 ) -> Result<(), HarnessError> {
 	println!("== on chain: register the edges (bonded) and the content (Ferdie pays 1 UNIT/GiB)");
 	let m = &content.manifest;
-	let edges = owners.iter().zip(keys).map(|(o, k)| books::register_edge(chain, o, *k));
+	let squatter = Account { name: "//Bob", pair: dev_accounts::bob() };
+	books::squatting_refused(chain, &squatter, edge_keys[0]).await?;
+	let pairs: Vec<_> = (0..EDGES).map(|i| keys::keypair_from_seed(&edge_seed(i))).collect();
+	let edges = owners.iter().zip(&pairs).map(|(o, p)| books::register_edge(chain, o, p));
 	let content_reg =
 		books::register_content(chain, customer, m.id(), m.size, PRICE, &content.origin_url);
 	let (edges, content_reg) = tokio::join!(futures::future::join_all(edges), content_reg);

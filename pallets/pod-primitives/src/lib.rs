@@ -27,6 +27,7 @@ pub mod keys;
 
 pub use manifest::{content_id, Manifest, ManifestError, DEFAULT_CHUNK_SIZE, MAX_CHUNKS};
 pub use message::{
-	attestation_signatures, signing_bytes, DomainTag, IndexedSignature, SIGNING_CONTEXT,
+	attestation_signatures, edge_registration_bytes, signing_bytes, DomainTag, IndexedSignature,
+	SIGNING_CONTEXT,
 };
 pub use types::*;

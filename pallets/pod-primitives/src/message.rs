@@ -24,6 +24,9 @@ pub enum DomainTag {
 	Order,
 	/// An edge's heartbeat to a reporter (off chain only).
 	Heartbeat,
+	/// An edge key's proof that its holder registers it for an owner
+	/// account (`register_edge`).
+	EdgeRegistration,
 }
 
 impl DomainTag {
@@ -36,6 +39,7 @@ impl DomainTag {
 			DomainTag::Attestation => *b"PODATT01",
 			DomainTag::Order => *b"PODORD01",
 			DomainTag::Heartbeat => *b"PODHBT01",
+			DomainTag::EdgeRegistration => *b"PODREG01",
 		}
 	}
 }
@@ -68,4 +72,15 @@ pub fn attestation_signatures(
 		signatures.push((i as u32, att.reporter, att.reporter_signature));
 	}
 	(messages, signatures)
+}
+
+/// The bytes an edge key signs to prove it registers itself for `owner`:
+/// `PODREG01 ‖ genesis ‖ SCALE(edge key, owner account)`. The owner's
+/// encoding is the chain's account id (32 bytes on PoD chains).
+pub fn edge_registration_bytes<A: Encode>(
+	genesis: &[u8; 32],
+	edge: &PublicKey,
+	owner: &A,
+) -> Vec<u8> {
+	signing_bytes(DomainTag::EdgeRegistration, genesis, &(edge, owner))
 }

@@ -113,8 +113,11 @@ mod benchmarks {
 	fn register_edge() {
 		let who = funded::<T>("owner", 0);
 		let key = new_key();
+		let msg = pod_primitives::edge_registration_bytes(&Pod::<T>::genesis_hash(), &key, &who);
+		let proof = sign(&key, &msg);
+		let region = vec![b'r'; T::MaxRegionLen::get() as usize];
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who), key, vec![b'r'; T::MaxRegionLen::get() as usize], 1_000_000);
+		_(RawOrigin::Signed(who), key, region, 1_000_000, proof);
 		assert!(Edges::<T>::contains_key(key));
 	}
 

@@ -89,8 +89,8 @@ extern crate alloc;
 
 pub use pallet::*;
 pub use pod_primitives::{
-	Attestation, AttestationPayload, ContentId, Entry, PublicKey, SettlementRecord, UsageRecord,
-	WindowIndex,
+	Attestation, AttestationPayload, ContentId, Entry, PublicKey, SettlementRecord, Signature,
+	UsageRecord, WindowIndex,
 };
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -365,6 +365,9 @@ pub mod pallet {
 		/// a batch; only a faulty block author can include one, and then none of
 		/// it settles.
 		BadBatchSignature,
+		/// The edge key's proof of possession does not verify for this caller
+		/// and chain: the caller does not hold the key it registers.
+		BadEdgeProof,
 	}
 
 	/// Registered edges by edge key.
@@ -478,14 +481,20 @@ pub mod pallet {
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
 		/// Registers an edge key, putting `EdgeBond` on hold from the caller.
+		/// `proof` is the edge key's signature over
+		/// [`pod_primitives::edge_registration_bytes`] (this chain's genesis
+		/// and the caller's account): only the key's holder can register it,
+		/// and only for the owner it chose.
 		#[pallet::call_index(0)]
 		pub fn register_edge(
 			origin: OriginFor<T>,
 			edge_key: PublicKey,
 			region: Vec<u8>,
 			capacity: u64,
+			proof: Signature,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::check_edge_proof(&who, &edge_key, &proof)?;
 			Self::do_register_edge(&who, edge_key, region, capacity)
 		}
 

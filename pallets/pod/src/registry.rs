@@ -20,6 +20,22 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
+	/// Checks an edge key's proof that its holder registers it for `who`.
+	pub(crate) fn check_edge_proof(
+		who: &T::AccountId,
+		edge_key: &PublicKey,
+		proof: &pod_primitives::Signature,
+	) -> DispatchResult {
+		let msg = pod_primitives::edge_registration_bytes(&Self::genesis_hash(), edge_key, who);
+		let ok = sp_io::crypto::sr25519_verify(
+			&sp_core::sr25519::Signature::from_raw(*proof),
+			&msg,
+			&sp_core::sr25519::Public::from_raw(*edge_key),
+		);
+		ensure!(ok, Error::<T>::BadEdgeProof);
+		Ok(())
+	}
+
 	pub(crate) fn do_register_edge(
 		who: &T::AccountId,
 		edge_key: PublicKey,

@@ -37,12 +37,19 @@ pub(crate) fn hold_of(who: u64) -> u128 {
 	Balances::balance_on_hold(&RuntimeHoldReason::Pod(crate::HoldReason::EdgeBond), &who)
 }
 
+/// Edge `seed`'s proof that it registers itself for `owner` on this chain.
+pub(crate) fn edge_proof(seed: u8, owner: u64) -> pod_primitives::Signature {
+	let genesis = Pod::genesis_hash();
+	keys::sign(&pair(seed), DomainTag::EdgeRegistration, &genesis, &(public(seed), owner))
+}
+
 pub(crate) fn register_edge(seed: u8) {
 	assert_ok!(Pod::register_edge(
 		RuntimeOrigin::signed(EDGE_OWNER),
 		public(seed),
 		b"eu-west".to_vec(),
-		CAPACITY
+		CAPACITY,
+		edge_proof(seed, EDGE_OWNER),
 	));
 }
 

@@ -59,7 +59,7 @@ proptest! {
 	fn books_always_balance(ops in proptest::collection::vec(op(), 1..40)) {
 		new_test_ext().execute_with(|| {
 			register_edge(EDGE);
-			assert_ok!(Pod::register_edge(RuntimeOrigin::signed(OTHER), public(EDGE2), vec![], CAPACITY));
+			assert_ok!(Pod::register_edge(RuntimeOrigin::signed(OTHER), public(EDGE2), vec![], CAPACITY, edge_proof(EDGE2, OTHER)));
 			for (id, owner, price) in CONTENTS {
 				assert_ok!(Pod::register_content(RuntimeOrigin::signed(owner), id, GIB, price, vec![]));
 			}
