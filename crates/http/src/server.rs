@@ -1,5 +1,9 @@
 //! The serve loop: HTTP/1.1 and HTTP/2 (h2c) on one port, keep-alive, and a
-//! graceful stop that lets open requests finish.
+//! graceful stop that lets open requests finish. Every service is reachable
+//! by anyone, so a client that dribbles its request headers is cut off
+//! after [`HEADER_READ_TIMEOUT`] (slowloris), and at most
+//! [`MAX_CONNECTIONS`] connections are served at once (the rest wait in the
+//! listen backlog).
 
 use crate::reply::Resp;
 use hyper::body::Incoming;
@@ -8,7 +12,14 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once.
+pub const MAX_CONNECTIONS: usize = 4096;
 
 /// Serves `handler` on `listener` until `shutdown` resolves, then stops
 /// accepting and lets open connections finish.
@@ -22,9 +33,20 @@ where
 	F: Future<Output = Resp> + Send + 'static,
 {
 	let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-	let builder = Builder::new(TokioExecutor::new());
+	let mut builder = Builder::new(TokioExecutor::new());
+	builder
+		.http1()
+		.timer(hyper_util::rt::TokioTimer::new())
+		.header_read_timeout(HEADER_READ_TIMEOUT);
+	builder.http2().timer(hyper_util::rt::TokioTimer::new());
+	let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
 	tokio::pin!(shutdown);
 	loop {
+		// Accept only with a free slot: the kernel's backlog holds the rest.
+		let slot = tokio::select! {
+			s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+			_ = &mut shutdown => break,
+		};
 		tokio::select! {
 			accepted = listener.accept() => {
 				let (stream, peer) = match accepted {
@@ -48,6 +70,7 @@ where
 					if let Err(e) = conn.await {
 						tracing::debug!(error = %e, %peer, "connection ended");
 					}
+					drop(slot);
 				});
 			},
 			_ = &mut shutdown => break,
@@ -67,4 +90,39 @@ pub async fn shutdown_signal() {
 		_ = term.recv() => {},
 	}
 	tracing::info!("shutting down: finishing open requests");
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+	/// A client that sends half its headers and then nothing is cut off
+	/// after the header timeout instead of holding its connection forever.
+	#[tokio::test(start_paused = true)]
+	async fn a_client_dribbling_its_headers_is_cut_off() {
+		let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let addr = listener.local_addr().unwrap();
+		let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+		let server = tokio::spawn(serve(
+			listener,
+			async {
+				let _ = stopped.await;
+			},
+			|_, _| async { crate::reply::text(hyper::StatusCode::OK, "text/plain", "ok".into()) },
+		));
+		let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+		c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+		tokio::time::sleep(HEADER_READ_TIMEOUT + Duration::from_secs(1)).await;
+		let mut buf = Vec::new();
+		let n = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut buf))
+			.await
+			.expect("the server closed the connection")
+			.unwrap_or(0);
+		// Closed, with at most a 408 and nothing served.
+		let text = String::from_utf8_lossy(&buf[..n]);
+		assert!(!text.contains("200 OK"), "{text}");
+		stop.send(()).unwrap();
+		server.await.unwrap().unwrap();
+	}
 }
