@@ -18,6 +18,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, RwLock};
 
+/// How long after its ticket expires a serving session is kept (10 min):
+/// final receipts arrive within the claim grace, far sooner.
+pub const SESSION_GRACE_MS: u64 = 10 * 60 * 1000;
+
 /// A content the edge holds or may serve.
 #[derive(Debug, Clone)]
 pub struct Holding {
@@ -270,6 +274,22 @@ impl Edge {
 			}
 		});
 		true
+	}
+
+	/// Starts the edge's housekeeping: every 30 s, sessions whose ticket
+	/// expired more than [`SESSION_GRACE_MS`] ago are dropped.
+	pub fn start_housekeeping(self: &Arc<Self>) {
+		let me = Arc::downgrade(self);
+		tokio::spawn(async move {
+			loop {
+				tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+				let Some(edge) = me.upgrade() else { return };
+				let gone = edge.sessions.evict_expired(pod_wire::clock::now_ms(), SESSION_GRACE_MS);
+				if gone > 0 {
+					tracing::debug!(gone, live = edge.sessions.len(), "expired sessions dropped");
+				}
+			}
+		});
 	}
 
 	/// What the edge knows of a content.

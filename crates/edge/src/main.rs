@@ -118,6 +118,7 @@ async fn run(cfg: EdgeConfig) -> Result<()> {
 	let addr = listener.local_addr()?;
 	tracing::info!(edge = %hex::encode(edge.public()), %addr, "edge serving");
 	edge.start_settlement(&cfg, addr)?;
+	edge.start_housekeeping();
 	// Printed on stdout so scripts can learn an ephemeral port.
 	println!("listening on {addr}");
 	pod_edge::serve(edge, listener, pod_http::server::shutdown_signal()).await?;

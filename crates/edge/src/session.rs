@@ -39,6 +39,18 @@ impl Sessions {
 		self.len() == 0
 	}
 
+	/// Drops the sessions of tickets that expired more than `grace_ms` ago,
+	/// and returns how many. Their final receipts have long been taken (the
+	/// window's claim waits far less than the grace), so nothing is lost;
+	/// without this the map grows with every ticket ever served, and its
+	/// size is advertised as load.
+	pub fn evict_expired(&self, now_ms: u64, grace_ms: u64) -> usize {
+		let mut live = self.live.lock().expect("sessions lock");
+		let before = live.len();
+		live.retain(|_, (t, _)| t.ticket.expires_at.saturating_add(grace_ms) > now_ms);
+		before - live.len()
+	}
+
 	/// The session of exactly this (already verified) ticket, if one is live.
 	pub fn known(&self, t: &SignedTicket) -> Option<Session> {
 		let live = self.live.lock().expect("sessions lock");
@@ -122,6 +134,35 @@ mod tests {
 		};
 		let st = keys::sign_ticket(&keys::keypair_from_seed(&[1; 32]), &[0; 32], t);
 		Arc::new(Mutex::new(TicketSession::new(st, 50)))
+	}
+
+	#[test]
+	fn sessions_are_evicted_only_after_their_ticket_expired_plus_grace() {
+		let dir = tempfile::tempdir().unwrap();
+		let ledger = Ledger::open(dir.path(), false).unwrap();
+		let sessions = Sessions::new(10);
+		let signer = keys::keypair_from_seed(&[1; 32]);
+		for (i, expires_at) in [(1u8, 1_000u64), (2, 5_000), (3, 9_000)] {
+			let mut id = [i; 16];
+			id[..8].copy_from_slice(&expires_at.to_be_bytes());
+			let t = Ticket {
+				ticket_id: id,
+				reporter: [0; 32],
+				edge: [0; 32],
+				client: [0; 32],
+				content: [0; 32],
+				max_bytes: 100,
+				window: 0,
+				expires_at,
+			};
+			sessions.get_or_start(&keys::sign_ticket(&signer, &[0; 32], t), &ledger).unwrap();
+		}
+		assert_eq!(sessions.len(), 3);
+		// At 5,500 with 1,000 of grace: only the first (1,000 + 1,000 ≤ 5,500) goes.
+		assert_eq!(sessions.evict_expired(5_500, 1_000), 1);
+		assert_eq!(sessions.len(), 2);
+		assert_eq!(sessions.evict_expired(20_000, 1_000), 2);
+		assert!(sessions.is_empty());
 	}
 
 	#[test]
