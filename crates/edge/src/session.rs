@@ -121,19 +121,25 @@ mod tests {
 	use super::*;
 	use pod_primitives::{keys, Ticket};
 
-	fn session() -> Session {
+	/// A signed ticket with `salt` in its id and this expiry.
+	fn ticket(salt: u8, expires_at: u64) -> SignedTicket {
+		let mut ticket_id = [salt; 16];
+		ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
 		let t = Ticket {
-			ticket_id: [1; 16],
+			ticket_id,
 			reporter: [0; 32],
 			edge: [0; 32],
 			client: [0; 32],
 			content: [0; 32],
 			max_bytes: 100,
 			window: 0,
-			expires_at: 0,
+			expires_at,
 		};
-		let st = keys::sign_ticket(&keys::keypair_from_seed(&[1; 32]), &[0; 32], t);
-		Arc::new(Mutex::new(TicketSession::new(st, 50)))
+		keys::sign_ticket(&keys::keypair_from_seed(&[1; 32]), &[0; 32], t)
+	}
+
+	fn session() -> Session {
+		Arc::new(Mutex::new(TicketSession::new(ticket(1, 0), 50)))
 	}
 
 	#[test]
@@ -141,21 +147,8 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let ledger = Ledger::open(dir.path(), false).unwrap();
 		let sessions = Sessions::new(10);
-		let signer = keys::keypair_from_seed(&[1; 32]);
-		for (i, expires_at) in [(1u8, 1_000u64), (2, 5_000), (3, 9_000)] {
-			let mut id = [i; 16];
-			id[..8].copy_from_slice(&expires_at.to_be_bytes());
-			let t = Ticket {
-				ticket_id: id,
-				reporter: [0; 32],
-				edge: [0; 32],
-				client: [0; 32],
-				content: [0; 32],
-				max_bytes: 100,
-				window: 0,
-				expires_at,
-			};
-			sessions.get_or_start(&keys::sign_ticket(&signer, &[0; 32], t), &ledger).unwrap();
+		for (salt, expires_at) in [(1u8, 1_000u64), (2, 5_000), (3, 9_000)] {
+			sessions.get_or_start(&ticket(salt, expires_at), &ledger).unwrap();
 		}
 		assert_eq!(sessions.len(), 3);
 		// At 5,500 with 1,000 of grace: only the first (1,000 + 1,000 ≤ 5,500) goes.
