@@ -74,27 +74,51 @@ impl VerifiedBatches {
 /// first when there is one. A batch that does not decode (or has trailing
 /// bytes) is `false`.
 pub fn verify_encoded(cache: Option<&VerifiedBatches>, encoded: &[u8]) -> bool {
-	let Some(cache) = cache else { return decode_and_verify(encoded) };
 	let key = *blake3::hash(encoded).as_bytes();
+	let Some(cache) = cache else { return decode_and_verify(encoded, &key) };
 	if cache.contains(&key) {
 		cache.hits.fetch_add(1, Ordering::Relaxed);
 		return true;
 	}
 	cache.misses.fetch_add(1, Ordering::Relaxed);
-	let ok = decode_and_verify(encoded);
+	let ok = decode_and_verify(encoded, &key);
 	if ok {
 		cache.insert(key);
 	}
 	ok
 }
 
-fn decode_and_verify(encoded: &[u8]) -> bool {
+fn decode_and_verify(encoded: &[u8], digest: &[u8; 32]) -> bool {
 	<(Vec<Vec<u8>>, Vec<Signed>)>::decode_all(&mut &encoded[..])
-		.is_ok_and(|(messages, signatures)| verify(&messages, &signatures))
+		.is_ok_and(|(messages, signatures)| verify(&messages, &signatures, digest))
 }
 
-/// Schnorrkel batch verification of `signatures` over `messages`.
-fn verify(messages: &[Vec<u8>], signatures: &[Signed]) -> bool {
+/// The batch's own randomness: BLAKE3 of the whole encoded batch (messages,
+/// keys and both halves of every signature), read as an XOF. Every node
+/// derives the same coefficients, and they commit to each signature's `s`.
+struct BatchRng(blake3::OutputReader);
+
+impl rand_core::RngCore for BatchRng {
+	fn next_u32(&mut self) -> u32 {
+		rand_core::impls::next_u32_via_fill(self)
+	}
+	fn next_u64(&mut self) -> u64 {
+		rand_core::impls::next_u64_via_fill(self)
+	}
+	fn fill_bytes(&mut self, dest: &mut [u8]) {
+		self.0.fill(dest)
+	}
+	fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+		self.fill_bytes(dest);
+		Ok(())
+	}
+}
+
+impl rand_core::CryptoRng for BatchRng {}
+
+/// Schnorrkel batch verification of `signatures` over `messages`; `digest`
+/// is BLAKE3 of the encoded batch.
+fn verify(messages: &[Vec<u8>], signatures: &[Signed], digest: &[u8; 32]) -> bool {
 	let mut keys = Vec::with_capacity(signatures.len());
 	let mut sigs = Vec::with_capacity(signatures.len());
 	let mut transcripts = Vec::with_capacity(signatures.len());
@@ -112,16 +136,27 @@ fn verify(messages: &[Vec<u8>], signatures: &[Signed]) -> bool {
 	if sigs.is_empty() {
 		return true;
 	}
-	// Deterministic delinearisation (no randomness), so every node computes
-	// the same answer; ristretto has no small-order points, so the batch
-	// equation holds exactly when every signature verifies on its own.
-	schnorrkel::verify_batch_deterministic(transcripts, &sigs, &keys, false).is_ok()
+	// The delinearisation coefficients come from schnorrkel's transcript of
+	// the keys, the `R`s and the messages, keyed with the batch's own hash.
+	// schnorrkel's `verify_batch_deterministic` leaves the `s` values out of
+	// that transcript: two valid signatures with their `s` shifted against
+	// each other (by the other's coefficient) then pass as a batch although
+	// neither verifies alone. Keying with a hash of the whole batch, `s`
+	// included, makes the coefficients depend on every `s`, so a batch passes
+	// only when every signature verifies on its own (up to the negligible
+	// chance of a 128-bit coefficient collision); every node derives the same
+	// coefficients, so all agree.
+	let rng = BatchRng(
+		blake3::Hasher::new_derive_key("pod-cdn batch sr25519 v1").update(digest).finalize_xof(),
+	);
+	schnorrkel::verify_batch_rng(transcripts, &sigs, &keys, false, rng).is_ok()
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use codec::Encode;
+	use curve25519_dalek::scalar::Scalar;
 	use proptest::prelude::*;
 	use schnorrkel::Keypair;
 
@@ -141,6 +176,101 @@ mod tests {
 
 	fn check(m: &[Vec<u8>], s: &[Signed]) -> bool {
 		verify_encoded(None, &(m, s).encode())
+	}
+
+	/// schnorrkel's deterministic batch coefficients (its `prepare_batch`
+	/// with no randomness), which commit to the keys, `R`s and messages but
+	/// not to the `s` values.
+	fn deterministic_coefficients(m: &[Vec<u8>], s: &[Signed]) -> Vec<Scalar> {
+		use schnorrkel::context::SigningTranscript;
+		let ctx = signing_context(SIGNING_CONTEXT);
+		let mut zs_t = merlin::Transcript::new(b"V-RNG");
+		for (_, pk, _) in s {
+			zs_t.commit_point(b"", PublicKey::from_bytes(pk).unwrap().as_compressed());
+		}
+		for (_, _, sig) in s {
+			let r: [u8; 32] = sig[..32].try_into().unwrap();
+			zs_t.commit_point(b"", &curve25519_dalek::ristretto::CompressedRistretto(r));
+		}
+		for (i, _, _) in s {
+			let t = ctx.bytes(&m[*i as usize]);
+			let mut d = [0u8; 16];
+			t.witness_bytes_rng(b"", &mut d, &[&[]], Zeros);
+			zs_t.append_message(b"", &d);
+		}
+		let mut rng = zs_t.build_rng().finalize(&mut Zeros);
+		s.iter()
+			.map(|_| {
+				let mut r = [0u8; 16];
+				rand_core::RngCore::fill_bytes(&mut rng, &mut r);
+				Scalar::from(u128::from_le_bytes(r))
+			})
+			.collect()
+	}
+
+	/// schnorrkel's `NotAnRng`: all zeros.
+	struct Zeros;
+	impl rand_core::RngCore for Zeros {
+		fn next_u32(&mut self) -> u32 {
+			0
+		}
+		fn next_u64(&mut self) -> u64 {
+			0
+		}
+		fn fill_bytes(&mut self, dest: &mut [u8]) {
+			dest.fill(0)
+		}
+		fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+			dest.fill(0);
+			Ok(())
+		}
+	}
+	impl rand_core::CryptoRng for Zeros {}
+
+	/// Sets a signature's `s` (schnorrkel's marker bit kept).
+	fn with_s(sig: &[u8; 64], s: Scalar) -> [u8; 64] {
+		let mut out = *sig;
+		out[32..].copy_from_slice(s.as_bytes());
+		out[63] |= 0x80;
+		out
+	}
+
+	/// Two valid signatures with their `s` shifted against each other by the
+	/// other's deterministic coefficient pass schnorrkel's deterministic batch
+	/// (the malleability) although neither verifies alone; our batch, whose
+	/// coefficients commit to every `s`, refuses them.
+	#[test]
+	fn shifted_signatures_fail_although_the_deterministic_batch_passes_them() {
+		let ctx = signing_context(SIGNING_CONTEXT);
+		let m = vec![b"first message".to_vec(), b"second message".to_vec()];
+		let (k1, k2) = (Keypair::generate(), Keypair::generate());
+		let s1 = k1.sign(ctx.bytes(&m[0])).to_bytes();
+		let s2 = k2.sign(ctx.bytes(&m[1])).to_bytes();
+		let good: Vec<Signed> = vec![(0, k1.public.to_bytes(), s1), (1, k2.public.to_bytes(), s2)];
+		assert!(check(&m, &good));
+		let z = deterministic_coefficients(&m, &good);
+		let s_of = |sig: &[u8; 64]| {
+			let mut b = [0u8; 32];
+			b.copy_from_slice(&sig[32..]);
+			b[31] &= 0x7f;
+			Scalar::from_canonical_bytes(b).unwrap()
+		};
+		let shifted: Vec<Signed> = vec![
+			(0, good[0].1, with_s(&s1, s_of(&s1) + z[1])),
+			(1, good[1].1, with_s(&s2, s_of(&s2) - z[0])),
+		];
+		// Neither verifies alone…
+		assert!(!check(&m, &shifted[..1]));
+		assert!(!check(&m, &shifted[1..]));
+		// …yet the deterministic batch equation balances…
+		let sigs: Vec<Signature> =
+			shifted.iter().map(|(_, _, s)| Signature::from_bytes(s).unwrap()).collect();
+		let keys: Vec<PublicKey> =
+			shifted.iter().map(|(_, k, _)| PublicKey::from_bytes(k).unwrap()).collect();
+		let transcripts = m.iter().map(|msg| ctx.bytes(msg));
+		assert!(schnorrkel::verify_batch_deterministic(transcripts, &sigs, &keys, false).is_ok());
+		// …while ours does not.
+		assert!(!check(&m, &shifted));
 	}
 
 	#[test]
