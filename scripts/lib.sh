@@ -75,12 +75,15 @@ pod_check_layering() {
 # workspace with every target (node with its wasm runtime, edge binaries, every
 # test harness: `cargo test --workspace --all-targets` reuses all of it), the
 # pallet with runtime-benchmarks, and clippy over the workspace (its check
-# units are kept too, so a warm run re-lints only what changed).
+# units are kept too, so a warm run re-lints only what changed). Clippy runs
+# with SKIP_WASM_BUILD: otherwise its own run of the runtime's build script
+# rewrites the runtime's wasm, and the next build recompiles the runtime and
+# relinks the node.
 pod_debug_builds() {
   (cd "$(pod_root)" &&
     pod_cargo build --workspace --all-targets &&
     pod_cargo test -p pallet-pod --features runtime-benchmarks --no-run &&
-    pod_cargo clippy --workspace --all-targets -- -D warnings)
+    SKIP_WASM_BUILD=1 pod_cargo clippy --workspace --all-targets -- -D warnings)
 }
 
 # The one optimised build every benchmark uses: the node with the benchmarking
