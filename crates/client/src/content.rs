@@ -72,7 +72,7 @@ pub fn manifest_of_file(path: &Path, chunk_size: u32) -> Result<Manifest, Conten
 }
 
 /// Reads until `buf` is full or EOF; returns the bytes read.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 	let mut n = 0;
 	while n < buf.len() {
 		match r.read(&mut buf[n..]) {

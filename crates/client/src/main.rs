@@ -153,9 +153,9 @@ async fn register(manifest: PathBuf, origin: String, reporter: String) -> Result
 fn ticket(a: TicketArgs) -> Result<()> {
 	let reporter = keys::keypair_from_seed(&hex32("reporter seed", &a.reporter_seed)?);
 	let expires_at = pod_wire::clock::now_ms() + a.valid_secs * 1000;
-	let mut ticket_id = [0u8; 16];
-	ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
-	getrandom::fill(&mut ticket_id[8..]).expect("the OS has randomness");
+	let mut nonce = [0u8; 8];
+	getrandom::fill(&mut nonce).expect("the OS has randomness");
+	let ticket_id = Ticket::id(expires_at, nonce);
 	let t = Ticket {
 		ticket_id,
 		reporter: reporter.public.to_bytes(),

@@ -229,9 +229,7 @@ mod tests {
 	const G: [u8; 32] = [5; 32];
 
 	fn ticket(max_bytes: u64, expires_at: u64) -> SignedTicket {
-		let mut id = [0u8; 16];
-		id[..8].copy_from_slice(&expires_at.to_be_bytes());
-		id[8] = 1;
+		let id = Ticket::id(expires_at, [1, 0, 0, 0, 0, 0, 0, 0]);
 		let t = Ticket {
 			ticket_id: id,
 			reporter: keypair_from_seed(&[1; 32]).public.to_bytes(),

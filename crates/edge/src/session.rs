@@ -123,8 +123,7 @@ mod tests {
 
 	/// A signed ticket with `salt` in its id and this expiry.
 	fn ticket(salt: u8, expires_at: u64) -> SignedTicket {
-		let mut ticket_id = [salt; 16];
-		ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
+		let ticket_id = Ticket::id(expires_at, [salt; 8]);
 		let t = Ticket {
 			ticket_id,
 			reporter: [0; 32],

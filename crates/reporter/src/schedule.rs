@@ -157,9 +157,9 @@ impl Reporter {
 		window: WindowIndex,
 		expires_at: u64,
 	) -> SignedTicket {
-		let mut ticket_id = [0u8; 16];
-		ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
-		getrandom::fill(&mut ticket_id[8..]).expect("the OS has randomness");
+		let mut nonce = [0u8; 8];
+		getrandom::fill(&mut nonce).expect("the OS has randomness");
+		let ticket_id = Ticket::id(expires_at, nonce);
 		let t = Ticket {
 			ticket_id,
 			reporter: self.public,

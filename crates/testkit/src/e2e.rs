@@ -424,32 +424,20 @@ fn fetch(
 }
 
 fn same_bytes(a: &Path, b: &Path) -> Result<bool, HarnessError> {
-	use std::io::Read;
 	let (mut fa, mut fb) = (
 		std::io::BufReader::new(std::fs::File::open(a).map_err(io(a))?),
 		std::io::BufReader::new(std::fs::File::open(b).map_err(io(b))?),
 	);
 	let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
 	loop {
-		let na = read_full(&mut fa, &mut ba).map_err(io(a))?;
-		let nb = read_full(&mut fb, &mut bb).map_err(io(b))?;
+		let na = pod_client::content::read_full(&mut fa, &mut ba).map_err(io(a))?;
+		let nb = pod_client::content::read_full(&mut fb, &mut bb).map_err(io(b))?;
 		if na != nb || ba[..na] != bb[..nb] {
 			return Ok(false);
 		}
 		if na == 0 {
 			return Ok(true);
 		}
-	}
-
-	fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-		let mut n = 0;
-		while n < buf.len() {
-			match r.read(&mut buf[n..])? {
-				0 => break,
-				k => n += k,
-			}
-		}
-		Ok(n)
 	}
 }
 

@@ -84,8 +84,7 @@ pub fn ticket_for(
 	salt: u8,
 ) -> SignedTicket {
 	let expires_at = (now_ms() as i64 + expires_in_ms) as u64;
-	let mut ticket_id = [salt; 16];
-	ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
+	let ticket_id = Ticket::id(expires_at, [salt; 8]);
 	let t = Ticket {
 		ticket_id,
 		reporter: reporter_public(),

@@ -72,6 +72,14 @@ pub struct Ticket {
 }
 
 impl Ticket {
+	/// A ticket id: the expiry (8 bytes, big-endian ms), then `nonce`.
+	pub fn id(expires_at: u64, nonce: [u8; 8]) -> TicketId {
+		let mut id = [0u8; 16];
+		id[..8].copy_from_slice(&expires_at.to_be_bytes());
+		id[8..].copy_from_slice(&nonce);
+		id
+	}
+
 	/// The expiry encoded in the first 8 bytes of a ticket id.
 	pub fn expiry_of(id: &TicketId) -> u64 {
 		let mut b = [0u8; 8];

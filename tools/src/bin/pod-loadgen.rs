@@ -125,9 +125,7 @@ async fn connection(
 	tokio::spawn(conn);
 	let ticket = signer.as_ref().map(|s| {
 		let expires_at = pod_wire::clock::now_ms() + 3_600_000;
-		let mut ticket_id = [0u8; 16];
-		ticket_id[..8].copy_from_slice(&expires_at.to_be_bytes());
-		ticket_id[8..].copy_from_slice(&(c as u64).to_be_bytes());
+		let ticket_id = Ticket::id(expires_at, (c as u64).to_be_bytes());
 		let t = Ticket {
 			ticket_id,
 			reporter: s.reporter.public.to_bytes(),
