@@ -213,14 +213,24 @@ impl_runtime_apis! {
 		fn window_length() -> u32 {
 			crate::WINDOW_LENGTH
 		}
-		fn settlement(edge: PublicKey, window: WindowIndex) -> Option<SettlementRecord> {
-			pallet_pod::Settled::<Runtime>::get(edge, window)
+		fn settlement(
+			edge: PublicKey,
+			window: WindowIndex,
+			reporter: PublicKey,
+		) -> Option<SettlementRecord> {
+			pallet_pod::Settled::<Runtime>::get((edge, window, reporter))
 		}
 		fn usage(customer: AccountId, window: WindowIndex) -> UsageRecord {
 			pallet_pod::Usage::<Runtime>::get(customer, window)
 		}
 		fn edge_earnings(edge: PublicKey, window: WindowIndex) -> u128 {
-			pallet_pod::Settled::<Runtime>::get(edge, window).map(|r| r.credits).unwrap_or(0)
+			pallet_pod::Settled::<Runtime>::iter_prefix_values((edge, window))
+				.filter(|r| r.state != pod_primitives::SettlementState::Voided)
+				.map(|r| r.credits)
+				.sum()
+		}
+		fn unvested(who: AccountId) -> u128 {
+			pallet_pod::Unvested::<Runtime>::get(who)
 		}
 		fn genesis_hash() -> [u8; 32] {
 			Pod::genesis_hash()

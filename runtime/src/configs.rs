@@ -126,6 +126,10 @@ impl pallet_pod::Config for Runtime {
 	/// Long enough for every window the edge served to age out.
 	type UnbondingDelay = ConstU32<{ (MAX_WINDOW_AGE + 2) * WINDOW_LENGTH }>;
 	type WithdrawalDelay = ConstU32<{ (MAX_WINDOW_AGE + 2) * WINDOW_LENGTH }>;
+	/// Time for Root to revoke a compromised reporter before what it
+	/// co-signed vests: two windows on this development chain (a real
+	/// network would choose hours to days).
+	type VestingDelay = ConstU32<{ 2 * WINDOW_LENGTH }>;
 	type WindowLength = ConstU32<WINDOW_LENGTH>;
 	type MaxWindowAge = ConstU32<MAX_WINDOW_AGE>;
 	type MillisecsPerBlock = ConstU64<MILLI_SECS_PER_BLOCK>;

@@ -14,6 +14,10 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
+/// What attestations the development reporter co-signs may charge per window
+/// (`pallet_pod::ReporterInfo::cap_per_window`).
+pub const DEV_REPORTER_CAP: u128 = 1_000 * UNIT;
+
 /// Escrow the sample customer (Ferdie) starts with.
 pub const SAMPLE_ESCROW: u128 = 10_000 * UNIT;
 
@@ -38,7 +42,7 @@ fn genesis(authorities: &[Sr25519Keyring], grandpa: &[Ed25519Keyring]) -> Value 
 		sudo: SudoConfig { key: Some(Sr25519Keyring::Alice.to_account_id()) },
 		pod: PodConfig {
 			operator: Some(Sr25519Keyring::Eve.to_account_id()),
-			reporters: vec![pod_primitives::dev::REPORTER_PUBLIC],
+			reporters: vec![(pod_primitives::dev::REPORTER_PUBLIC, DEV_REPORTER_CAP)],
 			escrows: vec![(Sr25519Keyring::Ferdie.to_account_id(), SAMPLE_ESCROW)],
 		},
 	})

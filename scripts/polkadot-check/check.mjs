@@ -125,6 +125,21 @@ async function main() {
   const fee = charge * 50_000_000n / 1_000_000_000n;
   const credits = charge - fee;
 
+  // Settled, but the credits and the fee vest only after the vesting delay.
+  const settledNow = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey);
+  check('settlement recorded as vesting', settledNow.isSome && settledNow.unwrap().state.isVesting);
+  check('PodApi.unvested shows the pending credits', (await api.call.podApi.unvested(bob.address)).toBigInt() >= credits);
+  const vested = async () => {
+    const r = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey);
+    return r.isSome && r.unwrap().state.isVested;
+  };
+  const deadline = Date.now() + 180_000;
+  while (!(await vested())) {
+    if (Date.now() > deadline) throw new Error('the settlement did not vest within 180 s');
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+  console.log('settlement vested');
+
   const credits1 = (await api.query.pod.credits(bob.address)).toBigInt();
   check('edge owner credited 95%', credits1 - credits0 === credits, `${credits1 - credits0} != ${credits}`);
   check('PodApi.credits agrees with storage', (await api.call.podApi.credits(bob.address)).toBigInt() === credits1);
@@ -135,7 +150,7 @@ async function main() {
   check('operator (Eve) received the 5% fee', eve1 - eve0 === fee, `${eve1 - eve0} != ${fee}`);
   const usage1 = await api.query.pod.usage(ferdie.address, window);
   check('customer usage counts the bytes', usage1.bytes.toBigInt() - usage0.bytes.toBigInt() === bytes);
-  const rec = await api.call.podApi.settlement(edge.publicKey, window);
+  const rec = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey);
   check('PodApi.settlement shows the window settled', rec.isSome && rec.unwrap().credits.toBigInt() === credits);
   check('PodApi.edge_earnings', (await api.call.podApi.edgeEarnings(edge.publicKey, window)).toBigInt() === credits);
   check('AttestationAccepted event seen', seen.some((e) => e.method === 'AttestationAccepted' && u8aToHex(e.data[0]) === u8aToHex(edge.publicKey)));

@@ -95,6 +95,10 @@ pub struct ChainContent {
 	pub origin: Vec<u8>,
 	/// The first window in which deliveries are no longer paid, if retired.
 	pub retired_from: Option<WindowIndex>,
+	/// Most escrow its deliveries may charge per window, if capped.
+	pub budget: Option<u128>,
+	/// Whether viewers may get tickets without the customer's grant.
+	pub open: bool,
 }
 
 /// A connection to a PoD chain node.
@@ -163,13 +167,29 @@ impl Chain {
 		self.call("window length", "PodApi_window_length", ()).await
 	}
 
-	/// The finalized settlement of `(edge, window)`, if any.
+	/// The finalized settlement of `(edge, window)` co-signed by `reporter`, if any.
 	pub async fn settlement(
 		&self,
 		edge: &PublicKey,
 		window: WindowIndex,
+		reporter: &PublicKey,
 	) -> Result<Option<SettlementRecord>, ChainError> {
-		self.call("settlement", "PodApi_settlement", (edge, window)).await
+		self.call("settlement", "PodApi_settlement", (edge, window, reporter)).await
+	}
+
+	/// Credits an account will receive when its pending settlements vest.
+	pub async fn unvested(&self, account: &[u8; 32]) -> Result<u128, ChainError> {
+		self.call("unvested", "PodApi_unvested", account).await
+	}
+
+	/// The key whose viewer grants a customer honours (`Pod::GrantKeys`), if named.
+	pub async fn grant_key(&self, customer: &[u8; 32]) -> Result<Option<PublicKey>, ChainError> {
+		let Some(raw) = self.storage("Pod", "GrantKeys", (*customer,)).await? else {
+			return Ok(None);
+		};
+		PublicKey::decode(&mut &raw[..])
+			.map(Some)
+			.map_err(|err| ChainError::Decode { what: "grant key", err })
 	}
 
 	/// Credits in existence.

@@ -324,7 +324,8 @@ impl Settler<'_> {
 		w: WindowIndex,
 		att: Attestation,
 	) -> Result<(), StepError> {
-		if let Some(rec) = self.chain.settlement(&self.edge.public, w).await? {
+		let reporter = att.reporter;
+		if let Some(rec) = self.chain.settlement(&self.edge.public, w, &reporter).await? {
 			let (credits, bytes) = (rec.credits, rec.bytes);
 			tracing::info!(window = w, credits, bytes, "window already settled on chain");
 			return self.finalized(w, [0; 32]);
@@ -346,12 +347,12 @@ impl Settler<'_> {
 			.await;
 		match res {
 			Ok(block) => {
-				let rec = self.chain.settlement(&self.edge.public, w).await?;
+				let rec = self.chain.settlement(&self.edge.public, w, &reporter).await?;
 				tracing::info!(window = w, block = %hex::encode(block), credits = rec.as_ref().map(|r| r.credits), "attestation finalized");
 				self.finalized(w, block)
 			}
 			// Whatever the error, the finalized chain decides.
-			Err(e) => match self.chain.settlement(&self.edge.public, w).await? {
+			Err(e) => match self.chain.settlement(&self.edge.public, w, &reporter).await? {
 				Some(_) => self.finalized(w, [0; 32]),
 				None => Err(e.into()),
 			},

@@ -5,7 +5,7 @@
 use crate::process::HarnessError;
 use codec::{Decode, Encode};
 use pod_chain::Chain;
-use pod_primitives::{PublicKey, SettlementRecord, WindowIndex};
+use pod_primitives::{PublicKey, SettlementRecord, SettlementState, WindowIndex};
 use std::collections::BTreeMap;
 use subxt::utils::AccountId32;
 use subxt_signer::sr25519::Keypair;
@@ -46,6 +46,8 @@ pub struct Expected {
 	pub customer: Account,
 	/// Price per GiB.
 	pub price: u128,
+	/// The reporters whose settlements count.
+	pub reporters: Vec<PublicKey>,
 }
 
 /// The balances a delivery moves, read before and after.
@@ -101,19 +103,48 @@ impl Snapshot {
 	}
 }
 
-/// Every finalized settlement of `edge` up to window `current`, by window.
+/// Every finalized settlement of `edge` with one of `reporters` up to
+/// window `current`, by window.
 pub async fn settlements(
 	chain: &Chain,
 	edge: &PublicKey,
+	reporters: &[PublicKey],
 	current: WindowIndex,
 ) -> Result<Vec<(WindowIndex, SettlementRecord)>, HarnessError> {
 	let mut out = Vec::new();
 	for w in 0..=current {
-		if let Some(r) = chain.settlement(edge, w).await.map_err(chain_err)? {
-			out.push((w, r));
+		for reporter in reporters {
+			if let Some(r) = chain.settlement(edge, w, reporter).await.map_err(chain_err)? {
+				out.push((w, r));
+			}
 		}
 	}
 	Ok(out)
+}
+
+/// Waits until no settlement of the expected edges is still vesting (the
+/// chain mints credits and pays fees `VestingDelay` blocks after settling).
+pub async fn wait_vested(
+	chain: &Chain,
+	expected: &Expected,
+	timeout: std::time::Duration,
+) -> Result<(), HarnessError> {
+	crate::process::wait_for(
+		"every settlement to vest",
+		timeout,
+		std::time::Duration::from_secs(2),
+		|| async {
+			let current = chain.current_window().await.ok()?;
+			for edge in expected.edges.keys() {
+				let recs = settlements(chain, edge, &expected.reporters, current).await.ok()?;
+				if recs.iter().any(|(_, r)| r.state == SettlementState::Vesting) {
+					return None;
+				}
+			}
+			Some(())
+		},
+	)
+	.await
 }
 
 /// Bytes settled per edge so far.
@@ -124,7 +155,8 @@ pub async fn settled_bytes(
 	let current = chain.current_window().await.map_err(chain_err)?;
 	let mut out = BTreeMap::new();
 	for edge in expected.edges.keys() {
-		let bytes = settlements(chain, edge, current).await?.iter().map(|(_, r)| r.bytes).sum();
+		let recs = settlements(chain, edge, &expected.reporters, current).await?;
+		let bytes = recs.iter().map(|(_, r)| r.bytes).sum();
 		out.insert(*edge, bytes);
 	}
 	Ok(out)
@@ -182,13 +214,14 @@ pub async fn verify(
 	expected: &Expected,
 	before: &Snapshot,
 ) -> Result<(), HarnessError> {
+	wait_vested(chain, expected, std::time::Duration::from_secs(180)).await?;
 	let after = Snapshot::take(chain, expected).await?;
 	let mut problems = Vec::new();
 	let mut t = Totals::default();
 	let current = chain.current_window().await.map_err(chain_err)?;
 	println!("\nedge              owner     windows  bytes received  bytes settled  credits minted (planck)");
 	for (edge, (owner, received)) in &expected.edges {
-		let recs = settlements(chain, edge, current).await?;
+		let recs = settlements(chain, edge, &expected.reporters, current).await?;
 		let (mut bytes, mut credits) = (0u64, 0u128);
 		for (w, r) in &recs {
 			check_record(*w, edge, r, expected.price, &mut problems);

@@ -139,7 +139,8 @@ async fn deliver_and_settle(
 	.map_err(|e| HarnessError::Check(format!("registering with the reporter: {e}")))?;
 	println!("   content registered with the reporter: {}", reg.content);
 	junk_content_refused(&off.reporter_url).await?;
-	let mut expected = Expected { edges: BTreeMap::new(), customer, price: PRICE };
+	let reporters = vec![pod_primitives::dev::REPORTER_PUBLIC];
+	let mut expected = Expected { edges: BTreeMap::new(), customer, price: PRICE, reporters };
 	for (key, owner) in edge_keys.iter().zip(owners) {
 		expected.edges.insert(*key, (owner, 0));
 	}

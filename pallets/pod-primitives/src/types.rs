@@ -194,8 +194,36 @@ pub struct SettlementRecord {
 	pub fee: u128,
 	/// Minted to the edge's owner.
 	pub credits: u128,
-	/// Worth of the bytes that escrow could not cover.
+	/// Worth of the bytes that were not paid: beyond the customers' escrow,
+	/// spending limits or content budgets, or the reporter's cap.
 	pub unpaid: u128,
+	/// Whether the credits have vested, are still pending, or were voided.
+	pub state: SettlementState,
+}
+
+/// Where a settlement's payment stands.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum SettlementState {
+	/// The escrow is taken; credits and fee wait for the vesting delay.
+	#[default]
+	Vesting,
+	/// The credits were minted and the fee paid.
+	Vested,
+	/// Its reporter was revoked before it vested: the customers got the
+	/// charge back and nothing was minted.
+	Voided,
 }
 
 /// A customer's delivered bytes and charges in one window.
@@ -215,8 +243,11 @@ pub struct SettlementRecord {
 pub struct UsageRecord {
 	/// Bytes delivered.
 	pub bytes: u64,
-	/// Charged to the escrow.
+	/// Charged to the escrow (less what voided settlements gave back).
 	pub charged: u128,
+	/// Worth of delivered bytes that were not paid: escrow exhausted, or the
+	/// customer's spending limit or a content's budget reached.
+	pub unpaid: u128,
 }
 
 /// A ticket with the reporter's signature, as carried in the `x-pod-ticket` header.

@@ -3,21 +3,20 @@
 //! weight of a batch.
 
 use crate::pallet::*;
-use crate::types::{Balance, EdgeInfo};
+use crate::types::{Balance, ContentInfo, EdgeInfo, Limit};
 use crate::weights::WeightInfo;
-use frame_support::{
-	pallet_prelude::*,
-	traits::{fungible::Mutate, tokens::Preservation},
-};
+use alloc::vec::Vec;
+use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::*;
 use pod_primitives::{
-	settlement, signing_bytes, Attestation, DomainTag, PublicKey, SettlementRecord, WindowIndex,
+	settlement, signing_bytes, Attestation, DomainTag, PublicKey, SettlementRecord,
+	SettlementState, UsageRecord, WindowIndex,
 };
 use sp_runtime::traits::{UniqueSaturatedInto, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// The attestations an unsigned call carries: at least one, no
-	/// `(edge, window)` twice. Anything but an attestation call is refused.
+	/// `(edge, window, reporter)` twice. Anything but an attestation call is refused.
 	pub(crate) fn attestations_in(
 		call: &Call<T>,
 	) -> Result<&[Attestation], TransactionValidityError> {
@@ -31,7 +30,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut seen = alloc::collections::BTreeSet::new();
 		for att in atts {
-			if !seen.insert((att.payload.edge, att.payload.window)) {
+			if !seen.insert((att.payload.edge, att.payload.window, att.reporter)) {
 				return Err(InvalidTransaction::Custom(Error::<T>::AlreadySettled.index()).into());
 			}
 		}
@@ -96,7 +95,10 @@ impl<T: Config> Pallet<T> {
 		let now = Self::current_window();
 		ensure!(p.window < now, Error::<T>::WindowNotClosed);
 		ensure!(now - p.window <= T::MaxWindowAge::get(), Error::<T>::WindowTooOld);
-		ensure!(!Settled::<T>::contains_key(p.edge, p.window), Error::<T>::AlreadySettled);
+		ensure!(
+			!Settled::<T>::contains_key((p.edge, p.window, att.reporter)),
+			Error::<T>::AlreadySettled
+		);
 		ensure!(!p.entries.is_empty(), Error::<T>::NoEntries);
 		let mut total: u64 = 0;
 		for (i, e) in p.entries.iter().enumerate() {
@@ -107,6 +109,9 @@ impl<T: Config> Pallet<T> {
 			);
 			total = total.checked_add(e.bytes).ok_or(Error::<T>::BytesOverCap)?;
 		}
+		// The capacity caps the window across every reporter it settles with.
+		let settled = EdgeWindowBytes::<T>::get(p.edge, p.window);
+		let total = total.checked_add(settled).ok_or(Error::<T>::BytesOverCap)?;
 		ensure!(total <= Self::window_cap(edge.capacity), Error::<T>::BytesOverCap);
 		Ok(edge)
 	}
@@ -152,16 +157,19 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Pays one checked attestation: takes the escrow, mints the credits,
-	/// records the settlement, and returns the operator's fee, which the caller
-	/// pays with [`Self::pay_fee`] (once per extrinsic). An entry that cannot
-	/// be paid (unknown or retired content) is skipped with an `EntrySkipped`
-	/// event and the rest settles, so nobody can void an honest edge's window
-	/// by getting one bad entry into it. Callers run it in a storage layer (a
-	/// dispatch or `with_storage_layer`), so an error leaves no trace.
-	pub(crate) fn pay(att: &Attestation, edge: EdgeInfo<T>) -> Result<Balance, DispatchError> {
+	/// Pays one checked attestation: takes the escrow, records the usage
+	/// and the settlement, and queues the credits and the fee to vest after
+	/// `VestingDelay`. An entry that cannot be paid (unknown or retired
+	/// content) is skipped with an `EntrySkipped` event and the rest settles,
+	/// so nobody can void an honest edge's window by getting one bad entry
+	/// into it; what a limit leaves unpaid is recorded (`LimitReached`).
+	/// Callers run it in a storage layer (a dispatch or
+	/// `with_storage_layer`), so an error leaves no trace.
+	pub(crate) fn pay(att: &Attestation, edge: EdgeInfo<T>) -> DispatchResult {
 		let p = &att.payload;
+		let cap = Reporters::<T>::get(att.reporter).ok_or(Error::<T>::UnknownReporter)?;
 		let mut rec = SettlementRecord { reporter: att.reporter, ..Default::default() };
+		let mut charges: Vec<(T::AccountId, Balance)> = Vec::new();
 		for e in p.entries.iter() {
 			let content = match Self::payable_content(e, p.window) {
 				Ok(c) => c,
@@ -172,34 +180,23 @@ impl<T: Config> Pallet<T> {
 					continue;
 				}
 			};
-			let escrow = Escrow::<T>::get(&content.owner);
-			let split = settlement::settle(
-				e.bytes,
-				content.price_per_gib,
-				escrow,
-				settlement::OPERATOR_FEE_PPB,
-			);
-			Escrow::<T>::insert(&content.owner, escrow - split.charge);
-			Usage::<T>::mutate(&content.owner, p.window, |u| {
-				u.bytes = u.bytes.saturating_add(e.bytes);
-				u.charged = u.charged.saturating_add(split.charge);
-			});
+			let split = Self::charge_entry(att, e, &content, cap.cap_per_window);
 			rec.bytes = rec.bytes.saturating_add(e.bytes);
 			rec.charged = rec.charged.checked_add(split.charge).ok_or(Error::<T>::Overflow)?;
 			rec.fee = rec.fee.checked_add(split.fee).ok_or(Error::<T>::Overflow)?;
 			rec.credits = rec.credits.checked_add(split.credits).ok_or(Error::<T>::Overflow)?;
 			rec.unpaid = rec.unpaid.saturating_add(split.unpaid);
+			match charges.iter_mut().find(|(who, _)| *who == content.owner) {
+				Some((_, c)) => *c = c.saturating_add(split.charge),
+				None => charges.push((content.owner, split.charge)),
+			}
 		}
-		ensure!(!rec.charged.is_zero() || rec.unpaid.is_zero(), Error::<T>::EscrowExhausted);
-		Credits::<T>::try_mutate(&edge.owner, |c| -> DispatchResult {
-			*c = c.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
-			Ok(())
-		})?;
-		TotalCredits::<T>::try_mutate(|t| -> DispatchResult {
-			*t = t.checked_add(rec.credits).ok_or(Error::<T>::Overflow)?;
-			Ok(())
-		})?;
-		Settled::<T>::insert(p.edge, p.window, rec);
+		EdgeWindowBytes::<T>::mutate(p.edge, p.window, |b| *b = b.saturating_add(rec.bytes));
+		let vests_at = Self::queue_vesting(att, &edge.owner, &rec, charges)?;
+		if rec.charged.is_zero() {
+			rec.state = SettlementState::Vested;
+		}
+		Settled::<T>::insert((p.edge, p.window, att.reporter), rec);
 		Self::deposit_event(Event::AttestationAccepted {
 			edge: p.edge,
 			window: p.window,
@@ -210,8 +207,67 @@ impl<T: Config> Pallet<T> {
 			fee: rec.fee,
 			credits: rec.credits,
 			unpaid: rec.unpaid,
+			vests_at,
 		});
-		Ok(rec.fee)
+		Ok(())
+	}
+
+	/// What one entry may charge: its price, capped by the customer's escrow,
+	/// its spending limit for the window, the content's budget and the
+	/// reporter's cap. Takes the charge from escrow and counts it against
+	/// every limit; an unpaid rest is recorded in the usage and an event.
+	fn charge_entry(
+		att: &Attestation,
+		e: &pod_primitives::Entry,
+		content: &ContentInfo<T>,
+		reporter_cap: Balance,
+	) -> settlement::Split {
+		let (w, owner) = (att.payload.window, &content.owner);
+		let escrow = Escrow::<T>::get(owner);
+		let usage = Usage::<T>::get(owner, w);
+		let content_spent = ContentSpend::<T>::get(e.content, w);
+		let reporter_spent = ReporterSpend::<T>::get(att.reporter, w);
+		let room = [
+			(escrow, Limit::Escrow),
+			(
+				SpendLimits::<T>::get(owner)
+					.map_or(Balance::MAX, |l| l.saturating_sub(usage.charged)),
+				Limit::SpendLimit,
+			),
+			(
+				content.budget.map_or(Balance::MAX, |b| b.saturating_sub(content_spent)),
+				Limit::ContentBudget,
+			),
+			(reporter_cap.saturating_sub(reporter_spent), Limit::ReporterCap),
+		];
+		// The tightest limit; on a tie the first named (escrow before limits).
+		let (available, limit) =
+			room.into_iter().min_by_key(|(left, _)| *left).expect("four limits; qed");
+		let split = settlement::settle(
+			e.bytes,
+			content.price_per_gib,
+			available,
+			settlement::OPERATOR_FEE_PPB,
+		);
+		Escrow::<T>::insert(owner, escrow - split.charge);
+		Usage::<T>::insert(
+			owner,
+			w,
+			UsageRecord {
+				bytes: usage.bytes.saturating_add(e.bytes),
+				charged: usage.charged.saturating_add(split.charge),
+				unpaid: usage.unpaid.saturating_add(split.unpaid),
+			},
+		);
+		if content.budget.is_some() {
+			ContentSpend::<T>::insert(e.content, w, content_spent.saturating_add(split.charge));
+		}
+		ReporterSpend::<T>::insert(att.reporter, w, reporter_spent.saturating_add(split.charge));
+		if !split.unpaid.is_zero() {
+			let (edge, window, content, unpaid) = (att.payload.edge, w, e.content, split.unpaid);
+			Self::deposit_event(Event::LimitReached { edge, window, content, limit, unpaid });
+		}
+		split
 	}
 
 	/// The weight of a batch: the measured cost of `n` single-entry
@@ -234,15 +290,6 @@ impl<T: Config> Pallet<T> {
 		let extra = further.saturating_add(firsts.len().saturating_sub(1) as u64);
 		T::WeightInfo::submit_attestations(batch.len() as u32)
 			.saturating_add(per_entry.saturating_mul(extra))
-	}
-
-	/// Moves the operator's fee out of the pallet account, which holds it as
-	/// part of the escrow that `settle` took.
-	pub(crate) fn pay_fee(operator: &T::AccountId, fee: Balance) -> DispatchResult {
-		if !fee.is_zero() {
-			T::Currency::transfer(&Self::account_id(), operator, fee, Preservation::Preserve)?;
-		}
-		Ok(())
 	}
 }
 

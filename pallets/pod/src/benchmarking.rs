@@ -5,9 +5,10 @@
 
 use super::*;
 use crate::pallet::{
-	Contents, Edges, Escrow, Operator, Pallet as Pod, PendingWithdrawals, Redemptions,
+	Contents, Edges, Escrow, GrantKeys, Operator, Pallet as Pod, PendingWithdrawals, Redemptions,
+	Revoked, SpendLimits,
 };
-use crate::types::Balance;
+use crate::types::{Balance, ReporterInfo};
 use alloc::{boxed::Box, vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -17,10 +18,11 @@ use frame_support::{
 	},
 	BoundedVec,
 };
+use frame_system::pallet_prelude::BlockNumberFor;
 use frame_system::RawOrigin;
 use pod_primitives::{signing_bytes, DomainTag, MAX_BATCH, MAX_ENTRIES};
 use sp_core::crypto::KeyTypeId;
-use sp_runtime::traits::One;
+use sp_runtime::traits::{One, Zero};
 
 const KEY_TYPE: KeyTypeId = KeyTypeId(*b"podb");
 const BIG: Balance = 1 << 100;
@@ -52,7 +54,9 @@ fn world<T: Config>(e: u32) -> (PublicKey, Vec<ContentId>) {
 	}
 	Operator::<T>::put(funded::<T>("operator", 0));
 	let reporter = new_key();
-	Reporters::<T>::insert(reporter, ());
+	Reporters::<T>::insert(reporter, ReporterInfo { cap_per_window: BIG });
+	// Every limit is set (and none binds), so each entry reads and writes
+	// all of them: the customer's spending limit, the content's budget.
 	let contents: Vec<ContentId> = (0..e)
 		.map(|i| {
 			let customer = funded::<T>("customer", i);
@@ -60,6 +64,8 @@ fn world<T: Config>(e: u32) -> (PublicKey, Vec<ContentId>) {
 			id[..4].copy_from_slice(&i.to_le_bytes());
 			Pod::<T>::do_register_content(&customer, id, 1 << 40, 1_000_000, vec![b'o'; 64])
 				.expect("content registers");
+			Contents::<T>::mutate(id, |c| c.as_mut().expect("registered").budget = Some(BIG));
+			SpendLimits::<T>::insert(&customer, BIG);
 			Pod::<T>::do_deposit(&customer, BIG / 2).expect("deposit works");
 			id
 		})
@@ -105,6 +111,17 @@ fn close_window_one<T: Config>() -> WindowIndex {
 	1
 }
 
+/// Settles one attestation of `c` contents (each its own customer's) and
+/// returns the block in which it vests.
+fn settle_one_pending<T: Config>(c: u32) -> BlockNumberFor<T> {
+	let (reporter, contents) = world::<T>(c);
+	let key = edge::<T>(0);
+	let window = close_window_one::<T>();
+	let att = attestation::<T>(key, reporter, window, &contents);
+	Pod::<T>::submit_attestation(RawOrigin::None.into(), Box::new(att)).expect("settles");
+	crate::pallet::Pending::<T>::get(0).expect("queued").vests_at
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -147,14 +164,14 @@ mod benchmarks {
 	fn add_reporter() {
 		let key = new_key();
 		#[extrinsic_call]
-		_(RawOrigin::Root, key);
+		_(RawOrigin::Root, key, BIG);
 		assert!(Reporters::<T>::contains_key(key));
 	}
 
 	#[benchmark]
 	fn remove_reporter() {
 		let key = new_key();
-		Reporters::<T>::insert(key, ());
+		Reporters::<T>::insert(key, ReporterInfo { cap_per_window: BIG });
 		#[extrinsic_call]
 		_(RawOrigin::Root, key);
 		assert!(!Reporters::<T>::contains_key(key));
@@ -224,7 +241,7 @@ mod benchmarks {
 		let att = attestation::<T>(key, reporter, window, &contents);
 		#[extrinsic_call]
 		_(RawOrigin::None, Box::new(att));
-		assert!(Settled::<T>::contains_key(key, window));
+		assert!(Settled::<T>::contains_key((key, window, reporter)));
 	}
 
 	/// `n` single-entry attestations for one content. A batch's weight adds,
@@ -247,8 +264,8 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::None, batch);
 		// Every attestation settled: none was skipped as rejected.
-		assert!(Settled::<T>::contains_key(last, window));
-		assert_eq!(Settled::<T>::iter().filter(|(_, w, _)| *w == window).count(), n as usize);
+		assert!(Settled::<T>::contains_key((last, window, reporter)));
+		assert_eq!(Settled::<T>::iter().filter(|((_, w, _), _)| *w == window).count(), n as usize);
 	}
 
 	#[benchmark]
@@ -281,6 +298,87 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Root, op.clone());
 		assert_eq!(Operator::<T>::get(), Some(op));
+	}
+
+	#[benchmark]
+	fn revoke_reporter() {
+		let key = new_key();
+		Reporters::<T>::insert(key, ReporterInfo { cap_per_window: BIG });
+		#[extrinsic_call]
+		_(RawOrigin::Root, key);
+		assert!(Revoked::<T>::contains_key(key));
+	}
+
+	#[benchmark]
+	fn set_reporter_cap() {
+		let key = new_key();
+		Reporters::<T>::insert(key, ReporterInfo { cap_per_window: BIG });
+		#[extrinsic_call]
+		_(RawOrigin::Root, key, 7);
+		assert_eq!(Reporters::<T>::get(key), Some(ReporterInfo { cap_per_window: 7 }));
+	}
+
+	#[benchmark]
+	fn set_spend_limit() {
+		let who = funded::<T>("customer", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), Some(1_000));
+		assert_eq!(SpendLimits::<T>::get(&who), Some(1_000));
+	}
+
+	#[benchmark]
+	fn set_grant_key() {
+		let who = funded::<T>("customer", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), Some([7; 32]));
+		assert_eq!(GrantKeys::<T>::get(&who), Some([7; 32]));
+	}
+
+	#[benchmark]
+	fn set_content_policy() {
+		let who = funded::<T>("customer", 0);
+		Pod::<T>::do_register_content(&who, [9; 32], 1 << 30, 1_000, vec![]).unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), [9; 32], Some(1_000), true);
+		assert!(Contents::<T>::get([9; 32]).unwrap().open);
+	}
+
+	/// Vesting one due settlement (on_idle's work per item).
+	#[benchmark]
+	fn vest_settlement() {
+		let now = settle_one_pending::<T>(1);
+		#[block]
+		{
+			assert!(Pod::<T>::process_item(0, now));
+		}
+		assert!(!crate::pallet::Pending::<T>::contains_key(0));
+		assert!(!crate::pallet::AccruedFees::<T>::get().is_zero());
+	}
+
+	/// Voiding one due settlement with `c` customers (a revoked reporter's).
+	#[benchmark]
+	fn void_settlement(c: Linear<1, MAX_ENTRIES>) {
+		let now = settle_one_pending::<T>(c);
+		let reporter = crate::pallet::Pending::<T>::get(0).unwrap().reporter;
+		Pod::<T>::revoke_reporter(RawOrigin::Root.into(), reporter).unwrap();
+		#[block]
+		{
+			assert!(Pod::<T>::process_item(0, now));
+		}
+		assert!(crate::pallet::TotalUnvested::<T>::get().is_zero());
+	}
+
+	/// Paying the accrued fees to the operator.
+	#[benchmark]
+	fn pay_fees() {
+		world::<T>(0);
+		T::Currency::mint_into(&Pod::<T>::account_id(), 1_000_000).unwrap();
+		crate::pallet::AccruedFees::<T>::put(1_000_000);
+		#[block]
+		{
+			Pod::<T>::pay_fees();
+		}
+		assert!(crate::pallet::AccruedFees::<T>::get().is_zero());
 	}
 
 	impl_benchmark_test_suite!(Pod, crate::mock::new_bench_ext(), crate::mock::Test);

@@ -106,8 +106,12 @@ mod attest;
 mod registry;
 pub mod runtime_api;
 pub mod types;
+mod vesting;
 pub mod weights;
-pub use types::{Balance, ContentInfo, EdgeInfo, GenesisContent, Redemption};
+pub use types::{
+	Balance, ContentInfo, EdgeInfo, GenesisContent, Limit, PendingSettlement, Redemption,
+	ReporterInfo,
+};
 pub use weights::WeightInfo;
 
 #[frame_support::pallet]
@@ -142,6 +146,8 @@ pub mod pallet {
 		pub const TEST_UNBONDING_DELAY: u64 = 50;
 		/// `WithdrawalDelay` (blocks) of [`TestDefaultConfig`].
 		pub const TEST_WITHDRAWAL_DELAY: u64 = 40;
+		/// `VestingDelay` (blocks) of [`TestDefaultConfig`].
+		pub const TEST_VESTING_DELAY: u64 = 20;
 
 		frame_support::parameter_types! {
 			/// The pallet id of [`TestDefaultConfig`].
@@ -161,6 +167,7 @@ pub mod pallet {
 			type EdgeBond = ConstU128<TEST_EDGE_BOND>;
 			type UnbondingDelay = ConstU64<TEST_UNBONDING_DELAY>;
 			type WithdrawalDelay = ConstU64<TEST_WITHDRAWAL_DELAY>;
+			type VestingDelay = ConstU64<TEST_VESTING_DELAY>;
 			type WindowLength = ConstU32<TEST_WINDOW_LENGTH>;
 			type MaxWindowAge = ConstU32<TEST_MAX_WINDOW_AGE>;
 			type MillisecsPerBlock = ConstU64<6000>;
@@ -194,6 +201,12 @@ pub mod pallet {
 		#[pallet::constant]
 		#[pallet::no_default_bounds]
 		type WithdrawalDelay: Get<BlockNumberFor<Self>>;
+		/// Blocks between a settlement and the vesting of its credits (and the
+		/// payment of its fee). Root can revoke a compromised reporter within
+		/// it and so void what that reporter co-signed.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type VestingDelay: Get<BlockNumberFor<Self>>;
 		/// Blocks per settlement window.
 		#[pallet::constant]
 		type WindowLength: Get<u32>;
@@ -240,21 +253,33 @@ pub mod pallet {
 		/// An edge's bond was released and the edge removed.
 		EdgeRemoved { edge: PublicKey, released: Balance },
 		/// A reporter joined the reporter set.
-		ReporterAdded { reporter: PublicKey },
-		/// A reporter left the reporter set.
+		ReporterAdded { reporter: PublicKey, cap_per_window: Balance },
+		/// A reporter's per-window cap changed.
+		ReporterCapSet { reporter: PublicKey, cap_per_window: Balance },
+		/// A reporter left the reporter set; what it co-signed still vests.
 		ReporterRemoved { reporter: PublicKey },
+		/// A reporter was revoked as compromised: it left the set and every
+		/// settlement it co-signed that has not vested will be voided.
+		ReporterRevoked { reporter: PublicKey },
 		/// A content was registered.
 		ContentRegistered { id: ContentId, owner: T::AccountId, size: u64, price_per_gib: Balance },
 		/// A content was retired; deliveries from `from_window` (the next
 		/// window) on are not paid.
 		ContentRemoved { id: ContentId, from_window: WindowIndex },
+		/// A content's per-window budget or openness changed.
+		ContentPolicySet { id: ContentId, budget: Option<Balance>, open: bool },
+		/// A customer's per-window spending limit changed.
+		SpendLimitSet { who: T::AccountId, limit: Option<Balance> },
+		/// The key that signs a customer's viewer grants changed.
+		GrantKeySet { who: T::AccountId, key: Option<PublicKey> },
 		/// Escrow was deposited.
 		Deposited { who: T::AccountId, amount: Balance },
 		/// A withdrawal of escrow was requested.
 		WithdrawalRequested { who: T::AccountId, amount: Balance, unlock_at: BlockNumberFor<T> },
 		/// Escrow was paid back to its customer.
 		Withdrawn { who: T::AccountId, amount: Balance },
-		/// A two-signed attestation settled `(edge, window)`.
+		/// A two-signed attestation settled `(edge, window, reporter)`; its
+		/// credits and fee vest at `vests_at`.
 		AttestationAccepted {
 			edge: PublicKey,
 			window: WindowIndex,
@@ -265,9 +290,42 @@ pub mod pallet {
 			fee: Balance,
 			credits: Balance,
 			unpaid: Balance,
+			vests_at: BlockNumberFor<T>,
 		},
 		/// An attestation of a batch was skipped in the block.
-		AttestationRejected { edge: PublicKey, window: WindowIndex, error: DispatchError },
+		AttestationRejected {
+			edge: PublicKey,
+			window: WindowIndex,
+			reporter: PublicKey,
+			error: DispatchError,
+		},
+		/// Part of an entry was not paid: `limit` was reached.
+		LimitReached {
+			edge: PublicKey,
+			window: WindowIndex,
+			content: ContentId,
+			limit: Limit,
+			unpaid: Balance,
+		},
+		/// A settlement's credits were minted and its fee accrued to the operator.
+		SettlementVested {
+			edge: PublicKey,
+			window: WindowIndex,
+			reporter: PublicKey,
+			owner: T::AccountId,
+			credits: Balance,
+			fee: Balance,
+		},
+		/// A settlement of a revoked reporter was voided: its customers got
+		/// `refunded` back into escrow and nothing was minted.
+		SettlementVoided {
+			edge: PublicKey,
+			window: WindowIndex,
+			reporter: PublicKey,
+			refunded: Balance,
+		},
+		/// Accrued fees were paid to the operator.
+		FeesPaid { operator: T::AccountId, amount: Balance },
 		/// An entry of a settled attestation could not be paid (its content is
 		/// unknown, or retired before the window) and was skipped; the rest of
 		/// the attestation settled.
@@ -349,8 +407,6 @@ pub mod pallet {
 		BadEdgeSignature,
 		/// The reporter's signature does not verify (forged, other chain or other message kind).
 		BadReporterSignature,
-		/// The customers' escrow covers none of the delivery.
-		EscrowExhausted,
 		/// The batch is empty.
 		EmptyBatch,
 		/// No operator account is set.
@@ -368,19 +424,62 @@ pub mod pallet {
 		/// The edge key's proof of possession does not verify for this caller
 		/// and chain: the caller does not hold the key it registers.
 		BadEdgeProof,
+		/// The reporter was revoked; its key cannot rejoin the set.
+		ReporterRevoked,
+		/// The reporter was already revoked.
+		AlreadyRevoked,
+		/// An open content needs a per-window budget.
+		OpenWithoutBudget,
 	}
 
 	/// Registered edges by edge key.
 	#[pallet::storage]
 	pub type Edges<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, EdgeInfo<T>>;
 
-	/// The reporter set.
+	/// The reporter set, with each reporter's per-window cap.
 	#[pallet::storage]
-	pub type Reporters<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, ()>;
+	pub type Reporters<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, ReporterInfo>;
+
+	/// Reporters Root revoked as compromised, and when.
+	#[pallet::storage]
+	pub type Revoked<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, BlockNumberFor<T>>;
+
+	/// Escrow charged under each reporter's co-signature per window.
+	#[pallet::storage]
+	pub type ReporterSpend<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		PublicKey,
+		Twox64Concat,
+		WindowIndex,
+		Balance,
+		ValueQuery,
+	>;
 
 	/// Registered contents by content id.
 	#[pallet::storage]
 	pub type Contents<T: Config> = StorageMap<_, Blake2_128Concat, ContentId, ContentInfo<T>>;
+
+	/// Escrow charged for each budgeted content per window.
+	#[pallet::storage]
+	pub type ContentSpend<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ContentId,
+		Twox64Concat,
+		WindowIndex,
+		Balance,
+		ValueQuery,
+	>;
+
+	/// Each customer's own limit on what one window may charge its escrow.
+	#[pallet::storage]
+	pub type SpendLimits<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Balance>;
+
+	/// The key whose viewer grants a customer honours (reporters issue
+	/// tickets for the customer's contents only under grants it signed).
+	#[pallet::storage]
+	pub type GrantKeys<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, PublicKey>;
 
 	/// Each customer's escrow, held in the pallet account.
 	#[pallet::storage]
@@ -391,16 +490,54 @@ pub mod pallet {
 	pub type PendingWithdrawals<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, (Balance, BlockNumberFor<T>)>;
 
-	/// Settled `(edge, window)` pairs and what each paid: the idempotency flag.
+	/// Settled `(edge, window, reporter)` triples and what each paid: the
+	/// idempotency flag. An edge that served tickets of several reporters in
+	/// one window settles once with each.
 	#[pallet::storage]
-	pub type Settled<T: Config> = StorageDoubleMap<
+	pub type Settled<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Blake2_128Concat, PublicKey>,
+			NMapKey<Twox64Concat, WindowIndex>,
+			NMapKey<Blake2_128Concat, PublicKey>,
+		),
+		SettlementRecord,
+	>;
+
+	/// Bytes settled per edge and window, across reporters: the edge's
+	/// capacity caps their sum.
+	#[pallet::storage]
+	pub type EdgeWindowBytes<T: Config> = StorageDoubleMap<
 		_,
 		Blake2_128Concat,
 		PublicKey,
 		Twox64Concat,
 		WindowIndex,
-		SettlementRecord,
+		u64,
+		ValueQuery,
 	>;
+
+	/// Settlements waiting to vest, in the order they settled (so in order of
+	/// `vests_at`).
+	#[pallet::storage]
+	pub type Pending<T: Config> = StorageMap<_, Twox64Concat, u64, PendingSettlement<T>>;
+
+	/// `[head, tail)` of the `Pending` queue.
+	#[pallet::storage]
+	pub type PendingRange<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
+
+	/// Credits each owner will receive when its pending settlements vest.
+	#[pallet::storage]
+	pub type Unvested<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Balance, ValueQuery>;
+
+	/// Escrow held for pending settlements (their credits plus fees).
+	#[pallet::storage]
+	pub type TotalUnvested<T: Config> = StorageValue<_, Balance, ValueQuery>;
+
+	/// Fees of vested settlements not yet transferred to the operator.
+	#[pallet::storage]
+	pub type AccruedFees<T: Config> = StorageValue<_, Balance, ValueQuery>;
 
 	/// Bytes delivered and charged per customer and window.
 	#[pallet::storage]
@@ -440,8 +577,8 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// The operator account.
 		pub operator: Option<T::AccountId>,
-		/// Initial reporter keys.
-		pub reporters: Vec<PublicKey>,
+		/// Initial reporter keys with their per-window caps.
+		pub reporters: Vec<(PublicKey, Balance)>,
 		/// Initial edges: owner, edge key, region, capacity (bytes/s). Bond put on hold.
 		pub edges: Vec<(T::AccountId, PublicKey, Vec<u8>, u64)>,
 		/// Initial contents: id, owner, size, price per GiB, origin.
@@ -461,8 +598,8 @@ pub mod pallet {
 			if let Some(op) = &self.operator {
 				Operator::<T>::put(op);
 			}
-			for r in &self.reporters {
-				Reporters::<T>::insert(r, ());
+			for (r, cap) in &self.reporters {
+				Reporters::<T>::insert(r, ReporterInfo { cap_per_window: *cap });
 			}
 			for (owner, key, region, capacity) in &self.edges {
 				Pallet::<T>::do_register_edge(owner, *key, region.clone(), *capacity)
@@ -541,17 +678,24 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Adds a reporter key to the reporter set.
+		/// Adds a reporter key to the reporter set. Attestations it co-signs
+		/// may charge at most `cap_per_window` of escrow per window in total.
 		#[pallet::call_index(3)]
-		pub fn add_reporter(origin: OriginFor<T>, reporter: PublicKey) -> DispatchResult {
+		pub fn add_reporter(
+			origin: OriginFor<T>,
+			reporter: PublicKey,
+			cap_per_window: Balance,
+		) -> DispatchResult {
 			ensure_root(origin)?;
 			ensure!(!Reporters::<T>::contains_key(reporter), Error::<T>::ReporterAlreadyAdded);
-			Reporters::<T>::insert(reporter, ());
-			Self::deposit_event(Event::ReporterAdded { reporter });
+			ensure!(!Revoked::<T>::contains_key(reporter), Error::<T>::ReporterRevoked);
+			Reporters::<T>::insert(reporter, ReporterInfo { cap_per_window });
+			Self::deposit_event(Event::ReporterAdded { reporter, cap_per_window });
 			Ok(())
 		}
 
-		/// Removes a reporter key from the reporter set.
+		/// Removes a reporter key from the reporter set (an orderly
+		/// retirement: what it co-signed still vests; see `revoke_reporter`).
 		#[pallet::call_index(4)]
 		pub fn remove_reporter(origin: OriginFor<T>, reporter: PublicKey) -> DispatchResult {
 			ensure_root(origin)?;
@@ -642,10 +786,8 @@ pub mod pallet {
 			attestation: Box<Attestation>,
 		) -> DispatchResult {
 			ensure_none(origin)?;
-			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
 			let edge = Self::check(&attestation)?;
-			let fee = Self::pay(&attestation, edge)?;
-			Self::pay_fee(&operator, fee)
+			Self::pay(&attestation, edge)
 		}
 
 		/// Settles a batch of attestations. Invalid ones are skipped with an
@@ -658,29 +800,25 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_none(origin)?;
 			ensure!(!batch.is_empty(), Error::<T>::EmptyBatch);
-			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
 			// Every signature at once (pod-crypto's batch verification); a
 			// signature, unlike storage, cannot have changed since the pool
 			// checked it, so a failure here means a faulty author.
 			ensure!(Self::signatures_verify(&batch), Error::<T>::BadBatchSignature);
-			// The operator's fee is paid once for the whole batch: one transfer
-			// instead of one per attestation.
-			let mut fees: Balance = Zero::zero();
 			for att in batch.iter() {
 				let settled = frame_support::storage::with_storage_layer(|| {
 					let edge = Self::check_state(att)?;
 					Self::pay(att, edge)
 				});
-				match settled {
-					Ok(fee) => fees = fees.checked_add(fee).ok_or(Error::<T>::Overflow)?,
-					Err(error) => Self::deposit_event(Event::AttestationRejected {
+				if let Err(error) = settled {
+					Self::deposit_event(Event::AttestationRejected {
 						edge: att.payload.edge,
 						window: att.payload.window,
+						reporter: att.reporter,
 						error,
-					}),
+					});
 				}
 			}
-			Self::pay_fee(&operator, fees)
+			Ok(())
 		}
 
 		/// Burns `amount` of the caller's credits and records a payout request.
@@ -729,6 +867,95 @@ pub mod pallet {
 			Self::deposit_event(Event::OperatorSet { operator });
 			Ok(())
 		}
+
+		/// Revokes a compromised reporter: it leaves the set (if still in
+		/// it), its key can never rejoin, and every settlement it co-signed
+		/// that has not vested yet is voided when it comes due, the charge
+		/// going back to the customers' escrow.
+		#[pallet::call_index(15)]
+		pub fn revoke_reporter(origin: OriginFor<T>, reporter: PublicKey) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(!Revoked::<T>::contains_key(reporter), Error::<T>::AlreadyRevoked);
+			Reporters::<T>::remove(reporter);
+			Revoked::<T>::insert(reporter, frame_system::Pallet::<T>::block_number());
+			Self::deposit_event(Event::ReporterRevoked { reporter });
+			Ok(())
+		}
+
+		/// Changes a reporter's per-window cap.
+		#[pallet::call_index(16)]
+		pub fn set_reporter_cap(
+			origin: OriginFor<T>,
+			reporter: PublicKey,
+			cap_per_window: Balance,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			Reporters::<T>::try_mutate(reporter, |maybe| {
+				let info = maybe.as_mut().ok_or(Error::<T>::UnknownReporter)?;
+				info.cap_per_window = cap_per_window;
+				Self::deposit_event(Event::ReporterCapSet { reporter, cap_per_window });
+				Ok(())
+			})
+		}
+
+		/// Sets (or, with `None`, lifts) the caller's limit on what one window
+		/// may charge its escrow. Deliveries above it are not paid
+		/// (`LimitReached`, and `unpaid` in the window's usage).
+		#[pallet::call_index(17)]
+		pub fn set_spend_limit(origin: OriginFor<T>, limit: Option<Balance>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			match limit {
+				Some(l) => SpendLimits::<T>::insert(&who, l),
+				None => SpendLimits::<T>::remove(&who),
+			}
+			Self::deposit_event(Event::SpendLimitSet { who, limit });
+			Ok(())
+		}
+
+		/// Names (or, with `None`, removes) the key whose viewer grants the
+		/// caller honours: reporters issue tickets for the caller's contents
+		/// only under a grant this key signed.
+		#[pallet::call_index(18)]
+		pub fn set_grant_key(origin: OriginFor<T>, key: Option<PublicKey>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			match key {
+				Some(k) => GrantKeys::<T>::insert(&who, k),
+				None => GrantKeys::<T>::remove(&who),
+			}
+			Self::deposit_event(Event::GrantKeySet { who, key });
+			Ok(())
+		}
+
+		/// Sets a content's per-window budget (most escrow its deliveries may
+		/// charge in one window; `None`: no cap) and whether it is open to
+		/// viewers without a grant. An open content must have a budget.
+		#[pallet::call_index(19)]
+		pub fn set_content_policy(
+			origin: OriginFor<T>,
+			id: ContentId,
+			budget: Option<Balance>,
+			open: bool,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!open || budget.is_some(), Error::<T>::OpenWithoutBudget);
+			Contents::<T>::try_mutate(id, |maybe| {
+				let c = maybe.as_mut().ok_or(Error::<T>::UnknownContent)?;
+				ensure!(c.owner == who, Error::<T>::NotContentOwner);
+				c.budget = budget;
+				c.open = open;
+				Self::deposit_event(Event::ContentPolicySet { id, budget, open });
+				Ok(())
+			})
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Vests (or, for a revoked reporter, voids) the settlements that
+		/// came due, oldest first, in the block's spare weight.
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::process_pending(now, remaining)
+		}
 	}
 
 	#[pallet::validate_unsigned]
@@ -749,7 +976,8 @@ pub mod pallet {
 				let age = now.saturating_sub(att.payload.window);
 				let left = T::MaxWindowAge::get().saturating_sub(age).saturating_add(1);
 				longevity = longevity.min(left as u64 * T::WindowLength::get() as u64);
-				builder = builder.and_provides((att.payload.edge, att.payload.window));
+				builder =
+					builder.and_provides((att.payload.edge, att.payload.window, att.reporter));
 			}
 			// All signatures of the call in one batch verification, after the
 			// cheaper storage checks.

@@ -42,6 +42,8 @@ pub const WINDOW: u32 = config_preludes::TEST_WINDOW_LENGTH;
 pub const MAX_AGE: u32 = config_preludes::TEST_MAX_WINDOW_AGE;
 /// Blocks from leaving to withdrawing the bond.
 pub const UNBONDING: u64 = config_preludes::TEST_UNBONDING_DELAY;
+/// Blocks from a settlement to the vesting of its credits.
+pub const VESTING_DELAY: u64 = config_preludes::TEST_VESTING_DELAY;
 /// Blocks from `withdraw` to `claim_withdrawal`.
 pub const WITHDRAW_DELAY: u64 = config_preludes::TEST_WITHDRAWAL_DELAY;
 
@@ -83,7 +85,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.unwrap();
 	pallet_pod::GenesisConfig::<Test> {
 		operator: Some(OPERATOR),
-		reporters: vec![public(REPORTER)],
+		reporters: vec![(public(REPORTER), 1 << 100)],
 		..Default::default()
 	}
 	.assimilate_storage(&mut t)

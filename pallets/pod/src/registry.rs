@@ -81,7 +81,15 @@ impl<T: Config> Pallet<T> {
 			origin.try_into().map_err(|_| Error::<T>::OriginTooLong)?;
 		Contents::<T>::insert(
 			id,
-			ContentInfo { owner: who.clone(), size, price_per_gib, origin, retired_from: None },
+			ContentInfo {
+				owner: who.clone(),
+				size,
+				price_per_gib,
+				origin,
+				retired_from: None,
+				budget: None,
+				open: false,
+			},
 		);
 		Self::deposit_event(Event::ContentRegistered {
 			id,

@@ -15,12 +15,20 @@ sp_api::decl_runtime_apis! {
 		fn current_window() -> WindowIndex;
 		/// Blocks per window.
 		fn window_length() -> u32;
-		/// What settling `(edge, window)` paid, or `None` if it is not settled.
-		fn settlement(edge: PublicKey, window: WindowIndex) -> Option<SettlementRecord>;
+		/// What settling `(edge, window)` with `reporter` paid, or `None` if
+		/// it is not settled.
+		fn settlement(
+			edge: PublicKey,
+			window: WindowIndex,
+			reporter: PublicKey,
+		) -> Option<SettlementRecord>;
 		/// A customer's delivered bytes and charges in one window.
 		fn usage(customer: AccountId, window: WindowIndex) -> UsageRecord;
-		/// Credits an edge earned in one window (0 if not settled).
+		/// Credits an edge earned in one window with every reporter (vested
+		/// or not; 0 if not settled).
 		fn edge_earnings(edge: PublicKey, window: WindowIndex) -> u128;
+		/// Credits an account will receive when its pending settlements vest.
+		fn unvested(who: AccountId) -> u128;
 		/// The genesis hash every PoD signature is bound to.
 		fn genesis_hash() -> [u8; 32];
 	}

@@ -1,4 +1,5 @@
-//! The pallet's stored types: edges, contents, redemptions.
+//! The pallet's stored types: edges, reporters, contents, pending
+//! settlements, redemptions.
 
 use crate::pallet::Config;
 use codec::{Decode, Encode, MaxEncodedLen};
@@ -43,6 +44,11 @@ pub struct ContentInfo<T: Config> {
 	pub origin: BoundedVec<u8, T::MaxOriginLen>,
 	/// Set by `remove_content`: deliveries in this window or later are not paid.
 	pub retired_from: Option<WindowIndex>,
+	/// Most escrow its deliveries may charge in one window (`None`: no cap).
+	pub budget: Option<Balance>,
+	/// Whether any viewer may get tickets for it without the customer's
+	/// grant. Only a content with a `budget` can be open.
+	pub open: bool,
 }
 
 /// A request to pay out redeemed credits off chain.
@@ -65,3 +71,64 @@ pub type GenesisContent<T> = (
 	Balance,
 	alloc::vec::Vec<u8>,
 );
+
+/// A member of the reporter set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct ReporterInfo {
+	/// Most escrow that attestations this reporter co-signs may charge in one
+	/// window, across every edge and customer: what a stolen reporter key can
+	/// take before Root notices is bounded by it.
+	pub cap_per_window: Balance,
+}
+
+/// Why part of a delivery was not paid.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	codec::DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Limit {
+	/// The customer's escrow ran out.
+	Escrow,
+	/// The customer's own per-window spending limit (`set_spend_limit`).
+	SpendLimit,
+	/// The content's per-window budget (`set_content_policy`).
+	ContentBudget,
+	/// The co-signing reporter's per-window cap (`add_reporter`, `set_reporter_cap`).
+	ReporterCap,
+}
+
+/// A settlement whose charge the pallet holds until its credits vest.
+///
+/// Settling takes the escrow at once (so it cannot be withdrawn from under
+/// the delivery) but mints the credits and pays the operator's fee only
+/// `VestingDelay` blocks later. Until then Root can revoke the co-signing
+/// reporter, and the settlement is then voided: every customer gets back
+/// what it was charged.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+#[scale_info(skip_type_params(T))]
+pub struct PendingSettlement<T: Config> {
+	/// The edge paid.
+	pub edge: pod_primitives::PublicKey,
+	/// The window it served.
+	pub window: WindowIndex,
+	/// The co-signing reporter.
+	pub reporter: pod_primitives::PublicKey,
+	/// The edge's owner, who receives the credits.
+	pub owner: T::AccountId,
+	/// Credits to mint.
+	pub credits: Balance,
+	/// The operator's fee.
+	pub fee: Balance,
+	/// What each customer was charged (`credits + fee` in total).
+	pub charges: BoundedVec<(T::AccountId, Balance), pod_primitives::MaxEntries>,
+	/// The block from which it vests.
+	pub vests_at: BlockNumberFor<T>,
+}

@@ -47,6 +47,14 @@ pub trait WeightInfo {
 	fn redeem() -> Weight;
 	fn complete_redemption() -> Weight;
 	fn set_operator() -> Weight;
+	fn revoke_reporter() -> Weight;
+	fn set_reporter_cap() -> Weight;
+	fn set_spend_limit() -> Weight;
+	fn set_grant_key() -> Weight;
+	fn set_content_policy() -> Weight;
+	fn vest_settlement() -> Weight;
+	fn void_settlement(c: u32, ) -> Weight;
+	fn pay_fees() -> Weight;
 }
 
 /// Measured weights, for a runtime on RocksDB.
@@ -250,6 +258,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(11_111_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	fn revoke_reporter() -> Weight {
+		Weight::from_parts(26_000_000, 3513)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	fn set_reporter_cap() -> Weight {
+		Weight::from_parts(24_426_000, 3513)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn set_spend_limit() -> Weight {
+		Weight::from_parts(11_111_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn set_grant_key() -> Weight {
+		Weight::from_parts(11_111_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn set_content_policy() -> Weight {
+		Weight::from_parts(21_981_000, 3832)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn vest_settlement() -> Weight {
+		Weight::from_parts(60_000_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+	}
+	fn void_settlement(c: u32, ) -> Weight {
+		Weight::from_parts(40_000_000, 6196)
+			.saturating_add(Weight::from_parts(15_000_000, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 2639).saturating_mul(c.into()))
+	}
+	fn pay_fees() -> Weight {
+		Weight::from_parts(85_409_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
 }
 
 /// The same weights with RocksDB's costs, for tests and mocks.
@@ -335,5 +385,47 @@ impl WeightInfo for () {
 	fn set_operator() -> Weight {
 		Weight::from_parts(11_111_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn revoke_reporter() -> Weight {
+		Weight::from_parts(26_000_000, 3513)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+	}
+	fn set_reporter_cap() -> Weight {
+		Weight::from_parts(24_426_000, 3513)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn set_spend_limit() -> Weight {
+		Weight::from_parts(11_111_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn set_grant_key() -> Weight {
+		Weight::from_parts(11_111_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn set_content_policy() -> Weight {
+		Weight::from_parts(21_981_000, 3832)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn vest_settlement() -> Weight {
+		Weight::from_parts(60_000_000, 6196)
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
+	}
+	fn void_settlement(c: u32, ) -> Weight {
+		Weight::from_parts(40_000_000, 6196)
+			.saturating_add(Weight::from_parts(15_000_000, 0).saturating_mul(c.into()))
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(c.into())))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 2639).saturating_mul(c.into()))
+	}
+	fn pay_fees() -> Weight {
+		Weight::from_parts(85_409_000, 6196)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 }

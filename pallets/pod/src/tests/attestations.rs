@@ -28,14 +28,16 @@ fn attestation_pays_exactly_95_5() {
 			(sa.charge + sb.charge, sa.fee + sb.fee, sa.credits + sb.credits);
 		assert_eq!(charged, fee + credits);
 		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow0 - charged);
-		assert_eq!(Balances::free_balance(OPERATOR), op0 + fee);
-		assert_eq!(Credits::<Test>::get(EDGE_OWNER), credits);
-		assert_eq!(TotalCredits::<Test>::get(), credits);
-		let rec = Settled::<Test>::get(public(EDGE), 1).unwrap();
+		// Nothing is minted or paid before the vesting delay.
+		assert_eq!(Balances::free_balance(OPERATOR), op0);
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 0);
+		assert_eq!(Unvested::<Test>::get(EDGE_OWNER), credits);
+		let rec = settled(EDGE, 1).unwrap();
 		assert_eq!(
-			(rec.bytes, rec.charged, rec.fee, rec.credits, rec.unpaid),
-			(bytes_a + bytes_b, charged, fee, credits, 0)
+			(rec.bytes, rec.charged, rec.fee, rec.credits, rec.unpaid, rec.state),
+			(bytes_a + bytes_b, charged, fee, credits, 0, SettlementState::Vesting)
 		);
+		let vests_at = System::block_number() + VESTING_DELAY;
 		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).bytes, bytes_a + bytes_b);
 		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).charged, charged);
 		System::assert_has_event(
@@ -49,9 +51,20 @@ fn attestation_pays_exactly_95_5() {
 				fee,
 				credits,
 				unpaid: 0,
+				vests_at,
 			}
 			.into(),
 		);
+		assert_books_balance();
+		// One block early: still pending.
+		Pod::process_pending(vests_at - 1, Weight::MAX);
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 0);
+		vest_all();
+		assert_eq!(Balances::free_balance(OPERATOR), op0 + fee);
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), credits);
+		assert_eq!(TotalCredits::<Test>::get(), credits);
+		assert_eq!(Unvested::<Test>::get(EDGE_OWNER), 0);
+		assert_eq!(settled(EDGE, 1).unwrap().state, SettlementState::Vested);
 		assert_books_balance();
 	});
 }
@@ -195,9 +208,9 @@ fn retired_content_is_paid_up_to_the_window_it_was_retired_in() {
 		go_to_window(4);
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])));
 		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, 10)])));
-		assert_eq!(Settled::<Test>::get(public(EDGE), 2).unwrap().bytes, 10);
+		assert_eq!(settled(EDGE, 2).unwrap().bytes, 10);
 		assert_ok!(submit(att(EDGE, 3, &[(CONTENT_A, 10), (CONTENT_B, 20)])));
-		assert_eq!(Settled::<Test>::get(public(EDGE), 3).unwrap().bytes, 20);
+		assert_eq!(settled(EDGE, 3).unwrap().bytes, 20);
 		System::assert_has_event(
 			Event::EntrySkipped {
 				edge: public(EDGE),
@@ -222,7 +235,7 @@ fn an_unknown_content_is_skipped_and_the_rest_settles() {
 		let junk = [0xC; 32];
 		let escrow = Escrow::<Test>::get(CUSTOMER);
 		assert_ok!(submit(att(EDGE, 1, &[(junk, 1), (CONTENT_A, GIB)])));
-		let rec = Settled::<Test>::get(public(EDGE), 1).unwrap();
+		let rec = settled(EDGE, 1).unwrap();
 		assert_eq!((rec.bytes, rec.charged), (GIB, PRICE));
 		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow - PRICE);
 		System::assert_has_event(
@@ -237,33 +250,34 @@ fn an_unknown_content_is_skipped_and_the_rest_settles() {
 		// Only junk: the window is settled, with nothing paid, and cannot be
 		// submitted again.
 		assert_ok!(submit(att(EDGE, 2, &[(junk, 5)])));
-		assert_eq!(Settled::<Test>::get(public(EDGE), 2).unwrap().bytes, 0);
+		assert_eq!(settled(EDGE, 2).unwrap().bytes, 0);
 		assert_noop!(submit(att(EDGE, 2, &[(junk, 5)])), Error::<Test>::AlreadySettled);
 		assert_books_balance();
 	});
 }
 
+/// Without an operator, fees accrue in the pallet account (nothing fails)
+/// and are paid once there is one.
 #[test]
-fn no_operator_means_no_settlement() {
+fn fees_accrue_until_there_is_an_operator() {
 	new_test_ext().execute_with(|| {
 		setup();
 		crate::Operator::<Test>::kill();
-		assert_noop!(submit(att(EDGE, 1, &[(CONTENT_A, 10)])), Error::<Test>::NoOperator);
-		assert_noop!(
-			Pod::submit_attestations(
-				RuntimeOrigin::none(),
-				BoundedVec::try_from(vec![att(EDGE, 1, &[(CONTENT_A, 10)])]).unwrap()
-			),
-			Error::<Test>::NoOperator
-		);
-		assert_ok!(Pod::set_operator(RuntimeOrigin::root(), OTHER));
-		System::assert_last_event(Event::OperatorSet { operator: OTHER }.into());
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		vest_all();
+		assert_eq!(AccruedFees::<Test>::get(), 50_000);
+		assert_books_balance();
 		assert_noop!(
 			Pod::set_operator(RuntimeOrigin::signed(OTHER), OTHER),
 			DispatchError::BadOrigin
 		);
-		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		assert_ok!(Pod::set_operator(RuntimeOrigin::root(), OTHER));
+		System::assert_last_event(Event::OperatorSet { operator: OTHER }.into());
+		vest_all();
 		assert_eq!(Balances::free_balance(OTHER), INITIAL + 50_000);
+		assert_eq!(AccruedFees::<Test>::get(), 0);
+		System::assert_has_event(Event::FeesPaid { operator: OTHER, amount: 50_000 }.into());
+		assert_books_balance();
 	});
 }
 
@@ -273,7 +287,10 @@ fn pool_tags_and_longevity() {
 		setup(); // window 2
 		let a = att(EDGE, 1, &[(CONTENT_A, 10)]);
 		let v = validate(&a).unwrap();
-		assert_eq!(v.provides, vec![("PodAttestation", (public(EDGE), 1u32)).encode()]);
+		assert_eq!(
+			v.provides,
+			vec![("PodAttestation", (public(EDGE), 1u32, public(REPORTER))).encode()]
+		);
 		assert!(v.requires.is_empty());
 		// Window 1 seen from window 2 has MAX_AGE windows left, plus this one.
 		assert_eq!(v.longevity, (MAX_AGE as u64) * WINDOW as u64);

@@ -41,15 +41,16 @@ fn batch_settles_valid_and_skips_invalid() {
 			== Event::AttestationRejected {
 				edge: public(EDGE),
 				window: 1,
+				reporter: public(REPORTER),
 				error: Error::<Test>::AlreadySettled.into()
 			}
 			.into()));
-		assert!(Settled::<Test>::get(public(EDGE), 2).is_some());
-		assert!(Settled::<Test>::get(public(EDGE2), 2).is_some());
+		assert!(settled(EDGE, 2).is_some());
+		assert!(settled(EDGE2, 2).is_some());
+		vest_all();
 		assert_eq!(TotalCredits::<Test>::get(), Credits::<Test>::get(EDGE_OWNER),);
 		// The batch paid the operator both fees, in one transfer.
-		let fees: u128 =
-			[EDGE, EDGE2].iter().map(|e| Settled::<Test>::get(public(*e), 2).unwrap().fee).sum();
+		let fees: u128 = [EDGE, EDGE2].iter().map(|e| settled(*e, 2).unwrap().fee).sum();
 		assert!(fees > 0);
 		assert_eq!(Balances::free_balance(OPERATOR) - operator_before, fees);
 		assert_noop!(
@@ -90,8 +91,8 @@ fn batch_with_a_forged_signature_settles_nothing() {
 		let call = crate::Call::submit_attestations { batch: alone.clone() };
 		assert!(Pod::validate_unsigned(TransactionSource::External, &call).is_ok());
 		assert_ok!(Pod::submit_attestations(RuntimeOrigin::none(), alone));
-		assert!(Settled::<Test>::get(public(EDGE), 2).is_some());
-		assert!(Settled::<Test>::get(public(EDGE2), 2).is_none());
+		assert!(settled(EDGE, 2).is_some());
+		assert!(settled(EDGE2, 2).is_none());
 		assert_books_balance();
 	});
 }

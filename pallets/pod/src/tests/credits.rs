@@ -7,6 +7,7 @@ fn redeem_burns_and_operator_completes() {
 	new_test_ext().execute_with(|| {
 		setup();
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 10 * GIB)])));
+		vest_all();
 		let credits = Credits::<Test>::get(EDGE_OWNER);
 		assert_eq!(credits, 9_500_000);
 		assert_noop!(Pod::redeem(RuntimeOrigin::signed(EDGE_OWNER), 0), Error::<Test>::ZeroAmount);

@@ -130,13 +130,15 @@ fn unregister_then_withdraw_bond() {
 fn reporters_are_managed_by_root() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(
-			Pod::add_reporter(RuntimeOrigin::signed(OPERATOR), public(ROGUE)),
+			Pod::add_reporter(RuntimeOrigin::signed(OPERATOR), public(ROGUE), 1),
 			DispatchError::BadOrigin
 		);
-		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE)));
-		System::assert_last_event(Event::ReporterAdded { reporter: public(ROGUE) }.into());
+		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 7));
+		System::assert_last_event(
+			Event::ReporterAdded { reporter: public(ROGUE), cap_per_window: 7 }.into(),
+		);
 		assert_noop!(
-			Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE)),
+			Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 7),
 			Error::<Test>::ReporterAlreadyAdded
 		);
 		assert_noop!(

@@ -93,7 +93,7 @@ fn deposit_and_delayed_withdrawal() {
 }
 
 #[test]
-fn escrow_caps_payment_and_exhausted_escrow_is_rejected() {
+fn escrow_caps_payment_and_exhausted_escrow_settles_unpaid() {
 	new_test_ext().execute_with(|| {
 		register_edge(EDGE);
 		register_content(CONTENT_A, PRICE);
@@ -101,18 +101,30 @@ fn escrow_caps_payment_and_exhausted_escrow_is_rejected() {
 		go_to_window(3);
 		// 2 GiB would cost 2e6; only 1e6 is in escrow.
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 2 * GIB)])));
-		let rec = Settled::<Test>::get(public(EDGE), 1).unwrap();
+		let rec = settled(EDGE, 1).unwrap();
 		assert_eq!(
 			(rec.charged, rec.fee, rec.credits, rec.unpaid),
 			(1_000_000, 50_000, 950_000, 1_000_000)
 		);
 		assert_eq!(Escrow::<Test>::get(CUSTOMER), 0);
-		// Nothing left: the next window cannot be paid and is not marked settled,
-		// so the edge can retry once the customer tops up.
-		assert_noop!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])), Error::<Test>::EscrowExhausted);
-		assert!(Settled::<Test>::get(public(EDGE), 2).is_none());
-		assert_ok!(Pod::deposit(RuntimeOrigin::signed(CUSTOMER), 5_000_000));
+		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).unpaid, 1_000_000);
+		// Nothing left: the next window settles with nothing paid, recorded as
+		// unpaid (in the usage and an event), so it is never resubmitted.
 		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])));
+		let rec = settled(EDGE, 2).unwrap();
+		assert_eq!((rec.charged, rec.unpaid, rec.state), (0, PRICE, SettlementState::Vested));
+		assert_eq!(Usage::<Test>::get(CUSTOMER, 2).unpaid, PRICE);
+		System::assert_has_event(
+			Event::LimitReached {
+				edge: public(EDGE),
+				window: 2,
+				content: CONTENT_A,
+				limit: crate::Limit::Escrow,
+				unpaid: PRICE,
+			}
+			.into(),
+		);
+		assert_noop!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])), Error::<Test>::AlreadySettled);
 		assert_books_balance();
 	});
 }
@@ -124,6 +136,6 @@ fn free_content_settles_with_zero_charge() {
 		register_content(CONTENT_A, 0);
 		go_to_window(2);
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
-		assert_eq!(Settled::<Test>::get(public(EDGE), 1).unwrap().charged, 0);
+		assert_eq!(settled(EDGE, 1).unwrap().charged, 0);
 	});
 }

@@ -6,13 +6,16 @@ mod batch;
 mod credits;
 mod edges;
 mod escrow;
+mod limits;
 mod props;
+mod reporters;
 
 use crate::{
-	mock::*, Credits, Edges, Error, Escrow, Event, PendingWithdrawals, Redemptions, Settled,
-	TotalCredits, Usage,
+	mock::*, AccruedFees, Credits, Edges, Error, Escrow, Event, PendingWithdrawals, Redemptions,
+	Settled, TotalCredits, TotalUnvested, Unvested, Usage,
 };
 use codec::{Decode, Encode};
+use frame_support::weights::Weight;
 use frame_support::{
 	assert_noop, assert_ok,
 	dispatch::GetDispatchInfo,
@@ -21,7 +24,8 @@ use frame_support::{
 	BoundedVec,
 };
 use pod_primitives::{
-	keys, settlement, Attestation, AttestationPayload, DomainTag, Entry, WindowIndex,
+	keys, settlement, Attestation, AttestationPayload, DomainTag, Entry, SettlementState,
+	WindowIndex,
 };
 #[allow(deprecated)]
 use sp_runtime::traits::ValidateUnsigned;
@@ -140,14 +144,36 @@ pub(crate) fn pending_redemptions() -> u128 {
 	Redemptions::<Test>::iter_values().map(|r| r.amount).sum()
 }
 
-/// The pallet account holds ED + all escrow + the backing of all credits.
+/// The pallet account holds ED + all escrow + the backing of all credits
+/// + what pending settlements hold + fees not yet paid out.
 pub(crate) fn assert_books_balance() {
 	let escrow: u128 = Escrow::<Test>::iter_values().sum();
 	assert_eq!(
 		pallet_balance(),
-		ExistentialDeposit::get() + escrow + TotalCredits::<Test>::get() + pending_redemptions()
+		ExistentialDeposit::get()
+			+ escrow + TotalCredits::<Test>::get()
+			+ pending_redemptions()
+			+ TotalUnvested::<Test>::get()
+			+ AccruedFees::<Test>::get()
 	);
 	assert_eq!(Credits::<Test>::iter_values().sum::<u128>(), TotalCredits::<Test>::get());
+	let pending: u128 = crate::Pending::<Test>::iter_values().map(|p| p.credits + p.fee).sum();
+	assert_eq!(pending, TotalUnvested::<Test>::get());
+	let unvested: u128 = crate::Pending::<Test>::iter_values().map(|p| p.credits).sum();
+	assert_eq!(Unvested::<Test>::iter_values().sum::<u128>(), unvested);
+}
+
+/// The settlement of `(edge, window)` co-signed by the test reporter.
+pub(crate) fn settled(edge: u8, window: WindowIndex) -> Option<pod_primitives::SettlementRecord> {
+	Settled::<Test>::get((public(edge), window, public(REPORTER)))
+}
+
+/// Moves past every pending settlement's vesting block and lets `on_idle`
+/// vest (or void) them all.
+pub(crate) fn vest_all() {
+	let now = System::block_number() + VESTING_DELAY;
+	System::set_block_number(now);
+	Pod::process_pending(now, Weight::MAX);
 }
 
 // ---------------------------------------------------------------- edges

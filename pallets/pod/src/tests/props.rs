@@ -11,6 +11,7 @@ enum Op {
 	Claim(u64),
 	Attest {
 		edge: u8,
+		reporter: u8,
 		window_back: u32,
 		entries: Vec<(u8, u64)>,
 	},
@@ -20,6 +21,13 @@ enum Op {
 	TransferAttempt,
 	/// Its owner retires content `n` (its entries are then skipped).
 	Retire(u8),
+	/// A customer sets (or lifts) its per-window spending limit.
+	SpendLimit(u64, Option<u128>),
+	/// Content `n`'s owner sets (or lifts) its per-window budget.
+	Budget(u8, Option<u128>),
+	/// Root revokes the rogue reporter: what it co-signed and has not vested
+	/// is voided.
+	Revoke,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -30,18 +38,49 @@ fn op() -> impl Strategy<Value = Op> {
 		who.clone().prop_map(Op::Claim),
 		(
 			prop_oneof![Just(EDGE), Just(EDGE2)],
+			prop_oneof![Just(REPORTER), Just(ROGUE)],
 			0u32..5,
 			// Index 3 is a content nobody registered: skipped, never paid.
 			proptest::collection::vec((0u8..4, 0u64..(3 * GIB)), 0..4)
 		)
-			.prop_map(|(edge, window_back, entries)| Op::Attest { edge, window_back, entries }),
+			.prop_map(|(edge, reporter, window_back, entries)| Op::Attest {
+				edge,
+				reporter,
+				window_back,
+				entries
+			}),
 		(prop_oneof![Just(EDGE_OWNER), Just(OTHER)], 0u128..3_000_000)
 			.prop_map(|(w, a)| Op::Redeem(w, a)),
 		(0u64..4).prop_map(Op::Complete),
 		(1u64..25).prop_map(Op::Advance),
 		Just(Op::TransferAttempt),
 		(0u8..3).prop_map(Op::Retire),
+		(who.clone(), proptest::option::of(0u128..3_000_000))
+			.prop_map(|(w, l)| Op::SpendLimit(w, l)),
+		(0u8..3, proptest::option::of(0u128..3_000_000)).prop_map(|(c, b)| Op::Budget(c, b)),
+		Just(Op::Revoke),
 	]
+}
+
+/// The rogue reporter's cap per window.
+const ROGUE_CAP: u128 = 2_000_000;
+
+/// Credits an owner has or will have when its pending settlements vest.
+fn earned() -> BTreeMap<u64, u128> {
+	let mut m: BTreeMap<u64, u128> = Credits::<Test>::iter().collect();
+	for (who, u) in Unvested::<Test>::iter() {
+		*m.entry(who).or_default() += u;
+	}
+	m.retain(|_, v| *v > 0);
+	m
+}
+
+/// Credits of the pending settlements that voiding would take back at `now`.
+fn due_voids(now: u64) -> Vec<(u64, u128)> {
+	crate::Pending::<Test>::iter_values()
+		.filter(|p| p.vests_at <= now && crate::Revoked::<Test>::contains_key(p.reporter))
+		.map(|p| (p.owner, p.credits))
+		.collect()
 }
 
 /// An id no customer registers.
@@ -54,7 +93,9 @@ proptest! {
 	#![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
 	/// Whatever happens, the books balance, native issuance is conserved,
-	/// and credits change only by settlement (mint) or redemption (burn).
+	/// credits (vested or not) change only by settlement, redemption or a
+	/// voided settlement, no reporter charges above its cap in a window and no
+	/// budget or limit can be set without keeping the books balanced.
 	#[test]
 	fn books_always_balance(ops in proptest::collection::vec(op(), 1..40)) {
 		new_test_ext().execute_with(|| {
@@ -63,20 +104,22 @@ proptest! {
 			for (id, owner, price) in CONTENTS {
 				assert_ok!(Pod::register_content(RuntimeOrigin::signed(owner), id, GIB, price, vec![]));
 			}
+			assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), ROGUE_CAP));
 			let issuance = Balances::total_issuance();
 			for op in ops {
-				let mut expected: BTreeMap<u64, u128> = Credits::<Test>::iter().collect();
+				let mut expected = earned();
 				match op {
 					Op::Deposit(w, a) => { let _ = Pod::deposit(RuntimeOrigin::signed(w), a); },
 					Op::Withdraw(w, a) => { let _ = Pod::withdraw(RuntimeOrigin::signed(w), a); },
 					Op::Claim(w) => { let _ = Pod::claim_withdrawal(RuntimeOrigin::signed(w)); },
-					Op::Attest { edge, window_back, entries } => {
+					Op::Attest { edge, reporter, window_back, entries } => {
 						let w = Pod::current_window().saturating_sub(window_back);
 						let id = |c: u8| CONTENTS.get(c as usize).map_or(UNKNOWN, |x| x.0);
 						let entries: Vec<_> = entries.iter().map(|(c, b)| (id(*c), *b)).collect();
 						let owner = Edges::<Test>::get(public(edge)).unwrap().owner;
-						if submit(att(edge, w, &entries)).is_ok() {
-							let rec = Settled::<Test>::get(public(edge), w).unwrap();
+						let a = sign_with(payload(edge, w, &entries), edge, reporter, DomainTag::Attestation, Pod::genesis_hash());
+						if submit(a).is_ok() {
+							let rec = Settled::<Test>::get((public(edge), w, public(reporter))).unwrap();
 							prop_assert_eq!(rec.charged, rec.fee + rec.credits);
 							*expected.entry(owner).or_default() += rec.credits;
 						}
@@ -87,7 +130,20 @@ proptest! {
 						}
 					},
 					Op::Complete(id) => { let _ = Pod::complete_redemption(RuntimeOrigin::root(), id); },
-					Op::Advance(n) => System::set_block_number(System::block_number() + n),
+					Op::Advance(n) => {
+						let now = System::block_number() + n;
+						System::set_block_number(now);
+						for (owner, credits) in due_voids(now) {
+							*expected.entry(owner).or_default() -= credits;
+						}
+						Pod::process_pending(now, Weight::MAX);
+					},
+					Op::SpendLimit(w, l) => { assert_ok!(Pod::set_spend_limit(RuntimeOrigin::signed(w), l)); },
+					Op::Budget(c, b) => {
+						let (id, owner, _) = CONTENTS[c as usize];
+						assert_ok!(Pod::set_content_policy(RuntimeOrigin::signed(owner), id, b, false));
+					},
+					Op::Revoke => { let _ = Pod::revoke_reporter(RuntimeOrigin::root(), public(ROGUE)); },
 					Op::Retire(c) => {
 						let (id, owner, _) = CONTENTS[c as usize];
 						let _ = Pod::remove_content(RuntimeOrigin::signed(owner), id);
@@ -97,9 +153,11 @@ proptest! {
 						let _ = Balances::transfer_allow_death(RuntimeOrigin::signed(EDGE_OWNER), OTHER, 1);
 					},
 				}
-				let after: BTreeMap<u64, u128> = Credits::<Test>::iter().filter(|(_, v)| *v > 0).collect();
 				expected.retain(|_, v| *v > 0);
-				prop_assert_eq!(&after, &expected);
+				prop_assert_eq!(&earned(), &expected);
+				for (_, w, spent) in crate::ReporterSpend::<Test>::iter().filter(|(r, _, _)| *r == public(ROGUE)) {
+					prop_assert!(spent <= ROGUE_CAP, "window {}: {} over the cap", w, spent);
+				}
 				assert_books_balance();
 				prop_assert_eq!(Balances::total_issuance(), issuance);
 			}

@@ -1,0 +1,176 @@
+//! One reporter's power: its per-window cap, the vesting delay, revocation
+//! voiding what it co-signed; several reporters settling one edge's window.
+
+use super::*;
+use crate::{Limit, Pending, ReporterInfo, ReporterSpend, Reporters, Revoked};
+
+fn rogue_att(edge: u8, window: WindowIndex, entries: &[([u8; 32], u64)]) -> Attestation {
+	sign_with(
+		payload(edge, window, entries),
+		edge,
+		ROGUE,
+		DomainTag::Attestation,
+		Pod::genesis_hash(),
+	)
+}
+
+#[test]
+fn a_reporter_mints_at_most_its_cap_per_window() {
+	new_test_ext().execute_with(|| {
+		register_edge(EDGE2);
+		setup();
+		go_to_window(3);
+		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), PRICE * 3 / 2));
+		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		assert_ok!(submit(rogue_att(EDGE2, 1, &[(CONTENT_A, GIB)])));
+		assert_eq!(ReporterSpend::<Test>::get(public(ROGUE), 1), PRICE * 3 / 2);
+		let rec = Settled::<Test>::get((public(EDGE2), 1, public(ROGUE))).unwrap();
+		assert_eq!((rec.charged, rec.unpaid), (PRICE / 2, PRICE / 2));
+		System::assert_has_event(
+			Event::LimitReached {
+				edge: public(EDGE2),
+				window: 1,
+				content: CONTENT_A,
+				limit: Limit::ReporterCap,
+				unpaid: PRICE / 2,
+			}
+			.into(),
+		);
+		// The honest reporter's own cap is untouched by the rogue's.
+		assert_ok!(submit(att(EDGE2, 1, &[(CONTENT_B, GIB)])));
+		assert_eq!(settled(EDGE2, 1).unwrap().charged, 3 * PRICE);
+		// Root changes the cap; only for reporters in the set.
+		assert_ok!(Pod::set_reporter_cap(RuntimeOrigin::root(), public(ROGUE), 0));
+		System::assert_last_event(
+			Event::ReporterCapSet { reporter: public(ROGUE), cap_per_window: 0 }.into(),
+		);
+		assert_eq!(Reporters::<Test>::get(public(ROGUE)), Some(ReporterInfo { cap_per_window: 0 }));
+		assert_noop!(
+			Pod::set_reporter_cap(RuntimeOrigin::root(), public(EDGE), 1),
+			Error::<Test>::UnknownReporter
+		);
+		assert_noop!(
+			Pod::set_reporter_cap(RuntimeOrigin::signed(OPERATOR), public(ROGUE), 1),
+			DispatchError::BadOrigin
+		);
+		assert_books_balance();
+	});
+}
+
+/// A stolen reporter key co-signs its accomplice's edge; Root revokes it
+/// within the vesting delay: nothing is minted, the escrow goes back, and the
+/// key can never rejoin. The honest reporter's settlement still vests.
+#[test]
+fn revoking_a_reporter_voids_what_it_cosigned_and_returns_the_escrow() {
+	new_test_ext().execute_with(|| {
+		setup();
+		go_to_window(3);
+		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 1 << 100));
+		let escrow0 = Escrow::<Test>::get(CUSTOMER);
+		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, 5 * GIB)])));
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_B, GIB)])));
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow0 - 5 * PRICE - 3 * PRICE);
+		assert_noop!(
+			Pod::revoke_reporter(RuntimeOrigin::signed(OPERATOR), public(ROGUE)),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Pod::revoke_reporter(RuntimeOrigin::root(), public(ROGUE)));
+		System::assert_last_event(Event::ReporterRevoked { reporter: public(ROGUE) }.into());
+		assert!(!Reporters::<Test>::contains_key(public(ROGUE)));
+		assert!(Revoked::<Test>::contains_key(public(ROGUE)));
+		assert_noop!(
+			Pod::revoke_reporter(RuntimeOrigin::root(), public(ROGUE)),
+			Error::<Test>::AlreadyRevoked
+		);
+		assert_noop!(
+			Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 1),
+			Error::<Test>::ReporterRevoked
+		);
+		// Its key co-signs nothing more.
+		assert_noop!(
+			submit(rogue_att(EDGE, 2, &[(CONTENT_A, GIB)])),
+			Error::<Test>::UnknownReporter
+		);
+		vest_all();
+		let rogue = Settled::<Test>::get((public(EDGE), 1, public(ROGUE))).unwrap();
+		assert_eq!(rogue.state, SettlementState::Voided);
+		System::assert_has_event(
+			Event::SettlementVoided {
+				edge: public(EDGE),
+				window: 1,
+				reporter: public(ROGUE),
+				refunded: 5 * PRICE,
+			}
+			.into(),
+		);
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow0 - 3 * PRICE);
+		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).charged, 3 * PRICE);
+		// Only the honest settlement minted.
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), settled(EDGE, 1).unwrap().credits);
+		assert_eq!(settled(EDGE, 1).unwrap().state, SettlementState::Vested);
+		assert_books_balance();
+	});
+}
+
+/// Removal (an orderly retirement) keeps what the reporter co-signed.
+#[test]
+fn a_removed_reporters_settlements_still_vest() {
+	new_test_ext().execute_with(|| {
+		setup();
+		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 1 << 100));
+		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		assert_ok!(Pod::remove_reporter(RuntimeOrigin::root(), public(ROGUE)));
+		vest_all();
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), PRICE * 95 / 100);
+		assert_books_balance();
+	});
+}
+
+/// A settlement vests only after the delay; `on_idle` takes due ones
+/// oldest first and stops at the first that is not due, within its weight.
+#[test]
+fn vesting_waits_for_the_delay_and_respects_the_weight_limit() {
+	new_test_ext().execute_with(|| {
+		register_edge(EDGE2);
+		setup();
+		go_to_window(3);
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		System::set_block_number(System::block_number() + 1);
+		assert_ok!(submit(att(EDGE2, 1, &[(CONTENT_A, GIB)])));
+		assert_eq!(crate::PendingRange::<Test>::get(), (0, 2));
+		let first_due = Pending::<Test>::get(0).unwrap().vests_at;
+		// At the first one's block only it vests.
+		Pod::process_pending(first_due, Weight::MAX);
+		assert_eq!(crate::PendingRange::<Test>::get(), (1, 2));
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), PRICE * 95 / 100);
+		// No room for an item: nothing happens.
+		Pod::process_pending(first_due + 1, Weight::zero());
+		assert_eq!(crate::PendingRange::<Test>::get(), (1, 2));
+		Pod::process_pending(first_due + 1, Weight::MAX);
+		assert_eq!(crate::PendingRange::<Test>::get(), (2, 2));
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 2 * (PRICE * 95 / 100));
+		assert_books_balance();
+	});
+}
+
+/// An edge that served tickets of two reporters in one window is paid for
+/// both, and its capacity caps the window across them.
+#[test]
+fn two_reporters_settle_one_edges_window_within_its_capacity() {
+	new_test_ext().execute_with(|| {
+		setup();
+		go_to_window(3);
+		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 1 << 100));
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, 2 * GIB)])));
+		assert_eq!(crate::EdgeWindowBytes::<Test>::get(public(EDGE), 1), 3 * GIB);
+		vest_all();
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 3 * (PRICE * 95 / 100));
+		// The capacity is for the window, not per reporter.
+		let cap = Pod::window_cap(CAPACITY);
+		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, cap - 10)])));
+		assert_noop!(submit(rogue_att(EDGE, 2, &[(CONTENT_A, 11)])), Error::<Test>::BytesOverCap);
+		assert_ok!(submit(rogue_att(EDGE, 2, &[(CONTENT_A, 10)])));
+		assert_books_balance();
+	});
+}
