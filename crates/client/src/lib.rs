@@ -8,6 +8,7 @@
 //! | [`fetch`] | download from several edges in parallel: verify every chunk, sign cumulative receipts, fail over, resume |
 //! | [`reporter`] | be scheduled onto edges, report the client's own receipts, register a content |
 //! | [`content`] | publish: chunk a file, build its manifest and id; manifest files |
+//! | [`grant`] | the publisher's backend: mint a viewer grant |
 //!
 //! Messages come from [`pod_wire`], so a client signs exactly the bytes the
 //! edges and the chain check.
@@ -15,6 +16,7 @@
 
 pub mod content;
 pub mod fetch;
+pub mod grant;
 pub mod reporter;
 
 pub use fetch::{fetch, FetchError, FetchPlan, FetchReport, FetchSummary, Source, SourceReport};

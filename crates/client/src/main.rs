@@ -3,7 +3,10 @@
 //! ```text
 //! pod publish FILE [--chunk-size N] [-o MANIFEST]            print the content id
 //! pod register MANIFEST --origin URL --reporter URL          register a content with a reporter
-//! pod fetch CONTENT -o FILE --reporter URL                   download via the reporter
+//! pod grant --customer ACCOUNT --reporter KEY --viewer KEY --content ID… --budget BYTES
+//!                                                            mint a viewer grant (publisher)
+//! pod fetch CONTENT -o FILE --reporter URL [--grant G --session-seed S]
+//!                                                            download via the reporter
 //! pod fetch CONTENT -o FILE --manifest M --source URL=TICKET… --session-seed S --genesis G
 //! pod key --seed HEX                                         print a seed's public key
 //! pod ticket …                                               (dev) issue a ticket as a reporter
@@ -54,6 +57,36 @@ enum Cmd {
 	},
 	/// (dev) Issue a ticket signed by a reporter seed; prints it as hex.
 	Ticket(TicketArgs),
+	/// Mint a viewer grant with the customer's grant key; prints it as hex
+	/// (what a publisher's web backend hands a viewer's page).
+	Grant(GrantArgs),
+}
+
+#[derive(clap::Args)]
+struct GrantArgs {
+	/// Hex seed of the grant key the customer named on chain (`set_grant_key`).
+	#[arg(long, env = "POD_GRANT_KEY_SEED")]
+	grant_key_seed: String,
+	/// The customer's account id (hex).
+	#[arg(long)]
+	customer: String,
+	/// The reporter that will honour it (hex public key).
+	#[arg(long)]
+	reporter: String,
+	/// The viewer's session public key (hex).
+	#[arg(long)]
+	viewer: String,
+	/// A content it covers (repeat for several).
+	#[arg(long = "content", required = true)]
+	contents: Vec<String>,
+	/// Most bytes all its tickets together may allow.
+	#[arg(long)]
+	budget: u64,
+	/// Validity in seconds from now.
+	#[arg(long, default_value_t = 3600)]
+	valid_secs: u64,
+	#[arg(long, env = "POD_GENESIS")]
+	genesis: String,
 }
 
 #[derive(clap::Args)]
@@ -77,10 +110,14 @@ struct FetchArgs {
 	/// `URL=TICKET_HEX`, one per edge (without --reporter).
 	#[arg(long = "source")]
 	sources: Vec<String>,
-	/// Hex seed of the session key the tickets name as client (without
-	/// --reporter; with it, a fresh key is made).
+	/// Hex seed of the session key the tickets name as client (required
+	/// without --reporter and with --grant; otherwise a fresh key is made).
 	#[arg(long, env = "POD_CLIENT_SEED")]
 	session_seed: Option<String>,
+	/// The publisher's viewer grant for the session key (hex), from `pod
+	/// grant` or the publisher's web backend (with --reporter).
+	#[arg(long, requires_all = ["reporter", "session_seed"])]
+	grant: Option<String>,
 	#[arg(long, env = "POD_GENESIS")]
 	genesis: Option<String>,
 	#[arg(long, default_value_t = 2)]
@@ -126,6 +163,7 @@ async fn main() -> Result<()> {
 			Ok(())
 		}
 		Cmd::Ticket(args) => ticket(args),
+		Cmd::Grant(args) => grant(args),
 	}
 }
 
@@ -150,6 +188,24 @@ async fn register(manifest: PathBuf, origin: String, reporter: String) -> Result
 	Ok(())
 }
 
+fn grant(a: GrantArgs) -> Result<()> {
+	let key = keys::keypair_from_seed(&hex32("grant key seed", &a.grant_key_seed)?);
+	let contents =
+		a.contents.iter().map(|c| Ok(hex32("content", c)?)).collect::<Result<Vec<_>>>()?;
+	let terms = pod_client::grant::GrantTerms {
+		customer: hex32("customer", &a.customer)?,
+		reporter: hex32("reporter", &a.reporter)?,
+		viewer: hex32("viewer", &a.viewer)?,
+		contents,
+		budget: a.budget,
+		valid_for: Duration::from_secs(a.valid_secs),
+	};
+	let g = pod_client::grant::mint(&key, &hex32("genesis", &a.genesis)?, terms)?;
+	eprintln!("grant {} for {} bytes", hex::encode(g.grant.id()), g.grant.budget);
+	println!("{}", pod_wire::hex::encode_scale(&g));
+	Ok(())
+}
+
 fn ticket(a: TicketArgs) -> Result<()> {
 	let reporter = keys::keypair_from_seed(&hex32("reporter seed", &a.reporter_seed)?);
 	let expires_at = pod_wire::clock::now_ms() + a.valid_secs * 1000;
@@ -165,6 +221,7 @@ fn ticket(a: TicketArgs) -> Result<()> {
 		max_bytes: a.max_bytes,
 		window: a.window,
 		expires_at,
+		grant: None,
 	};
 	let genesis = hex32("genesis", &a.genesis)?;
 	println!("{}", pod_wire::headers::value(&keys::sign_ticket(&reporter, &genesis, t)));
@@ -180,12 +237,22 @@ struct Plan {
 	session: Keypair,
 }
 
-/// Asks the reporter for edges, tickets and the manifest, under a fresh key.
+/// Asks the reporter for edges, tickets and the manifest, under the given
+/// session key (the one a grant names) or a fresh one.
 async fn scheduled_plan(reporter: &str, id: &ContentId, a: &FetchArgs) -> Result<Plan> {
-	let mut seed = [0u8; 32];
-	getrandom::fill(&mut seed).expect("the OS has randomness");
+	let seed = match &a.session_seed {
+		Some(s) => hex32("session seed", s)?,
+		None => {
+			let mut seed = [0u8; 32];
+			getrandom::fill(&mut seed).expect("the OS has randomness");
+			seed
+		}
+	};
 	let session = keys::keypair_from_seed(&seed);
-	let s = pod_client::schedule(reporter, id, &session, a.region.clone(), a.edges).await?;
+	let grant: Option<pod_primitives::SignedGrant> =
+		a.grant.as_deref().map(|g| pod_wire::hex::scale("grant", g)).transpose()?;
+	let (region, edges) = (a.region.clone(), a.edges);
+	let s = pod_client::schedule(reporter, id, &session, region, edges, grant.as_ref()).await?;
 	eprintln!("reporter scheduled {} edges:", s.sources.len());
 	for src in &s.sources {
 		eprintln!("  {} (edge {})", src.url, &hex::encode(src.ticket.ticket.edge)[..16]);

@@ -96,6 +96,7 @@ pub async fn schedule(
 	session: &Keypair,
 	region: Option<String>,
 	count: Option<usize>,
+	grant: Option<&pod_primitives::SignedGrant>,
 ) -> Result<Scheduled, ReporterCallError> {
 	let http = pod_http::http_client();
 	let base = reporter.trim_end_matches('/');
@@ -105,6 +106,7 @@ pub async fn schedule(
 		client: hex::encode(client),
 		region,
 		count,
+		grant: grant.map(pod_wire::hex::encode_scale),
 	};
 	let body = serde_json::to_vec(&req).expect("requests serialize");
 	let h = [(JSON.0, JSON.1.to_string())];

@@ -287,6 +287,7 @@ mod tests {
 			max_bytes: 1 << 30,
 			window,
 			expires_at: 0,
+			grant: None,
 		};
 		keys::sign_ticket(&keypair_from_seed(&[8; 32]), &G, t)
 	}

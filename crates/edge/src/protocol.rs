@@ -239,6 +239,7 @@ mod tests {
 			max_bytes,
 			window: 7,
 			expires_at,
+			grant: None,
 		};
 		keys::sign_ticket(&keypair_from_seed(&[1; 32]), &G, t)
 	}

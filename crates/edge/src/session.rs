@@ -133,6 +133,7 @@ mod tests {
 			max_bytes: 100,
 			window: 0,
 			expires_at,
+			grant: None,
 		};
 		keys::sign_ticket(&keys::keypair_from_seed(&[1; 32]), &[0; 32], t)
 	}

@@ -113,7 +113,15 @@ impl Reporter {
 		let session = keys::keypair_from_seed(&seed).public.to_bytes();
 		let len = p.manifest.chunk_len(p.index).unwrap_or(0) as u64;
 		let expires_at = now_ms() + AUDIT_TICKET_TTL_MS;
-		let t = self.issue_ticket(p.edge, session, p.content, len, self.window(), expires_at);
+		let terms = crate::schedule::TicketTerms {
+			client: session,
+			content: p.content,
+			max_bytes: len,
+			window: self.window(),
+			expires_at,
+			grant: None,
+		};
+		let t = self.issue_ticket(p.edge, terms);
 		self.store.put_tickets(std::slice::from_ref(&t))?;
 		Ok(t)
 	}

@@ -274,6 +274,7 @@ mod tests {
 			max_bytes,
 			window,
 			expires_at: 0,
+			grant: None,
 		};
 		let st = keys::sign_ticket(&keypair_from_seed(&REP), &G, t);
 		ev.tickets.insert([n; 16], st);

@@ -75,6 +75,20 @@ pub enum ReporterError {
 	/// No audit could be run.
 	#[error("no audit: {0}")]
 	NoAudit(String),
+	/// The content is not open and no grant came with the request.
+	#[error("content {0} is not open: schedule it with the publisher's viewer grant")]
+	GrantRequired(String),
+	/// The grant does not authorise this request.
+	#[error("grant refused: {0}")]
+	GrantRefused(String),
+	/// Every byte of the grant's budget is already allowed to earlier tickets.
+	#[error("grant {grant} has no budget left ({budget} bytes all allowed to earlier tickets)")]
+	GrantExhausted {
+		/// The grant id (hex).
+		grant: String,
+		/// Its budget.
+		budget: u64,
+	},
 }
 
 impl Fault for ReporterError {

@@ -73,6 +73,9 @@ impl From<ReporterError> for Refusal {
 			ReporterError::BadRequest(_) => (StatusCode::BAD_REQUEST, Code::BadRequest),
 			ReporterError::Order(_) => (StatusCode::BAD_GATEWAY, Code::Internal),
 			ReporterError::NoAudit(_) => (StatusCode::SERVICE_UNAVAILABLE, Code::NoAudit),
+			ReporterError::GrantRequired(_) => (StatusCode::FORBIDDEN, Code::GrantRequired),
+			ReporterError::GrantRefused(_) => (StatusCode::FORBIDDEN, Code::GrantRefused),
+			ReporterError::GrantExhausted { .. } => (StatusCode::FORBIDDEN, Code::GrantExhausted),
 		};
 		Refusal::new(status, code, msg)
 	}

@@ -27,6 +27,7 @@ pub mod audit;
 pub mod config;
 pub mod confirm;
 pub mod error;
+pub mod grants;
 pub mod http;
 pub mod metrics;
 pub mod reports;

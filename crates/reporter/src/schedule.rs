@@ -17,6 +17,16 @@ use pod_wire::hex::hex32;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What a ticket allows, whatever edge it names.
+pub(crate) struct TicketTerms {
+	pub(crate) client: PublicKey,
+	pub(crate) content: ContentId,
+	pub(crate) max_bytes: u64,
+	pub(crate) window: WindowIndex,
+	pub(crate) expires_at: u64,
+	pub(crate) grant: Option<pod_primitives::GrantId>,
+}
+
 /// An edge with its record and score, best first.
 type Ranked = Vec<(PublicKey, EdgeRecord, i64)>;
 
@@ -88,17 +98,24 @@ impl Reporter {
 		let content = hex32("content", &req.content)?;
 		let client = hex32("client", &req.client)?;
 		let (manifest, origin) = self.content(&content)?;
+		let record = self.payable(&content).await?;
+		let admission = self.admit(req.grant.as_deref(), &content, &client, &record).await?;
 		let window = self.window();
 		let heat = self.store.bump_heat(&content, window)?;
 		self.metrics.schedules.inc();
 		let want = req.count.unwrap_or(self.cfg.schedule_count).clamp(1, MAX_EDGES);
 		let ranked = self.ranked(&content, req.region.as_deref())?;
-		let chosen = self.choose(&content, &manifest, &origin, &ranked, want).await?;
+		let mut chosen = self.choose(&content, &manifest, &origin, &ranked, want).await?;
+		let allowances = self.allowances(&admission, manifest.size, chosen.len())?;
+		chosen.truncate(allowances.len());
 		let expires_at = now_ms() + self.cfg.ticket_ttl_secs * 1000;
+		let grant = admission.grant_id();
 		let tickets: Vec<SignedTicket> = chosen
 			.iter()
-			.map(|(edge, _, _)| {
-				self.issue_ticket(*edge, client, content, manifest.size, window, expires_at)
+			.zip(allowances)
+			.map(|((edge, _, _), max_bytes)| {
+				let terms = TicketTerms { client, content, max_bytes, window, expires_at, grant };
+				self.issue_ticket(*edge, terms)
 			})
 			.collect();
 		self.store.put_tickets(&tickets)?;
@@ -147,28 +164,20 @@ impl Reporter {
 		Ok(chosen)
 	}
 
-	/// Signs a ticket with a fresh id (its expiry, then 8 random bytes).
-	pub(crate) fn issue_ticket(
-		&self,
-		edge: PublicKey,
-		client: PublicKey,
-		content: ContentId,
-		max_bytes: u64,
-		window: WindowIndex,
-		expires_at: u64,
-	) -> SignedTicket {
+	/// Signs a ticket for `edge` with a fresh id (its expiry, then 8 random bytes).
+	pub(crate) fn issue_ticket(&self, edge: PublicKey, terms: TicketTerms) -> SignedTicket {
 		let mut nonce = [0u8; 8];
 		getrandom::fill(&mut nonce).expect("the OS has randomness");
-		let ticket_id = Ticket::id(expires_at, nonce);
 		let t = Ticket {
-			ticket_id,
+			ticket_id: Ticket::id(terms.expires_at, nonce),
 			reporter: self.public,
 			edge,
-			client,
-			content,
-			max_bytes,
-			window,
-			expires_at,
+			client: terms.client,
+			content: terms.content,
+			max_bytes: terms.max_bytes,
+			window: terms.window,
+			expires_at: terms.expires_at,
+			grant: terms.grant,
 		};
 		keys::sign_ticket(&self.key, &self.genesis, t)
 	}

@@ -28,6 +28,10 @@ pub struct Reporter {
 	pub(crate) cfg: ReporterConfig,
 	pub(crate) store: Store,
 	chain: Option<Chain>,
+	/// The chain's records of contents and grant keys.
+	pub records: crate::grants::Records,
+	/// Serialises grant budget reservations.
+	pub(crate) grants_lock: Mutex<()>,
 	/// The chain's current window (finalized head), refreshed in the background.
 	window: AtomicU32,
 	window_seen_ms: AtomicU64,
@@ -76,6 +80,8 @@ impl Reporter {
 			genesis,
 			cfg,
 			store,
+			records: crate::grants::Records::new(chain.clone()),
+			grants_lock: Mutex::new(()),
 			chain,
 			window: AtomicU32::new(window),
 			window_seen_ms: AtomicU64::new(now_ms()),
@@ -139,6 +145,20 @@ impl Reporter {
 		}
 		let id = m.id();
 		self.check_on_chain(&id, m.size).await?;
+		if self.chain.is_none() && self.records.content(&id).await?.is_none() {
+			// Without a chain (tests) a content is open to anyone unless the
+			// test says otherwise through `records`.
+			let c = pod_chain::ChainContent {
+				owner: [0; 32],
+				size: m.size,
+				price_per_gib: 0,
+				origin: origin.as_bytes().to_vec(),
+				retired_from: None,
+				budget: Some(u128::MAX),
+				open: true,
+			};
+			self.records.set_content(id, c);
+		}
 		self.store.put_content(&id, &m.encode(), origin)?;
 		Ok(id)
 	}

@@ -10,6 +10,7 @@
 //! - `reports`: ticket id → SCALE best client `SignedReceipt`
 //! - `confirmations`: edge ‖ window (BE) → JSON `ConfirmResponse`
 //! - `heat`: content ‖ window (BE) → requests (BE u64)
+//! - `grants`: grant id → bytes allowed to its tickets so far (BE u64)
 
 use codec::{Decode, Encode};
 use pod_primitives::{ContentId, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex};
@@ -17,8 +18,16 @@ pub use pod_wire::replies::EdgeRecord;
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
 
-const CFS: [&str; 7] =
-	["contents", "edges", "tickets", "window_tickets", "reports", "confirmations", "heat"];
+const CFS: [&str; 8] = [
+	"contents",
+	"edges",
+	"tickets",
+	"window_tickets",
+	"reports",
+	"confirmations",
+	"heat",
+	"grants",
+];
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +154,29 @@ impl Store {
 		Ok(self.db.write_opt(b, &synced())?)
 	}
 
+	/// Bytes already allowed to tickets under grant `id`.
+	pub fn grant_used(&self, id: &pod_primitives::GrantId) -> Result<u64, StoreError> {
+		match self.db.get_cf(self.cf("grants"), id)? {
+			None => Ok(0),
+			Some(v) => {
+				let b: [u8; 8] = v.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+					cf: "grants",
+					detail: format!("{} bytes, not 8", v.len()),
+				})?;
+				Ok(u64::from_be_bytes(b))
+			}
+		}
+	}
+
+	/// Records the bytes allowed to tickets under grant `id` (durably).
+	pub fn set_grant_used(
+		&self,
+		id: &pod_primitives::GrantId,
+		used: u64,
+	) -> Result<(), StoreError> {
+		Ok(self.db.put_cf_opt(self.cf("grants"), id, used.to_be_bytes(), &synced())?)
+	}
+
 	/// A ticket this reporter issued.
 	pub fn ticket(&self, id: &TicketId) -> Result<Option<SignedTicket>, StoreError> {
 		self.get_scale("tickets", id)
@@ -257,6 +289,7 @@ mod tests {
 			max_bytes: 10,
 			window: 9,
 			expires_at: 1234,
+			grant: None,
 		};
 		let st = keys::sign_ticket(&keypair_from_seed(&[1; 32]), &[0; 32], t.clone());
 		{

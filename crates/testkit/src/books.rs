@@ -352,6 +352,16 @@ pub async fn register_content(
 	accept_existing(r, "ContentAlreadyRegistered")
 }
 
+/// The customer names the key its viewer grants are signed with.
+pub async fn set_grant_key(
+	chain: &Chain,
+	customer: &Account,
+	key: PublicKey,
+) -> Result<(), HarnessError> {
+	let args = Some(key).encode();
+	chain.submit_signed("set_grant_key", args, &customer.pair).await.map(|_| ()).map_err(chain_err)
+}
+
 fn accept_existing(
 	r: Result<[u8; 32], pod_chain::ChainError>,
 	already: &str,

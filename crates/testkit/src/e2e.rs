@@ -146,7 +146,8 @@ async fn deliver_and_settle(
 	}
 	let before = Snapshot::take(chain, &expected).await?;
 	wait_live_edges(&off.reporter_url).await?;
-	download(cfg, &content, &off.reporter_url, &mut expected)?;
+	ungranted_viewer_refused(&off.reporter_url, &content).await?;
+	download(cfg, &content, &off.reporter_url, chain.genesis(), &mut expected)?;
 	if cfg.faults {
 		println!("== fault: validator Dave stops before settlement");
 		devnet.stop("dave");
@@ -363,9 +364,59 @@ async fn register_on_chain(
 	let edges = owners.iter().zip(&pairs).map(|(o, p)| books::register_edge(chain, o, p));
 	let content_reg =
 		books::register_content(chain, customer, m.id(), m.size, PRICE, &content.origin_url);
-	let (edges, content_reg) = tokio::join!(futures::future::join_all(edges), content_reg);
+	let grant_key = keys::keypair_from_seed(&GRANT_KEY_SEED).public.to_bytes();
+	let grants = books::set_grant_key(chain, customer, grant_key);
+	let (edges, content_reg, grants) =
+		tokio::join!(futures::future::join_all(edges), content_reg, grants);
 	edges.into_iter().collect::<Result<Vec<_>, _>>()?;
-	content_reg
+	content_reg?;
+	grants?;
+	println!("   Ferdie names the key that signs its viewer grants (set_grant_key)");
+	Ok(())
+}
+
+/// The customer's grant key: what its web backend signs viewer grants with.
+const GRANT_KEY_SEED: [u8; 32] = [0x47; 32];
+
+/// A viewer without the publisher's grant (say, an edge owner's own client
+/// hoping to be paid for serving itself) is not scheduled.
+async fn ungranted_viewer_refused(reporter: &str, content: &Content) -> Result<(), HarnessError> {
+	let viewer = keys::keypair_from_seed(&[0x66; 32]);
+	let r = pod_client::schedule(reporter, &content.manifest.id(), &viewer, None, None, None).await;
+	match r {
+		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status {
+			status,
+			body,
+			..
+		})) if status == hyper::StatusCode::FORBIDDEN && body.contains("grant_required") => {
+			println!("   a viewer without the publisher's grant is refused by the reporter");
+			Ok(())
+		}
+		other => Err(HarnessError::Check(format!(
+			"scheduling without a grant should be refused with grant_required, got {other:?}"
+		))),
+	}
+}
+
+/// The grant the publisher's backend gives client `c`'s session key: this
+/// content, through this reporter, for at most twice its size (room to fail
+/// over), valid for an hour.
+fn grant_for(
+	content: &Content,
+	customer: &Account,
+	session: &keys::Keypair,
+	genesis: [u8; 32],
+) -> Result<pod_primitives::SignedGrant, HarnessError> {
+	let terms = pod_client::grant::GrantTerms {
+		customer: customer.id(),
+		reporter: pod_primitives::dev::REPORTER_PUBLIC,
+		viewer: session.public.to_bytes(),
+		contents: vec![content.manifest.id()],
+		budget: content.manifest.size * 2,
+		valid_for: Duration::from_secs(3600),
+	};
+	pod_client::grant::mint(&keys::keypair_from_seed(&GRANT_KEY_SEED), &genesis, terms)
+		.map_err(|e| HarnessError::Check(format!("minting a grant: {e}")))
 }
 
 /// Runs the `pod fetch` clients one after another, compares every copy byte
@@ -374,12 +425,19 @@ fn download(
 	cfg: &E2eConfig,
 	content: &Content,
 	reporter: &str,
+	genesis: [u8; 32],
 	expected: &mut Expected,
 ) -> Result<(), HarnessError> {
-	println!("== {} client(s) download through the edges (scheduled by the reporter)", cfg.clients);
+	println!(
+		"== {} client(s) download through the edges, each under a grant the publisher minted",
+		cfg.clients
+	);
 	for c in 1..=cfg.clients {
 		let out = cfg.dir.join(format!("client{c}.bin"));
-		let summary = fetch(cfg, content, reporter, &out, c)?;
+		let seed = [0x50 + c as u8; 32];
+		let grant =
+			grant_for(content, &expected.customer, &keys::keypair_from_seed(&seed), genesis)?;
+		let summary = fetch(cfg, content, reporter, &out, c, &seed, &grant)?;
 		if !same_bytes(&content.file, &out)? {
 			return Err(HarnessError::Check(format!("client {c} got different bytes")));
 		}
@@ -402,11 +460,15 @@ fn fetch(
 	reporter: &str,
 	out: &Path,
 	c: u32,
+	session_seed: &[u8; 32],
+	grant: &pod_primitives::SignedGrant,
 ) -> Result<FetchSummary, HarnessError> {
 	let log = cfg.dir.join(format!("client{c}.log"));
 	let mut cmd = Command::new(binary("pod"));
 	cmd.arg("fetch").arg(hex::encode(content.manifest.id())).arg("-o").arg(out);
 	cmd.args(["--reporter", reporter]).stdout(Stdio::piped());
+	cmd.args(["--session-seed", &hex::encode(session_seed)]);
+	cmd.args(["--grant", &pod_wire::hex::encode_scale(grant)]);
 	if cfg.quiet {
 		cmd.arg("--quiet").stderr(Stdio::from(std::fs::File::create(&log).map_err(io(&log))?));
 	}

@@ -94,6 +94,7 @@ pub fn ticket_for(
 		max_bytes,
 		window: 3,
 		expires_at,
+		grant: None,
 	};
 	keys::sign_ticket(&keys::keypair_from_seed(&REPORTER_SEED), &GENESIS, t)
 }

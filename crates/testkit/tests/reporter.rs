@@ -71,6 +71,50 @@ fn claim_for(
 	ConfirmRequest { claim, signature, receipts: receipts.to_vec() }
 }
 
+/// The customer of the test contents, and its grant key.
+const CUSTOMER: [u8; 32] = [9; 32];
+const GRANT_KEY_SEED: [u8; 32] = [10; 32];
+
+/// A grant of the test customer for `content` to `viewer`.
+fn customer_grant(
+	content: [u8; 32],
+	viewer: &keys::Keypair,
+	budget: u64,
+) -> pod_primitives::SignedGrant {
+	let terms = pod_client::grant::GrantTerms {
+		customer: CUSTOMER,
+		reporter: reporter_public(),
+		viewer: viewer.public.to_bytes(),
+		contents: vec![content],
+		budget,
+		valid_for: Duration::from_secs(60),
+	};
+	pod_client::grant::mint(&keys::keypair_from_seed(&GRANT_KEY_SEED), &GENESIS, terms).unwrap()
+}
+
+/// Makes `content` the test customer's, not open, with its grant key on
+/// "chain", and mints a grant for `viewer`.
+fn customer_only(
+	rep: &Reporter,
+	content: [u8; 32],
+	size: u64,
+	viewer: &keys::Keypair,
+	budget: u64,
+) -> pod_primitives::SignedGrant {
+	let record = pod_chain::ChainContent {
+		owner: CUSTOMER,
+		size,
+		price_per_gib: 1,
+		origin: vec![],
+		retired_from: None,
+		budget: None,
+		open: false,
+	};
+	rep.records.set_content(content, record);
+	rep.records.set_grant_key(CUSTOMER, keys::keypair_from_seed(&GRANT_KEY_SEED).public.to_bytes());
+	customer_grant(content, viewer, budget)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schedule_fetch_report_confirm() {
 	let bytes = Arc::new(data(3 * CHUNK as usize + 777));
@@ -126,15 +170,48 @@ async fn schedule_fetch_report_confirm() {
 	let r = http(Method::POST, &format!("{url}/heartbeat"), &[], forged.encode()).await;
 	assert_eq!(r.json()["error"], "bad_heartbeat_signature");
 
-	// The client is scheduled on both edges; the reporter ordered them to hold C.
+	// The content is the customer's and not open: only viewers holding the
+	// customer's grant are scheduled.
 	let session = keys::keypair_from_seed(&[42; 32]);
-	let s = schedule(&url, &id, &session, None, Some(2)).await.unwrap();
+	let budget = m.size * 3 / 2;
+	let grant = customer_only(&rep, id, m.size, &session, budget);
+	let schedule_url = format!("{url}/schedule");
+	let schedule_raw = |grant: Option<String>| {
+		let req = pod_wire::api::ScheduleRequest {
+			content: hex::encode(id),
+			client: hex::encode(session.public.to_bytes()),
+			region: None,
+			count: Some(2),
+			grant,
+		};
+		http(Method::POST, &schedule_url, &[], serde_json::to_vec(&req).unwrap())
+	};
+	let r = schedule_raw(None).await;
+	assert_eq!((r.status.as_u16(), r.json()["error"].as_str()), (403, Some("grant_required")));
+	let other_viewer = keys::keypair_from_seed(&[43; 32]);
+	let foreign = customer_grant(id, &other_viewer, budget);
+	let r = schedule_raw(Some(pod_wire::hex::encode_scale(&foreign))).await;
+	assert_eq!(r.json()["error"], "grant_refused", "{}", r.error());
+	let mut inflated = grant.clone();
+	inflated.grant.budget *= 2;
+	let r = schedule_raw(Some(pod_wire::hex::encode_scale(&inflated))).await;
+	assert_eq!(r.json()["error"], "grant_refused", "{}", r.error());
+
+	// Under the grant, the client is scheduled on both edges (the reporter
+	// ordered them to hold C), and the two tickets share the grant's budget.
+	let s = schedule(&url, &id, &session, None, Some(2), Some(&grant)).await.unwrap();
 	assert_eq!(s.sources.len(), 2);
 	assert_eq!(s.genesis, GENESIS);
 	assert!(s
 		.sources
 		.iter()
-		.all(|src| src.ticket.ticket.window == 3 && src.ticket.ticket.max_bytes == m.size));
+		.all(|src| src.ticket.ticket.window == 3
+			&& src.ticket.ticket.grant == Some(grant.grant.id())));
+	let allowed: u64 = s.sources.iter().map(|src| src.ticket.ticket.max_bytes).sum();
+	assert_eq!(allowed, budget);
+	// All of it is allowed: no further tickets under this grant.
+	let r = schedule_raw(Some(pod_wire::hex::encode_scale(&grant))).await;
+	assert_eq!(r.json()["error"], "grant_exhausted", "{}", r.error());
 	let out = tmp.path().join("out.bin");
 	let plan = FetchPlan {
 		content: id,

@@ -207,6 +207,10 @@ pub struct ScheduleRequest {
 	/// How many edges (default 3).
 	#[serde(default)]
 	pub count: Option<usize>,
+	/// The publisher's viewer grant for `client` (hex SCALE
+	/// `SignedGrant`); required unless the content is open.
+	#[serde(default)]
+	pub grant: Option<String>,
 }
 
 /// One edge in a schedule, best first.

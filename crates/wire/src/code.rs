@@ -137,6 +137,13 @@ codes! {
 	NothingConfirmed => "nothing_confirmed",
 	/// No audit could be run.
 	NoAudit => "no_audit",
+	/// The content is not open: scheduling needs the publisher's grant.
+	GrantRequired => "grant_required",
+	/// The grant is not valid for this request (signature, viewer, content,
+	/// reporter, expiry); the message says which.
+	GrantRefused => "grant_refused",
+	/// The grant's byte budget is used up.
+	GrantExhausted => "grant_exhausted",
 }
 
 impl std::fmt::Display for Code {

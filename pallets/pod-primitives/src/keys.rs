@@ -64,6 +64,24 @@ pub fn sign_receipt(
 	crate::SignedReceipt { receipt, signature }
 }
 
+/// Signs a viewer grant with the customer's grant key (what a publisher's
+/// web backend does for each viewer it lets watch).
+pub fn sign_grant(
+	grant_key: &Keypair,
+	genesis: &[u8; 32],
+	grant: crate::ViewerGrant,
+) -> crate::SignedGrant {
+	let signature = sign(grant_key, DomainTag::Grant, genesis, &grant);
+	crate::SignedGrant { grant, signature }
+}
+
+impl crate::SignedGrant {
+	/// Whether `grant_key` signed this grant for the chain `genesis`.
+	pub fn verify(&self, grant_key: &crate::PublicKey, genesis: &[u8; 32]) -> bool {
+		verify(grant_key, &self.signature, DomainTag::Grant, genesis, &self.grant)
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -81,5 +99,32 @@ mod tests {
 		assert!(!verify(&pk, &s, DomainTag::Receipt, &[8u8; 32], &r));
 		let r2 = Receipt { bytes_total: 6, ..r };
 		assert!(!verify(&pk, &s, DomainTag::Receipt, &g, &r2));
+	}
+
+	#[test]
+	fn a_grant_verifies_only_with_its_key_chain_and_terms() {
+		let key = keypair_from_seed(&[5u8; 32]);
+		let g = [9u8; 32];
+		let grant = crate::ViewerGrant {
+			customer: [1; 32],
+			reporter: [2; 32],
+			viewer: [3; 32],
+			contents: alloc::vec![[4; 32]].try_into().unwrap(),
+			budget: 1 << 20,
+			expires_at: 1_000,
+			nonce: [6; 16],
+		};
+		let signed = sign_grant(&key, &g, grant.clone());
+		assert!(signed.verify(&key.public.to_bytes(), &g));
+		assert!(!signed.verify(&keypair_from_seed(&[6u8; 32]).public.to_bytes(), &g));
+		assert!(!signed.verify(&key.public.to_bytes(), &[8u8; 32]));
+		let mut bigger = signed.clone();
+		bigger.grant.budget += 1;
+		assert!(!bigger.verify(&key.public.to_bytes(), &g));
+		assert_ne!(bigger.grant.id(), grant.id());
+		// Another message kind signed by the same key is no grant.
+		let as_ticket = sign(&key, DomainTag::Ticket, &g, &grant);
+		let forged = crate::SignedGrant { grant, signature: as_ticket };
+		assert!(!forged.verify(&key.public.to_bytes(), &g));
 	}
 }

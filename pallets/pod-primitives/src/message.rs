@@ -27,6 +27,8 @@ pub enum DomainTag {
 	/// An edge key's proof that its holder registers it for an owner
 	/// account (`register_edge`).
 	EdgeRegistration,
+	/// A publisher's viewer grant (off chain; the key is named on chain).
+	Grant,
 }
 
 impl DomainTag {
@@ -40,6 +42,7 @@ impl DomainTag {
 			DomainTag::Order => *b"PODORD01",
 			DomainTag::Heartbeat => *b"PODHBT01",
 			DomainTag::EdgeRegistration => *b"PODREG01",
+			DomainTag::Grant => *b"PODGRT01",
 		}
 	}
 }

@@ -17,6 +17,14 @@ pub type TicketId = [u8; 16];
 /// Settlement window index: window `w` covers blocks `[w·L, (w+1)·L)`.
 pub type WindowIndex = u32;
 
+/// Id of a viewer grant: the BLAKE3 hash of its SCALE encoding.
+pub type GrantId = [u8; 32];
+
+/// Most contents one viewer grant may name.
+pub const MAX_GRANT_CONTENTS: u32 = 16;
+/// Bound for [`ViewerGrant::contents`].
+pub type MaxGrantContents = ConstU32<MAX_GRANT_CONTENTS>;
+
 /// Most `(content, bytes)` entries one claim or attestation may carry.
 pub const MAX_ENTRIES: u32 = 64;
 /// Most attestations one `submit_attestations` batch may carry.
@@ -69,6 +77,57 @@ pub struct Ticket {
 	pub window: WindowIndex,
 	/// Unix time in milliseconds after which the edge must refuse the ticket.
 	pub expires_at: u64,
+	/// The publisher's viewer grant it was issued under (`None`: an open
+	/// content, which needs no grant), so every paid receipt traces back to
+	/// the publisher's authorisation.
+	pub grant: Option<GrantId>,
+}
+
+/// A publisher's authorisation for one viewer: the CDN's signed URL.
+///
+/// The publisher's web backend mints one when it serves a page, signed
+/// under [`crate::DomainTag::Grant`] by the key the customer named on chain
+/// (`set_grant_key`). A reporter issues tickets for a content that is not
+/// open only under a valid grant, and all tickets under one grant together
+/// never allow more than its `budget`. A grant names the reporter that
+/// honours it, so its budget is counted in one place.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct ViewerGrant {
+	/// The customer (account id) whose grant key signs it and whose
+	/// contents it covers.
+	pub customer: [u8; 32],
+	/// The reporter that honours it.
+	pub reporter: PublicKey,
+	/// The viewer's session key: only it can be scheduled under the grant.
+	pub viewer: PublicKey,
+	/// The contents it covers (each registered by `customer`).
+	pub contents: BoundedVec<ContentId, MaxGrantContents>,
+	/// Most bytes all its tickets together may allow.
+	pub budget: u64,
+	/// Unix time (ms) after which no ticket is issued under it.
+	pub expires_at: u64,
+	/// Makes two grants with the same terms distinct.
+	pub nonce: [u8; 16],
+}
+
+impl ViewerGrant {
+	/// The grant's id: BLAKE3 of its SCALE encoding.
+	pub fn id(&self) -> GrantId {
+		*blake3::hash(&self.encode()).as_bytes()
+	}
+}
+
+/// A grant with the signature of the customer's grant key.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct SignedGrant {
+	/// The grant.
+	pub grant: ViewerGrant,
+	/// Its signature under [`crate::DomainTag::Grant`].
+	pub signature: Signature,
 }
 
 impl Ticket {

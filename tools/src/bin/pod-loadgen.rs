@@ -135,6 +135,7 @@ async fn connection(
 			max_bytes: u64::MAX / 2,
 			window: 0,
 			expires_at,
+			grant: None,
 		};
 		(ticket_id, pod_wire::headers::value(&keys::sign_ticket(&s.reporter, &s.genesis, t)))
 	});

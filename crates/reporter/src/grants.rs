@@ -1,0 +1,204 @@
+//! Who the reporter schedules: viewers holding the publisher's grant, or
+//! anyone for a content its customer opened (with an on-chain budget).
+//!
+//! A grant is checked against the chain's record: signed by the key the
+//! customer named (`set_grant_key`), for one of that customer's contents, for
+//! this viewer and this reporter, not expired. Its byte budget is counted
+//! here: every ticket issued under it reserves its `max_bytes` first, so all
+//! tickets of one grant together never allow more than the budget.
+
+use crate::error::ReporterError;
+use crate::service::Reporter;
+use pod_chain::{Chain, ChainContent};
+use pod_primitives::{ContentId, GrantId, PublicKey, SignedGrant};
+use pod_wire::clock::now_ms;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a record read from the chain is trusted before it is read again.
+const RECORD_TTL: Duration = Duration::from_secs(6);
+
+/// A cached read of the chain: what the customer registered.
+type Cached<T> = Mutex<HashMap<[u8; 32], (Option<T>, Instant)>>;
+
+/// The chain's records the reporter schedules by: contents (owner, size,
+/// openness, budget) and customers' grant keys, read through a short cache.
+/// Without a chain (tests) they are whatever [`Records::set_content`] and
+/// [`Records::set_grant_key`] put there.
+#[derive(Default)]
+pub struct Records {
+	chain: Option<Chain>,
+	contents: Cached<ChainContent>,
+	grant_keys: Cached<PublicKey>,
+}
+
+impl Records {
+	/// Records read from `chain` (or only set by hand without one).
+	pub fn new(chain: Option<Chain>) -> Self {
+		Records { chain, ..Default::default() }
+	}
+
+	/// Sets a content's record (for a reporter without a chain).
+	pub fn set_content(&self, id: ContentId, c: ChainContent) {
+		self.contents.lock().expect("records lock").insert(id, (Some(c), far_future()));
+	}
+
+	/// Sets a customer's grant key (for a reporter without a chain).
+	pub fn set_grant_key(&self, customer: [u8; 32], key: PublicKey) {
+		self.grant_keys.lock().expect("records lock").insert(customer, (Some(key), far_future()));
+	}
+
+	/// A content as the chain records it.
+	pub async fn content(&self, id: &ContentId) -> Result<Option<ChainContent>, ReporterError> {
+		if let Some(hit) = fresh(&self.contents, id) {
+			return Ok(hit);
+		}
+		let Some(chain) = &self.chain else { return Ok(None) };
+		let c = chain.content(id).await?;
+		self.contents.lock().expect("records lock").insert(*id, (c.clone(), Instant::now()));
+		Ok(c)
+	}
+
+	/// The key a customer's grants must be signed with.
+	pub async fn grant_key(&self, customer: &[u8; 32]) -> Result<Option<PublicKey>, ReporterError> {
+		if let Some(hit) = fresh(&self.grant_keys, customer) {
+			return Ok(hit);
+		}
+		let Some(chain) = &self.chain else { return Ok(None) };
+		let k = chain.grant_key(customer).await?;
+		self.grant_keys.lock().expect("records lock").insert(*customer, (k, Instant::now()));
+		Ok(k)
+	}
+}
+
+fn far_future() -> Instant {
+	Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
+}
+
+fn fresh<T: Clone>(cache: &Cached<T>, key: &[u8; 32]) -> Option<Option<T>> {
+	let map = cache.lock().expect("records lock");
+	map.get(key)
+		.filter(|(_, at)| at.elapsed() < RECORD_TTL || *at > Instant::now())
+		.map(|(v, _)| v.clone())
+}
+
+/// Under what a schedule is admitted.
+#[derive(Debug, Clone)]
+pub enum Admission {
+	/// The publisher's grant, checked.
+	Grant(Box<SignedGrant>),
+	/// The content is open to anyone (within its on-chain budget).
+	Open,
+}
+
+impl Admission {
+	/// The grant id tickets carry.
+	pub fn grant_id(&self) -> Option<GrantId> {
+		match self {
+			Admission::Grant(g) => Some(g.grant.id()),
+			Admission::Open => None,
+		}
+	}
+}
+
+impl Reporter {
+	/// The content's chain record, if it is payable: registered and not retired.
+	pub(crate) async fn payable(&self, id: &ContentId) -> Result<ChainContent, ReporterError> {
+		let not =
+			|why: &str| ReporterError::NotOnChain { content: hex::encode(id), why: why.into() };
+		let c = self.records.content(id).await?.ok_or_else(|| not("it is not registered"))?;
+		if c.retired_from.is_some_and(|from| from <= self.window()) {
+			return Err(not("it is retired"));
+		}
+		Ok(c)
+	}
+
+	/// Admits `client` to `content` under `grant` (hex SCALE), or without
+	/// one if the content is open.
+	pub(crate) async fn admit(
+		&self,
+		grant: Option<&str>,
+		content: &ContentId,
+		client: &PublicKey,
+		record: &ChainContent,
+	) -> Result<Admission, ReporterError> {
+		let Some(hex) = grant else {
+			return if record.open {
+				Ok(Admission::Open)
+			} else {
+				Err(ReporterError::GrantRequired(hex::encode(content)))
+			};
+		};
+		let g: SignedGrant = pod_wire::hex::scale("grant", hex)?;
+		self.check_grant(&g, content, client, record).await?;
+		Ok(Admission::Grant(Box::new(g)))
+	}
+
+	async fn check_grant(
+		&self,
+		g: &SignedGrant,
+		content: &ContentId,
+		client: &PublicKey,
+		record: &ChainContent,
+	) -> Result<(), ReporterError> {
+		let refuse = |why: String| Err(ReporterError::GrantRefused(why));
+		let t = &g.grant;
+		if t.reporter != self.public {
+			return refuse(format!("it names reporter {}", hex::encode(t.reporter)));
+		}
+		if &t.viewer != client {
+			return refuse("it is for another viewer key".into());
+		}
+		if !t.contents.contains(content) {
+			return refuse("it does not cover this content".into());
+		}
+		if record.owner != t.customer {
+			return refuse("the content belongs to another customer than the grant's".into());
+		}
+		if t.expires_at <= now_ms() {
+			return refuse(format!("it expired at {} ms", t.expires_at));
+		}
+		let Some(key) = self.records.grant_key(&t.customer).await? else {
+			return refuse("the customer names no grant key on chain".into());
+		};
+		if !g.verify(&key, &self.genesis) {
+			return refuse("it is not signed by the customer's grant key for this chain".into());
+		}
+		Ok(())
+	}
+
+	/// The `max_bytes` of each of `n` tickets for a content of `size`: the
+	/// full size, or under a grant the budget left split evenly (each at
+	/// most `size`), reserved before the tickets exist. Tickets that would
+	/// allow nothing are not issued, so the result may be shorter than `n`.
+	pub(crate) fn allowances(
+		&self,
+		admission: &Admission,
+		size: u64,
+		n: usize,
+	) -> Result<Vec<u64>, ReporterError> {
+		let Admission::Grant(g) = admission else { return Ok(vec![size; n]) };
+		let id = g.grant.id();
+		let budget = g.grant.budget;
+		let _g = self.grants_lock.lock().expect("grants lock");
+		let used = self.store.grant_used(&id)?;
+		let left = budget.saturating_sub(used);
+		let share = left.div_ceil(n.max(1) as u64).min(size);
+		let mut out = Vec::new();
+		let mut rest = left;
+		for _ in 0..n {
+			let a = share.min(rest);
+			if a == 0 {
+				break;
+			}
+			out.push(a);
+			rest -= a;
+		}
+		if out.is_empty() {
+			return Err(ReporterError::GrantExhausted { grant: hex::encode(id), budget });
+		}
+		self.store.set_grant_used(&id, used + out.iter().sum::<u64>())?;
+		Ok(out)
+	}
+}
