@@ -278,6 +278,38 @@ impl Chain {
 		watch(progress, |_| {}).await
 	}
 
+	/// Submits `Sudo::sudo(Pod::<call_name>(args))` signed by the sudo key
+	/// and waits for finality. Sudo's own extrinsic succeeds even when the
+	/// wrapped call fails (`Sudid` carries its result): callers check the
+	/// call's effect.
+	pub async fn submit_sudo<S: subxt::tx::Signer<SubstrateConfig>>(
+		&self,
+		call_name: &str,
+		args: Vec<u8>,
+		signer: &S,
+	) -> Result<[u8; 32], ChainError> {
+		use subxt::tx::DefaultParams;
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let md = at.metadata_ref();
+		let sudo = md.pallet_by_name("Sudo").ok_or_else(|| ChainError::Metadata("Sudo".into()))?;
+		let sudo_call = sudo
+			.call_variant_by_name("sudo")
+			.ok_or_else(|| ChainError::Metadata("Sudo::sudo".into()))?;
+		let mut data = vec![sudo.call_index(), sudo_call.index];
+		data.extend_from_slice(&pod_call_bytes(&at, call_name, &args)?);
+		let payload = at
+			.tx()
+			.from_call_data_bytes(&data)
+			.map_err(|e| ChainError::Metadata(format!("a matching sudo({call_name}): {e}")))?;
+		let mut tx = at.tx();
+		let signed = tx
+			.create_signed(&payload, signer, DefaultParams::default_params())
+			.await
+			.map_err(rpc)?;
+		let progress = signed.submit_and_watch().await.map_err(refusal)?;
+		watch(progress, |_| {}).await
+	}
+
 	async fn submit_unsigned(
 		&self,
 		call_name: &str,
@@ -323,6 +355,16 @@ fn call_payload(
 	call_name: &str,
 	args: &[u8],
 ) -> Result<subxt::tx::DynamicPayload<subxt::ext::scale_value::Composite<()>>, ChainError> {
+	let data = pod_call_bytes(at, call_name, args)?;
+	// Decoding our bytes against the metadata checks they are the call the
+	// runtime expects.
+	at.tx()
+		.from_call_data_bytes(&data)
+		.map_err(|e| ChainError::Metadata(format!("a matching {call_name}: {e}")))
+}
+
+/// `Pod::<call_name>` with SCALE `args`, as a runtime call's bytes.
+fn pod_call_bytes(at: &AtBlock, call_name: &str, args: &[u8]) -> Result<Vec<u8>, ChainError> {
 	let md = at.metadata_ref();
 	let pallet = md.pallet_by_name("Pod").ok_or_else(|| ChainError::Metadata("Pod".into()))?;
 	let call = pallet
@@ -330,11 +372,7 @@ fn call_payload(
 		.ok_or_else(|| ChainError::Metadata(format!("Pod::{call_name}")))?;
 	let mut data = vec![pallet.call_index(), call.index];
 	data.extend_from_slice(args);
-	// Decoding our bytes against the metadata checks they are the call the
-	// runtime expects.
-	at.tx()
-		.from_call_data_bytes(&data)
-		.map_err(|e| ChainError::Metadata(format!("a matching {call_name}: {e}")))
+	Ok(data)
 }
 
 /// The pool's refusal arrives as an error on submission.

@@ -53,6 +53,10 @@ pub struct EdgeConfig {
 	/// edge serves but does not settle).
 	#[serde(default)]
 	pub reporter_url: Option<String>,
+	/// Further reporters this edge serves tickets of (base URLs): it sends
+	/// each its heartbeats and settles each window once with each of them.
+	#[serde(default)]
+	pub more_reporter_urls: Vec<String>,
 	/// Chain node WebSocket RPC, e.g. `ws://127.0.0.1:9944`, for submitting
 	/// attestations (needs `reporter_url`).
 	#[serde(default)]

@@ -335,13 +335,14 @@ impl Edge {
 	}
 
 	fn window_statuses(&self) -> Vec<WindowStatus> {
-		let windows = self.ledger.unsettled_windows().unwrap_or_default();
-		windows
+		let slots = self.ledger.unsettled().unwrap_or_default();
+		slots
 			.into_iter()
-			.map(|(w, state)| {
-				let receipts = self.ledger.window_receipts(w).unwrap_or_default();
+			.map(|(slot, state)| {
+				let receipts = self.ledger.receipts(slot).unwrap_or_default();
 				WindowStatus {
-					window: w,
+					window: slot.window,
+					reporter: hex::encode(slot.reporter),
 					state: state.name().into(),
 					receipts: receipts.len(),
 					acked_bytes: receipts.iter().map(|(_, r)| r.receipt.bytes_total).sum(),

@@ -4,15 +4,22 @@
 //! Column families:
 //! - `tickets`:  ticket id → `SignedTicket`
 //! - `receipts`: ticket id → best `SignedReceipt` (largest `bytes_total`)
-//! - `windows`:  window (BE) ‖ ticket id → () — which tickets a window's claim covers
-//! - `states`:   window (BE) → `WindowState` — claim → confirmation → submission → finality
+//! - `windows`:  window (BE) ‖ reporter ‖ ticket id → () — which tickets a claim covers
+//! - `states`:   window (BE) ‖ reporter → `WindowState` — claim → confirmation →
+//!   submission → finality
+//!
+//! A window is claimed, confirmed and settled separately with each reporter
+//! whose tickets the edge served in it (a [`Slot`]): the chain settles
+//! `(edge, window, reporter)`.
 //!
 //! A receipt is written (WAL, and fsync when `sync` is set) before the data
 //! plane sends more bytes. Nothing of a window is deleted until its state is
 //! `Finalized`.
 
 use codec::{Decode, Encode};
-use pod_primitives::{Attestation, Claim, SignedReceipt, SignedTicket, TicketId, WindowIndex};
+use pod_primitives::{
+	Attestation, Claim, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex,
+};
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
 
@@ -21,7 +28,38 @@ const CF_RECEIPTS: &str = "receipts";
 const CF_WINDOWS: &str = "windows";
 const CF_STATES: &str = "states";
 
-/// Where a window is in its settlement.
+/// One window's tickets of one reporter: what one claim covers and one
+/// attestation settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Slot {
+	/// The window.
+	pub window: WindowIndex,
+	/// The reporter that issued the tickets.
+	pub reporter: PublicKey,
+}
+
+impl Slot {
+	/// The slot a ticket belongs to.
+	pub fn of(t: &SignedTicket) -> Self {
+		Slot { window: t.ticket.window, reporter: t.ticket.reporter }
+	}
+
+	/// Its key in `states`, and the prefix of its tickets in `windows`.
+	fn key(&self) -> [u8; 36] {
+		let mut k = [0u8; 36];
+		k[..4].copy_from_slice(&self.window.to_be_bytes());
+		k[4..].copy_from_slice(&self.reporter);
+		k
+	}
+
+	fn from_key(k: &[u8]) -> Option<Self> {
+		let window = WindowIndex::from_be_bytes(k.get(..4)?.try_into().ok()?);
+		let reporter = k.get(4..36)?.try_into().ok()?;
+		Some(Slot { window, reporter })
+	}
+}
+
+/// Where a slot is in its settlement.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub enum WindowState {
 	/// Receipts are still arriving.
@@ -84,6 +122,14 @@ pub enum LedgerError {
 	/// Pruning a window that is not finalized.
 	#[error("window {0} is not finalized; its receipts are kept")]
 	NotFinalized(WindowIndex),
+	/// A stored key has the wrong shape (a ledger from an older version).
+	#[error("corrupt ledger key in {cf}: {detail}")]
+	Corrupt {
+		/// The column family.
+		cf: &'static str,
+		/// What is wrong.
+		detail: String,
+	},
 }
 
 /// The ledger.
@@ -98,10 +144,10 @@ impl std::fmt::Debug for Ledger {
 	}
 }
 
-fn window_key(w: WindowIndex, id: &TicketId) -> [u8; 20] {
-	let mut k = [0u8; 20];
-	k[..4].copy_from_slice(&w.to_be_bytes());
-	k[4..].copy_from_slice(id);
+fn ticket_key(slot: Slot, id: &TicketId) -> [u8; 52] {
+	let mut k = [0u8; 52];
+	k[..36].copy_from_slice(&slot.key());
+	k[36..].copy_from_slice(id);
 	k
 }
 
@@ -141,11 +187,12 @@ impl Ledger {
 
 	/// Records a ticket the edge accepted (idempotent).
 	pub fn record_ticket(&self, t: &SignedTicket) -> Result<(), LedgerError> {
+		let slot = Slot::of(t);
 		let mut b = WriteBatch::default();
 		b.put_cf(self.cf(CF_TICKETS), t.ticket.ticket_id, t.encode());
-		b.put_cf(self.cf(CF_WINDOWS), window_key(t.ticket.window, &t.ticket.ticket_id), []);
-		if self.window_state(t.ticket.window)?.is_none() {
-			b.put_cf(self.cf(CF_STATES), t.ticket.window.to_be_bytes(), WindowState::Open.encode());
+		b.put_cf(self.cf(CF_WINDOWS), ticket_key(slot, &t.ticket.ticket_id), []);
+		if self.state(slot)?.is_none() {
+			b.put_cf(self.cf(CF_STATES), slot.key(), WindowState::Open.encode());
 		}
 		self.db.write_opt(b, &self.write_opts())?;
 		Ok(())
@@ -178,35 +225,34 @@ impl Ledger {
 		self.get(CF_RECEIPTS, id)
 	}
 
-	/// Every ticket of `window` that has a receipt, with its best receipt.
-	pub fn window_receipts(
-		&self,
-		window: WindowIndex,
-	) -> Result<Vec<(SignedTicket, SignedReceipt)>, LedgerError> {
-		let prefix = window.to_be_bytes();
+	/// The ids of a slot's tickets.
+	fn slot_tickets(&self, slot: Slot) -> Result<Vec<TicketId>, LedgerError> {
+		let prefix = slot.key();
 		let mut out = Vec::new();
 		for item in self.db.prefix_iterator_cf(self.cf(CF_WINDOWS), prefix) {
 			let (k, _) = item?;
 			if !k.starts_with(&prefix) {
 				break;
 			}
-			let id: TicketId = k[4..20].try_into().expect("window keys are 20 bytes");
+			out.push(k[36..52].try_into().expect("ticket keys are 52 bytes"));
+		}
+		Ok(out)
+	}
+
+	/// Every ticket of `slot` that has a receipt, with its best receipt.
+	pub fn receipts(&self, slot: Slot) -> Result<Vec<(SignedTicket, SignedReceipt)>, LedgerError> {
+		let mut out = Vec::new();
+		for id in self.slot_tickets(slot)? {
 			let (Some(t), Some(r)) = (self.ticket(&id)?, self.best_receipt(&id)?) else { continue };
 			out.push((t, r));
 		}
 		Ok(out)
 	}
 
-	/// The latest expiry of any ticket of `window` (receipted or not).
-	pub fn window_expiry(&self, window: WindowIndex) -> Result<Option<u64>, LedgerError> {
-		let prefix = window.to_be_bytes();
+	/// The latest expiry of any ticket of `slot` (receipted or not).
+	pub fn expiry(&self, slot: Slot) -> Result<Option<u64>, LedgerError> {
 		let mut max = None;
-		for item in self.db.prefix_iterator_cf(self.cf(CF_WINDOWS), prefix) {
-			let (k, _) = item?;
-			if !k.starts_with(&prefix) {
-				break;
-			}
-			let id: TicketId = k[4..20].try_into().expect("window keys are 20 bytes");
+		for id in self.slot_tickets(slot)? {
 			if let Some(t) = self.ticket(&id)? {
 				max = Some(max.map_or(t.ticket.expires_at, |m: u64| m.max(t.ticket.expires_at)));
 			}
@@ -214,59 +260,52 @@ impl Ledger {
 		Ok(max)
 	}
 
-	/// The state of a window, if the ledger knows it.
-	pub fn window_state(&self, window: WindowIndex) -> Result<Option<WindowState>, LedgerError> {
-		self.get(CF_STATES, &window.to_be_bytes())
+	/// The state of a slot, if the ledger knows it.
+	pub fn state(&self, slot: Slot) -> Result<Option<WindowState>, LedgerError> {
+		self.get(CF_STATES, &slot.key())
 	}
 
-	/// Moves a window to `state`.
-	pub fn set_window_state(
-		&self,
-		window: WindowIndex,
-		state: &WindowState,
-	) -> Result<(), LedgerError> {
+	/// Moves a slot to `state`.
+	pub fn set_state(&self, slot: Slot, state: &WindowState) -> Result<(), LedgerError> {
 		let mut w = WriteOptions::default();
 		w.set_sync(true);
-		self.db.put_cf_opt(self.cf(CF_STATES), window.to_be_bytes(), state.encode(), &w)?;
+		self.db.put_cf_opt(self.cf(CF_STATES), slot.key(), state.encode(), &w)?;
 		Ok(())
 	}
 
-	/// Windows not yet finalized, oldest first.
-	pub fn unsettled_windows(&self) -> Result<Vec<(WindowIndex, WindowState)>, LedgerError> {
+	/// Slots not yet finalized (or closed unpaid), oldest window first.
+	pub fn unsettled(&self) -> Result<Vec<(Slot, WindowState)>, LedgerError> {
 		let mut out = Vec::new();
 		for item in self.db.iterator_cf(self.cf(CF_STATES), rocksdb::IteratorMode::Start) {
 			let (k, v) = item?;
-			let w = WindowIndex::from_be_bytes(k[..4].try_into().expect("state keys are 4 bytes"));
+			let slot = Slot::from_key(&k).ok_or(LedgerError::Corrupt {
+				cf: CF_STATES,
+				detail: format!("a {}-byte key", k.len()),
+			})?;
 			let s = WindowState::decode(&mut &v[..])
 				.map_err(|err| LedgerError::Decode { cf: CF_STATES, err })?;
 			if !matches!(s, WindowState::Finalized { .. } | WindowState::Unpaid { .. }) {
-				out.push((w, s));
+				out.push((slot, s));
 			}
 		}
 		Ok(out)
 	}
 
-	/// Deletes a finalized window's tickets and receipts (its state stays, so
-	/// the window can never be claimed again).
-	pub fn prune_window(&self, window: WindowIndex) -> Result<usize, LedgerError> {
-		if !matches!(self.window_state(window)?, Some(WindowState::Finalized { .. })) {
-			return Err(LedgerError::NotFinalized(window));
+	/// Deletes a finalized slot's tickets and receipts (its state stays, so
+	/// it can never be claimed again).
+	pub fn prune(&self, slot: Slot) -> Result<usize, LedgerError> {
+		if !matches!(self.state(slot)?, Some(WindowState::Finalized { .. })) {
+			return Err(LedgerError::NotFinalized(slot.window));
 		}
-		let prefix = window.to_be_bytes();
+		let ids = self.slot_tickets(slot)?;
 		let mut b = WriteBatch::default();
-		let mut n = 0;
-		for item in self.db.prefix_iterator_cf(self.cf(CF_WINDOWS), prefix) {
-			let (k, _) = item?;
-			if !k.starts_with(&prefix) {
-				break;
-			}
-			b.delete_cf(self.cf(CF_TICKETS), &k[4..20]);
-			b.delete_cf(self.cf(CF_RECEIPTS), &k[4..20]);
-			b.delete_cf(self.cf(CF_WINDOWS), &k);
-			n += 1;
+		for id in &ids {
+			b.delete_cf(self.cf(CF_TICKETS), id);
+			b.delete_cf(self.cf(CF_RECEIPTS), id);
+			b.delete_cf(self.cf(CF_WINDOWS), ticket_key(slot, id));
 		}
 		self.db.write_opt(b, &self.write_opts())?;
-		Ok(n)
+		Ok(ids.len())
 	}
 }
 
@@ -310,7 +349,11 @@ mod tests {
 		}
 		let l = Ledger::open(dir.path(), false).unwrap();
 		assert_eq!(l.best_receipt(&[1; 16]).unwrap().unwrap().receipt.bytes_total, 300);
-		assert_eq!(l.window_state(5).unwrap(), Some(WindowState::Open));
+		assert_eq!(l.state(slot(5)).unwrap(), Some(WindowState::Open));
+	}
+
+	fn slot(window: WindowIndex) -> Slot {
+		Slot { window, reporter: [0; 32] }
 	}
 
 	#[test]
@@ -323,20 +366,39 @@ mod tests {
 		}
 		l.record_ticket(&ticket(4, 8)).unwrap();
 		l.record_receipt(&receipt(4, 1)).unwrap();
-		let w7 = l.window_receipts(7).unwrap();
+		let w7 = l.receipts(slot(7)).unwrap();
 		assert_eq!(w7.len(), 3);
 		let claim = crate::protocol::build_claim([0; 32], 7, &w7).unwrap();
 		assert_eq!(claim.receipt_count, 3);
-		assert!(matches!(l.prune_window(7), Err(LedgerError::NotFinalized(7))));
-		l.set_window_state(7, &WindowState::Claimed(claim)).unwrap();
+		assert!(matches!(l.prune(slot(7)), Err(LedgerError::NotFinalized(7))));
+		l.set_state(slot(7), &WindowState::Claimed(claim)).unwrap();
 		assert_eq!(
-			l.unsettled_windows().unwrap().iter().map(|(w, _)| *w).collect::<Vec<_>>(),
+			l.unsettled().unwrap().iter().map(|(s, _)| s.window).collect::<Vec<_>>(),
 			vec![7, 8]
 		);
-		l.set_window_state(7, &WindowState::Finalized { block: [3; 32] }).unwrap();
-		assert_eq!(l.prune_window(7).unwrap(), 3);
-		assert!(l.window_receipts(7).unwrap().is_empty());
-		assert_eq!(l.window_receipts(8).unwrap().len(), 1);
-		assert_eq!(l.unsettled_windows().unwrap().len(), 1);
+		l.set_state(slot(7), &WindowState::Finalized { block: [3; 32] }).unwrap();
+		assert_eq!(l.prune(slot(7)).unwrap(), 3);
+		assert!(l.receipts(slot(7)).unwrap().is_empty());
+		assert_eq!(l.receipts(slot(8)).unwrap().len(), 1);
+		assert_eq!(l.unsettled().unwrap().len(), 1);
+	}
+
+	/// Tickets of two reporters in one window make two slots, each claimed
+	/// and settled on its own.
+	#[test]
+	fn two_reporters_in_one_window_are_two_slots() {
+		let dir = tempfile::tempdir().unwrap();
+		let l = Ledger::open(dir.path(), false).unwrap();
+		let mut other = ticket(2, 7);
+		other.ticket.reporter = [5; 32];
+		l.record_ticket(&ticket(1, 7)).unwrap();
+		l.record_ticket(&other).unwrap();
+		l.record_receipt(&receipt(1, 10)).unwrap();
+		l.record_receipt(&receipt(2, 20)).unwrap();
+		let a = l.receipts(slot(7)).unwrap();
+		let b = l.receipts(Slot { window: 7, reporter: [5; 32] }).unwrap();
+		assert_eq!((a.len(), a[0].1.receipt.bytes_total), (1, 10));
+		assert_eq!((b.len(), b[0].1.receipt.bytes_total), (1, 20));
+		assert_eq!(l.unsettled().unwrap().len(), 2);
 	}
 }

@@ -1,5 +1,6 @@
-//! The edge's earnings loop: heartbeats to the reporter, and for every
-//! window in the ledger, claim → confirmation → submission → finality.
+//! The edge's earnings loop: heartbeats to its reporters, and for every
+//! slot in the ledger (a window's tickets of one reporter), claim →
+//! confirmation by that reporter → submission → finality.
 //!
 //! Each step is persisted in the ledger before the next begins, and each
 //! step can be repeated safely after a restart:
@@ -12,13 +13,13 @@
 //!   the chain again instead of guessing.
 
 use crate::daemon::Edge;
-use crate::ledger::{LedgerError, WindowState};
+use crate::ledger::{LedgerError, Slot, WindowState};
 use crate::protocol::build_claim;
 use codec::Encode;
 use hyper::Method;
 use pod_chain::{Chain, ChainError};
 use pod_http::{CallError, HttpClient};
-use pod_primitives::{keys, Attestation, Claim, DomainTag, WindowIndex};
+use pod_primitives::{keys, Attestation, Claim, DomainTag, PublicKey, WindowIndex};
 use pod_wire::api::{ConfirmRequest, ConfirmResponse, Heartbeat, SignedHeartbeat};
 use pod_wire::clock::now_ms;
 use pod_wire::hex::DecodeError;
@@ -30,8 +31,8 @@ use std::time::{Duration, Instant};
 /// Where the edge reports and gets paid.
 #[derive(Debug, Clone)]
 pub struct SettleConfig {
-	/// Reporter base URL.
-	pub reporter: String,
+	/// Base URLs of the reporters (heartbeats and confirmations).
+	pub reporters: Vec<String>,
 	/// URL other parties reach this edge's data plane at.
 	pub public_url: String,
 	/// Region advertised in heartbeats.
@@ -84,28 +85,37 @@ pub fn spawn_heartbeats(edge: &Arc<Edge>, cfg: SettleConfig, http: HttpClient) {
 		let mut failing = false;
 		loop {
 			let Some(edge) = me.upgrade() else { return };
-			let hb = edge.heartbeat_message(&cfg);
+			let hb = edge.heartbeat_message(&cfg).encode();
 			drop(edge);
-			let url = format!("{}/heartbeat", cfg.reporter);
-			let t = Duration::from_secs(5);
-			match pod_http::call(&http, Method::POST, &url, &[], hb.encode(), t).await {
-				Ok(r) if r.status.is_success() => {
-					if failing {
-						tracing::info!("reporter reachable again");
-					}
-					failing = false;
-				}
-				Ok(r) => tracing::warn!(status = %r.status, body = %r.text(), "heartbeat refused"),
-				Err(e) => {
-					if !failing {
-						tracing::warn!(error = %e, "heartbeat failed; retrying");
-					}
-					failing = true;
-				}
+			let mut ok = true;
+			for reporter in &cfg.reporters {
+				ok &= send_heartbeat(&http, reporter, hb.clone(), failing).await;
 			}
+			if ok && failing {
+				tracing::info!("reporters reachable again");
+			}
+			failing = !ok;
 			tokio::time::sleep(cfg.heartbeat).await;
 		}
 	});
+}
+
+/// Sends one heartbeat; whether the reporter took it.
+async fn send_heartbeat(http: &HttpClient, reporter: &str, hb: Vec<u8>, quiet: bool) -> bool {
+	let url = format!("{reporter}/heartbeat");
+	match pod_http::call(http, Method::POST, &url, &[], hb, Duration::from_secs(5)).await {
+		Ok(r) if r.status.is_success() => true,
+		Ok(r) => {
+			tracing::warn!(%reporter, status = %r.status, body = %r.text(), "heartbeat refused");
+			false
+		}
+		Err(e) => {
+			if !quiet {
+				tracing::warn!(%reporter, error = %e, "heartbeat failed; retrying");
+			}
+			false
+		}
+	}
 }
 
 /// Why a reporter's confirmation cannot be signed.
@@ -128,6 +138,9 @@ pub enum ConfirmationError {
 		/// The bytes it credits.
 		bytes: u64,
 	},
+	/// It is signed by another reporter than the one whose tickets it covers.
+	#[error("the confirmation is signed by {0}, not the reporter of the tickets")]
+	OtherReporter(String),
 	/// It is signed by a key this edge does not honour.
 	#[error("{0} is not a reporter this edge honours")]
 	UnknownReporter(String),
@@ -151,6 +164,9 @@ pub enum StepError {
 	/// The reporter's confirmation is unusable.
 	#[error("reporter: {0}")]
 	Confirmation(#[from] ConfirmationError),
+	/// None of the configured reporter URLs has answered as this reporter yet.
+	#[error("no reachable URL for reporter {0} yet")]
+	NoReporterUrl(String),
 }
 
 impl Fault for StepError {
@@ -167,46 +183,54 @@ impl Fault for StepError {
 			StepError::Chain(e) => e.retryable(),
 			StepError::Reporter(e) => e.retryable(),
 			// A reporter that sent a bad confirmation may send a good one later.
-			StepError::Confirmation(_) => true,
+			StepError::Confirmation(_) | StepError::NoReporterUrl(_) => true,
 		}
 	}
 }
 
-/// Drives every unsettled window forward until the edge is dropped.
-pub fn spawn_settlement(edge: &Arc<Edge>, chain: Chain, cfg: SettleConfig, http: HttpClient) {
+/// Drives every unsettled slot forward until the edge is dropped. `urls`
+/// maps each reporter's key to its base URL.
+pub fn spawn_settlement(
+	edge: &Arc<Edge>,
+	chain: Chain,
+	cfg: SettleConfig,
+	urls: ReporterUrls,
+	http: HttpClient,
+) {
 	let me = Arc::downgrade(edge);
 	tokio::spawn(async move {
 		let mut backoff = Backoff::default();
 		loop {
 			tokio::time::sleep(cfg.interval).await;
 			let Some(edge) = me.upgrade() else { return };
-			let settler = Settler { edge: &edge, chain: &chain, cfg: &cfg, http: &http };
+			let settler =
+				Settler { edge: &edge, chain: &chain, cfg: &cfg, urls: &urls, http: &http };
 			settler.pass(&mut backoff).await;
 		}
 	});
 }
 
-/// Back-off per window after a failed step, so one stuck window does not
-/// flood the reporter or the node.
+/// Back-off per slot after a failed step, so one stuck slot does not flood
+/// the reporter or the node.
 #[derive(Debug, Default)]
-struct Backoff(HashMap<WindowIndex, (Instant, Duration)>);
+struct Backoff(HashMap<Slot, (Instant, Duration)>);
 
 impl Backoff {
-	fn waiting(&self, w: WindowIndex) -> bool {
-		self.0.get(&w).is_some_and(|(t, _)| Instant::now() < *t)
+	fn waiting(&self, s: Slot) -> bool {
+		self.0.get(&s).is_some_and(|(t, _)| Instant::now() < *t)
 	}
 
-	fn failed(&mut self, w: WindowIndex) -> Duration {
+	fn failed(&mut self, s: Slot) -> Duration {
 		let back = self
 			.0
-			.get(&w)
+			.get(&s)
 			.map_or(Duration::from_secs(2), |(_, d)| (*d * 2).min(Duration::from_secs(60)));
-		self.0.insert(w, (Instant::now() + back, back));
+		self.0.insert(s, (Instant::now() + back, back));
 		back
 	}
 
-	fn succeeded(&mut self, w: WindowIndex) {
-		self.0.remove(&w);
+	fn succeeded(&mut self, s: Slot) {
+		self.0.remove(&s);
 	}
 }
 
@@ -215,6 +239,7 @@ struct Settler<'a> {
 	edge: &'a Arc<Edge>,
 	chain: &'a Chain,
 	cfg: &'a SettleConfig,
+	urls: &'a ReporterUrls,
 	http: &'a HttpClient,
 }
 
@@ -224,19 +249,20 @@ impl Settler<'_> {
 			Ok(w) => w,
 			Err(e) => return tracing::warn!(error = %e, "cannot read the chain's window; retrying"),
 		};
-		let windows = match self.edge.ledger.unsettled_windows() {
-			Ok(w) => w,
+		let slots = match self.edge.ledger.unsettled() {
+			Ok(s) => s,
 			Err(e) => return tracing::error!(error = %e, "cannot read the ledger"),
 		};
-		for (w, state) in windows {
-			if backoff.waiting(w) {
+		for (slot, state) in slots {
+			if backoff.waiting(slot) {
 				continue;
 			}
-			match self.step(current, w, state).await {
-				Ok(()) => backoff.succeeded(w),
+			match self.step(current, slot, state).await {
+				Ok(()) => backoff.succeeded(slot),
 				Err(e) => {
-					let retry_in = backoff.failed(w);
-					tracing::warn!(window = w, error = %e, ?retry_in, "settlement step failed");
+					let retry_in = backoff.failed(slot);
+					let (w, reporter) = (slot.window, hex::encode(&slot.reporter[..8]));
+					tracing::warn!(window = w, %reporter, error = %e, ?retry_in, "settlement step failed");
 				}
 			}
 		}
@@ -245,53 +271,57 @@ impl Settler<'_> {
 	async fn step(
 		&self,
 		current: WindowIndex,
-		w: WindowIndex,
+		slot: Slot,
 		state: WindowState,
 	) -> Result<(), StepError> {
 		match state {
-			WindowState::Open => self.claim(current, w),
-			WindowState::Claimed(claim) => self.confirm(w, claim).await,
+			WindowState::Open => self.claim(current, slot),
+			WindowState::Claimed(claim) => self.confirm(slot, claim).await,
 			WindowState::Confirmed(att) | WindowState::Submitted { attestation: att, .. } => {
-				self.submit(current, w, att).await
+				self.submit(current, slot, att).await
 			}
 			WindowState::Finalized { .. } | WindowState::Unpaid { .. } => Ok(()),
 		}
 	}
 
-	fn unpaid(&self, w: WindowIndex, reason: String) -> Result<(), StepError> {
-		Ok(self.edge.ledger.set_window_state(w, &WindowState::Unpaid { reason })?)
+	fn unpaid(&self, slot: Slot, reason: String) -> Result<(), StepError> {
+		Ok(self.edge.ledger.set_state(slot, &WindowState::Unpaid { reason })?)
 	}
 
-	/// Open → Claimed, once the chain has left the window and its last
-	/// ticket has expired (plus a grace for final receipts).
-	fn claim(&self, current: WindowIndex, w: WindowIndex) -> Result<(), StepError> {
+	/// Open → Claimed, once the chain has left the window and the slot's
+	/// last ticket has expired (plus a grace for final receipts).
+	fn claim(&self, current: WindowIndex, slot: Slot) -> Result<(), StepError> {
 		let ledger = &self.edge.ledger;
-		let expiry = ledger.window_expiry(w)?.unwrap_or(0);
+		let w = slot.window;
+		let expiry = ledger.expiry(slot)?.unwrap_or(0);
 		if current <= w || now_ms() < expiry + self.cfg.claim_grace.as_millis() as u64 {
 			return Ok(());
 		}
-		let receipts = ledger.window_receipts(w)?;
+		let receipts = ledger.receipts(slot)?;
 		if receipts.is_empty() {
-			return self.unpaid(w, "no receipts in this window".into());
+			return self.unpaid(slot, "no receipts in this window".into());
 		}
 		let claim = match build_claim(self.edge.public, w, &receipts) {
 			Ok(claim) => claim,
-			Err(e) => return self.unpaid(w, e.to_string()),
+			Err(e) => return self.unpaid(slot, e.to_string()),
 		};
 		let bytes: u64 = claim.entries.iter().map(|e| e.bytes).sum();
 		tracing::info!(window = w, bytes, receipts = claim.receipt_count, "window claimed");
-		Ok(ledger.set_window_state(w, &WindowState::Claimed(claim))?)
+		Ok(ledger.set_state(slot, &WindowState::Claimed(claim))?)
 	}
 
-	/// Claimed → Confirmed: the reporter's co-signed payload, checked and
-	/// signed by the edge too.
-	async fn confirm(&self, w: WindowIndex, claim: Claim) -> Result<(), StepError> {
-		let edge = self.edge;
-		let receipts: Vec<_> =
-			edge.ledger.window_receipts(w)?.into_iter().map(|(_, r)| r).collect();
+	/// Claimed → Confirmed: the slot's reporter co-signs the payload, which
+	/// the edge checks and signs too.
+	async fn confirm(&self, slot: Slot, claim: Claim) -> Result<(), StepError> {
+		let (edge, w) = (self.edge, slot.window);
+		let receipts: Vec<_> = edge.ledger.receipts(slot)?.into_iter().map(|(_, r)| r).collect();
 		let signature = keys::sign(&edge.key, DomainTag::Claim, &edge.genesis, &claim);
 		let req = ConfirmRequest { claim: claim.clone(), signature, receipts };
-		let url = format!("{}/confirm", self.cfg.reporter);
+		let Some(base) = self.urls.get(&slot.reporter) else {
+			// Its reporter has not answered yet: the slot waits for it.
+			return Err(StepError::NoReporterUrl(hex::encode(slot.reporter)));
+		};
+		let url = format!("{base}/confirm");
 		let t = Duration::from_secs(30);
 		let reply = pod_http::call(self.http, Method::POST, &url, &[], req.encode(), t).await?;
 		let body = match reply.success() {
@@ -300,39 +330,39 @@ impl Settler<'_> {
 			Err(e) => {
 				// A definitive refusal (e.g. nothing confirmed): keep the receipts and say why.
 				tracing::warn!(window = w, error = %e, "reporter refused the claim");
-				return self.unpaid(w, format!("reporter: {e}"));
+				return self.unpaid(slot, format!("reporter: {e}"));
 			}
 		};
 		let resp: ConfirmResponse =
 			serde_json::from_slice(&body).map_err(ConfirmationError::NotJson)?;
-		let att = check_confirmation(edge, &claim, &resp)?;
+		let att = check_confirmation(edge, slot, &claim, &resp)?;
 		for r in &resp.reductions {
 			tracing::info!(window = w, reason = %r.reason, claimed = r.claimed, confirmed = r.confirmed, detail = %r.detail, "reporter reduced the claim");
 		}
 		let (claimed, confirmed) = (resp.claimed_bytes, resp.confirmed_bytes);
 		tracing::info!(window = w, claimed, confirmed, "window confirmed by the reporter");
-		edge.ledger.set_window_state(w, &WindowState::Confirmed(att))?;
+		edge.ledger.set_state(slot, &WindowState::Confirmed(att))?;
 		fault_point("exit-after-confirm");
 		Ok(())
 	}
 
 	/// Confirmed/Submitted → Finalized, unless the chain already settled the
-	/// window or it aged out.
+	/// slot or its window aged out.
 	async fn submit(
 		&self,
 		current: WindowIndex,
-		w: WindowIndex,
+		slot: Slot,
 		att: Attestation,
 	) -> Result<(), StepError> {
-		let reporter = att.reporter;
-		if let Some(rec) = self.chain.settlement(&self.edge.public, w, &reporter).await? {
+		let (w, reporter, public) = (slot.window, slot.reporter, self.edge.public);
+		if let Some(rec) = self.chain.settlement(&public, w, &reporter).await? {
 			let (credits, bytes) = (rec.credits, rec.bytes);
 			tracing::info!(window = w, credits, bytes, "window already settled on chain");
-			return self.finalized(w, [0; 32]);
+			return self.finalized(slot, [0; 32]);
 		}
 		if current > w + self.cfg.max_window_age {
-			return self
-				.unpaid(w, format!("window aged out (chain is at {current}) before it settled"));
+			let why = format!("window aged out (chain is at {current}) before it settled");
+			return self.unpaid(slot, why);
 		}
 		let ledger = &self.edge.ledger;
 		let a = att.clone();
@@ -340,28 +370,28 @@ impl Settler<'_> {
 			.chain
 			.submit_attestation(&att, |block| {
 				let s = WindowState::Submitted { attestation: a.clone(), block };
-				if let Err(e) = ledger.set_window_state(w, &s) {
+				if let Err(e) = ledger.set_state(slot, &s) {
 					tracing::error!(window = w, error = %e, "cannot record the submission");
 				}
 			})
 			.await;
 		match res {
 			Ok(block) => {
-				let rec = self.chain.settlement(&self.edge.public, w, &reporter).await?;
+				let rec = self.chain.settlement(&public, w, &reporter).await?;
 				tracing::info!(window = w, block = %hex::encode(block), credits = rec.as_ref().map(|r| r.credits), "attestation finalized");
-				self.finalized(w, block)
+				self.finalized(slot, block)
 			}
 			// Whatever the error, the finalized chain decides.
-			Err(e) => match self.chain.settlement(&self.edge.public, w, &reporter).await? {
-				Some(_) => self.finalized(w, [0; 32]),
+			Err(e) => match self.chain.settlement(&public, w, &reporter).await? {
+				Some(_) => self.finalized(slot, [0; 32]),
 				None => Err(e.into()),
 			},
 		}
 	}
 
-	fn finalized(&self, w: WindowIndex, block: [u8; 32]) -> Result<(), StepError> {
-		self.edge.ledger.set_window_state(w, &WindowState::Finalized { block })?;
-		self.edge.ledger.prune_window(w)?;
+	fn finalized(&self, slot: Slot, block: [u8; 32]) -> Result<(), StepError> {
+		self.edge.ledger.set_state(slot, &WindowState::Finalized { block })?;
+		self.edge.ledger.prune(slot)?;
 		Ok(())
 	}
 }
@@ -371,6 +401,7 @@ impl Settler<'_> {
 /// a reporter this edge honours.
 fn check_confirmation(
 	edge: &Edge,
+	slot: Slot,
 	claim: &Claim,
 	resp: &ConfirmResponse,
 ) -> Result<Attestation, ConfirmationError> {
@@ -378,6 +409,9 @@ fn check_confirmation(
 	let payload = c.payload;
 	if payload.edge != edge.public || payload.window != claim.window {
 		return Err(ConfirmationError::OtherClaim);
+	}
+	if c.reporter != slot.reporter {
+		return Err(ConfirmationError::OtherReporter(hex::encode(c.reporter)));
 	}
 	for e in payload.entries.iter() {
 		let claimed = claim.entries.iter().find(|c| c.content == e.content).map(|c| c.bytes);
@@ -416,8 +450,12 @@ impl Edge {
 			}
 			return Ok(());
 		};
+		let reporters = std::iter::once(&reporter)
+			.chain(&cfg.more_reporter_urls)
+			.map(|u| u.trim_end_matches('/').to_string())
+			.collect();
 		let scfg = SettleConfig {
-			reporter: reporter.trim_end_matches('/').to_string(),
+			reporters,
 			public_url: cfg.public_url.clone().unwrap_or_else(|| format!("http://{listen}")),
 			region: cfg.region.clone(),
 			capacity: cfg.capacity,
@@ -462,5 +500,48 @@ async fn connect_and_settle(
 		return;
 	}
 	tracing::info!(node = %url, "settling windows on chain");
-	spawn_settlement(&edge, chain, cfg, http);
+	let urls = ReporterUrls::default();
+	tokio::spawn(urls.clone().resolve(cfg.reporters.clone(), http.clone()));
+	spawn_settlement(&edge, chain, cfg, urls, http);
+}
+
+/// Which base URL answers as which reporter key, learnt from each
+/// reporter's `/status`.
+#[derive(Debug, Clone, Default)]
+pub struct ReporterUrls(Arc<std::sync::RwLock<HashMap<PublicKey, String>>>);
+
+impl ReporterUrls {
+	/// The base URL of `reporter`, once it answered.
+	pub fn get(&self, reporter: &PublicKey) -> Option<String> {
+		self.0.read().expect("urls lock").get(reporter).cloned()
+	}
+
+	/// Asks every URL which reporter it is, retrying those that do not
+	/// answer until all have.
+	async fn resolve(self, mut pending: Vec<String>, http: HttpClient) {
+		while !pending.is_empty() {
+			let mut left = Vec::new();
+			for url in pending {
+				match reporter_key(&http, &url).await {
+					Some(key) => {
+						tracing::info!(%url, reporter = %hex::encode(key), "reporter identified");
+						self.0.write().expect("urls lock").insert(key, url);
+					}
+					None => left.push(url),
+				}
+			}
+			pending = left;
+			tokio::time::sleep(Duration::from_secs(3)).await;
+		}
+	}
+}
+
+/// The key the reporter at `url` says it signs with.
+async fn reporter_key(http: &HttpClient, url: &str) -> Option<PublicKey> {
+	let t = Duration::from_secs(5);
+	let r =
+		pod_http::call(http, Method::GET, &format!("{url}/status"), &[], vec![], t).await.ok()?;
+	let status: pod_wire::replies::ReporterStatus =
+		serde_json::from_slice(&r.success().ok()?).ok()?;
+	pod_wire::hex::hex32("reporter", &status.reporter).ok()
 }

@@ -38,6 +38,20 @@ pub struct ReporterConfig {
 	/// Seconds between audits (0: none).
 	#[serde(default)]
 	pub audit_interval_secs: u64,
+	/// Schedules of open contents one viewer key may make per minute.
+	#[serde(default = "default_open_per_viewer")]
+	pub open_per_viewer_per_minute: u32,
+	/// Schedules of open contents one client network (/24, /48) may make
+	/// per minute.
+	#[serde(default = "default_open_per_network")]
+	pub open_per_network_per_minute: u32,
+}
+
+fn default_open_per_viewer() -> u32 {
+	6
+}
+fn default_open_per_network() -> u32 {
+	60
 }
 
 fn default_listen() -> std::net::SocketAddr {

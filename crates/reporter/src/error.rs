@@ -81,6 +81,18 @@ pub enum ReporterError {
 	/// The grant does not authorise this request.
 	#[error("grant refused: {0}")]
 	GrantRefused(String),
+	/// An open content's rate limit per viewer key or client network.
+	#[error(
+		"too many schedules of open contents from this {what} (at most {per_minute} a minute)"
+	)]
+	RateLimited {
+		/// `viewer key` or `client network`.
+		what: &'static str,
+		/// The limit.
+		per_minute: u32,
+		/// When to come back.
+		retry_after_secs: u64,
+	},
 	/// Every byte of the grant's budget is already allowed to earlier tickets.
 	#[error("grant {grant} has no budget left ({budget} bytes all allowed to earlier tickets)")]
 	GrantExhausted {
@@ -108,9 +120,10 @@ impl Fault for ReporterError {
 		match self {
 			ReporterError::Chain(e) => e.retryable(),
 			ReporterError::Order(e) => e.retryable(),
-			ReporterError::NoEdges | ReporterError::TooEarly { .. } | ReporterError::NoAudit(_) => {
-				true
-			}
+			ReporterError::NoEdges
+			| ReporterError::TooEarly { .. }
+			| ReporterError::NoAudit(_)
+			| ReporterError::RateLimited { .. } => true,
 			_ => false,
 		}
 	}

@@ -46,6 +46,10 @@ impl From<ReporterError> for Refusal {
 				let r = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::NoEdges, msg);
 				return r.header("retry-after", "5");
 			}
+			ReporterError::RateLimited { retry_after_secs, .. } => {
+				let r = Refusal::new(StatusCode::TOO_MANY_REQUESTS, Code::RateLimited, msg);
+				return r.header("retry-after", retry_after_secs.to_string());
+			}
 			ReporterError::TooEarly { retry_after_secs, .. } => {
 				let r = Refusal::new(StatusCode::TOO_EARLY, Code::TooEarly, msg);
 				return r.header("retry-after", retry_after_secs.to_string());
@@ -97,7 +101,7 @@ async fn handle(r: Arc<Reporter>, peer: SocketAddr, req: Request<Incoming>) -> R
 	let result = match (&method, parts.as_slice()) {
 		(&Method::POST, ["contents"]) => register_content(&r, req).await,
 		(&Method::GET, ["contents", id, "manifest"]) => manifest(&r, id),
-		(&Method::POST, ["schedule"]) => schedule(&r, req).await,
+		(&Method::POST, ["schedule"]) => schedule(&r, peer, req).await,
 		(&Method::POST, ["heartbeat"]) => heartbeat(&r, req).await,
 		(&Method::POST, ["reports"]) => reports(&r, req).await,
 		(&Method::POST, ["confirm"]) => confirm(&r, req).await,
@@ -136,9 +140,13 @@ fn manifest(r: &Reporter, id: &str) -> Result<Resp, Refusal> {
 	Ok(pod_http::binary(StatusCode::OK, "application/octet-stream", m.encode().into()))
 }
 
-async fn schedule(r: &Arc<Reporter>, req: Request<Incoming>) -> Result<Resp, Refusal> {
+async fn schedule(
+	r: &Arc<Reporter>,
+	peer: SocketAddr,
+	req: Request<Incoming>,
+) -> Result<Resp, Refusal> {
 	let s: ScheduleRequest = pod_http::json_body(req, 64 << 10).await?;
-	Ok(json(StatusCode::OK, &r.schedule(&s).await?))
+	Ok(json(StatusCode::OK, &r.schedule(&s, peer.ip()).await?))
 }
 
 async fn heartbeat(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {

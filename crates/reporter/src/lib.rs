@@ -30,6 +30,7 @@ pub mod error;
 pub mod grants;
 pub mod http;
 pub mod metrics;
+pub mod open;
 pub mod reports;
 pub mod schedule;
 pub mod service;

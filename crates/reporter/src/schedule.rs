@@ -94,12 +94,22 @@ impl Reporter {
 	pub async fn schedule(
 		self: &Arc<Self>,
 		req: &ScheduleRequest,
+		from: std::net::IpAddr,
 	) -> Result<ScheduleResponse, ReporterError> {
 		let content = hex32("content", &req.content)?;
 		let client = hex32("client", &req.client)?;
 		let (manifest, origin) = self.content(&content)?;
 		let record = self.payable(&content).await?;
 		let admission = self.admit(req.grant.as_deref(), &content, &client, &record).await?;
+		if matches!(admission, crate::grants::Admission::Open) {
+			self.open_limits.admit(client, from, now_ms()).map_err(|l| {
+				ReporterError::RateLimited {
+					what: l.what,
+					per_minute: l.per_minute,
+					retry_after_secs: l.retry_after_secs,
+				}
+			})?;
+		}
 		let window = self.window();
 		let heat = self.store.bump_heat(&content, window)?;
 		self.metrics.schedules.inc();

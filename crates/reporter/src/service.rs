@@ -32,6 +32,8 @@ pub struct Reporter {
 	pub records: crate::grants::Records,
 	/// Serialises grant budget reservations.
 	pub(crate) grants_lock: Mutex<()>,
+	/// Rate limits of open contents.
+	pub(crate) open_limits: crate::open::OpenLimiter,
 	/// The chain's current window (finalized head), refreshed in the background.
 	window: AtomicU32,
 	window_seen_ms: AtomicU64,
@@ -74,6 +76,10 @@ impl Reporter {
 			reason: format!("{}: {e}", cfg.data_dir.display()),
 		})?;
 		let store = Store::open(&cfg.data_dir.join("state"))?;
+		let open_limits = crate::open::OpenLimiter::new(
+			cfg.open_per_viewer_per_minute,
+			cfg.open_per_network_per_minute,
+		);
 		Ok(Arc::new(Reporter {
 			public: key.public.to_bytes(),
 			key,
@@ -82,6 +88,7 @@ impl Reporter {
 			store,
 			records: crate::grants::Records::new(chain.clone()),
 			grants_lock: Mutex::new(()),
+			open_limits,
 			chain,
 			window: AtomicU32::new(window),
 			window_seen_ms: AtomicU64::new(now_ms()),

@@ -88,6 +88,15 @@ async fn free_balance(chain: &Chain, who: [u8; 32]) -> Result<u128, HarnessError
 }
 
 impl Snapshot {
+	/// How much the total credits and the operator's free balance grew
+	/// since `before`.
+	pub fn deltas(&self, before: &Snapshot) -> (u128, u128) {
+		(
+			self.total_credits.saturating_sub(before.total_credits),
+			self.operator_free.saturating_sub(before.operator_free),
+		)
+	}
+
 	/// Reads the balances `expected` is about.
 	pub async fn take(chain: &Chain, expected: &Expected) -> Result<Snapshot, HarnessError> {
 		let mut credits = BTreeMap::new();

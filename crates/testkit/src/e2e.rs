@@ -20,6 +20,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use subxt_signer::sr25519::dev as dev_accounts;
 
+mod trust;
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct E2eConfig {
@@ -111,8 +113,24 @@ async fn finality_with_one_stopped(devnet: &mut Devnet) -> Result<(), HarnessErr
 struct Offchain {
 	_origin: Proc,
 	reporter: Supervised,
+	/// The trust scenarios' second and third reporters.
+	_more_reporters: Vec<Proc>,
 	edges: Vec<Supervised>,
 	reporter_url: String,
+}
+
+/// The main, second and third reporters: URLs and keys.
+fn reporters_at(cfg: &E2eConfig) -> [trust::ReporterAt; 3] {
+	let at = |port: u16, seed: &[u8; 32]| trust::ReporterAt {
+		url: format!("http://127.0.0.1:{port}"),
+		key: keys::keypair_from_seed(seed).public.to_bytes(),
+	};
+	let b = cfg.offchain_base;
+	[
+		at(b + 1, &dev::REPORTER_SEED),
+		at(b + 2, &trust::REPORTER2_SEED),
+		at(b + 3, &trust::REPORTER3_SEED),
+	]
 }
 
 async fn deliver_and_settle(
@@ -155,6 +173,7 @@ async fn deliver_and_settle(
 	wait_settled(cfg, chain, &expected).await?;
 	println!("== the chain's books against the bytes the clients received");
 	books::verify(chain, &expected, &before).await?;
+	trust::run(cfg, chain, &reporters_at(cfg), &expected).await?;
 	if cfg.faults {
 		check_faults_fired(&off)?;
 	}
@@ -225,6 +244,10 @@ async fn start_offchain(
 	println!("== reporter on {reporter_url} (dev reporter key, registered at genesis)");
 	let reporter = start_reporter(cfg, ws)?;
 	wait_http(&format!("{reporter_url}/status"), Duration::from_secs(120)).await?;
+	let mut more = Vec::new();
+	for (i, seed) in [(2, trust::REPORTER2_SEED), (3, trust::REPORTER3_SEED)] {
+		more.push(start_more_reporter(cfg, ws, i, &seed)?);
+	}
 	println!("== three edges (owners Alice, Charlie, Dave)");
 	let mut edges = Vec::new();
 	let mut bootstrap = None;
@@ -238,7 +261,28 @@ async fn start_offchain(
 		let key = &hex::encode(edge_public(i))[..16];
 		println!("   edge {i}: {key}… on {url} owned by {}", owner.name);
 	}
-	Ok(Offchain { _origin: origin, reporter, edges, reporter_url })
+	Ok(Offchain { _origin: origin, reporter, _more_reporters: more, edges, reporter_url })
+}
+
+/// Reporter `i` (2 or 3) of the trust scenarios: Root adds it later.
+fn start_more_reporter(
+	cfg: &E2eConfig,
+	ws: &str,
+	i: u16,
+	seed: &[u8; 32],
+) -> Result<Proc, HarnessError> {
+	let path = cfg.dir.join(format!("reporter{i}.toml"));
+	let toml = format!(
+		"listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\nchain = \"{ws}\"\n\
+		 ticket_ttl_secs = 40\nconfirm_grace_ms = 3000\nedge_timeout_secs = 15\n",
+		cfg.offchain_base + i,
+		cfg.dir.join(format!("reporter{i}")).display(),
+		hex::encode(seed),
+	);
+	std::fs::write(&path, toml).map_err(io(&path))?;
+	let mut c = Command::new(binary("pod-reporter"));
+	c.arg("--config").arg(&path);
+	Proc::spawn(&format!("reporter{i}"), c, &cfg.dir.join(format!("reporter{i}.log")))
 }
 
 fn start_reporter(cfg: &E2eConfig, ws: &str) -> Result<Supervised, HarnessError> {
@@ -273,18 +317,21 @@ fn start_edge(
 	bootstrap: Option<&str>,
 ) -> Result<Supervised, HarnessError> {
 	let base = cfg.offchain_base + i as u16;
+	let all = reporters_at(cfg);
 	let path = cfg.dir.join(format!("edge{i}.toml"));
 	let size = (cfg.mib << 20) + 12_345;
 	let mut toml = format!(
 		"listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\n\
-		 reporters = [\"{}\"]\nreporter_url = \"{reporter_url}\"\nchain = \"{ws}\"\n\
+		 reporters = [{}]\nreporter_url = \"{reporter_url}\"\nchain = \"{ws}\"\n\
+		 more_reporter_urls = [{}]\n\
 		 heartbeat_secs = 2\nclaim_grace_ms = 2000\ncache_quota = {}\nmin_free = 0\n\
 		 p2p_listen = \"/ip4/127.0.0.1/tcp/{}\"\n",
 		base + 10,
 		cfg.dir.join(format!("edge{i}")).display(),
 		hex::encode(edge_seed(i)),
 		hex::encode(genesis),
-		hex::encode(dev::REPORTER_PUBLIC),
+		all.iter().map(|r| format!("\"{}\"", hex::encode(r.key))).collect::<Vec<_>>().join(", "),
+		all[1..].iter().map(|r| format!("\"{}\"", r.url)).collect::<Vec<_>>().join(", "),
 		size * 2,
 		base + 20,
 	);
@@ -364,13 +411,12 @@ async fn register_on_chain(
 	let edges = owners.iter().zip(&pairs).map(|(o, p)| books::register_edge(chain, o, p));
 	let content_reg =
 		books::register_content(chain, customer, m.id(), m.size, PRICE, &content.origin_url);
-	let grant_key = keys::keypair_from_seed(&GRANT_KEY_SEED).public.to_bytes();
-	let grants = books::set_grant_key(chain, customer, grant_key);
-	let (edges, content_reg, grants) =
-		tokio::join!(futures::future::join_all(edges), content_reg, grants);
+	let (edges, content_reg) = tokio::join!(futures::future::join_all(edges), content_reg);
 	edges.into_iter().collect::<Result<Vec<_>, _>>()?;
 	content_reg?;
-	grants?;
+	// The customer's next transaction: after the first, not beside it (nonces).
+	let grant_key = keys::keypair_from_seed(&GRANT_KEY_SEED).public.to_bytes();
+	books::set_grant_key(chain, customer, grant_key).await?;
 	println!("   Ferdie names the key that signs its viewer grants (set_grant_key)");
 	Ok(())
 }

@@ -298,3 +298,60 @@ async fn schedule_fetch_report_confirm() {
 	);
 	drop((e0, e1));
 }
+
+/// An open content needs no grant, but one viewer key, and one client
+/// network minting fresh keys, get only so many schedules a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_contents_are_rate_limited_per_viewer_and_network() {
+	let tmp = tempfile::tempdir().unwrap();
+	// `_stop` keeps the server running until the test ends.
+	let Running { reporter: rep, url, stop: _stop, .. } =
+		start(&tmp.path().join("reporter"), 3).await;
+	let m = Manifest::of_bytes(&data(1000), CHUNK);
+	let r = http(
+		Method::POST,
+		&format!("{url}/contents"),
+		&[("x-pod-origin", "http://o/x".to_string())],
+		m.encode(),
+	)
+	.await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	let record = pod_chain::ChainContent {
+		owner: CUSTOMER,
+		size: m.size,
+		price_per_gib: 1,
+		origin: vec![],
+		retired_from: None,
+		budget: Some(1_000),
+		open: true,
+	};
+	rep.records.set_content(m.id(), record);
+	let schedule_url = format!("{url}/schedule");
+	let ask = |viewer: u8| {
+		let req = pod_wire::api::ScheduleRequest {
+			content: hex::encode(m.id()),
+			client: hex::encode([viewer; 32]),
+			region: None,
+			count: None,
+			grant: None,
+		};
+		http(Method::POST, &schedule_url, &[], serde_json::to_vec(&req).unwrap())
+	};
+	// Admitted without a grant (no edge is up, so: no_edges), six times a
+	// minute for one viewer key.
+	for _ in 0..6 {
+		assert_eq!(ask(1).await.json()["error"], "no_edges");
+	}
+	let r = ask(1).await;
+	assert_eq!((r.status.as_u16(), r.json()["error"].as_str()), (429, Some("rate_limited")));
+	assert!(r.headers.contains_key("retry-after"));
+	// Fresh keys from the same network: 60 a minute in all.
+	let mut limited = 0;
+	for v in 2..=60u8 {
+		if ask(v).await.json()["error"] == "rate_limited" {
+			limited += 1;
+		}
+	}
+	// Viewer 1 used 6 of the network's 60; viewers 2..=55 the other 54.
+	assert_eq!(limited, 5, "the network's 60th schedule is its last");
+}

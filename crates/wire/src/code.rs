@@ -144,6 +144,9 @@ codes! {
 	GrantRefused => "grant_refused",
 	/// The grant's byte budget is used up.
 	GrantExhausted => "grant_exhausted",
+	/// Too many schedules of open contents from one viewer key or client
+	/// network (429, with `retry-after`).
+	RateLimited => "rate_limited",
 }
 
 impl std::fmt::Display for Code {

@@ -29,6 +29,10 @@ impl ErrorBody {
 pub struct WindowStatus {
 	/// The chain window.
 	pub window: u32,
+	/// The reporter whose tickets these are (hex): a window settles once
+	/// with each reporter.
+	#[serde(default)]
+	pub reporter: String,
 	/// `open`, `claimed`, `confirmed`, `submitted`, `finalized` or `unpaid`.
 	pub state: String,
 	/// Tickets with a receipt in this window.

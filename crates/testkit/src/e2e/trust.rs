@@ -1,0 +1,505 @@
+//! Issue #11's trust scenarios, on the devnet, edges and origin the main run
+//! used, with exact amounts checked on chain:
+//!
+//! - an edge owner's hand-made ticket and receipt earn nothing (the reporter
+//!   confirms nothing, the chain refuses an attestation its owner co-signed);
+//! - two reporters in one window: an edge that served tickets of both is
+//!   paid for both;
+//! - a client under-reports (one byte per ticket): the edges are paid what
+//!   its signed receipts prove;
+//! - a content's per-window budget is reached: the excess is unpaid and
+//!   recorded in the usage, the escrow above it untouched;
+//! - a reporter is revoked as compromised: what it co-signed was bounded by
+//!   its cap, and is voided with the escrow returned.
+
+use super::*;
+use codec::Encode;
+use pod_client::{fetch, report, FetchPlan};
+use pod_primitives::{SettlementRecord, SettlementState, SignedGrant, UsageRecord, WindowIndex};
+
+/// The second (honest) and third (to be revoked) reporters' keys.
+pub(super) const REPORTER2_SEED: [u8; 32] = [0x72; 32];
+pub(super) const REPORTER3_SEED: [u8; 32] = [0x73; 32];
+
+/// A content's per-window budget in the budget scenario: 1 MiB's worth.
+const BUDGET: u128 = PRICE / 1024;
+/// The third reporter's cap per window: 1 MiB's worth.
+const REPORTER3_CAP: u128 = PRICE / 1024;
+
+/// One reporter of the scenarios: its URL and key.
+#[derive(Debug, Clone)]
+pub(super) struct ReporterAt {
+	pub(super) url: String,
+	pub(super) key: PublicKey,
+}
+
+/// A small content of the scenarios, served by the main run's origin.
+struct Small {
+	id: [u8; 32],
+	size: u64,
+	manifest: Vec<u8>,
+	origin_url: String,
+}
+
+impl Small {
+	fn make(cfg: &E2eConfig, name: &str, size: u64) -> Result<Small, HarnessError> {
+		let file = cfg.dir.join("origin").join(name);
+		random_file(&file, size)?;
+		let m = pod_client::content::manifest_of_file(&file, pod_primitives::DEFAULT_CHUNK_SIZE)
+			.map_err(|e| HarnessError::Check(e.to_string()))?;
+		let origin_url = format!("http://127.0.0.1:{}/{name}", cfg.offchain_base);
+		Ok(Small { id: m.id(), size, manifest: m.encode(), origin_url })
+	}
+}
+
+/// What one client received, per edge, under which window and reporter.
+#[derive(Debug, Clone)]
+struct Received {
+	window: WindowIndex,
+	reporter: PublicKey,
+	per_edge: BTreeMap<PublicKey, u64>,
+}
+
+fn check(ok: bool, what: impl Into<String>) -> Result<(), HarnessError> {
+	if ok {
+		Ok(())
+	} else {
+		Err(HarnessError::Check(what.into()))
+	}
+}
+
+fn chain_err(e: pod_chain::ChainError) -> HarnessError {
+	HarnessError::Check(format!("chain: {e}"))
+}
+
+fn price(bytes: u64) -> u128 {
+	pod_primitives::settlement::price(bytes, PRICE)
+}
+
+/// Runs every scenario; `reporters` are the main, second and third reporter.
+pub(super) async fn run(
+	cfg: &E2eConfig,
+	chain: &Chain,
+	reporters: &[ReporterAt; 3],
+	expected: &Expected,
+) -> Result<(), HarnessError> {
+	println!("== trust scenarios (issue #11)");
+	let [r1, r2, r3] = reporters;
+	add_reporters(chain, r2, r3).await?;
+	let (t, b) =
+		(Small::make(cfg, "t.bin", (3 << 20) + 777)?, Small::make(cfg, "b.bin", (2 << 20) + 333)?);
+	register_contents(chain, &expected.customer, &t, &b, reporters).await?;
+	for r in [r2, r3] {
+		wait_live_edges(&r.url).await?;
+	}
+	self_dealing_earns_nothing(chain, r1, &t).await?;
+	let mut scoped = expected.clone();
+	scoped.reporters = reporters.iter().map(|r| r.key).collect();
+	let before = Snapshot::take(chain, &scoped).await?;
+	let escrow0 = chain.escrow(&expected.customer.id()).await.map_err(chain_err)?;
+	let genesis = chain.genesis();
+	let customer = expected.customer.id();
+	// All four clients in one fresh window, so the two reporters' tickets
+	// share it.
+	next_window(chain).await?;
+	let (t1, t2, t3, b1) = tokio::try_join!(
+		client(cfg, r1, &t, customer, genesis, 1, true),
+		client(cfg, r2, &t, customer, genesis, 2, false),
+		client(cfg, r3, &t, customer, genesis, 3, false),
+		client(cfg, r1, &b, customer, genesis, 4, false),
+	)?;
+	revoke_after_settling(chain, &t3).await?;
+	wait_final(chain, &[&t1, &t2, &b1], &t3).await?;
+	let charged_t =
+		t1.per_edge.values().chain(t2.per_edge.values()).map(|b| price(*b)).sum::<u128>();
+	let charged_b = b1.per_edge.values().map(|b| price(*b)).sum::<u128>().min(BUDGET);
+	check_paid(chain, &t1, &b1, &t2).await?;
+	check_revoked(chain, &t3, escrow0, charged_t + charged_b, &expected.customer).await?;
+	check_budget(chain, &b1, customer).await?;
+	check_books(chain, &scoped, &before, &[&t1, &t2, &b1]).await
+}
+
+async fn add_reporters(
+	chain: &Chain,
+	r2: &ReporterAt,
+	r3: &ReporterAt,
+) -> Result<(), HarnessError> {
+	let root = dev_accounts::alice();
+	for (r, cap) in [(r2, u128::MAX / 4), (r3, REPORTER3_CAP)] {
+		chain.submit_sudo("add_reporter", (r.key, cap).encode(), &root).await.map_err(chain_err)?;
+		let stored = chain.storage("Pod", "Reporters", (r.key,)).await.map_err(chain_err)?;
+		check(stored.is_some(), "Root's add_reporter did not take")?;
+	}
+	println!("   Root added two reporters: one honest, one with a cap of 1 MiB's worth per window");
+	Ok(())
+}
+
+async fn register_contents(
+	chain: &Chain,
+	customer: &Account,
+	t: &Small,
+	b: &Small,
+	reporters: &[ReporterAt; 3],
+) -> Result<(), HarnessError> {
+	for c in [t, b] {
+		books::register_content(chain, customer, c.id, c.size, PRICE, &c.origin_url).await?;
+	}
+	let args = (b.id, Some(BUDGET), false).encode();
+	chain.submit_signed("set_content_policy", args, &customer.pair).await.map_err(chain_err)?;
+	for r in reporters {
+		register_with(&r.url, t).await?;
+	}
+	register_with(&reporters[0].url, b).await?;
+	println!(
+		"   two small contents registered; the second has a budget of 1 MiB's worth per window"
+	);
+	Ok(())
+}
+
+async fn register_with(reporter: &str, c: &Small) -> Result<(), HarnessError> {
+	pod_client::reporter::register(reporter, c.manifest.clone(), &c.origin_url)
+		.await
+		.map(|_| ())
+		.map_err(|e| HarnessError::Check(format!("registering with {reporter}: {e}")))
+}
+
+/// Waits for the start of a window, so what follows happens within one.
+async fn next_window(chain: &Chain) -> Result<WindowIndex, HarnessError> {
+	let now = chain.current_window().await.map_err(chain_err)?;
+	wait_for("the next window", Duration::from_secs(90), Duration::from_millis(300), || async {
+		chain.current_window().await.ok().filter(|w| *w > now)
+	})
+	.await
+}
+
+/// Downloads `c` through `reporter` under a grant, in process, and reports
+/// the receipts (with `under_report`, one byte per ticket instead).
+async fn client(
+	cfg: &E2eConfig,
+	reporter: &ReporterAt,
+	c: &Small,
+	customer: [u8; 32],
+	genesis: [u8; 32],
+	n: u8,
+	under_report: bool,
+) -> Result<Received, HarnessError> {
+	let session = keys::keypair_from_seed(&[0x90 + n; 32]);
+	let grant = trust_grant(c, customer, reporter.key, &session, genesis)?;
+	let fail = |e: &dyn std::fmt::Display| HarnessError::Check(format!("trust client {n}: {e}"));
+	let s = pod_client::schedule(&reporter.url, &c.id, &session, None, None, Some(&grant))
+		.await
+		.map_err(|e| fail(&e))?;
+	let out = cfg.dir.join(format!("trust-client{n}.bin"));
+	let plan = FetchPlan {
+		content: c.id,
+		manifest: s.manifest,
+		genesis,
+		session: session.clone(),
+		sources: s.sources.clone(),
+		per_source: 2,
+		timeout: Duration::from_secs(20),
+	};
+	let mut fr = fetch(plan, &out, |_| {}).await.map_err(|e| fail(&e))?;
+	let mut per_edge = BTreeMap::new();
+	for (src, rep) in s.sources.iter().zip(&fr.sources) {
+		*per_edge.entry(src.ticket.ticket.edge).or_default() += rep.bytes;
+	}
+	if under_report {
+		for rep in fr.sources.iter_mut() {
+			if let Some(r) = rep.last_receipt.as_mut() {
+				r.bytes_total = 1;
+			}
+		}
+	}
+	report(&reporter.url, &session, &genesis, &s.sources, &fr).await.map_err(|e| fail(&e))?;
+	let window = s.sources.first().map(|s| s.ticket.ticket.window).unwrap_or_default();
+	Ok(Received { window, reporter: reporter.key, per_edge })
+}
+
+fn trust_grant(
+	c: &Small,
+	customer: [u8; 32],
+	reporter: PublicKey,
+	session: &keys::Keypair,
+	genesis: [u8; 32],
+) -> Result<SignedGrant, HarnessError> {
+	let terms = pod_client::grant::GrantTerms {
+		customer,
+		reporter,
+		viewer: session.public.to_bytes(),
+		contents: vec![c.id],
+		budget: c.size * 2,
+		valid_for: Duration::from_secs(600),
+	};
+	pod_client::grant::mint(&keys::keypair_from_seed(&super::GRANT_KEY_SEED), &genesis, terms)
+		.map_err(|e| HarnessError::Check(format!("minting a grant: {e}")))
+}
+
+/// An edge owner hand-makes a ticket (signed with its own edge key, as if
+/// it were a reporter) and a receipt for it: the reporter confirms nothing,
+/// and an attestation the owner co-signs itself is refused by the chain.
+async fn self_dealing_earns_nothing(
+	chain: &Chain,
+	r1: &ReporterAt,
+	t: &Small,
+) -> Result<(), HarnessError> {
+	let edge = keys::keypair_from_seed(&edge_seed(0));
+	let window = chain.current_window().await.map_err(chain_err)?.saturating_sub(1);
+	let ticket = pod_primitives::Ticket {
+		ticket_id: pod_primitives::Ticket::id(1, [9; 8]),
+		reporter: edge.public.to_bytes(),
+		edge: edge.public.to_bytes(),
+		client: edge.public.to_bytes(),
+		content: t.id,
+		max_bytes: t.size,
+		window,
+		expires_at: 1,
+		grant: None,
+	};
+	let genesis = chain.genesis();
+	let receipt = pod_primitives::Receipt {
+		ticket_id: ticket.ticket_id,
+		bytes_total: t.size,
+		chunks_verified: 4,
+	};
+	let receipts = vec![keys::sign_receipt(&edge, &genesis, receipt)];
+	let leaves = [(ticket.ticket_id, t.size)];
+	let claim = pod_primitives::Claim {
+		edge: edge.public.to_bytes(),
+		window,
+		entries: vec![pod_primitives::Entry { content: t.id, bytes: t.size }]
+			.try_into()
+			.expect("one entry"),
+		receipts_root: pod_primitives::merkle::receipts_root(&leaves),
+		receipt_count: 1,
+	};
+	let signature = keys::sign(&edge, pod_primitives::DomainTag::Claim, &genesis, &claim);
+	let req = pod_wire::api::ConfirmRequest { claim: claim.clone(), signature, receipts };
+	let http = pod_http::http_client();
+	let url = format!("{}/confirm", r1.url);
+	let r = pod_http::call(
+		&http,
+		hyper::Method::POST,
+		&url,
+		&[],
+		req.encode(),
+		Duration::from_secs(30),
+	)
+	.await
+	.map_err(|e| HarnessError::Check(format!("confirm: {e}")))?;
+	check(
+		r.status.as_u16() == 422 && r.text().contains("unknown_ticket"),
+		format!("a hand-made ticket should confirm nothing, got {} {}", r.status, r.text()),
+	)?;
+	let payload = pod_primitives::AttestationPayload {
+		edge: claim.edge,
+		window,
+		entries: claim.entries,
+		receipts_root: claim.receipts_root,
+		receipt_count: 1,
+	};
+	let sig = keys::sign(&edge, pod_primitives::DomainTag::Attestation, &genesis, &payload);
+	let att = pod_primitives::Attestation {
+		payload,
+		edge_signature: sig,
+		reporter: edge.public.to_bytes(),
+		reporter_signature: sig,
+	};
+	let refused = chain.submit_attestation(&att, |_| {}).await;
+	check(refused.is_err(), "the chain accepted an attestation its edge's owner co-signed")?;
+	let rec =
+		chain.settlement(&claim.edge, window, &edge.public.to_bytes()).await.map_err(chain_err)?;
+	check(rec.is_none(), "a self-dealt window settled")?;
+	println!("   an edge owner's hand-made ticket and receipt: nothing confirmed, the chain refuses it, 0 earned");
+	Ok(())
+}
+
+/// Waits until the third reporter's settlements are on chain (still
+/// vesting), then Root revokes it.
+async fn revoke_after_settling(chain: &Chain, t3: &Received) -> Result<(), HarnessError> {
+	let recs = wait_for(
+		"the third reporter's settlements",
+		Duration::from_secs(240),
+		Duration::from_secs(1),
+		|| async {
+			let recs = records(chain, t3).await.ok()?;
+			(recs.len() == t3.per_edge.len()).then_some(recs)
+		},
+	)
+	.await?;
+	// A settlement its cap left nothing to charge is final at once; the
+	// others must still be vesting for the scenario to mean anything.
+	check(
+		recs.iter().all(|r| r.charged == 0 || r.state == SettlementState::Vesting),
+		"the third reporter's settlements vested before Root could revoke it",
+	)?;
+	let charged: u128 = recs.iter().map(|r| r.charged).sum();
+	let full: u128 = t3.per_edge.values().map(|b| price(*b)).sum();
+	check(
+		charged == full.min(REPORTER3_CAP),
+		format!("the third reporter's settlements charged {charged}, its cap allows {REPORTER3_CAP} of {full}"),
+	)?;
+	chain
+		.submit_sudo("revoke_reporter", t3.reporter.encode(), &dev_accounts::alice())
+		.await
+		.map_err(chain_err)?;
+	println!("   the third reporter co-signed {charged} of {full} (its cap); Root revokes it before that vests");
+	Ok(())
+}
+
+/// The settlements behind what one client received.
+async fn records(chain: &Chain, r: &Received) -> Result<Vec<SettlementRecord>, HarnessError> {
+	let mut out = Vec::new();
+	for edge in r.per_edge.keys() {
+		if let Some(rec) = chain.settlement(edge, r.window, &r.reporter).await.map_err(chain_err)? {
+			out.push(rec);
+		}
+	}
+	Ok(out)
+}
+
+/// Waits until the honest settlements vested and the revoked reporter's
+/// were voided.
+async fn wait_final(
+	chain: &Chain,
+	honest: &[&Received],
+	revoked: &Received,
+) -> Result<(), HarnessError> {
+	// Settlements that charged nothing (a cap left nothing) are final at once.
+	let done = |recs: &[SettlementRecord], n: usize, state| {
+		recs.len() == n && recs.iter().all(|r| r.state == state || r.charged == 0)
+	};
+	wait_for("vesting and voiding", Duration::from_secs(300), Duration::from_secs(2), || async {
+		for r in honest {
+			let recs = records(chain, r).await.ok()?;
+			if !done(&recs, r.per_edge.len(), SettlementState::Vested) {
+				return None;
+			}
+		}
+		let recs = records(chain, revoked).await.ok()?;
+		done(&recs, revoked.per_edge.len(), SettlementState::Voided).then_some(())
+	})
+	.await
+}
+
+/// Both reporters paid the same window; the under-reporting client's edges
+/// were paid their signed receipts in full.
+async fn check_paid(
+	chain: &Chain,
+	t1: &Received,
+	b1: &Received,
+	t2: &Received,
+) -> Result<(), HarnessError> {
+	check(
+		t1.window == t2.window,
+		"the two reporters' clients were scheduled in different windows",
+	)?;
+	let shared: Vec<_> = t1.per_edge.keys().filter(|e| t2.per_edge.contains_key(*e)).collect();
+	check(!shared.is_empty(), "no edge served both reporters' clients")?;
+	for edge in &shared {
+		let a = chain.settlement(edge, t1.window, &t1.reporter).await.map_err(chain_err)?;
+		let b = chain.settlement(edge, t2.window, &t2.reporter).await.map_err(chain_err)?;
+		check(
+			a.is_some_and(|r| r.credits > 0) && b.is_some_and(|r| r.credits > 0),
+			"an edge was not paid by both reporters",
+		)?;
+	}
+	println!(
+		"   {} edge(s) served both reporters' tickets in window {} and were paid by both",
+		shared.len(),
+		t1.window
+	);
+	let paid: u64 = records(chain, t1).await?.iter().map(|r| r.bytes).sum();
+	let mut want: u64 = t1.per_edge.values().sum();
+	if b1.window == t1.window {
+		want += b1
+			.per_edge
+			.iter()
+			.filter(|(e, _)| t1.per_edge.contains_key(*e))
+			.map(|(_, b)| b)
+			.sum::<u64>();
+	}
+	check(paid == want, format!("the under-reporting client's edges were paid for {paid} bytes, its receipts prove {want}"))?;
+	println!("   a client reported 1 byte per ticket: its edges were paid the {want} bytes its signed receipts prove");
+	Ok(())
+}
+
+/// The revoked reporter's charges went back to the customer: the escrow
+/// fell by exactly what the honest settlements charged.
+async fn check_revoked(
+	chain: &Chain,
+	t3: &Received,
+	escrow0: u128,
+	honest_charged: u128,
+	customer: &Account,
+) -> Result<(), HarnessError> {
+	let escrow1 = chain.escrow(&customer.id()).await.map_err(chain_err)?;
+	check(
+		escrow0 - escrow1 == honest_charged,
+		format!(
+			"escrow fell by {}, the honest settlements charged {honest_charged}",
+			escrow0 - escrow1
+		),
+	)?;
+	let voided =
+		records(chain, t3).await?.iter().filter(|r| r.state == SettlementState::Voided).count();
+	println!("   its {voided} settlement(s) were voided and the escrow returned: escrow fell by exactly {honest_charged}");
+	Ok(())
+}
+
+/// The budgeted content was charged its budget and no more; the rest is
+/// recorded as unpaid in the customer's usage.
+async fn check_budget(
+	chain: &Chain,
+	b1: &Received,
+	customer: [u8; 32],
+) -> Result<(), HarnessError> {
+	let full: u128 = b1.per_edge.values().map(|b| price(*b)).sum();
+	check(full > BUDGET, "the budgeted download was smaller than its budget")?;
+	let recs = records(chain, b1).await?;
+	let usage: UsageRecord = chain.usage(&customer, b1.window).await.map_err(chain_err)?;
+	check(
+		usage.unpaid >= full - BUDGET,
+		format!("usage shows {} unpaid, the budget left {} unpaid", usage.unpaid, full - BUDGET),
+	)?;
+	let unpaid: u128 = recs.iter().map(|r| r.unpaid).sum();
+	check(unpaid >= full - BUDGET, "the settlements do not record the unpaid excess")?;
+	println!("   a content worth {full} against a budget of {BUDGET}: {} unpaid, recorded in the window's usage", full - BUDGET);
+	Ok(())
+}
+
+/// Credits and the operator's fee moved by exactly what the honest
+/// settlements record.
+async fn check_books(
+	chain: &Chain,
+	expected: &Expected,
+	before: &Snapshot,
+	honest: &[&Received],
+) -> Result<(), HarnessError> {
+	let after = Snapshot::take(chain, expected).await?;
+	let mut seen = std::collections::BTreeSet::new();
+	let (mut credits, mut fee) = (0u128, 0u128);
+	for r in honest {
+		for edge in r.per_edge.keys() {
+			if seen.insert((*edge, r.window, r.reporter)) {
+				if let Some(rec) =
+					chain.settlement(edge, r.window, &r.reporter).await.map_err(chain_err)?
+				{
+					check(
+						rec.charged == rec.fee + rec.credits,
+						"a settlement's charge is not fee + credits",
+					)?;
+					credits += rec.credits;
+					fee += rec.fee;
+				}
+			}
+		}
+	}
+	let (dc, df) = after.deltas(before);
+	check(
+		dc == credits && df == fee,
+		format!("credits grew by {dc} and fees by {df}; the settlements say {credits} and {fee}"),
+	)?;
+	println!("   books: {credits} credits minted and {fee} fee paid, exactly what the honest settlements record");
+	Ok(())
+}
