@@ -9,20 +9,45 @@
 //! - **Edges** register an sr25519 edge key, a region and a capacity, and put a
 //!   bond on hold. Unregistering starts an unbonding delay, during which the
 //!   edge may still settle the windows it served before it left.
-//! - **Reporters** are a set managed by Root.
+//! - **Reporters** are a set managed by Root, each with a cap on what the
+//!   attestations it co-signs may charge per window.
 //! - **Customers** register contents (id, size, price per GiB, origin) and keep
 //!   an escrow with the pallet. Withdrawals are delayed so escrow cannot be
-//!   pulled out from under deliveries that are still being settled.
+//!   pulled out from under deliveries that are still being settled. A
+//!   customer may cap its own spend per window (`set_spend_limit`), give a
+//!   content a per-window budget and open it to viewers without a grant
+//!   (`set_content_policy`), and names the key that signs its viewer grants
+//!   (`set_grant_key`; reporters schedule viewers of its contents only under
+//!   grants that key signed).
 //! - **Attestations**: the edge and a reporter both sign one
 //!   [`AttestationPayload`]. The extrinsic is unsigned and fee-less: it is
-//!   authorised by those two signatures. Each `(edge, window)` is settled at
-//!   most once; the pool tag is `(edge, window)` so duplicates never reach a
-//!   block.
+//!   authorised by those two signatures. Each `(edge, window, reporter)` is
+//!   settled at most once (the pool tag), so an edge that served several
+//!   reporters' tickets in one window is paid once for each, and its
+//!   capacity caps the window across them.
 //! - **Payment**: per entry, `charge = bytes × price_per_gib / 2^30` rounded
-//!   down and capped by the customer's escrow; 5% (rounded down) goes to the
-//!   operator in the native currency, the rest is minted as reward credits to
-//!   the edge's owner. The formula is `pod_primitives::settlement::settle`,
-//!   shared with the edge.
+//!   down and capped by the tightest of the customer's escrow, its spending
+//!   limit, the content's budget and the reporter's cap (what a limit leaves
+//!   unpaid is recorded: `LimitReached`, `Usage::unpaid`); 5% (rounded down)
+//!   goes to the operator in the native currency, the rest becomes reward
+//!   credits of the edge's owner. The formula is
+//!   `pod_primitives::settlement::settle`, shared with the edge.
+//! - **Vesting**: the escrow is taken when an attestation settles, but the
+//!   credits are minted and the fee paid only `VestingDelay` blocks later
+//!   (`on_idle`, oldest first). Root can `revoke_reporter` a compromised
+//!   reporter within that delay; its unvested settlements are then voided
+//!   and every customer gets its charge back.
+//!
+//! ## Why a cap and vesting rather than a reporter quorum
+//!
+//! One reporter key must not be able to mint against all escrow. A k-of-n
+//! quorum would need every attestation co-signed by several reporters, each
+//! holding the others' tickets and the clients' reports (a shared ticket
+//! store or k times the confirmation traffic) and k signatures checked per
+//! attestation in every block. A per-window cap bounds what a stolen key can
+//! take before anyone notices, the vesting delay gives Root the time to
+//! notice, and revocation makes the loss recoverable: the escrow goes back.
+//! Honest settlements cost one reporter signature, as before.
 //! - **Credits** cannot be transferred: no call moves them between accounts.
 //!   `redeem` burns them and records a redemption request for the operator's
 //!   off-chain payout; `complete_redemption` (Root) releases the native funds
@@ -42,7 +67,7 @@
 //! `submit_attestations` settles up to [`pod_primitives::MAX_BATCH`]
 //! attestations in one extrinsic (a reporter naturally batches the claims it
 //! co-signed). In the pool every attestation of the batch must be valid and the
-//! batch provides one tag per `(edge, window)`. In a block, an attestation that
+//! batch provides one tag per `(edge, window, reporter)`. In a block, an attestation that
 //! became invalid meanwhile (e.g. settled by an earlier extrinsic) is skipped
 //! with an `AttestationRejected` event and the rest still settle.
 //!
@@ -52,25 +77,26 @@
 //! verified, so a batch costs its curve arithmetic once per node, not at every
 //! pool re-validation and again in the block. Signatures cannot change between
 //! pool and block, so a batch with a bad one can only come from a faulty
-//! author: it fails whole with `BadBatchSignature`. The operator's
-//! fee is paid once per batch. A batch weighs what `n` single-entry
+//! author: it fails whole with `BadBatchSignature`. A batch weighs what `n` single-entry
 //! attestations for one content measured, plus each further entry and each
 //! further content at the worst-case per-entry cost measured for
 //! `submit_attestation` ([`Pallet::batch_weight`]).
 //!
 //! ## Books
 //!
-//! The pallet account holds all escrow and the native funds backing every
-//! credit not yet paid out. At all times:
-//! `balance(pallet) = ED + Σ escrow + TotalCredits + Σ pending redemptions`,
-//! and escrow taken by a settlement equals fee paid plus credits minted.
+//! The pallet account holds all escrow, what pending settlements took, the
+//! fees not yet paid out and the native funds backing every credit not yet
+//! paid out. At all times: `balance(pallet) = ED + Σ escrow + TotalCredits +
+//! Σ pending redemptions + TotalUnvested + AccruedFees`, and escrow taken by
+//! a settlement equals its fee plus its credits.
 //!
 //! ## Modules
 //!
 //! `lib.rs` holds the configuration, events, errors, storage, genesis and
 //! calls in FRAME's order; [`types`] the stored types; `attest` the
 //! attestation engine (every acceptance rule, shared by the pool and
-//! dispatch; batch signature verification; payment; batch weights);
+//! dispatch; batch signature verification; payment and limits; batch
+//! weights); `vesting` the vesting queue, voiding and fee payment;
 //! `registry` the bookkeeping calls and genesis share; [`runtime_api`] the
 //! `PodApi` declaration; [`weights`] the generated weights; `benchmarking`
 //! their benchmarks; `tests/` the tests by topic (edges, escrow,
@@ -79,10 +105,13 @@
 //!
 //! ## Storage
 //!
-//! `Edges`, `Reporters`, `Contents`, `Escrow`, `PendingWithdrawals`,
-//! `Settled` (the settled flag and what it paid, per `(edge, window)`),
-//! `Usage` (per customer and window), `Credits`, `TotalCredits`,
-//! `Redemptions`, `NextRedemptionId`, `Operator`.
+//! `Edges`, `Reporters` (with their caps), `Revoked`, `ReporterSpend`,
+//! `Contents` (with budget and openness), `ContentSpend`, `SpendLimits`,
+//! `GrantKeys`, `Escrow`, `PendingWithdrawals`, `Settled` (the settled flag
+//! and what it paid, per `(edge, window, reporter)`), `EdgeWindowBytes`,
+//! `Usage` (per customer and window), `Pending` and `PendingRange` (the
+//! vesting queue), `Unvested`, `TotalUnvested`, `AccruedFees`, `Credits`,
+//! `TotalCredits`, `Redemptions`, `NextRedemptionId`, `Operator`.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

@@ -212,8 +212,38 @@ async fn client(
 		}
 	}
 	report(&reporter.url, &session, &genesis, &s.sources, &fr).await.map_err(|e| fail(&e))?;
+	grant_used_once(&reporter.url, c, &session, &grant, &s.sources).await?;
 	let window = s.sources.first().map(|s| s.ticket.ticket.window).unwrap_or_default();
 	Ok(Received { window, reporter: reporter.key, per_edge })
+}
+
+/// The tickets of one schedule allow at most the grant's budget, and the
+/// grant gets no more tickets: what its viewer's edges can be paid is
+/// bounded by it, once.
+async fn grant_used_once(
+	url: &str,
+	c: &Small,
+	session: &keys::Keypair,
+	grant: &SignedGrant,
+	sources: &[pod_client::Source],
+) -> Result<(), HarnessError> {
+	let allowed: u64 = sources.iter().map(|s| s.ticket.ticket.max_bytes).sum();
+	let id = Some(grant.grant.id());
+	check(
+		allowed <= grant.grant.budget && sources.iter().all(|s| s.ticket.ticket.grant == id),
+		format!("tickets allow {allowed} bytes under a grant of {}", grant.grant.budget),
+	)?;
+	match pod_client::schedule(url, &c.id, session, None, None, Some(grant)).await {
+		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status { body, .. }))
+			if body.contains("grant_exhausted") =>
+		{
+			Ok(())
+		}
+		other => Err(HarnessError::Check(format!(
+			"a second schedule under a used-up grant should be refused, got {:?}",
+			other.map(|s| s.sources.len())
+		))),
+	}
 }
 
 fn trust_grant(
@@ -404,6 +434,7 @@ async fn check_paid(
 			"an edge was not paid by both reporters",
 		)?;
 	}
+	println!("   every client's tickets allowed at most its grant's budget; the used-up grant got no more");
 	println!(
 		"   {} edge(s) served both reporters' tickets in window {} and were paid by both",
 		shared.len(),
