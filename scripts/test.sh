@@ -12,8 +12,10 @@
 #      three edges, clients, settlement) with its fault cases: the reporter
 #      restarted between claim and confirmation, an edge restarted between
 #      confirmation and submission, a validator stopped during settlement;
-#      exact credits checked; and finality continuing with one validator
-#      stopped
+#      exact credits checked; issue #11's trust scenarios (viewer grants,
+#      self-dealing, two reporters in one window, an under-reporting client,
+#      a content budget, a capped reporter revoked and voided) with exact
+#      amounts; and finality continuing with one validator stopped
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh

@@ -265,9 +265,33 @@ fn trust_grant(
 		.map_err(|e| HarnessError::Check(format!("minting a grant: {e}")))
 }
 
-/// An edge owner hand-makes a ticket (signed with its own edge key, as if
-/// it were a reporter) and a receipt for it: the reporter confirms nothing,
-/// and an attestation the owner co-signs itself is refused by the chain.
+/// The claim an edge owner would make for a ticket it made up (no reporter
+/// issued it) and a receipt it signed itself, as its own viewer.
+fn hand_made_claim(
+	edge: &keys::Keypair,
+	window: WindowIndex,
+	t: &Small,
+	genesis: &[u8; 32],
+) -> pod_wire::api::ConfirmRequest {
+	let ticket_id = pod_primitives::Ticket::id(1, [9; 8]);
+	let receipt = pod_primitives::Receipt { ticket_id, bytes_total: t.size, chunks_verified: 4 };
+	let receipts = vec![keys::sign_receipt(edge, genesis, receipt)];
+	let claim = pod_primitives::Claim {
+		edge: edge.public.to_bytes(),
+		window,
+		entries: vec![pod_primitives::Entry { content: t.id, bytes: t.size }]
+			.try_into()
+			.expect("one entry"),
+		receipts_root: pod_primitives::merkle::receipts_root(&[(ticket_id, t.size)]),
+		receipt_count: 1,
+	};
+	let signature = keys::sign(edge, pod_primitives::DomainTag::Claim, genesis, &claim);
+	pod_wire::api::ConfirmRequest { claim, signature, receipts }
+}
+
+/// An edge owner hand-makes a ticket and a receipt for it: the reporter
+/// confirms nothing, and an attestation the owner co-signs itself (as if
+/// its edge key were a reporter's) is refused by the chain.
 async fn self_dealing_earns_nothing(
 	chain: &Chain,
 	r1: &ReporterAt,
@@ -275,36 +299,9 @@ async fn self_dealing_earns_nothing(
 ) -> Result<(), HarnessError> {
 	let edge = keys::keypair_from_seed(&edge_seed(0));
 	let window = chain.current_window().await.map_err(chain_err)?.saturating_sub(1);
-	let ticket = pod_primitives::Ticket {
-		ticket_id: pod_primitives::Ticket::id(1, [9; 8]),
-		reporter: edge.public.to_bytes(),
-		edge: edge.public.to_bytes(),
-		client: edge.public.to_bytes(),
-		content: t.id,
-		max_bytes: t.size,
-		window,
-		expires_at: 1,
-		grant: None,
-	};
 	let genesis = chain.genesis();
-	let receipt = pod_primitives::Receipt {
-		ticket_id: ticket.ticket_id,
-		bytes_total: t.size,
-		chunks_verified: 4,
-	};
-	let receipts = vec![keys::sign_receipt(&edge, &genesis, receipt)];
-	let leaves = [(ticket.ticket_id, t.size)];
-	let claim = pod_primitives::Claim {
-		edge: edge.public.to_bytes(),
-		window,
-		entries: vec![pod_primitives::Entry { content: t.id, bytes: t.size }]
-			.try_into()
-			.expect("one entry"),
-		receipts_root: pod_primitives::merkle::receipts_root(&leaves),
-		receipt_count: 1,
-	};
-	let signature = keys::sign(&edge, pod_primitives::DomainTag::Claim, &genesis, &claim);
-	let req = pod_wire::api::ConfirmRequest { claim: claim.clone(), signature, receipts };
+	let req = hand_made_claim(&edge, window, t, &genesis);
+	let claim = req.claim.clone();
 	let http = pod_http::http_client();
 	let url = format!("{}/confirm", r1.url);
 	let r = pod_http::call(
