@@ -110,10 +110,19 @@ impl<T: Config> Pallet<T> {
 			total = total.checked_add(e.bytes).ok_or(Error::<T>::BytesOverCap)?;
 		}
 		// The capacity caps the window across every reporter it settles with.
-		let settled = EdgeWindowBytes::<T>::get(p.edge, p.window);
+		let settled = Self::edge_window_bytes(&p.edge, p.window);
 		let total = total.checked_add(settled).ok_or(Error::<T>::BytesOverCap)?;
 		ensure!(total <= Self::window_cap(edge.capacity), Error::<T>::BytesOverCap);
 		Ok(edge)
+	}
+
+	/// Bytes `edge` has settled in `window` with every reporter so far. It
+	/// reads the window's settlements (one per reporter that co-signed for
+	/// the edge in it, so at most the reporter set's size) rather than keep a
+	/// running total: one read instead of a read and a write per attestation.
+	pub fn edge_window_bytes(edge: &PublicKey, window: WindowIndex) -> u64 {
+		Settled::<T>::iter_prefix_values((edge, window))
+			.fold(0u64, |a, r| a.saturating_add(r.bytes))
 	}
 
 	/// [`Self::check_state`] and both signatures; the error names the
@@ -191,7 +200,6 @@ impl<T: Config> Pallet<T> {
 				None => charges.push((content.owner, split.charge)),
 			}
 		}
-		EdgeWindowBytes::<T>::mutate(p.edge, p.window, |b| *b = b.saturating_add(rec.bytes));
 		let vests_at = Self::queue_vesting(att, &edge.owner, &rec, charges)?;
 		if rec.charged.is_zero() {
 			rec.state = SettlementState::Vested;

@@ -108,7 +108,7 @@
 //! `Edges`, `Reporters` (with their caps), `Revoked`, `ReporterSpend`,
 //! `Contents` (with budget and openness), `ContentSpend`, `SpendLimits`,
 //! `GrantKeys`, `Escrow`, `PendingWithdrawals`, `Settled` (the settled flag
-//! and what it paid, per `(edge, window, reporter)`), `EdgeWindowBytes`,
+//! and what it paid, per `(edge, window, reporter)`),
 //! `Usage` (per customer and window), `Pending` and `PendingRange` (the
 //! vesting queue), `Unvested`, `TotalUnvested`, `AccruedFees`, `Credits`,
 //! `TotalCredits`, `Redemptions`, `NextRedemptionId`, `Operator`.
@@ -531,19 +531,6 @@ pub mod pallet {
 			NMapKey<Blake2_128Concat, PublicKey>,
 		),
 		SettlementRecord,
-	>;
-
-	/// Bytes settled per edge and window, across reporters: the edge's
-	/// capacity caps their sum.
-	#[pallet::storage]
-	pub type EdgeWindowBytes<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		PublicKey,
-		Twox64Concat,
-		WindowIndex,
-		u64,
-		ValueQuery,
 	>;
 
 	/// Settlements waiting to vest, in the order they settled (so in order of

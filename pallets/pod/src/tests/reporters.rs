@@ -163,7 +163,7 @@ fn two_reporters_settle_one_edges_window_within_its_capacity() {
 		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 1 << 100));
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
 		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, 2 * GIB)])));
-		assert_eq!(crate::EdgeWindowBytes::<Test>::get(public(EDGE), 1), 3 * GIB);
+		assert_eq!(Pod::edge_window_bytes(&public(EDGE), 1), 3 * GIB);
 		vest_all();
 		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 3 * (PRICE * 95 / 100));
 		// The capacity is for the window, not per reporter.
