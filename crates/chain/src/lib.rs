@@ -101,6 +101,24 @@ pub struct ChainContent {
 	pub open: bool,
 }
 
+/// An edge as the chain records it (`pallet_pod::EdgeInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, Decode)]
+pub struct ChainEdge {
+	/// The account that registered and bonded it.
+	pub owner: [u8; 32],
+	/// Its region code.
+	pub region: Vec<u8>,
+	/// Declared capacity, bytes per second.
+	pub capacity: u64,
+	/// Its bond on hold.
+	pub bond: u128,
+	/// The window it registered in.
+	pub since: WindowIndex,
+	/// Set once it unregistered: its first unserved window and the block its
+	/// bond unlocks.
+	pub leaving: Option<(WindowIndex, u32)>,
+}
+
 /// A connection to a PoD chain node.
 #[derive(Clone)]
 pub struct Chain {
@@ -222,6 +240,14 @@ impl Chain {
 		ChainContent::decode(&mut &raw[..])
 			.map(Some)
 			.map_err(|err| ChainError::Decode { what: "content", err })
+	}
+
+	/// An edge as registered on chain (`Pod::Edges`), if it is.
+	pub async fn edge(&self, key: &PublicKey) -> Result<Option<ChainEdge>, ChainError> {
+		let Some(raw) = self.storage("Pod", "Edges", (*key,)).await? else { return Ok(None) };
+		ChainEdge::decode(&mut &raw[..])
+			.map(Some)
+			.map_err(|err| ChainError::Decode { what: "edge", err })
 	}
 
 	/// The number of the latest finalized block.

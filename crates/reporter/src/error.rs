@@ -47,6 +47,14 @@ pub enum ReporterError {
 	/// A heartbeat's signature does not verify.
 	#[error("heartbeat signature does not verify for edge {0}")]
 	BadHeartbeat(String),
+	/// A heartbeat from an edge the chain does not let serve.
+	#[error("edge {edge} is not admitted: {why}")]
+	EdgeNotOnChain {
+		/// The edge key (hex).
+		edge: String,
+		/// Why.
+		why: &'static str,
+	},
 	/// A heartbeat's clock is too far from ours.
 	#[error("heartbeat is {0} s away from the reporter's clock")]
 	StaleHeartbeat(u64),

@@ -9,7 +9,7 @@
 
 use crate::error::ReporterError;
 use crate::service::Reporter;
-use pod_chain::{Chain, ChainContent};
+use pod_chain::{Chain, ChainContent, ChainEdge};
 use pod_primitives::{ContentId, GrantId, PublicKey, SignedGrant};
 use pod_wire::clock::now_ms;
 use std::collections::HashMap;
@@ -31,6 +31,7 @@ pub struct Records {
 	chain: Option<Chain>,
 	contents: Cached<ChainContent>,
 	grant_keys: Cached<PublicKey>,
+	edges: Cached<ChainEdge>,
 }
 
 impl Records {
@@ -58,6 +59,32 @@ impl Records {
 		let c = chain.content(id).await?;
 		self.contents.lock().expect("records lock").insert(*id, (c.clone(), Instant::now()));
 		Ok(c)
+	}
+
+	/// Why the chain does not let `edge` serve in `window`, if it does not:
+	/// unregistered, or leaving. Without a chain (tests) every edge may.
+	pub async fn edge_refusal(
+		&self,
+		edge: &PublicKey,
+		window: pod_primitives::WindowIndex,
+	) -> Result<Option<&'static str>, ReporterError> {
+		let Some(chain) = &self.chain else { return Ok(None) };
+		let e = match fresh(&self.edges, edge) {
+			Some(hit) => hit,
+			None => {
+				let e = chain.edge(edge).await?;
+				self.edges.lock().expect("records lock").insert(*edge, (e.clone(), Instant::now()));
+				e
+			}
+		};
+		Ok(match e {
+			None => Some("it is not registered on chain"),
+			Some(e) if e.leaving.is_some_and(|(from, _)| from <= window) => {
+				Some("it left the chain's edge set")
+			}
+			Some(e) if e.bond == 0 => Some("it has no bond on chain"),
+			Some(_) => None,
+		})
 	}
 
 	/// The key a customer's grants must be signed with.

@@ -67,6 +67,7 @@ impl From<ReporterError> for Refusal {
 			ReporterError::NotOnChain { .. } => (StatusCode::CONFLICT, Code::ContentNotOnChain),
 			ReporterError::BadManifest(_) => (StatusCode::BAD_REQUEST, Code::BadManifest),
 			ReporterError::BadHeartbeat(_) => (StatusCode::FORBIDDEN, Code::BadHeartbeatSignature),
+			ReporterError::EdgeNotOnChain { .. } => (StatusCode::FORBIDDEN, Code::EdgeNotOnChain),
 			ReporterError::StaleHeartbeat(_) => (StatusCode::BAD_REQUEST, Code::StaleHeartbeat),
 			ReporterError::Confirm(ConfirmError::BadClaimSignature) => {
 				(StatusCode::FORBIDDEN, Code::BadClaimSignature)
@@ -152,7 +153,7 @@ async fn schedule(
 async fn heartbeat(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {
 	let body = pod_http::body(req, 4 << 20).await?;
 	let hb: SignedHeartbeat = scale("heartbeat", &body)?;
-	r.heartbeat(&hb)?;
+	r.heartbeat(&hb).await?;
 	Ok(json(StatusCode::OK, &HeartbeatReply { window: r.window() }))
 }
 

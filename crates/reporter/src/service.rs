@@ -193,8 +193,9 @@ impl Reporter {
 		Ok((decode_manifest(&m, Some(id))?, origin))
 	}
 
-	/// Takes an edge's heartbeat (its first one registers it).
-	pub fn heartbeat(&self, hb: &SignedHeartbeat) -> Result<(), ReporterError> {
+	/// Takes an edge's heartbeat (its first one registers it here): only
+	/// from an edge registered and bonded on chain and not leaving.
+	pub async fn heartbeat(&self, hb: &SignedHeartbeat) -> Result<(), ReporterError> {
 		if !hb.verify(&self.genesis) {
 			return Err(ReporterError::BadHeartbeat(hex::encode(hb.heartbeat.edge)));
 		}
@@ -203,6 +204,13 @@ impl Reporter {
 		if skew > MAX_HEARTBEAT_SKEW_SECS {
 			return Err(ReporterError::StaleHeartbeat(skew));
 		}
+		if let Some(why) = self.records.edge_refusal(&h.edge, self.window()).await? {
+			return Err(ReporterError::EdgeNotOnChain { edge: hex::encode(h.edge), why });
+		}
+		self.record_heartbeat(h)
+	}
+
+	fn record_heartbeat(&self, h: &pod_wire::api::Heartbeat) -> Result<(), ReporterError> {
 		let _g = self.edges_lock.lock().expect("edges lock");
 		let mut rec = self.store.edge(&h.edge)?.unwrap_or_default();
 		rec.url = String::from_utf8_lossy(&h.url).into_owned();

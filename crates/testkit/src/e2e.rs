@@ -157,6 +157,7 @@ async fn deliver_and_settle(
 	.map_err(|e| HarnessError::Check(format!("registering with the reporter: {e}")))?;
 	println!("   content registered with the reporter: {}", reg.content);
 	junk_content_refused(&off.reporter_url).await?;
+	unregistered_edge_refused(&off.reporter_url, chain.genesis()).await?;
 	let reporters = vec![pod_primitives::dev::REPORTER_PUBLIC];
 	let mut expected = Expected { edges: BTreeMap::new(), customer, price: PRICE, reporters };
 	for (key, owner) in edge_keys.iter().zip(owners) {
@@ -587,6 +588,38 @@ async fn wait_settled(
 
 /// A stranger's content that no customer registered on chain is refused
 /// by the reporter, so no edge is ever ordered to serve it.
+/// A heartbeat from an edge key nobody registered on chain is refused, so
+/// the reporter never schedules (or sends requests to) such an edge.
+async fn unregistered_edge_refused(reporter: &str, genesis: [u8; 32]) -> Result<(), HarnessError> {
+	let key = keys::keypair_from_seed(&seed_of("pod-cdn/demo/stranger"));
+	let hb = pod_wire::api::Heartbeat {
+		edge: key.public.to_bytes(),
+		url: b"http://127.0.0.1:9/".to_vec(),
+		region: b"eu".to_vec(),
+		capacity: 1 << 30,
+		load: 0,
+		free_disk: 1 << 40,
+		held: vec![],
+		at_ms: pod_wire::clock::now_ms(),
+	};
+	let signed = pod_wire::api::SignedHeartbeat::sign(&key, &genesis, hb);
+	let url = format!("{reporter}/heartbeat");
+	let http = pod_http::http_client();
+	let body = codec::Encode::encode(&signed);
+	let r = pod_http::call(&http, hyper::Method::POST, &url, &[], body, Duration::from_secs(10))
+		.await
+		.map_err(|e| HarnessError::Check(format!("heartbeat: {e}")))?;
+	if r.status != hyper::StatusCode::FORBIDDEN || !r.text().contains("edge_not_on_chain") {
+		return Err(HarnessError::Check(format!(
+			"an unregistered edge's heartbeat should be refused, got {} {}",
+			r.status,
+			r.text()
+		)));
+	}
+	println!("   a heartbeat from an edge key not registered on chain is refused");
+	Ok(())
+}
+
 async fn junk_content_refused(reporter: &str) -> Result<(), HarnessError> {
 	let junk = pod_primitives::Manifest::of_bytes(b"junk nobody pays for", 1 << 20);
 	let r =

@@ -125,6 +125,9 @@ codes! {
 	NoEdges => "no_edges",
 	/// A heartbeat's signature does not verify.
 	BadHeartbeatSignature => "bad_heartbeat_signature",
+	/// A heartbeat from an edge that is not registered and bonded on chain
+	/// (or is leaving).
+	EdgeNotOnChain => "edge_not_on_chain",
 	/// A heartbeat's clock is too far from the reporter's.
 	StaleHeartbeat => "stale_heartbeat",
 	/// The window cannot be confirmed yet (425, with `retry-after`).

@@ -302,18 +302,24 @@ async fn self_dealing_earns_nothing(
 	let genesis = chain.genesis();
 	let req = hand_made_claim(&edge, window, t, &genesis);
 	let claim = req.claim.clone();
+	// The reporter follows the finalized head, a block or two behind: until
+	// it sees the window closed it answers 425, so ask until it decides.
 	let http = pod_http::http_client();
 	let url = format!("{}/confirm", r1.url);
-	let r = pod_http::call(
-		&http,
-		hyper::Method::POST,
-		&url,
-		&[],
-		req.encode(),
-		Duration::from_secs(30),
+	let body = req.encode();
+	let r = wait_for(
+		"the reporter's answer",
+		Duration::from_secs(90),
+		Duration::from_secs(2),
+		|| async {
+			let t = Duration::from_secs(30);
+			let r = pod_http::call(&http, hyper::Method::POST, &url, &[], body.clone(), t)
+				.await
+				.ok()?;
+			(r.status != hyper::StatusCode::TOO_EARLY).then_some(r)
+		},
 	)
-	.await
-	.map_err(|e| HarnessError::Check(format!("confirm: {e}")))?;
+	.await?;
 	check(
 		r.status.as_u16() == 422 && r.text().contains("unknown_ticket"),
 		format!("a hand-made ticket should confirm nothing, got {} {}", r.status, r.text()),
