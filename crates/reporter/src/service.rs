@@ -151,7 +151,7 @@ impl Reporter {
 			)));
 		}
 		let id = m.id();
-		self.check_on_chain(&id, m.size).await?;
+		self.check_on_chain(&id, m.size, origin).await?;
 		if self.chain.is_none() && self.records.content(&id).await?.is_none() {
 			// Without a chain (tests) a content is open to anyone unless the
 			// test says otherwise through `records`.
@@ -170,8 +170,15 @@ impl Reporter {
 		Ok(id)
 	}
 
-	/// Whether the chain has `id`, unretired, with this size.
-	async fn check_on_chain(&self, id: &ContentId, size: u64) -> Result<(), ReporterError> {
+	/// Whether the chain has `id`, unretired, with this size and origin:
+	/// nobody but the customer decides where edges fill a
+	/// content from (no origin hijack through an unauthenticated call).
+	async fn check_on_chain(
+		&self,
+		id: &ContentId,
+		size: u64,
+		origin: &str,
+	) -> Result<(), ReporterError> {
 		let Some(chain) = &self.chain else { return Ok(()) };
 		let not = |why: String| ReporterError::NotOnChain { content: hex::encode(id), why };
 		let c = chain.content(id).await?.ok_or_else(|| not("it is not registered".into()))?;
@@ -180,6 +187,10 @@ impl Reporter {
 		}
 		if c.size != size {
 			return Err(not(format!("the chain says {} bytes, the manifest {size}", c.size)));
+		}
+		if c.origin != origin.as_bytes() {
+			let chain_origin = String::from_utf8_lossy(&c.origin);
+			return Err(not(format!("the chain records origin {chain_origin:?}, not {origin:?}")));
 		}
 		Ok(())
 	}

@@ -157,6 +157,7 @@ async fn deliver_and_settle(
 	.map_err(|e| HarnessError::Check(format!("registering with the reporter: {e}")))?;
 	println!("   content registered with the reporter: {}", reg.content);
 	junk_content_refused(&off.reporter_url).await?;
+	origin_hijack_refused(&off.reporter_url, &content).await?;
 	unregistered_edge_refused(&off.reporter_url, chain.genesis()).await?;
 	let reporters = vec![pod_primitives::dev::REPORTER_PUBLIC];
 	let mut expected = Expected { edges: BTreeMap::new(), customer, price: PRICE, reporters };
@@ -618,6 +619,28 @@ async fn unregistered_edge_refused(reporter: &str, genesis: [u8; 32]) -> Result<
 	}
 	println!("   a heartbeat from an edge key not registered on chain is refused");
 	Ok(())
+}
+
+/// Registering the customer's content again with another origin (to make
+/// edges fill it from a server the caller controls) is refused: the origin
+/// is the one the customer registered on chain.
+async fn origin_hijack_refused(reporter: &str, content: &Content) -> Result<(), HarnessError> {
+	let evil = "http://127.0.0.1:9/evil.bin";
+	let r = pod_client::reporter::register(reporter, content.manifest_bytes(), evil).await;
+	match r {
+		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status {
+			status,
+			body,
+			..
+		})) if status == hyper::StatusCode::CONFLICT && body.contains("records origin") => {
+			println!("   re-registering the content with another origin is refused (the chain's origin rules)");
+			Ok(())
+		}
+		other => Err(HarnessError::Check(format!(
+			"an origin hijack should be refused, got {:?}",
+			other.map(|r| r.content)
+		))),
+	}
 }
 
 async fn junk_content_refused(reporter: &str) -> Result<(), HarnessError> {
