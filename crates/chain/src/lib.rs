@@ -292,16 +292,9 @@ impl Chain {
 		args: Vec<u8>,
 		signer: &S,
 	) -> Result<[u8; 32], ChainError> {
-		use subxt::tx::DefaultParams;
 		let at = self.api.at_current_block().await.map_err(rpc)?;
 		let payload = call_payload(&at, call_name, &args)?;
-		let mut tx = at.tx();
-		let signed = tx
-			.create_signed(&payload, signer, DefaultParams::default_params())
-			.await
-			.map_err(rpc)?;
-		let progress = signed.submit_and_watch().await.map_err(refusal)?;
-		watch(progress, |_| {}).await
+		sign_and_watch(&at, &payload, signer).await
 	}
 
 	/// Submits `Sudo::sudo(Pod::<call_name>(args))` signed by the sudo key
@@ -314,7 +307,6 @@ impl Chain {
 		args: Vec<u8>,
 		signer: &S,
 	) -> Result<[u8; 32], ChainError> {
-		use subxt::tx::DefaultParams;
 		let at = self.api.at_current_block().await.map_err(rpc)?;
 		let md = at.metadata_ref();
 		let sudo = md.pallet_by_name("Sudo").ok_or_else(|| ChainError::Metadata("Sudo".into()))?;
@@ -327,13 +319,7 @@ impl Chain {
 			.tx()
 			.from_call_data_bytes(&data)
 			.map_err(|e| ChainError::Metadata(format!("a matching sudo({call_name}): {e}")))?;
-		let mut tx = at.tx();
-		let signed = tx
-			.create_signed(&payload, signer, DefaultParams::default_params())
-			.await
-			.map_err(rpc)?;
-		let progress = signed.submit_and_watch().await.map_err(refusal)?;
-		watch(progress, |_| {}).await
+		sign_and_watch(&at, &payload, signer).await
 	}
 
 	async fn submit_unsigned(
@@ -387,6 +373,21 @@ fn call_payload(
 	at.tx()
 		.from_call_data_bytes(&data)
 		.map_err(|e| ChainError::Metadata(format!("a matching {call_name}: {e}")))
+}
+
+/// Signs `payload` (default parameters: immortal, no tip), submits it and
+/// waits until it is in a finalized block, whose hash is returned.
+async fn sign_and_watch<S: subxt::tx::Signer<SubstrateConfig>>(
+	at: &AtBlock,
+	payload: &subxt::tx::DynamicPayload<subxt::ext::scale_value::Composite<()>>,
+	signer: &S,
+) -> Result<[u8; 32], ChainError> {
+	use subxt::tx::DefaultParams;
+	let mut tx = at.tx();
+	let signed =
+		tx.create_signed(payload, signer, DefaultParams::default_params()).await.map_err(rpc)?;
+	let progress = signed.submit_and_watch().await.map_err(refusal)?;
+	watch(progress, |_| {}).await
 }
 
 /// `Pod::<call_name>` with SCALE `args`, as a runtime call's bytes.

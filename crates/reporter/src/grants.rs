@@ -19,13 +19,48 @@ use std::time::{Duration, Instant};
 /// How long a record read from the chain is trusted before it is read again.
 const RECORD_TTL: Duration = Duration::from_secs(6);
 
-/// A cached read of the chain: what the customer registered.
-type Cached<T> = Mutex<HashMap<[u8; 32], (Option<T>, Instant)>>;
+/// A cached record: the value (or its absence) and when it was read;
+/// `None` for a record set by hand, which never expires.
+type Entry<T> = (Option<T>, Option<Instant>);
+
+/// Cached reads of the chain by key.
+struct Cached<T>(Mutex<HashMap<[u8; 32], Entry<T>>>);
+
+impl<T> Default for Cached<T> {
+	fn default() -> Self {
+		Cached(Mutex::new(HashMap::new()))
+	}
+}
+
+impl<T: Clone> Cached<T> {
+	fn pin(&self, key: [u8; 32], value: T) {
+		self.0.lock().expect("records lock").insert(key, (Some(value), None));
+	}
+
+	/// The record under `key`: from the cache while fresh, else read with
+	/// `read` (nothing without a chain) and cached.
+	async fn get<F>(&self, key: &[u8; 32], read: Option<F>) -> Result<Option<T>, ReporterError>
+	where
+		F: std::future::Future<Output = Result<Option<T>, pod_chain::ChainError>>,
+	{
+		let hit =
+			self.0.lock().expect("records lock").get(key).and_then(|(v, at)| {
+				at.is_none_or(|at| at.elapsed() < RECORD_TTL).then(|| v.clone())
+			});
+		if let Some(v) = hit {
+			return Ok(v);
+		}
+		let Some(read) = read else { return Ok(None) };
+		let v = read.await?;
+		self.0.lock().expect("records lock").insert(*key, (v.clone(), Some(Instant::now())));
+		Ok(v)
+	}
+}
 
 /// The chain's records the reporter schedules by: contents (owner, size,
-/// openness, budget) and customers' grant keys, read through a short cache.
-/// Without a chain (tests) they are whatever [`Records::set_content`] and
-/// [`Records::set_grant_key`] put there.
+/// openness, budget), customers' grant keys and edges, read through a short
+/// cache. Without a chain (tests) they are whatever [`Records::set_content`]
+/// and [`Records::set_grant_key`] put there.
 #[derive(Default)]
 pub struct Records {
 	chain: Option<Chain>,
@@ -42,23 +77,17 @@ impl Records {
 
 	/// Sets a content's record (for a reporter without a chain).
 	pub fn set_content(&self, id: ContentId, c: ChainContent) {
-		self.contents.lock().expect("records lock").insert(id, (Some(c), far_future()));
+		self.contents.pin(id, c);
 	}
 
 	/// Sets a customer's grant key (for a reporter without a chain).
 	pub fn set_grant_key(&self, customer: [u8; 32], key: PublicKey) {
-		self.grant_keys.lock().expect("records lock").insert(customer, (Some(key), far_future()));
+		self.grant_keys.pin(customer, key);
 	}
 
 	/// A content as the chain records it.
 	pub async fn content(&self, id: &ContentId) -> Result<Option<ChainContent>, ReporterError> {
-		if let Some(hit) = fresh(&self.contents, id) {
-			return Ok(hit);
-		}
-		let Some(chain) = &self.chain else { return Ok(None) };
-		let c = chain.content(id).await?;
-		self.contents.lock().expect("records lock").insert(*id, (c.clone(), Instant::now()));
-		Ok(c)
+		self.contents.get(id, self.chain.as_ref().map(|c| c.content(id))).await
 	}
 
 	/// Why the chain does not let `edge` serve in `window`, if it does not:
@@ -69,15 +98,7 @@ impl Records {
 		window: pod_primitives::WindowIndex,
 	) -> Result<Option<&'static str>, ReporterError> {
 		let Some(chain) = &self.chain else { return Ok(None) };
-		let e = match fresh(&self.edges, edge) {
-			Some(hit) => hit,
-			None => {
-				let e = chain.edge(edge).await?;
-				self.edges.lock().expect("records lock").insert(*edge, (e.clone(), Instant::now()));
-				e
-			}
-		};
-		Ok(match e {
+		Ok(match self.edges.get(edge, Some(chain.edge(edge))).await? {
 			None => Some("it is not registered on chain"),
 			Some(e) if e.leaving.is_some_and(|(from, _)| from <= window) => {
 				Some("it left the chain's edge set")
@@ -89,25 +110,8 @@ impl Records {
 
 	/// The key a customer's grants must be signed with.
 	pub async fn grant_key(&self, customer: &[u8; 32]) -> Result<Option<PublicKey>, ReporterError> {
-		if let Some(hit) = fresh(&self.grant_keys, customer) {
-			return Ok(hit);
-		}
-		let Some(chain) = &self.chain else { return Ok(None) };
-		let k = chain.grant_key(customer).await?;
-		self.grant_keys.lock().expect("records lock").insert(*customer, (k, Instant::now()));
-		Ok(k)
+		self.grant_keys.get(customer, self.chain.as_ref().map(|c| c.grant_key(customer))).await
 	}
-}
-
-fn far_future() -> Instant {
-	Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
-}
-
-fn fresh<T: Clone>(cache: &Cached<T>, key: &[u8; 32]) -> Option<Option<T>> {
-	let map = cache.lock().expect("records lock");
-	map.get(key)
-		.filter(|(_, at)| at.elapsed() < RECORD_TTL || *at > Instant::now())
-		.map(|(v, _)| v.clone())
 }
 
 /// Under what a schedule is admitted.

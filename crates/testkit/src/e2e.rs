@@ -431,19 +431,27 @@ const GRANT_KEY_SEED: [u8; 32] = [0x47; 32];
 async fn ungranted_viewer_refused(reporter: &str, content: &Content) -> Result<(), HarnessError> {
 	let viewer = keys::keypair_from_seed(&[0x66; 32]);
 	let r = pod_client::schedule(reporter, &content.manifest.id(), &viewer, None, None, None).await;
-	match r {
-		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status {
-			status,
-			body,
-			..
-		})) if status == hyper::StatusCode::FORBIDDEN && body.contains("grant_required") => {
-			println!("   a viewer without the publisher's grant is refused by the reporter");
-			Ok(())
-		}
-		other => Err(HarnessError::Check(format!(
-			"scheduling without a grant should be refused with grant_required, got {other:?}"
-		))),
+	if !refused(&r, Some(hyper::StatusCode::FORBIDDEN), "grant_required") {
+		return Err(HarnessError::Check(format!(
+			"scheduling without a grant should be refused with grant_required, got {r:?}"
+		)));
 	}
+	println!("   a viewer without the publisher's grant is refused by the reporter");
+	Ok(())
+}
+
+/// Whether `r` is the reporter's refusal (with `status`, if given) whose
+/// body contains `needle`.
+fn refused<T>(
+	r: &Result<T, pod_client::ReporterCallError>,
+	status: Option<hyper::StatusCode>,
+	needle: &str,
+) -> bool {
+	matches!(
+		r,
+		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status { status: s, body, .. }))
+			if status.is_none_or(|want| *s == want) && body.contains(needle)
+	)
 }
 
 /// The grant the publisher's backend gives client `c`'s session key: this
@@ -627,37 +635,27 @@ async fn unregistered_edge_refused(reporter: &str, genesis: [u8; 32]) -> Result<
 async fn origin_hijack_refused(reporter: &str, content: &Content) -> Result<(), HarnessError> {
 	let evil = "http://127.0.0.1:9/evil.bin";
 	let r = pod_client::reporter::register(reporter, content.manifest_bytes(), evil).await;
-	match r {
-		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status {
-			status,
-			body,
-			..
-		})) if status == hyper::StatusCode::CONFLICT && body.contains("records origin") => {
-			println!("   re-registering the content with another origin is refused (the chain's origin rules)");
-			Ok(())
-		}
-		other => Err(HarnessError::Check(format!(
+	if !refused(&r, Some(hyper::StatusCode::CONFLICT), "records origin") {
+		return Err(HarnessError::Check(format!(
 			"an origin hijack should be refused, got {:?}",
-			other.map(|r| r.content)
-		))),
+			r.map(|r| r.content)
+		)));
 	}
+	println!(
+		"   re-registering the content with another origin is refused (the chain's origin rules)"
+	);
+	Ok(())
 }
 
 async fn junk_content_refused(reporter: &str) -> Result<(), HarnessError> {
 	let junk = pod_primitives::Manifest::of_bytes(b"junk nobody pays for", 1 << 20);
 	let r =
 		pod_client::reporter::register(reporter, codec::Encode::encode(&junk), "http://x/y").await;
-	match r {
-		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status {
-			status,
-			body,
-			..
-		})) if status == hyper::StatusCode::CONFLICT && body.contains("content_not_on_chain") => {
-			println!("   a content not registered on chain is refused by the reporter");
-			Ok(())
-		}
-		other => Err(HarnessError::Check(format!("junk content registration: {other:?}"))),
+	if !refused(&r, Some(hyper::StatusCode::CONFLICT), "content_not_on_chain") {
+		return Err(HarnessError::Check(format!("junk content registration: {r:?}")));
 	}
+	println!("   a content not registered on chain is refused by the reporter");
+	Ok(())
 }
 
 fn check_faults_fired(off: &Offchain) -> Result<(), HarnessError> {

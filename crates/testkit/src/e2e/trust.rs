@@ -233,17 +233,14 @@ async fn grant_used_once(
 		allowed <= grant.grant.budget && sources.iter().all(|s| s.ticket.ticket.grant == id),
 		format!("tickets allow {allowed} bytes under a grant of {}", grant.grant.budget),
 	)?;
-	match pod_client::schedule(url, &c.id, session, None, None, Some(grant)).await {
-		Err(pod_client::ReporterCallError::Call(pod_http::CallError::Status { body, .. }))
-			if body.contains("grant_exhausted") =>
-		{
-			Ok(())
-		}
-		other => Err(HarnessError::Check(format!(
+	let again = pod_client::schedule(url, &c.id, session, None, None, Some(grant)).await;
+	check(
+		super::refused(&again, None, "grant_exhausted"),
+		format!(
 			"a second schedule under a used-up grant should be refused, got {:?}",
-			other.map(|s| s.sources.len())
-		))),
-	}
+			again.map(|s| s.sources.len())
+		),
+	)
 }
 
 fn trust_grant(
