@@ -217,8 +217,17 @@ impl_runtime_apis! {
 			edge: PublicKey,
 			window: WindowIndex,
 			reporter: PublicKey,
+			part: pallet_pod::PartIndex,
 		) -> Option<SettlementRecord> {
-			pallet_pod::Settled::<Runtime>::get((edge, window, reporter))
+			pallet_pod::Settled::<Runtime>::get((edge, window, reporter, part))
+		}
+		fn settlements(
+			edge: PublicKey,
+			window: WindowIndex,
+		) -> Vec<(PublicKey, pallet_pod::PartIndex, SettlementRecord)> {
+			pallet_pod::Settled::<Runtime>::iter_prefix((edge, window))
+				.map(|((reporter, part), r)| (reporter, part, r))
+				.collect()
 		}
 		fn usage(customer: AccountId, window: WindowIndex) -> UsageRecord {
 			pallet_pod::Usage::<Runtime>::get(customer, window)

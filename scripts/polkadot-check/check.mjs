@@ -98,7 +98,7 @@ async function main() {
   const attType = api.tx.pod.submitAttestation.meta.args[0].type.toString();
   const bytes = GIB + 12_345n;
   const payload = {
-    edge: edge.publicKey, window,
+    edge: edge.publicKey, window, part: 0,
     entries: [{ content, bytes }],
     receiptsRoot: new Uint8Array(32).fill(7), receiptCount: 3,
   };
@@ -126,11 +126,11 @@ async function main() {
   const credits = charge - fee;
 
   // Settled, but the credits and the fee vest only after the vesting delay.
-  const settledNow = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey);
+  const settledNow = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey, 0);
   check('settlement recorded as vesting', settledNow.isSome && settledNow.unwrap().state.isVesting);
   check('PodApi.unvested shows the pending credits', (await api.call.podApi.unvested(bob.address)).toBigInt() >= credits);
   const vested = async () => {
-    const r = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey);
+    const r = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey, 0);
     return r.isSome && r.unwrap().state.isVested;
   };
   const deadline = Date.now() + 180_000;
@@ -150,7 +150,7 @@ async function main() {
   check('operator (Eve) received the 5% fee', eve1 - eve0 === fee, `${eve1 - eve0} != ${fee}`);
   const usage1 = await api.query.pod.usage(ferdie.address, window);
   check('customer usage counts the bytes', usage1.bytes.toBigInt() - usage0.bytes.toBigInt() === bytes);
-  const rec = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey);
+  const rec = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey, 0);
   check('PodApi.settlement shows the window settled', rec.isSome && rec.unwrap().credits.toBigInt() === credits);
   check('PodApi.edge_earnings', (await api.call.podApi.edgeEarnings(edge.publicKey, window)).toBigInt() === credits);
   check('AttestationAccepted event seen', seen.some((e) => e.method === 'AttestationAccepted' && u8aToHex(e.data[0]) === u8aToHex(edge.publicKey)));

@@ -13,7 +13,7 @@
 #![deny(missing_docs)]
 
 use codec::{Decode, Encode};
-use pod_primitives::{Attestation, PublicKey, SettlementRecord, WindowIndex};
+use pod_primitives::{Attestation, PartIndex, PublicKey, SettlementRecord, WindowIndex};
 use pod_wire::{Fault, Side};
 use subxt::tx::TransactionStatus;
 use subxt::{OnlineClient, SubstrateConfig};
@@ -185,14 +185,56 @@ impl Chain {
 		self.call("window length", "PodApi_window_length", ()).await
 	}
 
-	/// The finalized settlement of `(edge, window)` co-signed by `reporter`, if any.
+	/// The window at the finalized head and when it is expected to end
+	/// (unix ms): the head's timestamp plus the blocks left in the window at
+	/// the chain's block time (`Pod::MillisecsPerBlock`).
+	pub async fn window_end(&self) -> Result<(WindowIndex, u64), ChainError> {
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let addr =
+			subxt::constants::dynamic::<subxt::ext::scale_value::Value>("Pod", "MillisecsPerBlock");
+		let raw = at.constants().entry_bytes(addr).map_err(rpc)?;
+		let block_ms = u64::decode(&mut &raw[..])
+			.map_err(|err| ChainError::Decode { what: "block time", err })?;
+		let number: u32 = self.decoded("System", "Number", "block number").await?;
+		let now: u64 = self.decoded("Timestamp", "Now", "timestamp").await?;
+		let length = self.window_length().await?.max(1);
+		let window = number / length;
+		let left = u64::from((window + 1) * length - number);
+		Ok((window, now.saturating_add(left.saturating_mul(block_ms))))
+	}
+
+	/// A plain storage value, decoded (its default when absent).
+	async fn decoded<T: Decode + Default>(
+		&self,
+		pallet: &str,
+		entry: &str,
+		what: &'static str,
+	) -> Result<T, ChainError> {
+		match self.storage(pallet, entry, ()).await? {
+			None => Ok(T::default()),
+			Some(raw) => T::decode(&mut &raw[..]).map_err(|err| ChainError::Decode { what, err }),
+		}
+	}
+
+	/// The finalized settlement of part `part` of `(edge, window)`
+	/// co-signed by `reporter`, if any.
 	pub async fn settlement(
 		&self,
 		edge: &PublicKey,
 		window: WindowIndex,
 		reporter: &PublicKey,
+		part: PartIndex,
 	) -> Result<Option<SettlementRecord>, ChainError> {
-		self.call("settlement", "PodApi_settlement", (edge, window, reporter)).await
+		self.call("settlement", "PodApi_settlement", (edge, window, reporter, part)).await
+	}
+
+	/// Every finalized settlement of `(edge, window)`: by reporter and part.
+	pub async fn settlements(
+		&self,
+		edge: &PublicKey,
+		window: WindowIndex,
+	) -> Result<Vec<(PublicKey, PartIndex, SettlementRecord)>, ChainError> {
+		self.call("settlements", "PodApi_settlements", (edge, window)).await
 	}
 
 	/// Credits an account will receive when its pending settlements vest.

@@ -262,6 +262,19 @@ fn chunk_client() -> Client<HttpConnector, Empty<Bytes>> {
 	Client::builder(TokioExecutor::new()).build(connector)
 }
 
+/// One download attempt: how every source behaved (with the receipts signed
+/// for it, to report even when the download did not finish) and, if it did
+/// not finish, why.
+#[derive(Debug)]
+pub struct Attempt {
+	/// What was done; `bytes` is the content's size.
+	pub report: FetchReport,
+	/// Why the download stopped short, if it did. The chunks verified so far
+	/// are on disk: a new attempt with new tickets (e.g. for the next window,
+	/// once these expired) resumes from them.
+	pub error: Option<FetchError>,
+}
+
 /// Downloads `plan.content` into `out`, calling `progress` with each chunk's
 /// verified byte count.
 pub async fn fetch(
@@ -269,6 +282,20 @@ pub async fn fetch(
 	out: &Path,
 	progress: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<FetchReport, FetchError> {
+	let attempt = fetch_attempt(plan, out, progress).await?;
+	match attempt.error {
+		None => Ok(attempt.report),
+		Some(e) => Err(e),
+	}
+}
+
+/// Like [`fetch`], but a download that stops short still returns what each
+/// source delivered and the receipts signed for it.
+pub async fn fetch_attempt(
+	plan: FetchPlan,
+	out: &Path,
+	progress: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<Attempt, FetchError> {
 	if plan.sources.is_empty() {
 		return Err(FetchError::NoSources);
 	}
@@ -295,17 +322,16 @@ pub async fn fetch(
 		let _ = t.await;
 	}
 	send_final_receipts(&shared).await;
-	if let Some(e) = shared.failed.lock().expect("lock").take() {
-		return Err(e);
-	}
 	let io = |source| FetchError::Io { path: shared.path.clone(), source };
 	shared.file.sync_all().map_err(io)?;
-	Ok(FetchReport {
+	let report = FetchReport {
 		path: shared.path.clone(),
 		bytes: shared.plan.manifest.size,
 		resumed_chunks,
 		sources: (0..shared.sources.len()).map(|i| shared.source(i).report.clone()).collect(),
-	})
+	};
+	let error = shared.failed.lock().expect("lock").take();
+	Ok(Attempt { report, error })
 }
 
 /// The edges hold receipts only up to the request before each one's last
@@ -533,6 +559,23 @@ pub struct SourceSummary {
 	pub bytes: u64,
 	/// Whether it served bytes failing their hash.
 	pub lying: bool,
+}
+
+impl FetchSummary {
+	/// This summary and `later`'s (a later round of the same download)
+	/// together: bytes per edge added up.
+	pub fn merge(mut self, later: FetchSummary) -> FetchSummary {
+		for s in later.sources {
+			match self.sources.iter_mut().find(|o| o.edge == s.edge) {
+				Some(o) => {
+					o.bytes += s.bytes;
+					o.lying |= s.lying;
+				}
+				None => self.sources.push(s),
+			}
+		}
+		self
+	}
 }
 
 impl FetchReport {

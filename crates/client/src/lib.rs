@@ -19,5 +19,8 @@ pub mod fetch;
 pub mod grant;
 pub mod reporter;
 
-pub use fetch::{fetch, FetchError, FetchPlan, FetchReport, FetchSummary, Source, SourceReport};
+pub use fetch::{
+	fetch, fetch_attempt, Attempt, FetchError, FetchPlan, FetchReport, FetchSummary, Source,
+	SourceReport,
+};
 pub use reporter::{report, schedule, ReporterCallError, Scheduled};

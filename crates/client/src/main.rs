@@ -15,9 +15,10 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pod_client::content;
-use pod_client::{fetch, FetchPlan, FetchReport, Source};
+use pod_client::{FetchPlan, FetchReport, FetchSummary, Source};
 use pod_primitives::{keys, keys::Keypair, ContentId, Manifest, Ticket};
 use pod_wire::hex::hex32;
+use pod_wire::Fault;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -237,9 +238,9 @@ struct Plan {
 	session: Keypair,
 }
 
-/// Asks the reporter for edges, tickets and the manifest, under the given
-/// session key (the one a grant names) or a fresh one.
-async fn scheduled_plan(reporter: &str, id: &ContentId, a: &FetchArgs) -> Result<Plan> {
+/// The session key the tickets will name: the one a grant names, or a
+/// fresh one.
+fn session_key(a: &FetchArgs) -> Result<Keypair> {
 	let seed = match &a.session_seed {
 		Some(s) => hex32("session seed", s)?,
 		None => {
@@ -248,7 +249,16 @@ async fn scheduled_plan(reporter: &str, id: &ContentId, a: &FetchArgs) -> Result
 			seed
 		}
 	};
-	let session = keys::keypair_from_seed(&seed);
+	Ok(keys::keypair_from_seed(&seed))
+}
+
+/// Asks the reporter for edges, tickets and the manifest, under `session`.
+async fn scheduled_plan(
+	reporter: &str,
+	id: &ContentId,
+	a: &FetchArgs,
+	session: Keypair,
+) -> Result<Plan> {
 	let grant: Option<pod_primitives::SignedGrant> =
 		a.grant.as_deref().map(|g| pod_wire::hex::scale("grant", g)).transpose()?;
 	let (region, edges) = (a.region.clone(), a.edges);
@@ -305,16 +315,53 @@ fn print_report(report: &FetchReport) {
 	);
 }
 
+/// Schedules in a window left before the download finished: a ticket
+/// lives at most until its window ends, so a long download renews them.
+const MAX_ROUNDS: u32 = 8;
+
 async fn fetch_command(a: FetchArgs) -> Result<()> {
 	let id = hex32("content id", &a.content)?;
-	let plan = match &a.reporter {
-		Some(rep) => scheduled_plan(rep, &id, &a).await?,
-		None => direct_plan(&id, &a)?,
+	let Some(rep) = a.reporter.clone() else {
+		let plan = direct_plan(&id, &a)?;
+		let report = fetch_round(&a, &id, &plan).await?.report;
+		println!("{}", serde_json::to_string(&report.summary(&id, &plan.sources))?);
+		return Ok(());
 	};
+	let session = session_key(&a)?;
+	let mut summary: Option<FetchSummary> = None;
+	for round in 1..=MAX_ROUNDS {
+		let plan = scheduled_plan(&rep, &id, &a, session.clone()).await?;
+		let attempt = fetch_round(&a, &id, &plan).await?;
+		// Reported before renewing: the reporter closes the expired tickets
+		// at these receipts and gives the rest back to the grant.
+		let (n, _) =
+			pod_client::report(&rep, &session, &plan.genesis, &plan.sources, &attempt.report)
+				.await?;
+		eprintln!("reported {n} receipts to the reporter");
+		let s = attempt.report.summary(&id, &plan.sources);
+		summary = Some(match summary {
+			None => s,
+			Some(total) => total.merge(s),
+		});
+		match attempt.error {
+			None => break,
+			Some(e) if e.retryable() && round < MAX_ROUNDS => {
+				eprintln!("round {round} stopped short ({e}); renewing the tickets");
+			}
+			Some(e) => return Err(e.into()),
+		}
+	}
+	// Machine-readable summary for scripts: bytes received per edge.
+	println!("{}", serde_json::to_string(&summary.expect("at least one round"))?);
+	Ok(())
+}
+
+/// One download attempt from `plan`, resuming from what is on disk.
+async fn fetch_round(a: &FetchArgs, id: &ContentId, plan: &Plan) -> Result<pod_client::Attempt> {
 	let bar = progress_bar(plan.manifest.size, a.quiet);
 	let fetch_plan = FetchPlan {
-		content: id,
-		manifest: plan.manifest,
+		content: *id,
+		manifest: plan.manifest.clone(),
 		genesis: plan.genesis,
 		session: plan.session.clone(),
 		sources: plan.sources.clone(),
@@ -322,15 +369,13 @@ async fn fetch_command(a: FetchArgs) -> Result<()> {
 		timeout: Duration::from_secs(a.timeout_secs),
 	};
 	let b = bar.clone();
-	let report = fetch(fetch_plan, &a.output, move |n| b.inc(n)).await?;
+	let attempt = pod_client::fetch_attempt(fetch_plan, &a.output, move |n| b.inc(n)).await?;
 	bar.finish();
-	print_report(&report);
-	if let Some(rep) = &a.reporter {
-		let (n, _) =
-			pod_client::report(rep, &plan.session, &plan.genesis, &plan.sources, &report).await?;
-		eprintln!("reported {n} receipts to the reporter");
+	print_report(&attempt.report);
+	if a.reporter.is_none() {
+		if let Some(e) = attempt.error {
+			return Err(e.into());
+		}
 	}
-	// Machine-readable summary for scripts: bytes received per edge.
-	println!("{}", serde_json::to_string(&report.summary(&id, &plan.sources))?);
-	Ok(())
+	Ok(attempt)
 }

@@ -79,6 +79,11 @@ pub struct EdgeConfig {
 	/// The chain's `MaxWindowAge`: older windows are not submitted.
 	#[serde(default = "default_max_window_age")]
 	pub max_window_age: u32,
+	/// Receipts one claim carries (at most the reporter's limit per request);
+	/// a window with more, or with more than 64 contents, is claimed and
+	/// settled in parts.
+	#[serde(default = "default_claim_receipts")]
+	pub claim_receipts: usize,
 }
 
 fn default_region() -> String {
@@ -92,6 +97,9 @@ fn default_claim_grace() -> u64 {
 }
 fn default_max_window_age() -> u32 {
 	24
+}
+fn default_claim_receipts() -> usize {
+	pod_wire::api::MAX_CONFIRM_RECEIPTS
 }
 
 fn default_listen() -> std::net::SocketAddr {

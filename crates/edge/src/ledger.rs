@@ -4,13 +4,15 @@
 //! Column families:
 //! - `tickets`:  ticket id → `SignedTicket`
 //! - `receipts`: ticket id → best `SignedReceipt` (largest `bytes_total`)
-//! - `windows`:  window (BE) ‖ reporter ‖ ticket id → () — which tickets a claim covers
-//! - `states`:   window (BE) ‖ reporter → `WindowState` — claim → confirmation →
-//!   submission → finality
+//! - `windows`:  window (BE) ‖ reporter ‖ ticket id → () — a window's tickets of one reporter
+//! - `states`:   window (BE) ‖ reporter ‖ part (BE) → `WindowState` — claim →
+//!   confirmation → submission → finality
 //!
 //! A window is claimed, confirmed and settled separately with each reporter
-//! whose tickets the edge served in it (a [`Slot`]): the chain settles
-//! `(edge, window, reporter)`.
+//! whose tickets the edge served in it, in as many parts as its receipts
+//! need (a [`Slot`]): the chain settles `(edge, window, reporter, part)`.
+//! Until it is claimed a window has one slot, part 0, in state `Open`;
+//! claiming splits its tickets into parts, each with its own state.
 //!
 //! A receipt is written (WAL, and fsync when `sync` is set) before the data
 //! plane sends more bytes. Nothing of a window is deleted until its state is
@@ -18,7 +20,7 @@
 
 use codec::{Decode, Encode};
 use pod_primitives::{
-	Attestation, Claim, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex,
+	Attestation, Claim, PartIndex, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex,
 };
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
@@ -28,24 +30,40 @@ const CF_RECEIPTS: &str = "receipts";
 const CF_WINDOWS: &str = "windows";
 const CF_STATES: &str = "states";
 
-/// One window's tickets of one reporter: what one claim covers and one
-/// attestation settles.
+/// One part of a window's tickets of one reporter: what one claim covers
+/// and one attestation settles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Slot {
 	/// The window.
 	pub window: WindowIndex,
 	/// The reporter that issued the tickets.
 	pub reporter: PublicKey,
+	/// The part of the window's tickets of that reporter.
+	pub part: PartIndex,
 }
 
 impl Slot {
-	/// The slot a ticket belongs to.
+	/// The slot a ticket is recorded under until its window is claimed.
 	pub fn of(t: &SignedTicket) -> Self {
-		Slot { window: t.ticket.window, reporter: t.ticket.reporter }
+		Slot { window: t.ticket.window, reporter: t.ticket.reporter, part: 0 }
 	}
 
-	/// Its key in `states`, and the prefix of its tickets in `windows`.
-	fn key(&self) -> [u8; 36] {
+	/// The same window and reporter, another part.
+	pub fn with_part(self, part: PartIndex) -> Self {
+		Slot { part, ..self }
+	}
+
+	/// Its key in `states`.
+	fn key(&self) -> [u8; 38] {
+		let mut k = [0u8; 38];
+		k[..36].copy_from_slice(&self.tickets_prefix());
+		k[36..].copy_from_slice(&self.part.to_be_bytes());
+		k
+	}
+
+	/// The prefix of its window's tickets (of every part) in `windows`, and
+	/// of its parts' keys in `states`.
+	fn tickets_prefix(&self) -> [u8; 36] {
 		let mut k = [0u8; 36];
 		k[..4].copy_from_slice(&self.window.to_be_bytes());
 		k[4..].copy_from_slice(&self.reporter);
@@ -53,9 +71,13 @@ impl Slot {
 	}
 
 	fn from_key(k: &[u8]) -> Option<Self> {
-		let window = WindowIndex::from_be_bytes(k.get(..4)?.try_into().ok()?);
-		let reporter = k.get(4..36)?.try_into().ok()?;
-		Some(Slot { window, reporter })
+		if k.len() != 38 {
+			return None;
+		}
+		let window = WindowIndex::from_be_bytes(k[..4].try_into().ok()?);
+		let reporter = k[4..36].try_into().ok()?;
+		let part = PartIndex::from_be_bytes(k[36..].try_into().ok()?);
+		Some(Slot { window, reporter, part })
 	}
 }
 
@@ -64,8 +86,14 @@ impl Slot {
 pub enum WindowState {
 	/// Receipts are still arriving.
 	Open,
-	/// The claim was built and sent to the reporter.
-	Claimed(Claim),
+	/// The claim was built (it is sent to the reporter with the receipts of
+	/// `tickets`).
+	Claimed {
+		/// The part's claim.
+		claim: Claim,
+		/// The tickets it covers.
+		tickets: Vec<TicketId>,
+	},
 	/// The reporter co-signed; the attestation is ready to submit.
 	Confirmed(Attestation),
 	/// Submitted to the chain in the block with this hash (not final yet).
@@ -93,7 +121,7 @@ impl WindowState {
 	pub fn name(&self) -> &'static str {
 		match self {
 			WindowState::Open => "open",
-			WindowState::Claimed(_) => "claimed",
+			WindowState::Claimed { .. } => "claimed",
 			WindowState::Confirmed(_) => "confirmed",
 			WindowState::Submitted { .. } => "submitted",
 			WindowState::Finalized { .. } => "finalized",
@@ -146,7 +174,7 @@ impl std::fmt::Debug for Ledger {
 
 fn ticket_key(slot: Slot, id: &TicketId) -> [u8; 52] {
 	let mut k = [0u8; 52];
-	k[..36].copy_from_slice(&slot.key());
+	k[..36].copy_from_slice(&slot.tickets_prefix());
 	k[36..].copy_from_slice(id);
 	k
 }
@@ -225,9 +253,9 @@ impl Ledger {
 		self.get(CF_RECEIPTS, id)
 	}
 
-	/// The ids of a slot's tickets.
+	/// The ids of the tickets of a slot's window and reporter (every part).
 	fn slot_tickets(&self, slot: Slot) -> Result<Vec<TicketId>, LedgerError> {
-		let prefix = slot.key();
+		let prefix = slot.tickets_prefix();
 		let mut out = Vec::new();
 		for item in self.db.prefix_iterator_cf(self.cf(CF_WINDOWS), prefix) {
 			let (k, _) = item?;
@@ -239,11 +267,20 @@ impl Ledger {
 		Ok(out)
 	}
 
-	/// Every ticket of `slot` that has a receipt, with its best receipt.
+	/// Every ticket of `slot`'s window and reporter (every part) that has a
+	/// receipt, with its best receipt.
 	pub fn receipts(&self, slot: Slot) -> Result<Vec<(SignedTicket, SignedReceipt)>, LedgerError> {
+		self.receipts_of(&self.slot_tickets(slot)?)
+	}
+
+	/// Those of `tickets` that have a receipt, with their best receipts.
+	pub fn receipts_of(
+		&self,
+		tickets: &[TicketId],
+	) -> Result<Vec<(SignedTicket, SignedReceipt)>, LedgerError> {
 		let mut out = Vec::new();
-		for id in self.slot_tickets(slot)? {
-			let (Some(t), Some(r)) = (self.ticket(&id)?, self.best_receipt(&id)?) else { continue };
+		for id in tickets {
+			let (Some(t), Some(r)) = (self.ticket(id)?, self.best_receipt(id)?) else { continue };
 			out.push((t, r));
 		}
 		Ok(out)
@@ -273,6 +310,41 @@ impl Ledger {
 		Ok(())
 	}
 
+	/// Claims `slot`'s window in `parts` (part `i` in slot part `i`), in one
+	/// write: after a restart the window is either still open or claimed in
+	/// every part.
+	pub fn set_claimed(
+		&self,
+		slot: Slot,
+		parts: Vec<(Claim, Vec<TicketId>)>,
+	) -> Result<(), LedgerError> {
+		let mut b = WriteBatch::default();
+		for (claim, tickets) in parts {
+			let key = slot.with_part(claim.part).key();
+			b.put_cf(self.cf(CF_STATES), key, WindowState::Claimed { claim, tickets }.encode());
+		}
+		let mut w = WriteOptions::default();
+		w.set_sync(true);
+		self.db.write_opt(b, &w)?;
+		Ok(())
+	}
+
+	/// The states of every part of `slot`'s window and reporter.
+	fn part_states(&self, slot: Slot) -> Result<Vec<WindowState>, LedgerError> {
+		let prefix = slot.tickets_prefix();
+		let mut out = Vec::new();
+		for item in self.db.prefix_iterator_cf(self.cf(CF_STATES), prefix) {
+			let (k, v) = item?;
+			if !k.starts_with(&prefix) {
+				break;
+			}
+			let s = WindowState::decode(&mut &v[..])
+				.map_err(|err| LedgerError::Decode { cf: CF_STATES, err })?;
+			out.push(s);
+		}
+		Ok(out)
+	}
+
 	/// Slots not yet finalized (or closed unpaid), oldest window first.
 	pub fn unsettled(&self) -> Result<Vec<(Slot, WindowState)>, LedgerError> {
 		let mut out = Vec::new();
@@ -291,11 +363,16 @@ impl Ledger {
 		Ok(out)
 	}
 
-	/// Deletes a finalized slot's tickets and receipts (its state stays, so
-	/// it can never be claimed again).
+	/// Deletes the tickets and receipts of a finalized slot's window and
+	/// reporter once every part of it is finalized (the states stay, so no
+	/// part can be claimed again); until then keeps them and returns 0.
 	pub fn prune(&self, slot: Slot) -> Result<usize, LedgerError> {
 		if !matches!(self.state(slot)?, Some(WindowState::Finalized { .. })) {
 			return Err(LedgerError::NotFinalized(slot.window));
+		}
+		let states = self.part_states(slot)?;
+		if !states.iter().all(|s| matches!(s, WindowState::Finalized { .. })) {
+			return Ok(0);
 		}
 		let ids = self.slot_tickets(slot)?;
 		let mut b = WriteBatch::default();
@@ -353,7 +430,7 @@ mod tests {
 	}
 
 	fn slot(window: WindowIndex) -> Slot {
-		Slot { window, reporter: [0; 32] }
+		Slot { window, reporter: [0; 32], part: 0 }
 	}
 
 	#[test]
@@ -371,7 +448,7 @@ mod tests {
 		let claim = crate::protocol::build_claim([0; 32], 7, &w7).unwrap();
 		assert_eq!(claim.receipt_count, 3);
 		assert!(matches!(l.prune(slot(7)), Err(LedgerError::NotFinalized(7))));
-		l.set_state(slot(7), &WindowState::Claimed(claim)).unwrap();
+		l.set_state(slot(7), &WindowState::Claimed { claim, tickets: vec![] }).unwrap();
 		assert_eq!(
 			l.unsettled().unwrap().iter().map(|(s, _)| s.window).collect::<Vec<_>>(),
 			vec![7, 8]
@@ -396,9 +473,38 @@ mod tests {
 		l.record_receipt(&receipt(1, 10)).unwrap();
 		l.record_receipt(&receipt(2, 20)).unwrap();
 		let a = l.receipts(slot(7)).unwrap();
-		let b = l.receipts(Slot { window: 7, reporter: [5; 32] }).unwrap();
+		let b = l.receipts(Slot { window: 7, reporter: [5; 32], part: 0 }).unwrap();
 		assert_eq!((a.len(), a[0].1.receipt.bytes_total), (1, 10));
 		assert_eq!((b.len(), b[0].1.receipt.bytes_total), (1, 20));
 		assert_eq!(l.unsettled().unwrap().len(), 2);
+	}
+
+	/// A window claimed in parts: each part has its own state, and the
+	/// window's rows are kept until the last part is finalized.
+	#[test]
+	fn parts_settle_separately_and_prune_together() {
+		let dir = tempfile::tempdir().unwrap();
+		let l = Ledger::open(dir.path(), false).unwrap();
+		for n in 1..=5 {
+			l.record_ticket(&ticket(n, 7)).unwrap();
+			l.record_receipt(&receipt(n, 10)).unwrap();
+		}
+		let all = l.receipts(slot(7)).unwrap();
+		let limits = crate::protocol::PartLimits { contents: 64, receipts: 2 };
+		let parts = crate::protocol::split_claims([0; 32], 7, &all, limits).unwrap();
+		assert_eq!(parts.len(), 3);
+		l.set_claimed(slot(7), parts.clone()).unwrap();
+		let open = l.unsettled().unwrap();
+		assert_eq!(open.iter().map(|(s, _)| s.part).collect::<Vec<_>>(), vec![0, 1, 2]);
+		let (_, tickets) = &parts[1];
+		assert_eq!(l.receipts_of(tickets).unwrap().len(), 2);
+		let done = WindowState::Finalized { block: [1; 32] };
+		l.set_state(slot(7), &done).unwrap();
+		assert_eq!(l.prune(slot(7)).unwrap(), 0, "parts 1 and 2 still need the receipts");
+		l.set_state(slot(7).with_part(1), &done).unwrap();
+		l.set_state(slot(7).with_part(2), &done).unwrap();
+		assert_eq!(l.prune(slot(7).with_part(2)).unwrap(), 5);
+		assert!(l.receipts(slot(7)).unwrap().is_empty());
+		assert!(l.unsettled().unwrap().is_empty());
 	}
 }

@@ -5,8 +5,10 @@
 
 use pod_primitives::{
 	keys, merkle::receipts_root, settlement, Claim, ContentId, DomainTag, Entry, MaxEntries,
-	PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex,
+	PartIndex, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex, MAX_ENTRIES,
+	MAX_PARTS,
 };
+use pod_wire::api::MAX_CONFIRM_RECEIPTS;
 use std::collections::BTreeMap;
 
 /// Why a ticket is refused. Each maps to a specific 4xx on the data plane.
@@ -165,6 +167,76 @@ pub enum ClaimError {
 	/// More contents than one claim can carry.
 	#[error("receipts name {0} contents, more than one claim can carry")]
 	TooManyContents(usize),
+	/// More parts than a window may be settled in.
+	#[error("the window needs {0} parts, more than the {MAX_PARTS} the chain settles")]
+	TooManyParts(usize),
+}
+
+/// How much one claim (one part of a window) may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartLimits {
+	/// Distinct contents per claim (the attestation's entries).
+	pub contents: usize,
+	/// Receipts per claim (what one confirmation request may carry).
+	pub receipts: usize,
+}
+
+impl Default for PartLimits {
+	fn default() -> Self {
+		PartLimits { contents: MAX_ENTRIES as usize, receipts: MAX_CONFIRM_RECEIPTS }
+	}
+}
+
+/// One part of a window: its claim and the tickets behind it.
+pub type Part = (Claim, Vec<TicketId>);
+
+/// Splits a window's receipts into as few claims as `limits` allow, each
+/// ticket in exactly one: receipts are taken in `(content, ticket)` order,
+/// so one content's receipts share a part unless it has more than a part
+/// holds. The parts are numbered from 0.
+pub fn split_claims(
+	edge: PublicKey,
+	window: WindowIndex,
+	receipts: &[(SignedTicket, SignedReceipt)],
+	limits: PartLimits,
+) -> Result<Vec<Part>, ClaimError> {
+	if receipts.is_empty() {
+		return Err(ClaimError::Empty(window));
+	}
+	let limits = PartLimits {
+		contents: limits.contents.clamp(1, MAX_ENTRIES as usize),
+		receipts: limits.receipts.clamp(1, MAX_CONFIRM_RECEIPTS),
+	};
+	let mut sorted: Vec<&(SignedTicket, SignedReceipt)> = receipts.iter().collect();
+	sorted.sort_by_key(|(t, _)| (t.ticket.content, t.ticket.ticket_id));
+	let mut groups: Vec<Vec<(SignedTicket, SignedReceipt)>> = vec![Vec::new()];
+	let mut contents = 0usize;
+	for (t, r) in sorted {
+		let group = groups.last_mut().expect("never empty");
+		let new_content = group.last().is_none_or(|(l, _)| l.ticket.content != t.ticket.content);
+		let full = group.len() >= limits.receipts || (new_content && contents >= limits.contents);
+		if full {
+			groups.push(Vec::new());
+			contents = 0;
+		}
+		let group = groups.last_mut().expect("never empty");
+		if group.last().is_none_or(|(l, _)| l.ticket.content != t.ticket.content) {
+			contents += 1;
+		}
+		group.push((t.clone(), r.clone()));
+	}
+	if groups.len() > MAX_PARTS as usize {
+		return Err(ClaimError::TooManyParts(groups.len()));
+	}
+	groups
+		.iter()
+		.enumerate()
+		.map(|(part, g)| {
+			let mut claim = build_claim(edge, window, g)?;
+			claim.part = part as PartIndex;
+			Ok((claim, g.iter().map(|(t, _)| t.ticket.ticket_id).collect()))
+		})
+		.collect()
 }
 
 /// Builds the claim for `window` from the best receipt of each ticket. Bytes
@@ -195,6 +267,7 @@ pub fn build_claim(
 		edge,
 		window,
 		entries,
+		part: 0,
 		receipts_root: receipts_root(&leaves),
 		receipt_count: receipts.len() as u32,
 	})
@@ -354,5 +427,73 @@ mod tests {
 		let credits = expected_credits(&claim.entries, |_| 1 << 30);
 		// 5000 bytes at 2^30 per GiB = 5000 units; 95% = 4750.
 		assert_eq!(credits, 4_750);
+	}
+
+	/// A window's tickets `(content, bytes)`, numbered from 1.
+	fn window_of(specs: &[(u8, u64)]) -> Vec<(SignedTicket, SignedReceipt)> {
+		specs
+			.iter()
+			.enumerate()
+			.map(|(i, (content, bytes))| {
+				let mut t = ticket(1 << 40, 0);
+				t.ticket.ticket_id = (i as u128 + 1).to_be_bytes();
+				t.ticket.content = [*content; 32];
+				let r = receipt(&t, *bytes);
+				(t, r)
+			})
+			.collect()
+	}
+
+	proptest::proptest! {
+		/// However a window splits, every ticket lands in exactly one part,
+		/// no part exceeds the limits, parts are numbered 0.., and the parts
+		/// claim together exactly what the whole window holds.
+		#[test]
+		fn split_claims_cover_every_ticket_once(
+			specs in proptest::collection::vec((0u8..12, 0u64..5_000), 1..120),
+			contents in 1usize..6,
+			receipts in 1usize..40,
+		) {
+			let window = window_of(&specs);
+			let parts = split_claims([2; 32], 7, &window, PartLimits { contents, receipts }).unwrap();
+			let mut seen = std::collections::BTreeSet::new();
+			let mut per_content: BTreeMap<ContentId, u64> = BTreeMap::new();
+			for (i, (claim, tickets)) in parts.iter().enumerate() {
+				proptest::prop_assert_eq!(claim.part as usize, i);
+				proptest::prop_assert!(tickets.len() <= receipts && claim.entries.len() <= contents);
+				proptest::prop_assert_eq!(claim.receipt_count as usize, tickets.len());
+				for t in tickets {
+					proptest::prop_assert!(seen.insert(*t), "a ticket in two parts");
+				}
+				for e in claim.entries.iter() {
+					*per_content.entry(e.content).or_default() += e.bytes;
+				}
+			}
+			proptest::prop_assert_eq!(seen.len(), specs.len());
+			let mut want: BTreeMap<ContentId, u64> = BTreeMap::new();
+			for (c, b) in &specs {
+				*want.entry([*c; 32]).or_default() += b;
+			}
+			want.retain(|_, b| *b > 0);
+			proptest::prop_assert_eq!(per_content, want);
+		}
+	}
+
+	/// 70 contents do not fit one attestation: two parts, the first full.
+	#[test]
+	fn more_contents_than_one_attestation_holds_make_parts() {
+		let specs: Vec<(u8, u64)> = (0..70).map(|c| (c, 10)).collect();
+		let window = window_of(&specs);
+		assert!(matches!(build_claim([2; 32], 7, &window), Err(ClaimError::TooManyContents(70))));
+		let parts = split_claims([2; 32], 7, &window, PartLimits::default()).unwrap();
+		let sizes: Vec<usize> = parts.iter().map(|(c, _)| c.entries.len()).collect();
+		assert_eq!(sizes, vec![64, 6]);
+		// More parts than the chain settles: refused, nothing claimed.
+		let tiny = PartLimits { contents: 1, receipts: 1 };
+		let many: Vec<(u8, u64)> = (0..300).map(|i| ((i % 250) as u8, 1)).collect();
+		assert!(matches!(
+			split_claims([2; 32], 7, &window_of(&many), tiny),
+			Err(ClaimError::TooManyParts(300))
+		));
 	}
 }

@@ -1,6 +1,7 @@
 //! The edge's earnings loop: heartbeats to its reporters, and for every
-//! slot in the ledger (a window's tickets of one reporter), claim →
-//! confirmation by that reporter → submission → finality.
+//! slot in the ledger (a part of a window's tickets of one reporter), claim
+//! → confirmation by that reporter → submission → finality. A window whose
+//! receipts do not fit one claim is split into parts when it is claimed.
 //!
 //! Each step is persisted in the ledger before the next begins, and each
 //! step can be repeated safely after a restart:
@@ -9,17 +10,17 @@
 //! - before submitting, the edge asks the chain (finalized state) whether the
 //!   window is already settled, so a restart between submission and finality
 //!   never turns into a double submission the edge cannot explain;
-//! - the pool refuses a second copy of `(edge, window)`; the edge then reads
-//!   the chain again instead of guessing.
+//! - the pool refuses a second copy of `(edge, window, reporter, part)`; the
+//!   edge then reads the chain again instead of guessing.
 
 use crate::daemon::Edge;
 use crate::ledger::{LedgerError, Slot, WindowState};
-use crate::protocol::build_claim;
+use crate::protocol::{split_claims, PartLimits};
 use codec::Encode;
 use hyper::Method;
 use pod_chain::{Chain, ChainError};
 use pod_http::{CallError, HttpClient};
-use pod_primitives::{keys, Attestation, Claim, DomainTag, PublicKey, WindowIndex};
+use pod_primitives::{keys, Attestation, Claim, DomainTag, PublicKey, TicketId, WindowIndex};
 use pod_wire::api::{ConfirmRequest, ConfirmResponse, Heartbeat, SignedHeartbeat};
 use pod_wire::clock::now_ms;
 use pod_wire::hex::DecodeError;
@@ -47,6 +48,8 @@ pub struct SettleConfig {
 	pub claim_grace: Duration,
 	/// Windows older than this are not submitted (the chain's `MaxWindowAge`).
 	pub max_window_age: WindowIndex,
+	/// What one claim may carry; a window with more is claimed in parts.
+	pub part_limits: PartLimits,
 }
 
 /// Test hook (feature `fault-injection`): `POD_EDGE_FAULT=exit-after-confirm`
@@ -127,8 +130,8 @@ pub enum ConfirmationError {
 	/// A field of it does not decode.
 	#[error("the confirmation does not decode: {0}")]
 	Decode(#[from] DecodeError),
-	/// It confirms another edge's or another window's claim.
-	#[error("the confirmation is for another edge or window")]
+	/// It confirms another edge's, window's or part's claim.
+	#[error("the confirmation is for another edge, window or part")]
 	OtherClaim,
 	/// It credits more than the edge claimed.
 	#[error("the confirmation credits {bytes} bytes of {content} above the claim")]
@@ -276,7 +279,7 @@ impl Settler<'_> {
 	) -> Result<(), StepError> {
 		match state {
 			WindowState::Open => self.claim(current, slot),
-			WindowState::Claimed(claim) => self.confirm(slot, claim).await,
+			WindowState::Claimed { claim, tickets } => self.confirm(slot, claim, &tickets).await,
 			WindowState::Confirmed(att) | WindowState::Submitted { attestation: att, .. } => {
 				self.submit(current, slot, att).await
 			}
@@ -289,7 +292,9 @@ impl Settler<'_> {
 	}
 
 	/// Open → Claimed, once the chain has left the window and the slot's
-	/// last ticket has expired (plus a grace for final receipts).
+	/// last ticket has expired (plus a grace for final receipts): the
+	/// window's receipts are split into as few parts as one claim's limits
+	/// allow, each part a slot of its own from here on.
 	fn claim(&self, current: WindowIndex, slot: Slot) -> Result<(), StepError> {
 		let ledger = &self.edge.ledger;
 		let w = slot.window;
@@ -301,20 +306,27 @@ impl Settler<'_> {
 		if receipts.is_empty() {
 			return self.unpaid(slot, "no receipts in this window".into());
 		}
-		let claim = match build_claim(self.edge.public, w, &receipts) {
-			Ok(claim) => claim,
+		let parts = match split_claims(self.edge.public, w, &receipts, self.cfg.part_limits) {
+			Ok(parts) => parts,
 			Err(e) => return self.unpaid(slot, e.to_string()),
 		};
-		let bytes: u64 = claim.entries.iter().map(|e| e.bytes).sum();
-		tracing::info!(window = w, bytes, receipts = claim.receipt_count, "window claimed");
-		Ok(ledger.set_state(slot, &WindowState::Claimed(claim))?)
+		let bytes: u64 = parts.iter().flat_map(|(c, _)| c.entries.iter()).map(|e| e.bytes).sum();
+		let n = receipts.len();
+		tracing::info!(window = w, bytes, receipts = n, parts = parts.len(), "window claimed");
+		Ok(ledger.set_claimed(slot, parts)?)
 	}
 
 	/// Claimed → Confirmed: the slot's reporter co-signs the payload, which
 	/// the edge checks and signs too.
-	async fn confirm(&self, slot: Slot, claim: Claim) -> Result<(), StepError> {
+	async fn confirm(
+		&self,
+		slot: Slot,
+		claim: Claim,
+		tickets: &[TicketId],
+	) -> Result<(), StepError> {
 		let (edge, w) = (self.edge, slot.window);
-		let receipts: Vec<_> = edge.ledger.receipts(slot)?.into_iter().map(|(_, r)| r).collect();
+		let receipts: Vec<_> =
+			edge.ledger.receipts_of(tickets)?.into_iter().map(|(_, r)| r).collect();
 		let signature = keys::sign(&edge.key, DomainTag::Claim, &edge.genesis, &claim);
 		let req = ConfirmRequest { claim: claim.clone(), signature, receipts };
 		let Some(base) = self.urls.get(&slot.reporter) else {
@@ -354,8 +366,8 @@ impl Settler<'_> {
 		slot: Slot,
 		att: Attestation,
 	) -> Result<(), StepError> {
-		let (w, reporter, public) = (slot.window, slot.reporter, self.edge.public);
-		if let Some(rec) = self.chain.settlement(&public, w, &reporter).await? {
+		let (w, reporter, public, part) = (slot.window, slot.reporter, self.edge.public, slot.part);
+		if let Some(rec) = self.chain.settlement(&public, w, &reporter, part).await? {
 			let (credits, bytes) = (rec.credits, rec.bytes);
 			tracing::info!(window = w, credits, bytes, "window already settled on chain");
 			return self.finalized(slot, [0; 32]);
@@ -377,12 +389,12 @@ impl Settler<'_> {
 			.await;
 		match res {
 			Ok(block) => {
-				let rec = self.chain.settlement(&public, w, &reporter).await?;
+				let rec = self.chain.settlement(&public, w, &reporter, part).await?;
 				tracing::info!(window = w, block = %hex::encode(block), credits = rec.as_ref().map(|r| r.credits), "attestation finalized");
 				self.finalized(slot, block)
 			}
 			// Whatever the error, the finalized chain decides.
-			Err(e) => match self.chain.settlement(&public, w, &reporter).await? {
+			Err(e) => match self.chain.settlement(&public, w, &reporter, part).await? {
 				Some(_) => self.finalized(slot, [0; 32]),
 				None => Err(e.into()),
 			},
@@ -407,7 +419,7 @@ fn check_confirmation(
 ) -> Result<Attestation, ConfirmationError> {
 	let c = resp.decode()?;
 	let payload = c.payload;
-	if payload.edge != edge.public || payload.window != claim.window {
+	if payload.edge != edge.public || payload.window != claim.window || payload.part != claim.part {
 		return Err(ConfirmationError::OtherClaim);
 	}
 	if c.reporter != slot.reporter {
@@ -463,6 +475,7 @@ impl Edge {
 			interval: Duration::from_secs(2),
 			claim_grace: Duration::from_millis(cfg.claim_grace_ms),
 			max_window_age: cfg.max_window_age,
+			part_limits: PartLimits { receipts: cfg.claim_receipts, ..PartLimits::default() },
 		};
 		let http = pod_http::http_client();
 		spawn_heartbeats(self, scfg.clone(), http.clone());

@@ -6,7 +6,7 @@ use crate::error::ReporterError;
 use crate::service::Reporter;
 use crate::store::Store;
 use codec::Encode;
-use pod_primitives::{keys, Claim, DomainTag, SignedTicket, TicketId};
+use pod_primitives::{keys, Claim, DomainTag, PartIndex, SignedTicket, TicketId};
 use pod_wire::api::{ConfirmRequest, ConfirmResponse};
 use pod_wire::clock::now_ms;
 
@@ -20,16 +20,24 @@ impl Evidence for StoreEvidence<'_> {
 	fn client_report(&self, id: &TicketId) -> Option<u64> {
 		self.0.report(id).ok().flatten().map(|r| r.receipt.bytes_total)
 	}
+	fn confirmed_in(&self, id: &TicketId) -> Option<PartIndex> {
+		self.0.confirmed_in(id).ok().flatten()
+	}
+	fn closed_at(&self, id: &TicketId) -> Option<u64> {
+		self.0.closed_at(id).ok().flatten()
+	}
 }
 
 impl Reporter {
-	/// Confirms an edge's claim for a closed window and co-signs it. The
-	/// answer for a window is stored and repeated: a retried or resent claim
-	/// (after an edge or reporter restart) gets the identical confirmation.
+	/// Confirms an edge's claim for (one part of) a closed window and
+	/// co-signs it. The answer for a part is stored and repeated: a retried
+	/// or resent claim (after an edge or reporter restart) gets the
+	/// identical confirmation. Tickets it paid are marked with the part in
+	/// the same write, so no other part of the window can pay them again.
 	pub async fn confirm(&self, req: &ConfirmRequest) -> Result<Vec<u8>, ReporterError> {
 		let claim = &req.claim;
 		let _g = self.confirm_lock.lock().await;
-		if let Some(stored) = self.store.confirmation(&claim.edge, claim.window)? {
+		if let Some(stored) = self.store.confirmation(&claim.edge, claim.window, claim.part)? {
 			return Ok(stored);
 		}
 		self.check_window_closed(claim)?;
@@ -54,7 +62,7 @@ impl Reporter {
 			disputes: c.disputes,
 		};
 		let json = serde_json::to_vec(&resp).expect("responses serialize");
-		self.store.put_confirmation(&claim.edge, claim.window, &json)?;
+		self.store.put_confirmation(&claim.edge, claim.window, claim.part, &c.tickets, &json)?;
 		self.count_confirmation(claim, &resp);
 		Ok(json)
 	}
@@ -101,6 +109,7 @@ impl Reporter {
 		tracing::info!(
 			edge = %hex::encode(claim.edge),
 			window = claim.window,
+			part = claim.part,
 			claimed = resp.claimed_bytes,
 			confirmed = resp.confirmed_bytes,
 			reductions = resp.reductions.len(),

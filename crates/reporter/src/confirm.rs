@@ -9,8 +9,8 @@
 //! reports as [`Evidence`].
 
 use pod_primitives::{
-	keys, merkle::receipts_root, AttestationPayload, Claim, ContentId, DomainTag, Entry, PublicKey,
-	Signature, SignedReceipt, SignedTicket, Ticket, TicketId,
+	keys, merkle::receipts_root, AttestationPayload, Claim, ContentId, DomainTag, Entry, PartIndex,
+	PublicKey, Signature, SignedReceipt, SignedTicket, Ticket, TicketId, MAX_PARTS,
 };
 use pod_wire::api::{Dispute, Reduction, ReductionReason as Why};
 use std::collections::BTreeMap;
@@ -21,6 +21,10 @@ pub trait Evidence {
 	fn ticket(&self, id: &TicketId) -> Option<SignedTicket>;
 	/// Bytes the ticket's client reported to the reporter itself, if it did.
 	fn client_report(&self, id: &TicketId) -> Option<u64>;
+	/// The part of its window the ticket was already confirmed in, if any.
+	fn confirmed_in(&self, id: &TicketId) -> Option<PartIndex>;
+	/// The bytes the ticket was closed at when its viewer renewed, if it was.
+	fn closed_at(&self, id: &TicketId) -> Option<u64>;
 }
 
 /// Why nothing can be confirmed.
@@ -32,6 +36,9 @@ pub enum ConfirmError {
 	/// Too many receipts for one request.
 	#[error("the claim has {0} receipts, more than the {1} one request may carry")]
 	TooManyReceipts(usize, usize),
+	/// The claim's part is not below [`MAX_PARTS`].
+	#[error("the claim is for part {0}; a window has at most {MAX_PARTS} parts")]
+	PartOutOfRange(PartIndex),
 	/// Every byte was cut; the reductions say why.
 	#[error("nothing in the claim is supported by valid receipts")]
 	NothingConfirmed(Vec<Reduction>),
@@ -48,10 +55,12 @@ pub struct Confirmed {
 	pub reductions: Vec<Reduction>,
 	/// Receipts whose client reported less than it signed (paid in full).
 	pub disputes: Vec<Dispute>,
+	/// The tickets this confirmation pays: confirmed in this part only.
+	pub tickets: Vec<TicketId>,
 }
 
 /// Receipts one confirmation request may carry.
-pub const MAX_RECEIPTS: usize = 100_000;
+pub const MAX_RECEIPTS: usize = pod_wire::api::MAX_CONFIRM_RECEIPTS;
 
 fn cut(reason: Why, ticket: &TicketId, claimed: u64, confirmed: u64, detail: String) -> Reduction {
 	Reduction {
@@ -87,6 +96,9 @@ pub fn confirm(
 	if receipts.len() > MAX_RECEIPTS {
 		return Err(ConfirmError::TooManyReceipts(receipts.len(), MAX_RECEIPTS));
 	}
+	if claim.part >= MAX_PARTS {
+		return Err(ConfirmError::PartOutOfRange(claim.part));
+	}
 	let cx = Context { claim, genesis, reporter };
 	let mut reductions = Vec::new();
 	let mut disputes = Vec::new();
@@ -112,11 +124,13 @@ pub fn confirm(
 	let payload = AttestationPayload {
 		edge: claim.edge,
 		window: claim.window,
+		part: claim.part,
 		entries: entries.try_into().expect("no more entries than the bounded claim had; qed"),
 		receipts_root: receipts_root(&leaves),
 		receipt_count: leaves.len() as u32,
 	};
-	Ok(Confirmed { payload, claimed_bytes, reductions, disputes })
+	let tickets = leaves.iter().map(|(id, _)| *id).collect();
+	Ok(Confirmed { payload, claimed_bytes, reductions, disputes, tickets })
 }
 
 /// The largest receipt of each ticket (a client's receipts are cumulative).
@@ -198,11 +212,21 @@ impl Context<'_> {
 			reductions.push(cut(reason, id, claimed, 0, detail));
 			return None;
 		}
+		if let Some(part) = evidence.confirmed_in(id).filter(|p| *p != self.claim.part) {
+			let detail = format!("part {part} of this window already paid for it");
+			reductions.push(cut(Why::ConfirmedInOtherPart, id, claimed, 0, detail));
+			return None;
+		}
 		let mut bytes = claimed;
 		if bytes > t.max_bytes {
 			let detail = format!("the ticket allows {} bytes", t.max_bytes);
 			reductions.push(cut(Why::CappedByMaxBytes, id, bytes, t.max_bytes, detail));
 			bytes = t.max_bytes;
+		}
+		if let Some(closed) = evidence.closed_at(id).filter(|c| *c < bytes) {
+			let detail = format!("its viewer closed it at {closed} bytes to renew its grant");
+			reductions.push(cut(Why::ClosedAtRenewal, id, bytes, closed, detail));
+			bytes = closed;
 		}
 		(bytes > 0).then_some((t.content, bytes))
 	}
@@ -254,6 +278,8 @@ mod tests {
 	struct Ev {
 		tickets: HashMap<TicketId, SignedTicket>,
 		reports: HashMap<TicketId, u64>,
+		confirmed: HashMap<TicketId, PartIndex>,
+		closed: HashMap<TicketId, u64>,
 	}
 	impl Evidence for Ev {
 		fn ticket(&self, id: &TicketId) -> Option<SignedTicket> {
@@ -261,6 +287,12 @@ mod tests {
 		}
 		fn client_report(&self, id: &TicketId) -> Option<u64> {
 			self.reports.get(id).copied()
+		}
+		fn confirmed_in(&self, id: &TicketId) -> Option<PartIndex> {
+			self.confirmed.get(id).copied()
+		}
+		fn closed_at(&self, id: &TicketId) -> Option<u64> {
+			self.closed.get(id).copied()
 		}
 	}
 
@@ -292,6 +324,7 @@ mod tests {
 		let c = Claim {
 			edge: pk(EDGE),
 			window,
+			part: 0,
 			entries: entries.try_into().unwrap(),
 			receipts_root: [0; 32],
 			receipt_count: 0,
@@ -419,5 +452,54 @@ mod tests {
 		let out = confirm(&c, &s, &[receipt(a, 40), receipt(a, 60)], &G, &pk(REP), &ev).unwrap();
 		assert_eq!(out.payload.total_bytes(), 60);
 		assert_eq!(reasons(&out), vec!["duplicate_receipts", "above_receipts"]);
+	}
+
+	/// A window in parts: a ticket confirmed in one part is cut from every
+	/// other, so no receipt is paid twice; parts are bounded.
+	#[test]
+	fn a_ticket_is_paid_in_one_part_only() {
+		let mut ev = Ev::default();
+		let a = ticket(&mut ev, 1, 7, 10_000, 5);
+		let b = ticket(&mut ev, 2, 7, 10_000, 5);
+		ev.confirmed.insert(a, 0);
+		let (mut c, _) = claim(5, &[(7, 3_000)]);
+		c.part = 1;
+		let s = keys::sign(&keypair_from_seed(&EDGE), DomainTag::Claim, &G, &c);
+		let rs = [receipt(a, 1_000), receipt(b, 2_000)];
+		let out = confirm(&c, &s, &rs, &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.part, 1);
+		assert_eq!(out.payload.total_bytes(), 2_000);
+		assert_eq!(out.tickets, vec![b]);
+		assert_eq!(reasons(&out), vec!["confirmed_in_other_part", "above_receipts"]);
+		// The part that confirmed it may (its stored answer is repeated
+		// before this check, but the rule itself allows it).
+		c.part = 0;
+		let s = keys::sign(&keypair_from_seed(&EDGE), DomainTag::Claim, &G, &c);
+		let out = confirm(&c, &s, &rs, &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.total_bytes(), 3_000);
+		c.part = MAX_PARTS;
+		let s = keys::sign(&keypair_from_seed(&EDGE), DomainTag::Claim, &G, &c);
+		assert_eq!(
+			confirm(&c, &s, &rs, &G, &pk(REP), &ev),
+			Err(ConfirmError::PartOutOfRange(MAX_PARTS))
+		);
+	}
+
+	/// A ticket its viewer closed to renew its grant is paid up to the
+	/// receipt it was closed at, whatever larger receipt the edge holds.
+	#[test]
+	fn a_closed_ticket_is_paid_up_to_its_closing_receipt() {
+		let mut ev = Ev::default();
+		let a = ticket(&mut ev, 1, 7, 10_000, 5);
+		ev.closed.insert(a, 600);
+		let (c, s) = claim(5, &[(7, 1_000)]);
+		let out = confirm(&c, &s, &[receipt(a, 1_000)], &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.total_bytes(), 600);
+		assert_eq!(reasons(&out), vec!["closed_at_renewal", "above_receipts"]);
+		// Closed above what the edge holds: no cut.
+		ev.closed.insert(a, 5_000);
+		let out = confirm(&c, &s, &[receipt(a, 1_000)], &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.total_bytes(), 1_000);
+		assert!(out.reductions.is_empty());
 	}
 }

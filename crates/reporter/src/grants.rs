@@ -201,7 +201,10 @@ impl Reporter {
 
 	/// The `max_bytes` of each of `n` tickets for a content of `size`: the
 	/// full size, or under a grant the budget left split evenly (each at
-	/// most `size`), reserved before the tickets exist. Tickets that would
+	/// most `size`), reserved before the tickets exist. The grant's expired
+	/// tickets its viewer reported a receipt for are closed first, at that
+	/// receipt, and give back the rest of their allowance (a viewer renewing
+	/// its tickets in the next window, [`crate::store::Store::close_expired`]). Tickets that would
 	/// allow nothing are not issued, so the result may be shorter than `n`.
 	pub(crate) fn allowances(
 		&self,
@@ -213,7 +216,8 @@ impl Reporter {
 		let id = g.grant.id();
 		let budget = g.grant.budget;
 		let _g = self.grants_lock.lock().expect("grants lock");
-		let used = self.store.grant_used(&id)?;
+		// A renewing viewer's expired tickets give back what they did not use.
+		let used = self.store.close_expired(&id, now_ms())?;
 		let left = budget.saturating_sub(used);
 		let share = left.div_ceil(n.max(1) as u64).min(size);
 		let mut out = Vec::new();

@@ -75,6 +75,9 @@ impl From<ReporterError> for Refusal {
 			ReporterError::Confirm(ConfirmError::TooManyReceipts(..)) => {
 				(StatusCode::PAYLOAD_TOO_LARGE, Code::TooManyReceipts)
 			}
+			ReporterError::Confirm(ConfirmError::PartOutOfRange(_)) => {
+				(StatusCode::BAD_REQUEST, Code::PartOutOfRange)
+			}
 			ReporterError::BadRequest(_) => (StatusCode::BAD_REQUEST, Code::BadRequest),
 			ReporterError::Order(_) => (StatusCode::BAD_GATEWAY, Code::Internal),
 			ReporterError::NoAudit(_) => (StatusCode::SERVICE_UNAVAILABLE, Code::NoAudit),

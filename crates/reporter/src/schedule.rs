@@ -118,7 +118,7 @@ impl Reporter {
 		let mut chosen = self.choose(&content, &manifest, &origin, &ranked, want).await?;
 		let allowances = self.allowances(&admission, manifest.size, chosen.len())?;
 		chosen.truncate(allowances.len());
-		let expires_at = now_ms() + self.cfg.ticket_ttl_secs * 1000;
+		let expires_at = self.ticket_expiry(now_ms());
 		let grant = admission.grant_id();
 		let tickets: Vec<SignedTicket> = chosen
 			.iter()

@@ -17,6 +17,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The shortest validity a ticket is issued with, even when its window is
+/// overdue to end.
+pub const MIN_TICKET_MS: u64 = 3_000;
+
 /// Largest clock difference a heartbeat may have (seconds).
 const MAX_HEARTBEAT_SKEW_SECS: u64 = 120;
 
@@ -36,7 +40,9 @@ pub struct Reporter {
 	pub(crate) open_limits: crate::open::OpenLimiter,
 	/// The chain's current window (finalized head), refreshed in the background.
 	window: AtomicU32,
-	window_seen_ms: AtomicU64,
+	/// When the chain is expected to leave that window (unix ms; `u64::MAX`
+	/// when unknown): no ticket outlives its window.
+	window_end_ms: AtomicU64,
 	pub(crate) metrics: ReporterMetrics,
 	/// Serialises confirmations so one window is signed once.
 	pub(crate) confirm_lock: tokio::sync::Mutex<()>,
@@ -91,7 +97,7 @@ impl Reporter {
 			open_limits,
 			chain,
 			window: AtomicU32::new(window),
-			window_seen_ms: AtomicU64::new(now_ms()),
+			window_end_ms: AtomicU64::new(u64::MAX),
 			metrics: ReporterMetrics::default(),
 			confirm_lock: tokio::sync::Mutex::new(()),
 			edges_lock: Mutex::new(()),
@@ -119,10 +125,26 @@ impl Reporter {
 		self.window.load(Ordering::Relaxed)
 	}
 
-	/// Sets the current window (tests without a chain).
+	/// Sets the current window (tests without a chain: its end is unknown,
+	/// so tickets live `ticket_ttl_secs`).
 	pub fn set_window(&self, w: WindowIndex) {
+		self.set_window_end(w, u64::MAX);
+	}
+
+	/// Sets the current window and when it is expected to end (unix ms).
+	pub fn set_window_end(&self, w: WindowIndex, end_ms: u64) {
 		self.window.store(w, Ordering::Relaxed);
-		self.window_seen_ms.store(now_ms(), Ordering::Relaxed);
+		self.window_end_ms.store(end_ms, Ordering::Relaxed);
+	}
+
+	/// When a ticket issued at `now` (unix ms) expires: at the end of the
+	/// current window, and never later than `ticket_ttl_secs`. A window
+	/// already overdue (blocks late) still gives its tickets
+	/// [`MIN_TICKET_MS`]: it has not ended, and its tickets are claimed
+	/// only after they expire.
+	pub fn ticket_expiry(&self, now: u64) -> u64 {
+		let end = self.window_end_ms.load(Ordering::Relaxed).max(now + MIN_TICKET_MS);
+		end.min(now.saturating_add(self.cfg.ticket_ttl_secs.saturating_mul(1000)))
 	}
 
 	/// Starts the background work: following the chain's window, audits.
@@ -283,8 +305,8 @@ impl Reporter {
 async fn follow_window(me: std::sync::Weak<Reporter>, chain: Chain) {
 	loop {
 		let Some(r) = me.upgrade() else { return };
-		match chain.current_window().await {
-			Ok(w) => r.set_window(w),
+		match chain.window_end().await {
+			Ok((w, end)) => r.set_window_end(w, end),
 			Err(e) => tracing::warn!(error = %e, "cannot read the chain's window"),
 		}
 		drop(r);

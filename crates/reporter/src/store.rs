@@ -8,25 +8,35 @@
 //! - `tickets`: ticket id → SCALE `SignedTicket`
 //! - `window_tickets`: window (BE) ‖ edge ‖ ticket id → expiry (BE u64)
 //! - `reports`: ticket id → SCALE best client `SignedReceipt`
-//! - `confirmations`: edge ‖ window (BE) → JSON `ConfirmResponse`
+//! - `confirmations`: edge ‖ window (BE) ‖ part (BE) → JSON `ConfirmResponse`
+//! - `confirmed_tickets`: ticket id → the part (BE) that confirmed it
 //! - `heat`: content ‖ window (BE) → requests (BE u64)
 //! - `grants`: grant id → bytes allowed to its tickets so far (BE u64)
+//! - `grant_tickets`: grant id ‖ ticket id → expiry (BE u64), while the
+//!   ticket is open (not yet closed for a renewal)
+//! - `closed`: ticket id → the bytes it was closed at (BE u64): a renewal
+//!   gave the rest of its allowance back to its grant
 
 use codec::{Decode, Encode};
-use pod_primitives::{ContentId, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex};
+use pod_primitives::{
+	ContentId, PartIndex, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex,
+};
 pub use pod_wire::replies::EdgeRecord;
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
 
-const CFS: [&str; 8] = [
+const CFS: [&str; 11] = [
 	"contents",
 	"edges",
 	"tickets",
 	"window_tickets",
 	"reports",
 	"confirmations",
+	"confirmed_tickets",
 	"heat",
 	"grants",
+	"grant_tickets",
+	"closed",
 ];
 
 /// Store failures.
@@ -60,6 +70,10 @@ fn synced() -> WriteOptions {
 	let mut w = WriteOptions::default();
 	w.set_sync(true);
 	w
+}
+
+fn confirmation_key(edge: &PublicKey, window: WindowIndex, part: PartIndex) -> Vec<u8> {
+	key2(&key2(edge, &window.to_be_bytes()), &part.to_be_bytes())
 }
 
 fn key2(a: &[u8], b: &[u8]) -> Vec<u8> {
@@ -150,8 +164,59 @@ impl Store {
 			b.put_cf(self.cf("tickets"), t_.ticket_id, t.encode());
 			let k = key2(&key2(&t_.window.to_be_bytes(), &t_.edge), &t_.ticket_id);
 			b.put_cf(self.cf("window_tickets"), k, t_.expires_at.to_be_bytes());
+			if let Some(g) = t_.grant {
+				let k = key2(&g, &t_.ticket_id);
+				b.put_cf(self.cf("grant_tickets"), k, t_.expires_at.to_be_bytes());
+			}
 		}
 		Ok(self.db.write_opt(b, &synced())?)
+	}
+
+	/// Closes every ticket of grant `id` that expired before `now` and whose
+	/// client reported a receipt for it: the ticket is closed at the
+	/// reported bytes and the rest of its allowance goes back to the grant,
+	/// in one write with the grant's new total. Tickets without a report
+	/// keep their whole allowance. Returns the grant's bytes still allowed.
+	pub fn close_expired(&self, id: &pod_primitives::GrantId, now: u64) -> Result<u64, StoreError> {
+		let mut used = self.grant_used(id)?;
+		let mut b = WriteBatch::default();
+		for item in self.db.prefix_iterator_cf(self.cf("grant_tickets"), id) {
+			let (k, v) = item?;
+			if !k.starts_with(id) {
+				break;
+			}
+			let expiry = u64::from_be_bytes(v[..].try_into().map_err(|_| StoreError::Corrupt {
+				cf: "grant_tickets",
+				detail: "expiry is not 8 bytes".into(),
+			})?);
+			let ticket: TicketId = k[32..].try_into().map_err(|_| StoreError::Corrupt {
+				cf: "grant_tickets",
+				detail: format!("a {}-byte key", k.len()),
+			})?;
+			if expiry > now {
+				continue;
+			}
+			let (Some(t), Some(r)) = (self.ticket(&ticket)?, self.report(&ticket)?) else {
+				continue;
+			};
+			let closed = r.receipt.bytes_total.min(t.ticket.max_bytes);
+			used = used.saturating_sub(t.ticket.max_bytes - closed);
+			b.put_cf(self.cf("closed"), ticket, closed.to_be_bytes());
+			b.delete_cf(self.cf("grant_tickets"), &k);
+		}
+		b.put_cf(self.cf("grants"), id, used.to_be_bytes());
+		self.db.write_opt(b, &synced())?;
+		Ok(used)
+	}
+
+	/// The bytes a ticket was closed at for a renewal, if it was.
+	pub fn closed_at(&self, ticket: &TicketId) -> Result<Option<u64>, StoreError> {
+		let Some(v) = self.db.get_cf(self.cf("closed"), ticket)? else { return Ok(None) };
+		let b: [u8; 8] = v[..].try_into().map_err(|_| StoreError::Corrupt {
+			cf: "closed",
+			detail: format!("{} bytes, not 8", v.len()),
+		})?;
+		Ok(Some(u64::from_be_bytes(b)))
 	}
 
 	/// Bytes already allowed to tickets under grant `id`.
@@ -232,25 +297,45 @@ impl Store {
 		self.get_scale("reports", id)
 	}
 
-	/// The stored confirmation of `(edge, window)` (JSON).
+	/// The stored confirmation of part `part` of `(edge, window)` (JSON).
 	pub fn confirmation(
 		&self,
 		edge: &PublicKey,
 		window: WindowIndex,
+		part: PartIndex,
 	) -> Result<Option<Vec<u8>>, StoreError> {
-		Ok(self.db.get_cf(self.cf("confirmations"), key2(edge, &window.to_be_bytes()))?)
+		Ok(self.db.get_cf(self.cf("confirmations"), confirmation_key(edge, window, part))?)
 	}
 
-	/// Stores the confirmation of `(edge, window)`; the same answer is given
-	/// again to every later request for that window.
+	/// Stores the confirmation of part `part` of `(edge, window)` and marks
+	/// the `tickets` it paid as confirmed in that part, in one write; the
+	/// same answer is given again to every later request for that part.
 	pub fn put_confirmation(
 		&self,
 		edge: &PublicKey,
 		window: WindowIndex,
+		part: PartIndex,
+		tickets: &[TicketId],
 		json: &[u8],
 	) -> Result<(), StoreError> {
-		let k = key2(edge, &window.to_be_bytes());
-		Ok(self.db.put_cf_opt(self.cf("confirmations"), k, json, &synced())?)
+		let mut b = WriteBatch::default();
+		b.put_cf(self.cf("confirmations"), confirmation_key(edge, window, part), json);
+		for t in tickets {
+			b.put_cf(self.cf("confirmed_tickets"), t, part.to_be_bytes());
+		}
+		Ok(self.db.write_opt(b, &synced())?)
+	}
+
+	/// The part in which a ticket was confirmed, if it was.
+	pub fn confirmed_in(&self, ticket: &TicketId) -> Result<Option<PartIndex>, StoreError> {
+		let Some(v) = self.db.get_cf(self.cf("confirmed_tickets"), ticket)? else {
+			return Ok(None);
+		};
+		let bytes: [u8; 2] = v[..].try_into().map_err(|_| StoreError::Corrupt {
+			cf: "confirmed_tickets",
+			detail: format!("a {}-byte part", v.len()),
+		})?;
+		Ok(Some(PartIndex::from_be_bytes(bytes)))
 	}
 
 	/// Adds one request to a content's heat in `window`; returns the new count.
@@ -309,7 +394,7 @@ mod tests {
 			};
 			assert!(s.put_report(&r(5)).unwrap());
 			assert!(!s.put_report(&r(4)).unwrap());
-			s.put_confirmation(&[2; 32], 9, b"{}").unwrap();
+			s.put_confirmation(&[2; 32], 9, 1, &[[5; 16]], b"{}").unwrap();
 			assert_eq!(s.bump_heat(&[4; 32], 9).unwrap(), 1);
 			assert_eq!(s.bump_heat(&[4; 32], 9).unwrap(), 2);
 			s.put_edge(&[2; 32], &EdgeRecord { url: "http://e".into(), ..Default::default() })
@@ -321,8 +406,67 @@ mod tests {
 		assert_eq!(s.window_expiry(9, &[2; 32]).unwrap(), Some(1234));
 		assert_eq!(s.window_expiry(9, &[3; 32]).unwrap(), None);
 		assert_eq!(s.report(&[1; 16]).unwrap().unwrap().receipt.bytes_total, 5);
-		assert_eq!(s.confirmation(&[2; 32], 9).unwrap().as_deref(), Some(&b"{}"[..]));
+		assert_eq!(s.confirmation(&[2; 32], 9, 1).unwrap().as_deref(), Some(&b"{}"[..]));
+		assert_eq!(s.confirmation(&[2; 32], 9, 0).unwrap(), None);
+		assert_eq!(s.confirmed_in(&[5; 16]).unwrap(), Some(1));
+		assert_eq!(s.confirmed_in(&[6; 16]).unwrap(), None);
 		assert_eq!(s.heat(&[4; 32], 9).unwrap(), 2);
 		assert_eq!(s.edges().unwrap().len(), 1);
+	}
+
+	/// A renewal closes only expired, reported tickets of its grant, at the
+	/// reported receipt (never above `max_bytes`), once, and gives the rest
+	/// of their allowance back.
+	#[test]
+	fn renewal_closes_expired_reported_tickets() {
+		let dir = tempfile::tempdir().unwrap();
+		let s = Store::open(dir.path()).unwrap();
+		let g = [7; 32];
+		let ticket = |n: u8, expires_at: u64, grant: Option<[u8; 32]>| {
+			let t = Ticket {
+				ticket_id: [n; 16],
+				reporter: [0; 32],
+				edge: [2; 32],
+				client: [3; 32],
+				content: [4; 32],
+				max_bytes: 1_000,
+				window: 9,
+				expires_at,
+				grant,
+			};
+			keys::sign_ticket(&keypair_from_seed(&[1; 32]), &[0; 32], t)
+		};
+		let report = |n: u8, bytes: u64| {
+			let r = Receipt { ticket_id: [n; 16], bytes_total: bytes, chunks_verified: 0 };
+			keys::sign_receipt(&keypair_from_seed(&[5; 32]), &[0; 32], r)
+		};
+		// 1: expired, reported 300 → closed, 700 back. 2: expired, never
+		// reported → keeps its 1,000. 3: reported but not expired. 4: another
+		// grant's. 5: expired, reported above max_bytes → closed at 1,000.
+		let ts = [
+			ticket(1, 100, Some(g)),
+			ticket(2, 100, Some(g)),
+			ticket(3, 900, Some(g)),
+			ticket(4, 100, Some([8; 32])),
+			ticket(5, 100, Some(g)),
+		];
+		s.put_tickets(&ts).unwrap();
+		s.set_grant_used(&g, 4_000).unwrap();
+		for (n, b) in [(1, 300), (3, 10), (4, 0), (5, 5_000)] {
+			s.put_report(&report(n, b)).unwrap();
+		}
+		assert_eq!(s.close_expired(&g, 500).unwrap(), 3_300);
+		assert_eq!(s.closed_at(&[1; 16]).unwrap(), Some(300));
+		assert_eq!(s.closed_at(&[5; 16]).unwrap(), Some(1_000));
+		for n in [2, 3, 4] {
+			assert_eq!(s.closed_at(&[n; 16]).unwrap(), None);
+		}
+		// A later, larger report does not reopen a closed ticket; nothing is
+		// given back twice.
+		s.put_report(&report(1, 900)).unwrap();
+		assert_eq!(s.close_expired(&g, 500).unwrap(), 3_300);
+		assert_eq!(s.grant_used(&g).unwrap(), 3_300);
+		// Once 3 expires, its report closes it too.
+		assert_eq!(s.close_expired(&g, 1_000).unwrap(), 2_310);
 	}
 }

@@ -113,7 +113,7 @@ impl Snapshot {
 }
 
 /// Every finalized settlement of `edge` with one of `reporters` up to
-/// window `current`, by window.
+/// window `current` (every part), by window.
 pub async fn settlements(
 	chain: &Chain,
 	edge: &PublicKey,
@@ -122,8 +122,8 @@ pub async fn settlements(
 ) -> Result<Vec<(WindowIndex, SettlementRecord)>, HarnessError> {
 	let mut out = Vec::new();
 	for w in 0..=current {
-		for reporter in reporters {
-			if let Some(r) = chain.settlement(edge, w, reporter).await.map_err(chain_err)? {
+		for (reporter, _part, r) in chain.settlements(edge, w).await.map_err(chain_err)? {
+			if reporters.contains(&reporter) {
 				out.push((w, r));
 			}
 		}

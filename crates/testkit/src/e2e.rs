@@ -340,6 +340,12 @@ fn start_edge(
 	if let Some(b) = bootstrap {
 		toml.push_str(&format!("bootstrap = [\"{b}\"]\n"));
 	}
+	if i == 0 {
+		// One receipt per claim: every window this edge serves with more
+		// than one ticket of a reporter settles in parts, and the books
+		// check that the parts together pay exactly what one claim would.
+		toml.push_str("claim_receipts = 1\n");
+	}
 	std::fs::write(&path, toml).map_err(io(&path))?;
 	let fault = cfg.faults && i == 2;
 	let make = move || {

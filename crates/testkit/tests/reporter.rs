@@ -57,6 +57,7 @@ fn claim_for(
 	let claim = Claim {
 		edge: edge_public(edge),
 		window,
+		part: 0,
 		entries: vec![Entry { content, bytes }].try_into().unwrap(),
 		receipts_root: receipts_root(
 			&receipts
@@ -354,4 +355,23 @@ async fn open_contents_are_rate_limited_per_viewer_and_network() {
 	}
 	// Viewer 1 used 6 of the network's 60; viewers 2..=55 the other 54.
 	assert_eq!(limited, 5, "the network's 60th schedule is its last");
+}
+
+/// No ticket outlives its window: tickets expire when the chain is expected
+/// to leave the window, at most `ticket_ttl_secs` after issue, and a window
+/// overdue to end still gives them a few seconds.
+#[tokio::test]
+async fn tickets_expire_at_their_windows_end() {
+	let dir = tempfile::tempdir().unwrap();
+	let mut cfg = config(dir.path());
+	cfg.ticket_ttl_secs = 600;
+	let r = Reporter::open_with(cfg, None, GENESIS, 5).unwrap();
+	let now = pod_wire::clock::now_ms();
+	assert_eq!(r.ticket_expiry(now), now + 600_000, "end unknown: the ttl");
+	r.set_window_end(5, now + 20_000);
+	assert_eq!(r.ticket_expiry(now), now + 20_000);
+	r.set_window_end(5, now + 900_000);
+	assert_eq!(r.ticket_expiry(now), now + 600_000);
+	r.set_window_end(5, now - 1_000);
+	assert_eq!(r.ticket_expiry(now), now + pod_reporter::service::MIN_TICKET_MS);
 }

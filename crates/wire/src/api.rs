@@ -57,6 +57,10 @@ impl SignedHeartbeat {
 	}
 }
 
+/// Receipts one confirmation request may carry. A window with more is
+/// claimed in parts (`pod_primitives::MAX_PARTS`).
+pub const MAX_CONFIRM_RECEIPTS: usize = 100_000;
+
 /// What an edge sends to have a window confirmed (body of `POST /confirm`, SCALE).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct ConfirmRequest {
@@ -94,6 +98,13 @@ pub enum ReductionReason {
 	NoValidReceipts,
 	/// Valid receipts support less than the claim for a content.
 	AboveReceipts,
+	/// The ticket was already confirmed in another part of the window:
+	/// each ticket is paid in one part only.
+	ConfirmedInOtherPart,
+	/// The ticket's viewer renewed its grant's tickets after it expired,
+	/// presenting a receipt for fewer bytes; the rest of its allowance went
+	/// back to the grant, so no more is paid (the grant's budget holds).
+	ClosedAtRenewal,
 }
 
 impl ReductionReason {
@@ -110,6 +121,8 @@ impl ReductionReason {
 			ReductionReason::ClientReportedLess => "client_reported_less",
 			ReductionReason::NoValidReceipts => "no_valid_receipts",
 			ReductionReason::AboveReceipts => "above_receipts",
+			ReductionReason::ConfirmedInOtherPart => "confirmed_in_other_part",
+			ReductionReason::ClosedAtRenewal => "closed_at_renewal",
 		}
 	}
 }
@@ -293,6 +306,8 @@ mod tests {
 			ReductionReason::ClientReportedLess,
 			ReductionReason::NoValidReceipts,
 			ReductionReason::AboveReceipts,
+			ReductionReason::ConfirmedInOtherPart,
+			ReductionReason::ClosedAtRenewal,
 		];
 		for r in all {
 			assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{r}\""));
@@ -314,6 +329,7 @@ mod tests {
 		let p = AttestationPayload {
 			edge: [1; 32],
 			window: 2,
+			part: 0,
 			entries: Default::default(),
 			receipts_root: [0; 32],
 			receipt_count: 0,

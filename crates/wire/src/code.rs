@@ -136,6 +136,8 @@ codes! {
 	BadClaimSignature => "bad_claim_signature",
 	/// A confirmation request carries too many receipts.
 	TooManyReceipts => "too_many_receipts",
+	/// A claim names a part of its window at or above `MAX_PARTS`.
+	PartOutOfRange => "part_out_of_range",
 	/// Nothing in a claim is supported by valid receipts.
 	NothingConfirmed => "nothing_confirmed",
 	/// No audit could be run.

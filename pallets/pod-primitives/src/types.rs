@@ -29,6 +29,13 @@ pub type MaxGrantContents = ConstU32<MAX_GRANT_CONTENTS>;
 pub const MAX_ENTRIES: u32 = 64;
 /// Most attestations one `submit_attestations` batch may carry.
 pub const MAX_BATCH: u32 = 128;
+/// Parts one `(edge, window, reporter)` may be settled in. A window whose
+/// receipts or contents do not fit one claim (more than [`MAX_ENTRIES`]
+/// contents, or more receipts than one confirmation request carries) is
+/// claimed and settled in parts `0..MAX_PARTS`, each ticket in exactly one.
+pub const MAX_PARTS: u16 = 256;
+/// Which part of an `(edge, window, reporter)` a claim or attestation covers.
+pub type PartIndex = u16;
 
 /// Bound for [`AttestationPayload::entries`].
 pub type MaxEntries = ConstU32<MAX_ENTRIES>;
@@ -180,6 +187,9 @@ pub struct Claim {
 	pub edge: PublicKey,
 	/// The window claimed.
 	pub window: WindowIndex,
+	/// Which part of the window's tickets of one reporter this claims
+	/// (see [`MAX_PARTS`]).
+	pub part: PartIndex,
 	/// Bytes per content.
 	pub entries: BoundedVec<Entry, MaxEntries>,
 	/// [`crate::merkle::receipts_root`] over `(ticket_id, bytes_total)` leaves.
@@ -198,6 +208,8 @@ pub struct AttestationPayload {
 	pub edge: PublicKey,
 	/// The window settled.
 	pub window: WindowIndex,
+	/// The part of the window's tickets it settles (see [`MAX_PARTS`]).
+	pub part: PartIndex,
 	/// Confirmed bytes per content; never above what both sides support.
 	pub entries: BoundedVec<Entry, MaxEntries>,
 	/// Merkle root of the confirmed `(ticket_id, bytes)` leaves.

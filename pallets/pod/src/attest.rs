@@ -16,7 +16,7 @@ use sp_runtime::traits::{UniqueSaturatedInto, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// The attestations an unsigned call carries: at least one, no
-	/// `(edge, window, reporter)` twice. Anything but an attestation call is refused.
+	/// `(edge, window, reporter, part)` twice. Anything but an attestation call is refused.
 	pub(crate) fn attestations_in(
 		call: &Call<T>,
 	) -> Result<&[Attestation], TransactionValidityError> {
@@ -30,7 +30,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut seen = alloc::collections::BTreeSet::new();
 		for att in atts {
-			if !seen.insert((att.payload.edge, att.payload.window, att.reporter)) {
+			let p = &att.payload;
+			if !seen.insert((p.edge, p.window, att.reporter, p.part)) {
 				return Err(InvalidTransaction::Custom(Error::<T>::AlreadySettled.index()).into());
 			}
 		}
@@ -95,8 +96,9 @@ impl<T: Config> Pallet<T> {
 		let now = Self::current_window();
 		ensure!(p.window < now, Error::<T>::WindowNotClosed);
 		ensure!(now - p.window <= T::MaxWindowAge::get(), Error::<T>::WindowTooOld);
+		ensure!(p.part < pod_primitives::MAX_PARTS, Error::<T>::PartOutOfRange);
 		ensure!(
-			!Settled::<T>::contains_key((p.edge, p.window, att.reporter)),
+			!Settled::<T>::contains_key((p.edge, p.window, att.reporter, p.part)),
 			Error::<T>::AlreadySettled
 		);
 		ensure!(!p.entries.is_empty(), Error::<T>::NoEntries);
@@ -109,20 +111,11 @@ impl<T: Config> Pallet<T> {
 			);
 			total = total.checked_add(e.bytes).ok_or(Error::<T>::BytesOverCap)?;
 		}
-		// The capacity caps the window across every reporter it settles with.
-		let settled = Self::edge_window_bytes(&p.edge, p.window);
+		// The capacity caps the window across every reporter and part.
+		let settled = WindowBytes::<T>::get(p.edge, p.window);
 		let total = total.checked_add(settled).ok_or(Error::<T>::BytesOverCap)?;
 		ensure!(total <= Self::window_cap(edge.capacity), Error::<T>::BytesOverCap);
 		Ok(edge)
-	}
-
-	/// Bytes `edge` has settled in `window` with every reporter so far. It
-	/// reads the window's settlements (one per reporter that co-signed for
-	/// the edge in it, so at most the reporter set's size) rather than keep a
-	/// running total: one read instead of a read and a write per attestation.
-	pub fn edge_window_bytes(edge: &PublicKey, window: WindowIndex) -> u64 {
-		Settled::<T>::iter_prefix_values((edge, window))
-			.fold(0u64, |a, r| a.saturating_add(r.bytes))
 	}
 
 	/// [`Self::check_state`] and both signatures; the error names the
@@ -204,10 +197,12 @@ impl<T: Config> Pallet<T> {
 		if rec.charged.is_zero() {
 			rec.state = SettlementState::Vested;
 		}
-		Settled::<T>::insert((p.edge, p.window, att.reporter), rec);
+		Settled::<T>::insert((p.edge, p.window, att.reporter, p.part), rec);
+		WindowBytes::<T>::mutate(p.edge, p.window, |b| *b = b.saturating_add(rec.bytes));
 		Self::deposit_event(Event::AttestationAccepted {
 			edge: p.edge,
 			window: p.window,
+			part: p.part,
 			owner: edge.owner,
 			reporter: att.reporter,
 			bytes: rec.bytes,

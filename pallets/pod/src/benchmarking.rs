@@ -91,6 +91,7 @@ fn attestation<T: Config>(
 	let payload = AttestationPayload {
 		edge,
 		window,
+		part: 0,
 		entries: BoundedVec::try_from(entries).expect("within MAX_ENTRIES"),
 		receipts_root: [1; 32],
 		receipt_count: contents.len() as u32,
@@ -241,7 +242,7 @@ mod benchmarks {
 		let att = attestation::<T>(key, reporter, window, &contents);
 		#[extrinsic_call]
 		_(RawOrigin::None, Box::new(att));
-		assert!(Settled::<T>::contains_key((key, window, reporter)));
+		assert!(Settled::<T>::contains_key((key, window, reporter, 0)));
 	}
 
 	/// `n` single-entry attestations for one content. A batch's weight adds,
@@ -264,8 +265,11 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::None, batch);
 		// Every attestation settled: none was skipped as rejected.
-		assert!(Settled::<T>::contains_key((last, window, reporter)));
-		assert_eq!(Settled::<T>::iter().filter(|((_, w, _), _)| *w == window).count(), n as usize);
+		assert!(Settled::<T>::contains_key((last, window, reporter, 0)));
+		assert_eq!(
+			Settled::<T>::iter().filter(|((_, w, _, _), _)| *w == window).count(),
+			n as usize
+		);
 	}
 
 	#[benchmark]

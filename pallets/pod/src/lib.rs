@@ -21,10 +21,13 @@
 //!   grants that key signed).
 //! - **Attestations**: the edge and a reporter both sign one
 //!   [`AttestationPayload`]. The extrinsic is unsigned and fee-less: it is
-//!   authorised by those two signatures. Each `(edge, window, reporter)` is
-//!   settled at most once (the pool tag), so an edge that served several
-//!   reporters' tickets in one window is paid once for each, and its
-//!   capacity caps the window across them.
+//!   authorised by those two signatures. Each `(edge, window, reporter,
+//!   part)` is settled at most once (the pool tag), so an edge that served
+//!   several reporters' tickets in one window is paid once for each, and its
+//!   capacity caps the window across them (`WindowBytes`). A window with more
+//!   contents than one attestation carries (`MAX_ENTRIES`), or more receipts
+//!   than one confirmation request, is settled in parts
+//!   (`0..MAX_PARTS`); the reporter pays each ticket in one part only.
 //! - **Payment**: per entry, `charge = bytes × price_per_gib / 2^30` rounded
 //!   down and capped by the tightest of the customer's escrow, its spending
 //!   limit, the content's budget and the reporter's cap (what a limit leaves
@@ -67,7 +70,7 @@
 //! `submit_attestations` settles up to [`pod_primitives::MAX_BATCH`]
 //! attestations in one extrinsic (a reporter naturally batches the claims it
 //! co-signed). In the pool every attestation of the batch must be valid and the
-//! batch provides one tag per `(edge, window, reporter)`. In a block, an attestation that
+//! batch provides one tag per `(edge, window, reporter, part)`. In a block, an attestation that
 //! became invalid meanwhile (e.g. settled by an earlier extrinsic) is skipped
 //! with an `AttestationRejected` event and the rest still settle.
 //!
@@ -108,7 +111,8 @@
 //! `Edges`, `Reporters` (with their caps), `Revoked`, `ReporterSpend`,
 //! `Contents` (with budget and openness), `ContentSpend`, `SpendLimits`,
 //! `GrantKeys`, `Escrow`, `PendingWithdrawals`, `Settled` (the settled flag
-//! and what it paid, per `(edge, window, reporter)`),
+//! and what it paid, per `(edge, window, reporter, part)`), `WindowBytes`
+//! (per edge and window, what its capacity caps),
 //! `Usage` (per customer and window), `Pending` and `PendingRange` (the
 //! vesting queue), `Unvested`, `TotalUnvested`, `AccruedFees`, `Credits`,
 //! `TotalCredits`, `Redemptions`, `NextRedemptionId`, `Operator`.
@@ -118,8 +122,8 @@ extern crate alloc;
 
 pub use pallet::*;
 pub use pod_primitives::{
-	Attestation, AttestationPayload, ContentId, Entry, PublicKey, SettlementRecord, Signature,
-	UsageRecord, WindowIndex,
+	Attestation, AttestationPayload, ContentId, Entry, PartIndex, PublicKey, SettlementRecord,
+	Signature, UsageRecord, WindowIndex,
 };
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -307,11 +311,12 @@ pub mod pallet {
 		WithdrawalRequested { who: T::AccountId, amount: Balance, unlock_at: BlockNumberFor<T> },
 		/// Escrow was paid back to its customer.
 		Withdrawn { who: T::AccountId, amount: Balance },
-		/// A two-signed attestation settled `(edge, window, reporter)`; its
+		/// A two-signed attestation settled `(edge, window, reporter, part)`; its
 		/// credits and fee vest at `vests_at`.
 		AttestationAccepted {
 			edge: PublicKey,
 			window: WindowIndex,
+			part: PartIndex,
 			owner: T::AccountId,
 			reporter: PublicKey,
 			bytes: u64,
@@ -340,6 +345,7 @@ pub mod pallet {
 		SettlementVested {
 			edge: PublicKey,
 			window: WindowIndex,
+			part: PartIndex,
 			reporter: PublicKey,
 			owner: T::AccountId,
 			credits: Balance,
@@ -350,6 +356,7 @@ pub mod pallet {
 		SettlementVoided {
 			edge: PublicKey,
 			window: WindowIndex,
+			part: PartIndex,
 			reporter: PublicKey,
 			refunded: Balance,
 		},
@@ -459,6 +466,8 @@ pub mod pallet {
 		AlreadyRevoked,
 		/// An open content needs a per-window budget.
 		OpenWithoutBudget,
+		/// The attestation's part is not below `MAX_PARTS`.
+		PartOutOfRange,
 	}
 
 	/// Registered edges by edge key.
@@ -519,9 +528,10 @@ pub mod pallet {
 	pub type PendingWithdrawals<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, (Balance, BlockNumberFor<T>)>;
 
-	/// Settled `(edge, window, reporter)` triples and what each paid: the
+	/// Settled `(edge, window, reporter, part)` and what each paid: the
 	/// idempotency flag. An edge that served tickets of several reporters in
-	/// one window settles once with each.
+	/// one window settles once with each, in as many parts as its tickets
+	/// need (`MAX_PARTS`).
 	#[pallet::storage]
 	pub type Settled<T: Config> = StorageNMap<
 		_,
@@ -529,8 +539,22 @@ pub mod pallet {
 			NMapKey<Blake2_128Concat, PublicKey>,
 			NMapKey<Twox64Concat, WindowIndex>,
 			NMapKey<Blake2_128Concat, PublicKey>,
+			NMapKey<Twox64Concat, PartIndex>,
 		),
 		SettlementRecord,
+	>;
+
+	/// Bytes each edge has settled in each window, across every reporter
+	/// and part: what its capacity caps.
+	#[pallet::storage]
+	pub type WindowBytes<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		PublicKey,
+		Twox64Concat,
+		WindowIndex,
+		u64,
+		ValueQuery,
 	>;
 
 	/// Settlements waiting to vest, in the order they settled (so in order of
@@ -992,8 +1016,8 @@ pub mod pallet {
 				let age = now.saturating_sub(att.payload.window);
 				let left = T::MaxWindowAge::get().saturating_sub(age).saturating_add(1);
 				longevity = longevity.min(left as u64 * T::WindowLength::get() as u64);
-				builder =
-					builder.and_provides((att.payload.edge, att.payload.window, att.reporter));
+				let p = &att.payload;
+				builder = builder.and_provides((p.edge, p.window, att.reporter, p.part));
 			}
 			// All signatures of the call in one batch verification, after the
 			// cheaper storage checks.

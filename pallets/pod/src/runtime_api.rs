@@ -1,6 +1,7 @@
 //! `PodApi`: read-only queries for customers, edges and operators.
 
-use pod_primitives::{PublicKey, SettlementRecord, UsageRecord, WindowIndex};
+use alloc::vec::Vec;
+use pod_primitives::{PartIndex, PublicKey, SettlementRecord, UsageRecord, WindowIndex};
 
 sp_api::decl_runtime_apis! {
 	/// Balances, windows, settlement status, usage and earnings.
@@ -15,13 +16,19 @@ sp_api::decl_runtime_apis! {
 		fn current_window() -> WindowIndex;
 		/// Blocks per window.
 		fn window_length() -> u32;
-		/// What settling `(edge, window)` with `reporter` paid, or `None` if
-		/// it is not settled.
+		/// What settling part `part` of `(edge, window)` with `reporter`
+		/// paid, or `None` if it is not settled.
 		fn settlement(
 			edge: PublicKey,
 			window: WindowIndex,
 			reporter: PublicKey,
+			part: PartIndex,
 		) -> Option<SettlementRecord>;
+		/// Every settlement of `(edge, window)`: by reporter and part.
+		fn settlements(
+			edge: PublicKey,
+			window: WindowIndex,
+		) -> Vec<(PublicKey, PartIndex, SettlementRecord)>;
 		/// A customer's delivered bytes and charges in one window.
 		fn usage(customer: AccountId, window: WindowIndex) -> UsageRecord;
 		/// Credits an edge earned in one window with every reporter (vested

@@ -119,6 +119,8 @@ pub struct PendingSettlement<T: Config> {
 	pub edge: pod_primitives::PublicKey,
 	/// The window it served.
 	pub window: WindowIndex,
+	/// The part of the window it settled.
+	pub part: pod_primitives::PartIndex,
 	/// The co-signing reporter.
 	pub reporter: pod_primitives::PublicKey,
 	/// The edge's owner, who receives the credits.

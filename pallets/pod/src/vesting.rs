@@ -40,6 +40,7 @@ impl<T: Config> Pallet<T> {
 		let pending = PendingSettlement::<T> {
 			edge: att.payload.edge,
 			window: att.payload.window,
+			part: att.payload.part,
 			reporter: att.reporter,
 			owner: owner.clone(),
 			credits: rec.credits,
@@ -121,6 +122,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::SettlementVested {
 			edge: p.edge,
 			window: p.window,
+			part: p.part,
 			reporter: p.reporter,
 			owner: p.owner,
 			credits: p.credits,
@@ -142,13 +144,14 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::SettlementVoided {
 			edge: p.edge,
 			window: p.window,
+			part: p.part,
 			reporter: p.reporter,
 			refunded,
 		});
 	}
 
 	fn mark(p: &PendingSettlement<T>, state: SettlementState) {
-		Settled::<T>::mutate((p.edge, p.window, p.reporter), |r| {
+		Settled::<T>::mutate((p.edge, p.window, p.reporter, p.part), |r| {
 			if let Some(r) = r {
 				r.state = state;
 			}

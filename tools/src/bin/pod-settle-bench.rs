@@ -140,6 +140,7 @@ fn attestation(
 	let payload = AttestationPayload {
 		edge: edge.public.to_bytes(),
 		window,
+		part: 0,
 		entries: vec![Entry { content, bytes }].try_into().expect("one entry"),
 		receipts_root: [window as u8; 32],
 		receipt_count: 1,

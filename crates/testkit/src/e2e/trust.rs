@@ -276,6 +276,7 @@ fn hand_made_claim(
 	let claim = pod_primitives::Claim {
 		edge: edge.public.to_bytes(),
 		window,
+		part: 0,
 		entries: vec![pod_primitives::Entry { content: t.id, bytes: t.size }]
 			.try_into()
 			.expect("one entry"),
@@ -324,6 +325,7 @@ async fn self_dealing_earns_nothing(
 	let payload = pod_primitives::AttestationPayload {
 		edge: claim.edge,
 		window,
+		part: 0,
 		entries: claim.entries,
 		receipts_root: claim.receipts_root,
 		receipt_count: 1,
@@ -337,8 +339,8 @@ async fn self_dealing_earns_nothing(
 	};
 	let refused = chain.submit_attestation(&att, |_| {}).await;
 	check(refused.is_err(), "the chain accepted an attestation its edge's owner co-signed")?;
-	let rec =
-		chain.settlement(&claim.edge, window, &edge.public.to_bytes()).await.map_err(chain_err)?;
+	let rec = chain.settlements(&claim.edge, window).await.map_err(chain_err)?;
+	let rec = rec.first();
 	check(rec.is_none(), "a self-dealt window settled")?;
 	println!("   an edge owner's hand-made ticket and receipt: nothing confirmed, the chain refuses it, 0 earned");
 	Ok(())
@@ -352,8 +354,8 @@ async fn revoke_after_settling(chain: &Chain, t3: &Received) -> Result<(), Harne
 		Duration::from_secs(240),
 		Duration::from_secs(1),
 		|| async {
-			let recs = records(chain, t3).await.ok()?;
-			(recs.len() == t3.per_edge.len()).then_some(recs)
+			let (recs, edges) = records(chain, t3).await.ok()?;
+			(edges == t3.per_edge.len()).then_some(recs)
 		},
 	)
 	.await?;
@@ -377,15 +379,30 @@ async fn revoke_after_settling(chain: &Chain, t3: &Received) -> Result<(), Harne
 	Ok(())
 }
 
-/// The settlements behind what one client received.
-async fn records(chain: &Chain, r: &Received) -> Result<Vec<SettlementRecord>, HarnessError> {
-	let mut out = Vec::new();
+/// The settlements (every part) of `edge` in `window` with `reporter`.
+async fn edge_records(
+	chain: &Chain,
+	edge: &PublicKey,
+	window: WindowIndex,
+	reporter: &PublicKey,
+) -> Result<Vec<SettlementRecord>, HarnessError> {
+	let all = chain.settlements(edge, window).await.map_err(chain_err)?;
+	Ok(all.into_iter().filter(|(r, _, _)| r == reporter).map(|(_, _, rec)| rec).collect())
+}
+
+/// The settlements behind what one client received, and how many of its
+/// edges have at least one.
+async fn records(
+	chain: &Chain,
+	r: &Received,
+) -> Result<(Vec<SettlementRecord>, usize), HarnessError> {
+	let (mut out, mut edges) = (Vec::new(), 0);
 	for edge in r.per_edge.keys() {
-		if let Some(rec) = chain.settlement(edge, r.window, &r.reporter).await.map_err(chain_err)? {
-			out.push(rec);
-		}
+		let recs = edge_records(chain, edge, r.window, &r.reporter).await?;
+		edges += usize::from(!recs.is_empty());
+		out.extend(recs);
 	}
-	Ok(out)
+	Ok((out, edges))
 }
 
 /// Waits until the honest settlements vested and the revoked reporter's
@@ -396,18 +413,18 @@ async fn wait_final(
 	revoked: &Received,
 ) -> Result<(), HarnessError> {
 	// Settlements that charged nothing (a cap left nothing) are final at once.
-	let done = |recs: &[SettlementRecord], n: usize, state| {
-		recs.len() == n && recs.iter().all(|r| r.state == state || r.charged == 0)
+	let done = |(recs, edges): (Vec<SettlementRecord>, usize), n: usize, state| {
+		edges == n && recs.iter().all(|r| r.state == state || r.charged == 0)
 	};
 	wait_for("vesting and voiding", Duration::from_secs(300), Duration::from_secs(2), || async {
 		for r in honest {
 			let recs = records(chain, r).await.ok()?;
-			if !done(&recs, r.per_edge.len(), SettlementState::Vested) {
+			if !done(recs, r.per_edge.len(), SettlementState::Vested) {
 				return None;
 			}
 		}
 		let recs = records(chain, revoked).await.ok()?;
-		done(&recs, revoked.per_edge.len(), SettlementState::Voided).then_some(())
+		done(recs, revoked.per_edge.len(), SettlementState::Voided).then_some(())
 	})
 	.await
 }
@@ -427,12 +444,10 @@ async fn check_paid(
 	let shared: Vec<_> = t1.per_edge.keys().filter(|e| t2.per_edge.contains_key(*e)).collect();
 	check(!shared.is_empty(), "no edge served both reporters' clients")?;
 	for edge in &shared {
-		let a = chain.settlement(edge, t1.window, &t1.reporter).await.map_err(chain_err)?;
-		let b = chain.settlement(edge, t2.window, &t2.reporter).await.map_err(chain_err)?;
-		check(
-			a.is_some_and(|r| r.credits > 0) && b.is_some_and(|r| r.credits > 0),
-			"an edge was not paid by both reporters",
-		)?;
+		let a = edge_records(chain, edge, t1.window, &t1.reporter).await?;
+		let b = edge_records(chain, edge, t2.window, &t2.reporter).await?;
+		let credits = |recs: &[SettlementRecord]| recs.iter().map(|r| r.credits).sum::<u128>();
+		check(credits(&a) > 0 && credits(&b) > 0, "an edge was not paid by both reporters")?;
 	}
 	println!("   every client's tickets allowed at most its grant's budget; the used-up grant got no more");
 	println!(
@@ -440,7 +455,7 @@ async fn check_paid(
 		shared.len(),
 		t1.window
 	);
-	let paid: u64 = records(chain, t1).await?.iter().map(|r| r.bytes).sum();
+	let paid: u64 = records(chain, t1).await?.0.iter().map(|r| r.bytes).sum();
 	let mut want: u64 = t1.per_edge.values().sum();
 	if b1.window == t1.window {
 		want += b1
@@ -473,7 +488,7 @@ async fn check_revoked(
 		),
 	)?;
 	let voided =
-		records(chain, t3).await?.iter().filter(|r| r.state == SettlementState::Voided).count();
+		records(chain, t3).await?.0.iter().filter(|r| r.state == SettlementState::Voided).count();
 	println!("   its {voided} settlement(s) were voided and the escrow returned: escrow fell by exactly {honest_charged}");
 	Ok(())
 }
@@ -487,7 +502,7 @@ async fn check_budget(
 ) -> Result<(), HarnessError> {
 	let full: u128 = b1.per_edge.values().map(|b| price(*b)).sum();
 	check(full > BUDGET, "the budgeted download was smaller than its budget")?;
-	let recs = records(chain, b1).await?;
+	let (recs, _) = records(chain, b1).await?;
 	let usage: UsageRecord = chain.usage(&customer, b1.window).await.map_err(chain_err)?;
 	check(
 		usage.unpaid >= full - BUDGET,
@@ -513,9 +528,7 @@ async fn check_books(
 	for r in honest {
 		for edge in r.per_edge.keys() {
 			if seen.insert((*edge, r.window, r.reporter)) {
-				if let Some(rec) =
-					chain.settlement(edge, r.window, &r.reporter).await.map_err(chain_err)?
-				{
+				for rec in edge_records(chain, edge, r.window, &r.reporter).await? {
 					check(
 						rec.charged == rec.fee + rec.credits,
 						"a settlement's charge is not fee + credits",

@@ -44,6 +44,7 @@ fn attestation_pays_exactly_95_5() {
 			Event::AttestationAccepted {
 				edge: public(EDGE),
 				window: 1,
+				part: 0,
 				owner: EDGE_OWNER,
 				reporter: public(REPORTER),
 				bytes: bytes_a + bytes_b,
@@ -289,7 +290,7 @@ fn pool_tags_and_longevity() {
 		let v = validate(&a).unwrap();
 		assert_eq!(
 			v.provides,
-			vec![("PodAttestation", (public(EDGE), 1u32, public(REPORTER))).encode()]
+			vec![("PodAttestation", (public(EDGE), 1u32, public(REPORTER), 0u16)).encode()]
 		);
 		assert!(v.requires.is_empty());
 		// Window 1 seen from window 2 has MAX_AGE windows left, plus this one.
@@ -310,6 +311,7 @@ fn oversized_entries_do_not_decode() {
 		.collect();
 	let mut raw = public(EDGE).encode();
 	raw.extend(1u32.encode());
+	raw.extend(0u16.encode());
 	raw.extend(entries.encode());
 	raw.extend([0u8; 32].encode());
 	raw.extend(0u32.encode());
@@ -318,6 +320,7 @@ fn oversized_entries_do_not_decode() {
 	let entries: Vec<Entry> = entries[..64].to_vec();
 	let mut raw = public(EDGE).encode();
 	raw.extend(1u32.encode());
+	raw.extend(0u16.encode());
 	raw.extend(entries.encode());
 	raw.extend([0u8; 32].encode());
 	raw.extend(0u32.encode());

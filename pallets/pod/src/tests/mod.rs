@@ -7,6 +7,7 @@ mod credits;
 mod edges;
 mod escrow;
 mod limits;
+mod parts;
 mod props;
 mod reporters;
 
@@ -88,6 +89,7 @@ pub(crate) fn payload(
 	AttestationPayload {
 		edge: public(edge),
 		window,
+		part: 0,
 		entries: BoundedVec::try_from(
 			entries.iter().map(|(c, b)| Entry { content: *c, bytes: *b }).collect::<Vec<_>>(),
 		)
@@ -163,9 +165,9 @@ pub(crate) fn assert_books_balance() {
 	assert_eq!(Unvested::<Test>::iter_values().sum::<u128>(), unvested);
 }
 
-/// The settlement of `(edge, window)` co-signed by the test reporter.
+/// The settlement of `(edge, window)` (part 0) co-signed by the test reporter.
 pub(crate) fn settled(edge: u8, window: WindowIndex) -> Option<pod_primitives::SettlementRecord> {
-	Settled::<Test>::get((public(edge), window, public(REPORTER)))
+	Settled::<Test>::get((public(edge), window, public(REPORTER), 0))
 }
 
 /// Moves past every pending settlement's vesting block and lets `on_idle`

@@ -119,7 +119,7 @@ proptest! {
 						let owner = Edges::<Test>::get(public(edge)).unwrap().owner;
 						let a = sign_with(payload(edge, w, &entries), edge, reporter, DomainTag::Attestation, Pod::genesis_hash());
 						if submit(a).is_ok() {
-							let rec = Settled::<Test>::get((public(edge), w, public(reporter))).unwrap();
+							let rec = Settled::<Test>::get((public(edge), w, public(reporter), 0)).unwrap();
 							prop_assert_eq!(rec.charged, rec.fee + rec.credits);
 							*expected.entry(owner).or_default() += rec.credits;
 						}

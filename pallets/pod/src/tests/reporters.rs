@@ -24,7 +24,7 @@ fn a_reporter_mints_at_most_its_cap_per_window() {
 		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, GIB)])));
 		assert_ok!(submit(rogue_att(EDGE2, 1, &[(CONTENT_A, GIB)])));
 		assert_eq!(ReporterSpend::<Test>::get(public(ROGUE), 1), PRICE * 3 / 2);
-		let rec = Settled::<Test>::get((public(EDGE2), 1, public(ROGUE))).unwrap();
+		let rec = Settled::<Test>::get((public(EDGE2), 1, public(ROGUE), 0)).unwrap();
 		assert_eq!((rec.charged, rec.unpaid), (PRICE / 2, PRICE / 2));
 		System::assert_has_event(
 			Event::LimitReached {
@@ -92,12 +92,13 @@ fn revoking_a_reporter_voids_what_it_cosigned_and_returns_the_escrow() {
 			Error::<Test>::UnknownReporter
 		);
 		vest_all();
-		let rogue = Settled::<Test>::get((public(EDGE), 1, public(ROGUE))).unwrap();
+		let rogue = Settled::<Test>::get((public(EDGE), 1, public(ROGUE), 0)).unwrap();
 		assert_eq!(rogue.state, SettlementState::Voided);
 		System::assert_has_event(
 			Event::SettlementVoided {
 				edge: public(EDGE),
 				window: 1,
+				part: 0,
 				reporter: public(ROGUE),
 				refunded: 5 * PRICE,
 			}
@@ -163,7 +164,7 @@ fn two_reporters_settle_one_edges_window_within_its_capacity() {
 		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 1 << 100));
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
 		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, 2 * GIB)])));
-		assert_eq!(Pod::edge_window_bytes(&public(EDGE), 1), 3 * GIB);
+		assert_eq!(crate::WindowBytes::<Test>::get(public(EDGE), 1), 3 * GIB);
 		vest_all();
 		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 3 * (PRICE * 95 / 100));
 		// The capacity is for the window, not per reporter.
