@@ -54,6 +54,8 @@ pub struct SourceReport {
 	pub chunks: u32,
 	/// Served bytes that failed the chunk hash: never trusted again.
 	pub lying: bool,
+	/// The chunk it served bad bytes for (what an accusation names).
+	pub lying_chunk: Option<u32>,
 	/// Connection errors, timeouts and refusals.
 	pub failures: u32,
 	/// The last receipt signed for this source's ticket.
@@ -514,6 +516,7 @@ async fn get_chunk(shared: &Shared, src: usize, index: u32) -> Result<(), ChunkF
 	if !m.verify_chunk(index, &body) {
 		let mut s = shared.source(src);
 		s.report.lying = true;
+		s.report.lying_chunk.get_or_insert(index);
 		s.dead = true;
 		return Err(SourceError::Lying.into());
 	}

@@ -4,7 +4,7 @@
 use crate::fetch::{FetchReport, Source};
 use hyper::Method;
 use pod_http::{CallError, HttpClient};
-use pod_primitives::{keys, keys::Keypair, ContentId, Manifest, SignedTicket};
+use pod_primitives::{keys, keys::Keypair, Accusation, ContentId, Manifest, SignedTicket};
 use pod_wire::api::{ClientReport, ScheduleRequest, ScheduleResponse};
 use pod_wire::hex::DecodeError;
 use pod_wire::manifest::{decode_manifest, ManifestDecodeError};
@@ -141,8 +141,9 @@ pub async fn report(
 		if let Some(last) = rep.last_receipt {
 			r.receipts.push(headers::value(&keys::sign_receipt(session, genesis, last)));
 		}
-		if rep.lying {
-			r.lying.push(hex::encode(src.ticket.ticket.ticket_id));
+		if let Some(chunk) = rep.lying_chunk {
+			let a = Accusation { ticket_id: src.ticket.ticket.ticket_id, chunk };
+			r.lying.push(pod_wire::hex::encode_scale(&keys::sign_accusation(session, genesis, a)));
 		}
 	}
 	let http = pod_http::http_client();

@@ -223,7 +223,7 @@ pub fn split_claims(
 		if group.last().is_none_or(|(l, _)| l.ticket.content != t.ticket.content) {
 			contents += 1;
 		}
-		group.push((t.clone(), r.clone()));
+		group.push((t.clone(), *r));
 	}
 	if groups.len() > MAX_PARTS as usize {
 		return Err(ClaimError::TooManyParts(groups.len()));

@@ -1,14 +1,19 @@
 //! Co-signing edges' windows: when a window may be confirmed, the stored
-//! answer that makes every retry idempotent, and the signature.
+//! answer that makes every retry idempotent, the remembered refusals that
+//! make a repeated bad request cheap, and the signature.
 
-use crate::confirm::{self, Evidence};
+use crate::confirm::{self, ConfirmError, Evidence};
 use crate::error::ReporterError;
 use crate::service::Reporter;
 use crate::store::Store;
 use codec::Encode;
-use pod_primitives::{keys, Claim, DomainTag, PartIndex, SignedTicket, TicketId};
-use pod_wire::api::{ConfirmRequest, ConfirmResponse};
+use pod_primitives::{
+	keys, Claim, DomainTag, PartIndex, PublicKey, SignedTicket, TicketId, WindowIndex,
+};
+use pod_wire::api::{ConfirmRequest, ConfirmResponse, Reduction};
 use pod_wire::clock::now_ms;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 /// The store as confirmation evidence: tickets issued, clients' reports.
 struct StoreEvidence<'a>(&'a Store);
@@ -28,28 +33,80 @@ impl Evidence for StoreEvidence<'_> {
 	}
 }
 
+/// A confirmation's key: one signature per `(edge, window, part)`.
+type PartKey = (PublicKey, WindowIndex, PartIndex);
+
+/// Refusals remembered, by request hash: a repeated request is answered
+/// without verifying anything again.
+const REMEMBERED_REFUSALS: usize = 4096;
+
+/// Refusals by request hash, and the hashes oldest first.
+type Refusals = (HashMap<[u8; 32], Vec<Reduction>>, VecDeque<[u8; 32]>);
+
+/// Per-part locks and the refusals given lately.
+#[derive(Debug, Default)]
+pub struct Confirmations {
+	locks: Mutex<HashMap<PartKey, Arc<tokio::sync::Mutex<()>>>>,
+	refused: Mutex<Refusals>,
+}
+
+impl Confirmations {
+	/// The lock of one part (made on first use, dropped after last use).
+	fn lock_for(&self, key: PartKey) -> Arc<tokio::sync::Mutex<()>> {
+		let mut locks = self.locks.lock().expect("locks");
+		locks.retain(|_, l| Arc::strong_count(l) > 1);
+		locks.entry(key).or_default().clone()
+	}
+
+	fn refusal(&self, hash: &[u8; 32]) -> Option<Vec<Reduction>> {
+		self.refused.lock().expect("refusals").0.get(hash).cloned()
+	}
+
+	fn remember(&self, hash: [u8; 32], reductions: &[Reduction]) {
+		let mut r = self.refused.lock().expect("refusals");
+		if r.0.insert(hash, reductions.to_vec()).is_none() {
+			r.1.push_back(hash);
+		}
+		while r.1.len() > REMEMBERED_REFUSALS {
+			let old = r.1.pop_front().expect("not empty");
+			r.0.remove(&old);
+		}
+	}
+}
+
 impl Reporter {
 	/// Confirms an edge's claim for (one part of) a closed window and
 	/// co-signs it. The answer for a part is stored and repeated: a retried
 	/// or resent claim (after an edge or reporter restart) gets the
 	/// identical confirmation. Tickets it paid are marked with the part in
 	/// the same write, so no other part of the window can pay them again.
-	pub async fn confirm(&self, req: &ConfirmRequest) -> Result<Vec<u8>, ReporterError> {
-		let claim = &req.claim;
-		let _g = self.confirm_lock.lock().await;
+	/// `raw` is the request as received: a refusal is remembered by its
+	/// hash, so the same request repeated costs a hash, not a verification.
+	/// The receipts are verified on a blocking thread, under a lock of this
+	/// part only.
+	pub async fn confirm(&self, req: ConfirmRequest, raw: &[u8]) -> Result<Vec<u8>, ReporterError> {
+		let claim = req.claim.clone();
+		let lock = self.confirms.lock_for((claim.edge, claim.window, claim.part));
+		let _g = lock.lock().await;
 		if let Some(stored) = self.store.confirmation(&claim.edge, claim.window, claim.part)? {
 			return Ok(stored);
 		}
-		self.check_window_closed(claim)?;
-		let evidence = StoreEvidence(&self.store);
-		let c = confirm::confirm(
-			claim,
-			&req.signature,
-			&req.receipts,
-			&self.genesis,
-			&self.public,
-			&evidence,
-		)?;
+		let hash = *blake3::hash(raw).as_bytes();
+		if let Some(reductions) = self.confirms.refusal(&hash) {
+			self.metrics.repeated_refusals.inc();
+			return Err(ConfirmError::NothingConfirmed(reductions).into());
+		}
+		self.check_window_closed(&claim)?;
+		if let Some(why) = self.records.edge_refusal(&claim.edge, claim.window).await? {
+			return Err(ReporterError::EdgeNotOnChain { edge: hex::encode(claim.edge), why });
+		}
+		let c = match self.verify_claim(req).await {
+			Err(ConfirmError::NothingConfirmed(r)) => {
+				self.confirms.remember(hash, &r);
+				return Err(ConfirmError::NothingConfirmed(r).into());
+			}
+			other => other?,
+		};
 		let signature = keys::sign(&self.key, DomainTag::Attestation, &self.genesis, &c.payload);
 		let confirmed_bytes = c.payload.total_bytes();
 		let resp = ConfirmResponse {
@@ -63,8 +120,23 @@ impl Reporter {
 		};
 		let json = serde_json::to_vec(&resp).expect("responses serialize");
 		self.store.put_confirmation(&claim.edge, claim.window, claim.part, &c.tickets, &json)?;
-		self.count_confirmation(claim, &resp);
+		self.count_confirmation(&claim, &resp);
 		Ok(json)
+	}
+
+	/// [`confirm::confirm`] on a blocking thread: up to
+	/// `MAX_CONFIRM_RECEIPTS` signature checks stay off the async runtime.
+	async fn verify_claim(&self, req: ConfirmRequest) -> Result<confirm::Confirmed, ConfirmError> {
+		let (store, genesis, public) = (self.store.clone(), self.genesis, self.public);
+		let work = move || {
+			let evidence = StoreEvidence(&store);
+			let r = &req;
+			confirm::confirm(&r.claim, &r.signature, &r.receipts, &genesis, &public, &evidence)
+		};
+		match tokio::task::spawn_blocking(work).await {
+			Ok(result) => result,
+			Err(e) => std::panic::resume_unwind(e.into_panic()),
+		}
 	}
 
 	/// A window is confirmed once the chain has left it and its tickets for
@@ -116,5 +188,45 @@ impl Reporter {
 			disputes = resp.disputes.len(),
 			"window confirmed"
 		);
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// One lock per part, shared while in use and dropped after.
+	#[test]
+	fn parts_lock_separately() {
+		let c = Confirmations::default();
+		let a = c.lock_for(([1; 32], 5, 0));
+		let again = c.lock_for(([1; 32], 5, 0));
+		assert!(Arc::ptr_eq(&a, &again));
+		let other = c.lock_for(([1; 32], 5, 1));
+		assert!(!Arc::ptr_eq(&a, &other));
+		assert!(other.try_lock().is_ok() && a.try_lock().is_ok());
+		drop((a, again, other));
+		let _fresh = c.lock_for(([2; 32], 5, 0));
+		assert_eq!(c.locks.lock().unwrap().len(), 1, "unused locks are dropped");
+	}
+
+	/// Refusals are remembered by request hash, at most
+	/// `REMEMBERED_REFUSALS` of them, oldest forgotten first.
+	#[test]
+	fn refusals_are_remembered_and_bounded() {
+		let c = Confirmations::default();
+		let key = |n: usize| {
+			let mut h = [0u8; 32];
+			h[..8].copy_from_slice(&(n as u64).to_be_bytes());
+			h
+		};
+		for n in 0..=REMEMBERED_REFUSALS {
+			c.remember(key(n), &[]);
+		}
+		assert!(c.refusal(&key(0)).is_none(), "the oldest is forgotten");
+		assert!(c.refusal(&key(1)).is_some());
+		assert!(c.refusal(&key(REMEMBERED_REFUSALS)).is_some());
+		c.remember(key(1), &[]);
+		assert_eq!(c.refused.lock().unwrap().1.len(), REMEMBERED_REFUSALS);
 	}
 }

@@ -91,6 +91,42 @@ impl Reporter {
 		Ok(AuditReply { edge: hex::encode(probe.edge), result: outcome.as_str().into() })
 	}
 
+	/// Audits the chunk a viewer accused an edge of serving bad bytes for:
+	/// the accusation counts against the edge (`lying_reports`) only if the
+	/// edge serves the reporter bad bytes too; otherwise it is an ordinary
+	/// audit result.
+	pub(crate) async fn audit_accusation(&self, a: crate::reports::Accused) {
+		let probe = match self.accused_probe(a) {
+			Ok(p) => p,
+			Err(e) => return tracing::warn!(error = %e, "cannot audit an accusation"),
+		};
+		let outcome = match self.audit_ticket(&probe) {
+			Ok(ticket) => self.run_probe(&probe, &ticket).await,
+			Err(e) => return tracing::warn!(error = %e, "cannot audit an accusation"),
+		};
+		let (outcome, detail) = outcome;
+		self.metrics.audit(outcome.as_str());
+		let edge = hex::encode(a.edge);
+		tracing::info!(%edge, chunk = a.chunk, result = outcome.as_str(), "accusation audited");
+		let confirmed = outcome == Outcome::BadBytes;
+		let recorded = self.adjust_edge(&a.edge, |r| {
+			record_audit(r, outcome, detail);
+			r.lying_reports += u64::from(confirmed);
+		});
+		if let Err(e) = recorded {
+			tracing::warn!(error = %e, "cannot record an accusation's audit");
+		}
+	}
+
+	fn accused_probe(&self, a: crate::reports::Accused) -> Result<Probe, ReporterError> {
+		let rec = self.store.edge(&a.edge)?.ok_or_else(|| {
+			ReporterError::NoAudit(format!("edge {} never sent a heartbeat", hex::encode(a.edge)))
+		})?;
+		let (manifest, _) = self.content(&a.content)?;
+		let (edge, url, content, index) = (a.edge, rec.url, a.content, a.chunk);
+		Ok(Probe { edge, url, content, manifest, index })
+	}
+
 	fn pick_probe(&self) -> Result<Probe, ReporterError> {
 		let edges: Vec<_> =
 			self.live_edges()?.into_iter().filter(|(_, r)| !r.held.is_empty()).collect();

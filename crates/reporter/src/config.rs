@@ -16,7 +16,7 @@ pub struct ReporterConfig {
 	pub key_seed: String,
 	/// Node WebSocket RPC, e.g. `ws://127.0.0.1:9944`.
 	pub chain: String,
-	/// Ticket validity.
+	/// Longest ticket validity; a ticket expires at its window's end at the latest.
 	#[serde(default = "default_ttl")]
 	pub ticket_ttl_secs: u64,
 	/// After a window's last ticket expires, time left for final receipts and
@@ -45,6 +45,21 @@ pub struct ReporterConfig {
 	/// per minute.
 	#[serde(default = "default_open_per_network")]
 	pub open_per_network_per_minute: u32,
+	/// Schedules of any content one viewer key may make per minute (a
+	/// viewer schedules once per window, and on failover).
+	#[serde(default = "default_schedule_per_viewer")]
+	pub schedule_per_viewer_per_minute: u32,
+	/// Schedules of any content one client network (/24, /48) may make per
+	/// minute.
+	#[serde(default = "default_schedule_per_network")]
+	pub schedule_per_network_per_minute: u32,
+}
+
+fn default_schedule_per_viewer() -> u32 {
+	30
+}
+fn default_schedule_per_network() -> u32 {
+	600
 }
 
 fn default_open_per_viewer() -> u32 {

@@ -6,7 +6,7 @@
 //! | `GET /contents/{id}/manifest` | the manifest (SCALE) |
 //! | `POST /schedule` | JSON [`ScheduleRequest`] → ranked edges with tickets |
 //! | `POST /heartbeat` | an edge's `SignedHeartbeat` (SCALE) |
-//! | `POST /reports` | JSON [`ClientReport`]: a client's own receipts |
+//! | `POST /reports` | JSON [`ClientReport`]: a client's own receipts and signed accusations |
 //! | `POST /confirm` | an edge's `ConfirmRequest` (SCALE) → JSON `ConfirmResponse` |
 //! | `POST /audit` | loopback only: audit one random edge now |
 //! | `GET /status` | JSON [`ReporterStatus`](pod_wire::replies::ReporterStatus) |
@@ -160,16 +160,19 @@ async fn heartbeat(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal
 	Ok(json(StatusCode::OK, &HeartbeatReply { window: r.window() }))
 }
 
-async fn reports(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {
+async fn reports(r: &Arc<Reporter>, req: Request<Incoming>) -> Result<Resp, Refusal> {
 	let rep: ClientReport = pod_http::json_body(req, 16 << 20).await?;
 	Ok(json(StatusCode::OK, &r.report(&rep)?))
 }
 
 async fn confirm(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {
-	let body = pod_http::body(req, 64 << 20).await?;
+	// The largest legitimate request: a claim with `MAX_CONFIRM_RECEIPTS`
+	// receipts of 92 bytes each, plus slack.
+	const LIMIT: usize = pod_wire::api::MAX_CONFIRM_RECEIPTS * 96 + (64 << 10);
+	let body = pod_http::body(req, LIMIT).await?;
 	let c: ConfirmRequest = scale("confirm request", &body)?;
 	fault_point(&c);
-	let answer = r.confirm(&c).await?;
+	let answer = r.confirm(c, &body).await?;
 	Ok(pod_http::binary(StatusCode::OK, "application/json", answer.into()))
 }
 

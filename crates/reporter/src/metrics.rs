@@ -33,6 +33,8 @@ pub struct ReporterMetrics {
 	pub audits: Family<ReasonLabel, Counter>,
 	/// Refused requests by code.
 	pub rejected: Family<ReasonLabel, Counter>,
+	/// Confirmation requests refused again from memory, unverified.
+	pub repeated_refusals: Counter,
 }
 
 impl std::fmt::Debug for ReporterMetrics {
@@ -58,6 +60,7 @@ impl Default for ReporterMetrics {
 			hot_orders: Counter::default(),
 			audits: Family::default(),
 			rejected: Family::default(),
+			repeated_refusals: Counter::default(),
 		};
 		registry.register("schedules", "Clients scheduled", m.schedules.clone());
 		registry.register("tickets", "Tickets issued", m.tickets.clone());
@@ -83,6 +86,11 @@ impl Default for ReporterMetrics {
 		);
 		registry.register("audits", "Audits of edges, by result", m.audits.clone());
 		registry.register("rejected", "API requests refused, by reason", m.rejected.clone());
+		registry.register(
+			"repeated_refusals",
+			"Confirmation requests refused again from memory, without verifying",
+			m.repeated_refusals.clone(),
+		);
 		ReporterMetrics { registry, ..m }
 	}
 }

@@ -1,7 +1,10 @@
-//! Rate limits for open contents (those a customer lets anyone view, within
-//! their on-chain budget): schedules per viewer key and per client network
-//! (the /24 of an IPv4 address, the /48 of an IPv6 one) per minute, so one
-//! viewer, or one network minting fresh keys, cannot drain the budget.
+//! Rate limits of schedules per viewer key and per client network (the /24
+//! of an IPv4 address, the /48 of an IPv6 one) per minute: one limiter for
+//! every schedule, checked before any signature is verified or issued, so a
+//! flood costs the reporter a map lookup; and a tighter one for open
+//! contents (those a customer lets anyone view, within their on-chain
+//! budget), so one viewer, or one network minting fresh keys, cannot drain
+//! the budget.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -1,19 +1,19 @@
 //! Clients' own reports: their final receipts (the second side of every
-//! confirmation) and the edges they caught serving bad bytes.
+//! confirmation) and their signed accusations of edges that served bad
+//! bytes, each checked by an audit of the accused chunk before it costs the
+//! edge anything.
 
 use crate::error::ReporterError;
 use crate::service::Reporter;
-use pod_primitives::{keys, DomainTag, SignedReceipt, TicketId};
+use pod_primitives::{keys, DomainTag, SignedAccusation, SignedReceipt};
 use pod_wire::api::ClientReport;
 use pod_wire::replies::ReportReply;
-
-/// Reputation an edge loses per ticket whose client caught it lying.
-const LYING_PENALTY: i64 = 20;
+use std::sync::Arc;
 
 impl Reporter {
 	/// Takes a client's own receipts and its reports of lying edges. Returns
 	/// how many receipts were new and why the others were refused.
-	pub fn report(&self, r: &ClientReport) -> Result<ReportReply, ReporterError> {
+	pub fn report(self: &Arc<Self>, r: &ClientReport) -> Result<ReportReply, ReporterError> {
 		let mut stored = 0;
 		let mut refused = Vec::new();
 		for (i, hx) in r.receipts.iter().enumerate() {
@@ -24,9 +24,15 @@ impl Reporter {
 			}
 		}
 		self.metrics.reports.inc_by(stored as u64);
-		for hx in &r.lying {
-			if let Err(why) = self.lying_report(hx)? {
-				refused.push(format!("lying report {hx}: {why}"));
+		for (i, hx) in r.lying.iter().enumerate() {
+			match self.accusation(hx)? {
+				// Costs the edge nothing until the reporter's own audit of
+				// that chunk on that edge finds bad bytes.
+				Ok(accused) => {
+					let me = self.clone();
+					tokio::spawn(async move { me.audit_accusation(accused).await });
+				}
+				Err(why) => refused.push(format!("accusation {i}: {why}")),
 			}
 		}
 		Ok(ReportReply { stored, refused })
@@ -47,22 +53,103 @@ impl Reporter {
 		Ok(Ok(self.store.put_report(&sr)?))
 	}
 
-	/// Marks a ticket's edge as caught lying (once per ticket).
-	fn lying_report(&self, hx: &str) -> Result<Result<(), &'static str>, ReporterError> {
-		let ticket = pod_wire::hex::array::<16>("ticket id", hx)
-			.ok()
-			.map(|id: TicketId| self.store.ticket(&id))
-			.transpose()?
-			.flatten();
-		let Some(t) = ticket else {
+	/// Checks one accusation: hex SCALE of a `SignedAccusation`, signed by
+	/// its ticket's client, about a chunk of the ticket's content, the first
+	/// for that ticket. The inner error says why it was refused; what it
+	/// accuses is returned for the audit.
+	fn accusation(&self, hx: &str) -> Result<Result<Accused, &'static str>, ReporterError> {
+		let Ok(a) = pod_wire::hex::scale::<SignedAccusation>("accusation", hx) else {
+			return Ok(Err("not hex SCALE of a signed accusation"));
+		};
+		let Some(t) = self.store.ticket(&a.accusation.ticket_id)? else {
 			return Ok(Err("not a ticket this reporter issued"));
 		};
-		if self.store.mark_lying(&t.ticket.ticket_id)? {
-			self.adjust_edge(&t.ticket.edge, |rec| {
-				rec.lying_reports += 1;
-				rec.reputation -= LYING_PENALTY;
-			})?;
+		let t = t.ticket;
+		if !a.verify(&t.client, &self.genesis) {
+			return Ok(Err("not signed by the ticket's client"));
 		}
-		Ok(Ok(()))
+		let Ok((manifest, _)) = self.content(&t.content) else {
+			return Ok(Err("the ticket's content is unknown here"));
+		};
+		if manifest.chunk_len(a.accusation.chunk).is_none() {
+			return Ok(Err("no such chunk in the ticket's content"));
+		}
+		if !self.store.mark_lying(&t.ticket_id)? {
+			return Ok(Err("the ticket's edge was already accused"));
+		}
+		Ok(Ok(Accused { edge: t.edge, content: t.content, chunk: a.accusation.chunk }))
+	}
+}
+
+/// What an accusation names: an edge, a content, a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Accused {
+	pub(crate) edge: pod_primitives::PublicKey,
+	pub(crate) content: pod_primitives::ContentId,
+	pub(crate) chunk: u32,
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::schedule::TicketTerms;
+	use pod_primitives::{keys::keypair_from_seed, Accusation, Manifest};
+
+	const G: [u8; 32] = [3; 32];
+
+	fn reporter(dir: &std::path::Path) -> Arc<Reporter> {
+		let cfg = crate::ReporterConfig {
+			listen: "127.0.0.1:0".parse().unwrap(),
+			data_dir: dir.to_path_buf(),
+			key_seed: hex::encode([1u8; 32]),
+			chain: "unused".into(),
+			ticket_ttl_secs: 600,
+			confirm_grace_ms: 0,
+			edge_timeout_secs: 30,
+			schedule_count: 3,
+			hot_threshold: 20,
+			hot_replicas: 3,
+			audit_interval_secs: 0,
+			open_per_viewer_per_minute: 6,
+			open_per_network_per_minute: 60,
+			schedule_per_viewer_per_minute: 30,
+			schedule_per_network_per_minute: 600,
+		};
+		Reporter::open_with(cfg, None, G, 5).unwrap()
+	}
+
+	fn accuse(seed: [u8; 32], ticket_id: [u8; 16], chunk: u32) -> String {
+		let a = Accusation { ticket_id, chunk };
+		pod_wire::hex::encode_scale(&keys::sign_accusation(&keypair_from_seed(&seed), &G, a))
+	}
+
+	/// Only the ticket's client can accuse its edge, about a chunk that
+	/// exists, once per ticket; anything else is refused with the reason.
+	#[tokio::test]
+	async fn accusations_are_checked_before_any_audit() {
+		let dir = tempfile::tempdir().unwrap();
+		let r = reporter(dir.path());
+		let m = Manifest::of_bytes(&[7u8; 3000], 1024);
+		let content = r.register_content(&codec::Encode::encode(&m), "http://o/x").await.unwrap();
+		let client = keypair_from_seed(&[9; 32]).public.to_bytes();
+		let terms = TicketTerms {
+			client,
+			content,
+			max_bytes: 3000,
+			window: 5,
+			expires_at: u64::MAX,
+			grant: None,
+		};
+		let t = r.issue_ticket([4; 32], terms);
+		r.store.put_tickets(std::slice::from_ref(&t)).unwrap();
+		let id = t.ticket.ticket_id;
+		let check = |hx: String| r.accusation(&hx).unwrap();
+		assert_eq!(check(accuse([8; 32], id, 1)), Err("not signed by the ticket's client"));
+		assert_eq!(check(accuse([9; 32], [0; 16], 1)), Err("not a ticket this reporter issued"));
+		assert_eq!(check(accuse([9; 32], id, 3)), Err("no such chunk in the ticket's content"));
+		assert_eq!(check("00".into()), Err("not hex SCALE of a signed accusation"));
+		let accused = Accused { edge: [4; 32], content, chunk: 2 };
+		assert_eq!(check(accuse([9; 32], id, 2)), Ok(accused));
+		assert_eq!(check(accuse([9; 32], id, 1)), Err("the ticket's edge was already accused"));
 	}
 }

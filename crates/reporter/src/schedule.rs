@@ -50,6 +50,14 @@ fn score(r: &EdgeRecord, content_hex: &str, region: Option<&str>) -> i64 {
 	score
 }
 
+fn limited(l: crate::open::Limited) -> ReporterError {
+	ReporterError::RateLimited {
+		what: l.what,
+		per_minute: l.per_minute,
+		retry_after_secs: l.retry_after_secs,
+	}
+}
+
 impl Reporter {
 	/// Edges for `content`, best first. Edges with a bad record are left out.
 	fn ranked(&self, content: &ContentId, region: Option<&str>) -> Result<Ranked, ReporterError> {
@@ -98,17 +106,14 @@ impl Reporter {
 	) -> Result<ScheduleResponse, ReporterError> {
 		let content = hex32("content", &req.content)?;
 		let client = hex32("client", &req.client)?;
+		// Before any signature is checked or issued: every schedule counts
+		// against its viewer key and client network.
+		self.schedule_limits.admit(client, from, now_ms()).map_err(limited)?;
 		let (manifest, origin) = self.content(&content)?;
 		let record = self.payable(&content).await?;
 		let admission = self.admit(req.grant.as_deref(), &content, &client, &record).await?;
 		if matches!(admission, crate::grants::Admission::Open) {
-			self.open_limits.admit(client, from, now_ms()).map_err(|l| {
-				ReporterError::RateLimited {
-					what: l.what,
-					per_minute: l.per_minute,
-					retry_after_secs: l.retry_after_secs,
-				}
-			})?;
+			self.open_limits.admit(client, from, now_ms()).map_err(limited)?;
 		}
 		let window = self.window();
 		let heat = self.store.bump_heat(&content, window)?;

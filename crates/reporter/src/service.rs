@@ -30,7 +30,7 @@ pub struct Reporter {
 	pub(crate) public: PublicKey,
 	pub(crate) genesis: [u8; 32],
 	pub(crate) cfg: ReporterConfig,
-	pub(crate) store: Store,
+	pub(crate) store: Arc<Store>,
 	chain: Option<Chain>,
 	/// The chain's records of contents and grant keys.
 	pub records: crate::grants::Records,
@@ -38,14 +38,18 @@ pub struct Reporter {
 	pub(crate) grants_lock: Mutex<()>,
 	/// Rate limits of open contents.
 	pub(crate) open_limits: crate::open::OpenLimiter,
+	/// Rate limits of every schedule.
+	pub(crate) schedule_limits: crate::open::OpenLimiter,
 	/// The chain's current window (finalized head), refreshed in the background.
 	window: AtomicU32,
 	/// When the chain is expected to leave that window (unix ms; `u64::MAX`
 	/// when unknown): no ticket outlives its window.
 	window_end_ms: AtomicU64,
 	pub(crate) metrics: ReporterMetrics,
-	/// Serialises confirmations so one window is signed once.
-	pub(crate) confirm_lock: tokio::sync::Mutex<()>,
+	/// One lock per `(edge, window, part)`, so each is signed once without
+	/// one slow confirmation holding up the others; and the refusals given
+	/// lately, by request hash.
+	pub(crate) confirms: crate::attest::Confirmations,
 	/// Serialises edge-record read-modify-writes.
 	edges_lock: Mutex<()>,
 	pub(crate) http: HttpClient,
@@ -81,10 +85,14 @@ impl Reporter {
 			field: "data_dir",
 			reason: format!("{}: {e}", cfg.data_dir.display()),
 		})?;
-		let store = Store::open(&cfg.data_dir.join("state"))?;
+		let store = Arc::new(Store::open(&cfg.data_dir.join("state"))?);
 		let open_limits = crate::open::OpenLimiter::new(
 			cfg.open_per_viewer_per_minute,
 			cfg.open_per_network_per_minute,
+		);
+		let schedule_limits = crate::open::OpenLimiter::new(
+			cfg.schedule_per_viewer_per_minute,
+			cfg.schedule_per_network_per_minute,
 		);
 		Ok(Arc::new(Reporter {
 			public: key.public.to_bytes(),
@@ -95,11 +103,12 @@ impl Reporter {
 			records: crate::grants::Records::new(chain.clone()),
 			grants_lock: Mutex::new(()),
 			open_limits,
+			schedule_limits,
 			chain,
 			window: AtomicU32::new(window),
 			window_end_ms: AtomicU64::new(u64::MAX),
 			metrics: ReporterMetrics::default(),
-			confirm_lock: tokio::sync::Mutex::new(()),
+			confirms: crate::attest::Confirmations::default(),
 			edges_lock: Mutex::new(()),
 			http: pod_http::http_client(),
 		}))

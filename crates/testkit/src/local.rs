@@ -336,3 +336,54 @@ pub async fn get_chunk(
 pub async fn status(edge: &EdgeProc) -> serde_json::Value {
 	http(Method::GET, &format!("{}/status", edge.url()), &[], vec![]).await.json()
 }
+
+/// A server that answers every chunk request with the wrong bytes.
+pub struct LiarEdge {
+	addr: std::net::SocketAddr,
+}
+
+impl LiarEdge {
+	/// Serves chunk `i` as `corrupt[i·CHUNK..(i+1)·CHUNK]`, whatever the
+	/// ticket.
+	pub async fn start(corrupt: Arc<Vec<u8>>) -> LiarEdge {
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let addr = listener.local_addr().unwrap();
+		tokio::spawn(async move {
+			loop {
+				let Ok((s, _)) = listener.accept().await else { return };
+				let corrupt = corrupt.clone();
+				tokio::spawn(async move {
+					let svc = hyper::service::service_fn(
+						move |req: hyper::Request<hyper::body::Incoming>| {
+							let corrupt = corrupt.clone();
+							async move {
+								let idx: usize = req
+									.uri()
+									.path()
+									.rsplit('/')
+									.next()
+									.and_then(|s| s.parse().ok())
+									.unwrap_or(0);
+								let c = CHUNK as usize;
+								let body =
+									bytes::Bytes::copy_from_slice(&corrupt[idx * c..(idx + 1) * c]);
+								Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+									body,
+								)))
+							}
+						},
+					);
+					let _ = hyper::server::conn::http1::Builder::new()
+						.serve_connection(TokioIo::new(s), svc)
+						.await;
+				});
+			}
+		});
+		LiarEdge { addr }
+	}
+
+	/// Its base URL.
+	pub fn url(&self) -> String {
+		format!("http://{}", self.addr)
+	}
+}

@@ -265,6 +265,29 @@ async fn schedule_fetch_report_confirm() {
 	assert_eq!(cut.reductions.len(), 1);
 	assert_eq!(cut.reductions[0].reason, pod_wire::api::ReductionReason::AboveReceipts);
 
+	// A claim no receipt supports is refused; the same request again is
+	// refused from memory, without verifying it again.
+	let unsupported = claim_for(
+		edge_index(1),
+		2,
+		id,
+		5,
+		&[keys::sign_receipt(
+			&session,
+			&GENESIS,
+			Receipt { ticket_id: [0xEE; 16], bytes_total: 5, chunks_verified: 1 },
+		)],
+	);
+	for _ in 0..2 {
+		let r = confirm(&unsupported).await;
+		assert_eq!(
+			(r.status.as_u16(), r.json()["error"].as_str()),
+			(422, Some("nothing_confirmed"))
+		);
+	}
+	let m = http(Method::GET, &format!("{url}/metrics"), &[], vec![]).await;
+	assert!(String::from_utf8_lossy(&m.body).contains("pod_reporter_repeated_refusals_total 1"));
+
 	// A claim signed by another key is refused.
 	let mut forged = honest.clone();
 	forged.signature = keys::sign(&session, DomainTag::Claim, &GENESIS, &forged.claim);
@@ -374,4 +397,110 @@ async fn tickets_expire_at_their_windows_end() {
 	assert_eq!(r.ticket_expiry(now), now + 600_000);
 	r.set_window_end(5, now - 1_000);
 	assert_eq!(r.ticket_expiry(now), now + pod_reporter::service::MIN_TICKET_MS);
+}
+
+/// The edge whose heartbeat says it is at `url` and holds `content`.
+async fn heartbeat_as(reporter: &str, edge: u8, url: &str, content: [u8; 32]) {
+	let hb = Heartbeat {
+		edge: edge_public(edge),
+		url: url.as_bytes().to_vec(),
+		region: vec![],
+		capacity: 0,
+		load: 0,
+		free_disk: 1 << 30,
+		held: vec![content],
+		at_ms: now_ms(),
+	};
+	let signed = SignedHeartbeat::sign(&keys::keypair_from_seed(&edge_seed(edge)), &GENESIS, hb);
+	let r = http(Method::POST, &format!("{reporter}/heartbeat"), &[], signed.encode()).await;
+	assert_eq!(r.status, 200, "{}", r.error());
+}
+
+/// An edge's record at the reporter (`/status`), once `done` holds for it.
+async fn edge_record(
+	reporter: &str,
+	edge: u8,
+	done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+	let key = hex::encode(edge_public(edge));
+	let mut last = serde_json::Value::Null;
+	for _ in 0..100 {
+		let s = http(Method::GET, &format!("{reporter}/status"), &[], vec![]).await.json();
+		let edges = s["edges"].as_array().cloned().unwrap_or_default();
+		let found = edges.into_iter().find(|e| e["edge"] == key.as_str()).unwrap_or_default();
+		last = found["record"].clone();
+		if !last.is_null() && done(&last) {
+			return last;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	panic!("edge {edge}'s record never got there: {last}");
+}
+
+/// A viewer's signed accusation costs an edge only when the reporter's own
+/// audit of the accused chunk finds bad bytes too: a liar is caught, an
+/// honest edge accused falsely loses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accusations_are_confirmed_by_an_audit() {
+	let bytes = Arc::new(data(2 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let id = m.id();
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	// Kept alive to the end: dropping `stop` stops the server.
+	let Running { url, stop: _stop, server: _server, reporter: _reporter } =
+		start(&tmp.path().join("reporter"), 3).await;
+	let r = http(
+		Method::POST,
+		&format!("{url}/contents"),
+		&[("x-pod-origin", origin.url())],
+		m.encode(),
+	)
+	.await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	let corrupt: Vec<u8> = bytes.iter().map(|b| b ^ 0x5A).collect();
+	let liar = LiarEdge::start(Arc::new(corrupt)).await;
+	heartbeat_as(&url, 5, &liar.url(), id).await;
+
+	// A viewer scheduled on the liar catches it and reports it, signed.
+	let session = keys::keypair_from_seed(&[44; 32]);
+	let s = schedule(&url, &id, &session, None, Some(1), None).await.unwrap();
+	assert_eq!(s.sources[0].ticket.ticket.edge, edge_public(5));
+	let plan = FetchPlan {
+		content: id,
+		manifest: s.manifest.clone(),
+		genesis: GENESIS,
+		session: session.clone(),
+		sources: s.sources.clone(),
+		per_source: 1,
+		timeout: Duration::from_secs(10),
+	};
+	let attempt = pod_client::fetch_attempt(plan, &tmp.path().join("out"), |_| {}).await.unwrap();
+	assert!(attempt.error.is_some() && attempt.report.sources[0].lying_chunk.is_some());
+	let (_, reply) = report(&url, &session, &GENESIS, &s.sources, &attempt.report).await.unwrap();
+	assert!(reply.refused.is_empty(), "{:?}", reply.refused);
+	let rec = edge_record(&url, 5, |r| r["audits_failed"] == 1).await;
+	assert_eq!((rec["lying_reports"].as_u64(), rec["reputation"].as_i64()), (Some(1), Some(-50)));
+
+	// The same accusation again is refused; a false one about an honest
+	// edge is audited and costs it nothing.
+	let again = report(&url, &session, &GENESIS, &s.sources, &attempt.report).await.unwrap().1;
+	assert!(again.refused.iter().any(|r| r.contains("already accused")), "{:?}", again.refused);
+	let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1");
+	let honest = EdgeProc::start(&tmp.path().join("e0"), 0, &extra);
+	edge_record(&url, 0, |_| true).await;
+	let viewer = keys::keypair_from_seed(&[45; 32]);
+	let s = schedule(&url, &id, &viewer, None, Some(2), None).await.unwrap();
+	let src = s.sources.iter().find(|x| x.ticket.ticket.edge == edge_public(0)).unwrap();
+	let a = pod_primitives::Accusation { ticket_id: src.ticket.ticket.ticket_id, chunk: 1 };
+	let body = pod_wire::api::ClientReport {
+		receipts: vec![],
+		lying: vec![pod_wire::hex::encode_scale(&keys::sign_accusation(&viewer, &GENESIS, a))],
+	};
+	let r = http(Method::POST, &format!("{url}/reports"), &[], serde_json::to_vec(&body).unwrap())
+		.await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	let rec = edge_record(&url, 0, |r| r["audits_passed"] == 1).await;
+	assert_eq!((rec["lying_reports"].as_u64(), rec["audits_failed"].as_u64()), (Some(0), Some(0)));
+	drop(honest);
 }

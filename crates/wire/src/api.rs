@@ -261,8 +261,9 @@ pub struct ScheduleResponse {
 pub struct ClientReport {
 	/// Hex SCALE `SignedReceipt`s (the last one per ticket is enough).
 	pub receipts: Vec<String>,
-	/// Hex ids of tickets whose edge served bytes failing their hash (only
-	/// someone holding a ticket for an edge can accuse it).
+	/// Hex SCALE `SignedAccusation`s: the ticket's edge served bytes of a
+	/// chunk that fail its hash, signed by the ticket's client. The reporter
+	/// audits that chunk on that edge before the accusation costs anything.
 	#[serde(default)]
 	pub lying: Vec<String>,
 }

@@ -148,7 +148,7 @@ pub struct EdgeRecord {
 	pub audits_passed: u64,
 	/// Audits failed.
 	pub audits_failed: u64,
-	/// Times clients reported it serving bytes that failed their hash.
+	/// Viewers' accusations the reporter's own audit confirmed.
 	pub lying_reports: u64,
 	/// Signed receipts for which the client reported fewer bytes to the
 	/// reporter than it signed: evidence against the edge, not a cut.

@@ -75,6 +75,23 @@ pub fn sign_grant(
 	crate::SignedGrant { grant, signature }
 }
 
+/// Signs an accusation with the viewer's session key.
+pub fn sign_accusation(
+	client: &Keypair,
+	genesis: &[u8; 32],
+	accusation: crate::Accusation,
+) -> crate::SignedAccusation {
+	let signature = sign(client, DomainTag::Accusation, genesis, &accusation);
+	crate::SignedAccusation { accusation, signature }
+}
+
+impl crate::SignedAccusation {
+	/// Whether `client` signed this accusation for the chain `genesis`.
+	pub fn verify(&self, client: &crate::PublicKey, genesis: &[u8; 32]) -> bool {
+		verify(client, &self.signature, DomainTag::Accusation, genesis, &self.accusation)
+	}
+}
+
 impl crate::SignedGrant {
 	/// Whether `grant_key` signed this grant for the chain `genesis`.
 	pub fn verify(&self, grant_key: &crate::PublicKey, genesis: &[u8; 32]) -> bool {

@@ -29,6 +29,9 @@ pub enum DomainTag {
 	EdgeRegistration,
 	/// A publisher's viewer grant (off chain; the key is named on chain).
 	Grant,
+	/// A viewer's accusation that an edge served bytes failing their hash
+	/// (off chain).
+	Accusation,
 }
 
 impl DomainTag {
@@ -43,6 +46,7 @@ impl DomainTag {
 			DomainTag::Heartbeat => *b"PODHBT01",
 			DomainTag::EdgeRegistration => *b"PODREG01",
 			DomainTag::Grant => *b"PODGRT01",
+			DomainTag::Accusation => *b"PODACC01",
 		}
 	}
 }

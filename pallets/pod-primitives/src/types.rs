@@ -126,6 +126,49 @@ impl ViewerGrant {
 	}
 }
 
+/// A viewer's accusation: the edge of ticket `ticket_id` served bytes for
+/// chunk `chunk` that fail the chunk's hash. Signed by the ticket's client
+/// under [`crate::DomainTag::Accusation`]; a reporter confirms it with an
+/// audit of its own before it costs the edge anything.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct Accusation {
+	/// The ticket the bad bytes were served under.
+	pub ticket_id: TicketId,
+	/// The chunk whose bytes failed their hash.
+	pub chunk: u32,
+}
+
+/// An accusation with its viewer's signature.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct SignedAccusation {
+	/// The accusation.
+	pub accusation: Accusation,
+	/// The ticket client's signature under [`crate::DomainTag::Accusation`].
+	pub signature: Signature,
+}
+
 /// A grant with the signature of the customer's grant key.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,

@@ -10,7 +10,11 @@
 //! - a content's per-window budget is reached: the excess is unpaid and
 //!   recorded in the usage, the escrow above it untouched;
 //! - a reporter is revoked as compromised: what it co-signed was bounded by
-//!   its cap, and is voided with the escrow returned.
+//!   its cap, and is voided with the escrow returned;
+//! - a stranger registers a junk content (with no escrow behind it) and
+//!   downloads it from the same edges in the same window: its entries are
+//!   unpaid and recorded, and the edges' windows are paid for everything
+//!   else.
 
 use super::*;
 use codec::Encode;
@@ -33,12 +37,17 @@ pub(super) struct ReporterAt {
 	pub(super) key: PublicKey,
 }
 
+/// The key the stranger signs its own viewer grants with.
+const STRANGER_GRANT_SEED: [u8; 32] = [0x4A; 32];
+
 /// A small content of the scenarios, served by the main run's origin.
 struct Small {
 	id: [u8; 32],
 	size: u64,
 	manifest: Vec<u8>,
 	origin_url: String,
+	/// The key its owner signs viewer grants with.
+	grant_seed: [u8; 32],
 }
 
 impl Small {
@@ -48,7 +57,8 @@ impl Small {
 		let m = pod_client::content::manifest_of_file(&file, pod_primitives::DEFAULT_CHUNK_SIZE)
 			.map_err(|e| HarnessError::Check(e.to_string()))?;
 		let origin_url = format!("http://127.0.0.1:{}/{name}", cfg.offchain_base);
-		Ok(Small { id: m.id(), size, manifest: m.encode(), origin_url })
+		let grant_seed = super::GRANT_KEY_SEED;
+		Ok(Small { id: m.id(), size, manifest: m.encode(), origin_url, grant_seed })
 	}
 }
 
@@ -89,6 +99,8 @@ pub(super) async fn run(
 	let (t, b) =
 		(Small::make(cfg, "t.bin", (3 << 20) + 777)?, Small::make(cfg, "b.bin", (2 << 20) + 333)?);
 	register_contents(chain, &expected.customer, &t, &b, reporters).await?;
+	let stranger = Account { name: "//Eve", pair: dev_accounts::eve() };
+	let junk = junk_content(cfg, chain, &stranger, &r1.url).await?;
 	for r in [r2, r3] {
 		wait_live_edges(&r.url).await?;
 	}
@@ -101,19 +113,21 @@ pub(super) async fn run(
 	let customer = expected.customer.id();
 	// All four clients in one fresh window, so the two reporters' tickets
 	// share it.
-	next_window(chain).await?;
-	let (t1, t2, t3, b1) = tokio::try_join!(
+	next_window(chain, reporters).await?;
+	let (t1, t2, t3, b1, j1) = tokio::try_join!(
 		client(cfg, r1, &t, customer, genesis, 1, true),
 		client(cfg, r2, &t, customer, genesis, 2, false),
 		client(cfg, r3, &t, customer, genesis, 3, false),
 		client(cfg, r1, &b, customer, genesis, 4, false),
+		client(cfg, r1, &junk, stranger.id(), genesis, 5, false),
 	)?;
 	revoke_after_settling(chain, &t3).await?;
-	wait_final(chain, &[&t1, &t2, &b1], &t3).await?;
+	wait_final(chain, &[&t1, &t2, &b1, &j1], &t3).await?;
 	let charged_t =
 		t1.per_edge.values().chain(t2.per_edge.values()).map(|b| price(*b)).sum::<u128>();
 	let charged_b = b1.per_edge.values().map(|b| price(*b)).sum::<u128>().min(BUDGET);
-	check_paid(chain, &t1, &b1, &t2).await?;
+	check_paid(chain, &t1, &[&b1, &j1], &t2).await?;
+	check_junk_unpaid(chain, &j1, &stranger).await?;
 	check_revoked(chain, &t3, escrow0, charged_t + charged_b, &expected.customer).await?;
 	check_budget(chain, &b1, customer).await?;
 	check_books(chain, &scoped, &before, &[&t1, &t2, &b1]).await
@@ -163,13 +177,36 @@ async fn register_with(reporter: &str, c: &Small) -> Result<(), HarnessError> {
 		.map_err(|e| HarnessError::Check(format!("registering with {reporter}: {e}")))
 }
 
-/// Waits for the start of a window, so what follows happens within one.
-async fn next_window(chain: &Chain) -> Result<WindowIndex, HarnessError> {
+/// Waits for the start of a window, as the chain and every reporter see it,
+/// so what follows happens within one (a reporter that still saw the old
+/// window would issue tickets for it, expiring within seconds).
+async fn next_window(
+	chain: &Chain,
+	reporters: &[ReporterAt; 3],
+) -> Result<WindowIndex, HarnessError> {
 	let now = chain.current_window().await.map_err(chain_err)?;
-	wait_for("the next window", Duration::from_secs(90), Duration::from_millis(300), || async {
-		chain.current_window().await.ok().filter(|w| *w > now)
-	})
-	.await
+	let w = wait_for(
+		"the next window",
+		Duration::from_secs(90),
+		Duration::from_millis(300),
+		|| async { chain.current_window().await.ok().filter(|w| *w > now) },
+	)
+	.await?;
+	for r in reporters {
+		let url = format!("{}/status", r.url);
+		wait_for(
+			"the reporter in the new window",
+			Duration::from_secs(30),
+			Duration::from_millis(100),
+			|| async {
+				let s: pod_wire::replies::ReporterStatus =
+					serde_json::from_slice(&get(&url).await?).ok()?;
+				(s.window >= w).then_some(())
+			},
+		)
+		.await?;
+	}
+	Ok(w)
 }
 
 /// Downloads `c` through `reporter` under a grant, in process, and reports
@@ -258,8 +295,43 @@ fn trust_grant(
 		budget: c.size * 2,
 		valid_for: Duration::from_secs(600),
 	};
-	pod_client::grant::mint(&keys::keypair_from_seed(&super::GRANT_KEY_SEED), &genesis, terms)
+	pod_client::grant::mint(&keys::keypair_from_seed(&c.grant_seed), &genesis, terms)
 		.map_err(|e| HarnessError::Check(format!("minting a grant: {e}")))
+}
+
+/// A stranger's junk content: registered on chain and at the main reporter,
+/// its grant key named, and no escrow deposited.
+async fn junk_content(
+	cfg: &E2eConfig,
+	chain: &Chain,
+	stranger: &Account,
+	reporter: &str,
+) -> Result<Small, HarnessError> {
+	let mut junk = Small::make(cfg, "junk.bin", (1 << 20) + 5)?;
+	junk.grant_seed = STRANGER_GRANT_SEED;
+	books::register_content(chain, stranger, junk.id, junk.size, PRICE, &junk.origin_url).await?;
+	let key = keys::keypair_from_seed(&STRANGER_GRANT_SEED).public.to_bytes();
+	books::set_grant_key(chain, stranger, key).await?;
+	register_with(reporter, &junk).await?;
+	println!("   a stranger ({}) registers a junk content with no escrow behind it", stranger.name);
+	Ok(junk)
+}
+
+/// The stranger's downloads settled unpaid and recorded as such: nothing
+/// charged, every byte in its usage's unpaid.
+async fn check_junk_unpaid(
+	chain: &Chain,
+	j1: &Received,
+	stranger: &Account,
+) -> Result<(), HarnessError> {
+	let bytes: u64 = j1.per_edge.values().sum();
+	let usage = chain.usage(&stranger.id(), j1.window).await.map_err(chain_err)?;
+	check(
+		usage.bytes == bytes && usage.charged == 0 && usage.unpaid == price(bytes),
+		format!("the stranger's usage is {usage:?} for {bytes} junk bytes"),
+	)?;
+	println!("   its {bytes} junk bytes settled unpaid (usage: {} unpaid), and the same edges' windows were paid for everything else", usage.unpaid);
+	Ok(())
 }
 
 /// The claim an edge owner would make for a ticket it made up (no reporter
@@ -434,7 +506,7 @@ async fn wait_final(
 async fn check_paid(
 	chain: &Chain,
 	t1: &Received,
-	b1: &Received,
+	same_reporter: &[&Received],
 	t2: &Received,
 ) -> Result<(), HarnessError> {
 	check(
@@ -457,8 +529,10 @@ async fn check_paid(
 	);
 	let paid: u64 = records(chain, t1).await?.0.iter().map(|r| r.bytes).sum();
 	let mut want: u64 = t1.per_edge.values().sum();
-	if b1.window == t1.window {
-		want += b1
+	// Other clients of the same reporter in the same window share the
+	// settlements of the edges they have in common with t1.
+	for other in same_reporter.iter().filter(|o| o.window == t1.window) {
+		want += other
 			.per_edge
 			.iter()
 			.filter(|(e, _)| t1.per_edge.contains_key(*e))

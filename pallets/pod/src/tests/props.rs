@@ -13,6 +13,8 @@ enum Op {
 		edge: u8,
 		reporter: u8,
 		window_back: u32,
+		/// The window's part (a window settled in parts).
+		part: u16,
 		entries: Vec<(u8, u64)>,
 	},
 	Redeem(u64, u128),
@@ -40,13 +42,15 @@ fn op() -> impl Strategy<Value = Op> {
 			prop_oneof![Just(EDGE), Just(EDGE2)],
 			prop_oneof![Just(REPORTER), Just(ROGUE)],
 			0u32..5,
+			0u16..3,
 			// Index 3 is a content nobody registered: skipped, never paid.
 			proptest::collection::vec((0u8..4, 0u64..(3 * GIB)), 0..4)
 		)
-			.prop_map(|(edge, reporter, window_back, entries)| Op::Attest {
+			.prop_map(|(edge, reporter, window_back, part, entries)| Op::Attest {
 				edge,
 				reporter,
 				window_back,
+				part,
 				entries
 			}),
 		(prop_oneof![Just(EDGE_OWNER), Just(OTHER)], 0u128..3_000_000)
@@ -94,8 +98,10 @@ proptest! {
 
 	/// Whatever happens, the books balance, native issuance is conserved,
 	/// credits (vested or not) change only by settlement, redemption or a
-	/// voided settlement, no reporter charges above its cap in a window and no
-	/// budget or limit can be set without keeping the books balanced.
+	/// voided settlement, no reporter charges above its cap in a window, no
+	/// edge settles more than its capacity in a window across reporters and
+	/// parts, and no budget or limit can be set without keeping the books
+	/// balanced.
 	#[test]
 	fn books_always_balance(ops in proptest::collection::vec(op(), 1..40)) {
 		new_test_ext().execute_with(|| {
@@ -112,14 +118,16 @@ proptest! {
 					Op::Deposit(w, a) => { let _ = Pod::deposit(RuntimeOrigin::signed(w), a); },
 					Op::Withdraw(w, a) => { let _ = Pod::withdraw(RuntimeOrigin::signed(w), a); },
 					Op::Claim(w) => { let _ = Pod::claim_withdrawal(RuntimeOrigin::signed(w)); },
-					Op::Attest { edge, reporter, window_back, entries } => {
+					Op::Attest { edge, reporter, window_back, part, entries } => {
 						let w = Pod::current_window().saturating_sub(window_back);
 						let id = |c: u8| CONTENTS.get(c as usize).map_or(UNKNOWN, |x| x.0);
 						let entries: Vec<_> = entries.iter().map(|(c, b)| (id(*c), *b)).collect();
 						let owner = Edges::<Test>::get(public(edge)).unwrap().owner;
-						let a = sign_with(payload(edge, w, &entries), edge, reporter, DomainTag::Attestation, Pod::genesis_hash());
+						let mut p = payload(edge, w, &entries);
+						p.part = part;
+						let a = sign_with(p, edge, reporter, DomainTag::Attestation, Pod::genesis_hash());
 						if submit(a).is_ok() {
-							let rec = Settled::<Test>::get((public(edge), w, public(reporter), 0)).unwrap();
+							let rec = Settled::<Test>::get((public(edge), w, public(reporter), part)).unwrap();
 							prop_assert_eq!(rec.charged, rec.fee + rec.credits);
 							*expected.entry(owner).or_default() += rec.credits;
 						}
@@ -157,6 +165,13 @@ proptest! {
 				prop_assert_eq!(&earned(), &expected);
 				for (_, w, spent) in crate::ReporterSpend::<Test>::iter().filter(|(r, _, _)| *r == public(ROGUE)) {
 					prop_assert!(spent <= ROGUE_CAP, "window {}: {} over the cap", w, spent);
+				}
+				// Parts and reporters together never settle more than an
+				// edge's capacity allows in a window.
+				for (edge, w, bytes) in crate::WindowBytes::<Test>::iter() {
+					let settled: u64 = Settled::<Test>::iter_prefix_values((edge, w)).map(|r| r.bytes).sum();
+					prop_assert_eq!(bytes, settled);
+					prop_assert!(bytes <= Pod::window_cap(CAPACITY));
 				}
 				assert_books_balance();
 				prop_assert_eq!(Balances::total_issuance(), issuance);
