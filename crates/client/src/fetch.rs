@@ -60,6 +60,8 @@ pub struct SourceReport {
 	pub failures: u32,
 	/// The last receipt signed for this source's ticket.
 	pub last_receipt: Option<Receipt>,
+	/// Why its last failed request failed.
+	pub last_error: Option<String>,
 }
 
 /// The outcome of a download.
@@ -498,7 +500,9 @@ async fn get_chunk(shared: &Shared, src: usize, index: u32) -> Result<(), ChunkF
 	let (status, body) = match exchange(shared, req, len + 64 * 1024).await {
 		Ok(r) => r,
 		Err(e) => {
-			shared.source(src).report.failures += 1;
+			let mut s = shared.source(src);
+			s.report.failures += 1;
+			s.report.last_error = Some(e.to_string());
 			return Err(e.into());
 		}
 	};
@@ -509,6 +513,7 @@ async fn get_chunk(shared: &Shared, src: usize, index: u32) -> Result<(), ChunkF
 		let e = SourceError::Refused { status, body: String::from_utf8_lossy(&body).into() };
 		let mut s = shared.source(src);
 		s.report.failures += 1;
+		s.report.last_error = Some(e.to_string());
 		// A refused ticket will not get better: stop using this source.
 		s.dead |= !e.retryable();
 		return Err(e.into());

@@ -306,6 +306,9 @@ fn print_report(report: &FetchReport) {
 		let failures =
 			if s.failures > 0 { format!(", {} failures", s.failures) } else { String::new() };
 		eprintln!("{}: {} bytes in {} chunks{lying}{failures}", s.url, s.bytes, s.chunks);
+		if let Some(e) = &s.last_error {
+			eprintln!("  last failure: {e}");
+		}
 	}
 	eprintln!(
 		"{} bytes written to {} ({} chunks resumed)",

@@ -504,3 +504,49 @@ async fn accusations_are_confirmed_by_an_audit() {
 	assert_eq!((rec["lying_reports"].as_u64(), rec["audits_failed"].as_u64()), (Some(0), Some(0)));
 	drop(honest);
 }
+
+/// A download that outlives its tickets (they expire with their window; here
+/// after 3 s, from an edge capped at 1 MiB/s) renews them: `pod fetch`
+/// reports its receipts, asks again under the same grant and resumes. The
+/// grant's budget is exactly the content's size, so the renewal is possible
+/// only because the expired ticket gave back what it did not use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_outliving_its_tickets_renews_them() {
+	let bytes = Arc::new(data(6 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let id = m.id();
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let Running { reporter: rep, url, stop: _stop, server: _server } =
+		start(&tmp.path().join("reporter"), 3).await;
+	let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1\nrate_limit = 1048576");
+	let _edge = EdgeProc::start(&tmp.path().join("e0"), 0, &extra);
+	let r = http(
+		Method::POST,
+		&format!("{url}/contents"),
+		&[("x-pod-origin", origin.url())],
+		m.encode(),
+	)
+	.await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	edge_record(&url, 0, |_| true).await;
+	let seed = [46u8; 32];
+	let viewer = keys::keypair_from_seed(&seed);
+	let grant = customer_only(&rep, id, m.size, &viewer, m.size);
+	let out = tmp.path().join("out.bin");
+	let output = std::process::Command::new(binary("pod"))
+		.arg("fetch")
+		.arg(hex::encode(id))
+		.arg("-o")
+		.arg(&out)
+		.args(["--reporter", &url, "--session-seed", &hex::encode(seed), "--quiet"])
+		.args(["--grant", &pod_wire::hex::encode_scale(&grant)])
+		.output()
+		.unwrap();
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(output.status.success(), "{stderr}");
+	assert!(stderr.contains("renewing the tickets"), "{stderr}");
+	assert_eq!(std::fs::read(&out).unwrap(), *bytes);
+	let summary: pod_client::FetchSummary = serde_json::from_slice(&output.stdout).unwrap();
+	assert_eq!(summary.sources.iter().map(|s| s.bytes).sum::<u64>(), m.size);
+}

@@ -18,7 +18,7 @@
 
 use super::*;
 use codec::Encode;
-use pod_client::{fetch, report, FetchPlan};
+use pod_client::{report, FetchPlan};
 use pod_primitives::{SettlementRecord, SettlementState, SignedGrant, UsageRecord, WindowIndex};
 
 /// The second (honest) and third (to be revoked) reporters' keys.
@@ -236,7 +236,17 @@ async fn client(
 		per_source: 2,
 		timeout: Duration::from_secs(20),
 	};
-	let mut fr = fetch(plan, &out, |_| {}).await.map_err(|e| fail(&e))?;
+	let attempt = pod_client::fetch_attempt(plan, &out, |_| {}).await.map_err(|e| fail(&e))?;
+	if let Some(e) = attempt.error {
+		let why: Vec<String> = attempt
+			.report
+			.sources
+			.iter()
+			.map(|s| format!("{} ({:?})", s.url, s.last_error))
+			.collect();
+		return Err(fail(&format!("{e}; sources: {}", why.join(", "))));
+	}
+	let mut fr = attempt.report;
 	let mut per_edge = BTreeMap::new();
 	for (src, rep) in s.sources.iter().zip(&fr.sources) {
 		*per_edge.entry(src.ticket.ticket.edge).or_default() += rep.bytes;
