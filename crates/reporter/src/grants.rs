@@ -199,41 +199,75 @@ impl Reporter {
 		Ok(())
 	}
 
-	/// The `max_bytes` of each of `n` tickets for a content of `size`: the
-	/// full size, or under a grant the budget left split evenly (each at
-	/// most `size`), reserved before the tickets exist. The grant's expired
-	/// tickets its viewer reported a receipt for are closed first, at that
-	/// receipt, and give back the rest of their allowance (a viewer renewing
-	/// its tickets in the next window, [`crate::store::Store::close_expired`]). Tickets that would
-	/// allow nothing are not issued, so the result may be shorter than `n`.
+	/// The `max_bytes` of each of `n` tickets for a content: its full size,
+	/// or under a grant the budget left split evenly in whole chunks (a
+	/// ticket allowing less than a chunk could not serve one), each at most
+	/// the size, reserved before the tickets exist. Tickets that would allow
+	/// less than a chunk are not issued, so the result may be shorter than
+	/// `n`. The grant's expired tickets its viewer reported a receipt for are
+	/// closed first, at that receipt, and give back the rest of their
+	/// allowance (a viewer renewing its tickets in the next window,
+	/// [`crate::store::Store::close_expired`]).
 	pub(crate) fn allowances(
 		&self,
 		admission: &Admission,
-		size: u64,
+		manifest: &pod_primitives::Manifest,
 		n: usize,
 	) -> Result<Vec<u64>, ReporterError> {
+		let size = manifest.size;
 		let Admission::Grant(g) = admission else { return Ok(vec![size; n]) };
 		let id = g.grant.id();
 		let budget = g.grant.budget;
 		let _g = self.grants_lock.lock().expect("grants lock");
-		// A renewing viewer's expired tickets give back what they did not use.
 		let used = self.store.close_expired(&id, now_ms())?;
-		let left = budget.saturating_sub(used);
-		let share = left.div_ceil(n.max(1) as u64).min(size);
-		let mut out = Vec::new();
-		let mut rest = left;
-		for _ in 0..n {
-			let a = share.min(rest);
-			if a == 0 {
-				break;
-			}
-			out.push(a);
-			rest -= a;
-		}
+		let out = split_budget(budget.saturating_sub(used), size, manifest.chunk_size, n);
 		if out.is_empty() {
 			return Err(ReporterError::GrantExhausted { grant: hex::encode(id), budget });
 		}
 		self.store.set_grant_used(&id, used + out.iter().sum::<u64>())?;
 		Ok(out)
+	}
+}
+
+/// `left` bytes split over at most `n` tickets for a content of `size` in
+/// chunks of `chunk`: shares rounded up to whole chunks, each at most the
+/// size; a remainder below one chunk (or below the whole content, if that is
+/// smaller) is not handed out.
+fn split_budget(left: u64, size: u64, chunk: u32, n: usize) -> Vec<u64> {
+	let chunk = u64::from(chunk.max(1));
+	let least = chunk.min(size).max(1);
+	let share = left.div_ceil(n.max(1) as u64).div_ceil(chunk).saturating_mul(chunk).min(size);
+	let mut out = Vec::new();
+	let mut rest = left;
+	while out.len() < n {
+		let a = share.min(rest);
+		if a < least {
+			break;
+		}
+		out.push(a);
+		rest -= a;
+	}
+	out
+}
+
+#[cfg(test)]
+mod tests {
+	use super::split_budget;
+
+	#[test]
+	fn budgets_split_in_whole_chunks() {
+		const MIB: u64 = 1 << 20;
+		// 2 × (1 MiB + 5) over 3 edges: two tickets of a whole chunk each
+		// (not three of 0.67 MiB, none of which could serve chunk 0); the
+		// 10 bytes left stay in the grant.
+		assert_eq!(split_budget(2 * (MIB + 5), MIB + 5, 1 << 20, 3), vec![MIB, MIB]);
+		// Enough for everyone: even shares in whole chunks, at most the size.
+		assert_eq!(split_budget(9 * MIB, 3 * MIB, 1 << 20, 3), vec![3 * MIB; 3]);
+		assert_eq!(split_budget(6 * MIB, 3 * MIB, 1 << 20, 3), vec![2 * MIB; 3]);
+		// A content smaller than a chunk needs only its size.
+		assert_eq!(split_budget(100, 40, 1 << 20, 3), vec![40, 40]);
+		// Less than one chunk left: nothing.
+		assert!(split_budget(MIB - 1, 3 * MIB, 1 << 20, 2).is_empty());
+		assert!(split_budget(0, 3 * MIB, 1 << 20, 2).is_empty());
 	}
 }

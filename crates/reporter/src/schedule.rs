@@ -121,7 +121,7 @@ impl Reporter {
 		let want = req.count.unwrap_or(self.cfg.schedule_count).clamp(1, MAX_EDGES);
 		let ranked = self.ranked(&content, req.region.as_deref())?;
 		let mut chosen = self.choose(&content, &manifest, &origin, &ranked, want).await?;
-		let allowances = self.allowances(&admission, manifest.size, chosen.len())?;
+		let allowances = self.allowances(&admission, &manifest, chosen.len())?;
 		chosen.truncate(allowances.len());
 		let expires_at = self.ticket_expiry(now_ms());
 		let grant = admission.grant_id();
