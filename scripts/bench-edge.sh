@@ -67,6 +67,7 @@ reporters = ["$rpub"]
 cache_quota = $(((size + 16) << 20))
 min_free = 0
 credit_bytes = 4194304
+allow_private_origins = true       # the origin is on loopback
 TOML
 RUST_LOG=warn "$bin/pod-edge" run --config "$tmp/edge.toml" >"$tmp/edge.out" 2>"$tmp/edge.log" &
 pids+=($!)

@@ -28,6 +28,10 @@ pub struct EdgeConfig {
 	/// Bytes the edge sends ahead of the client's last receipt.
 	#[serde(default = "default_credit")]
 	pub credit_bytes: u64,
+	/// Fetch from origins at private, loopback or link-local addresses too
+	/// (a local test network; otherwise only public origins are fetched).
+	#[serde(default)]
+	pub allow_private_origins: bool,
 	/// Serving rate cap in bytes per second (0: none).
 	#[serde(default)]
 	pub rate_limit: u64,

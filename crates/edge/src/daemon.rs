@@ -92,7 +92,9 @@ impl Edge {
 		let ledger = Ledger::open(&directory(dir.join("ledger"))?, cfg.sync_receipts)?;
 		let manifests_dir = directory(dir.join("manifests"))?;
 		let metrics = Arc::new(Metrics::default());
-		let filler = Arc::new(Filler::new(store.clone(), metrics.clone(), Arc::new(NoPeers)));
+		let peers = Arc::new(NoPeers);
+		let filler =
+			Arc::new(Filler::new(store.clone(), metrics.clone(), peers, cfg.allow_private_origins));
 		let bandwidth =
 			Bandwidth::open(dir.join("bandwidth.json"), cfg.rate_limit, cfg.monthly_cap)?;
 		let edge = Edge {

@@ -55,6 +55,14 @@ pub enum FillError {
 	/// Every source's bytes failed the chunk hash.
 	#[error("every source served bytes that fail the chunk hash")]
 	AllSourcesFaulty,
+	/// The origin is at an address this edge does not fetch from.
+	#[error("origin {url} refused: {reason}")]
+	OriginForbidden {
+		/// The origin.
+		url: String,
+		/// Why.
+		reason: String,
+	},
 	/// The index is past the end of the content.
 	#[error("chunk index {index} is past the end of the content")]
 	NoSuchChunk {
@@ -72,8 +80,26 @@ impl Fault for FillError {
 	}
 
 	fn retryable(&self) -> bool {
-		!matches!(self, FillError::NoSuchChunk { .. } | FillError::OriginNoRanges { .. })
+		!matches!(
+			self,
+			FillError::NoSuchChunk { .. }
+				| FillError::OriginNoRanges { .. }
+				| FillError::OriginForbidden { .. }
+		)
 	}
+}
+
+/// An error with its sources, `a: b: c` (a connection error's own message
+/// says only "client error (Connect)").
+fn chain(e: &dyn std::error::Error) -> String {
+	let mut s = e.to_string();
+	let mut next = e.source();
+	while let Some(inner) = next {
+		s.push_str(": ");
+		s.push_str(&inner.to_string());
+		next = inner.source();
+	}
+	s
 }
 
 /// A source of chunks among peer edges (libp2p request-response).
@@ -94,9 +120,14 @@ impl PeerSource for NoPeers {
 
 type FillFuture = Shared<BoxFuture<'static, Result<Bytes, FillError>>>;
 
+/// The connector origins are fetched through: public addresses only,
+/// unless the operator allows private ones.
+type OriginConnector = HttpConnector<crate::origin::PublicResolver>;
+
 /// The filler.
 pub struct Filler {
-	client: Client<HttpConnector, Empty<Bytes>>,
+	client: Client<OriginConnector, Empty<Bytes>>,
+	allow_private: bool,
 	store: Arc<ChunkStore>,
 	metrics: Arc<Metrics>,
 	peers: std::sync::RwLock<Arc<dyn PeerSource>>,
@@ -111,13 +142,21 @@ impl std::fmt::Debug for Filler {
 }
 
 impl Filler {
-	/// A filler storing into `store`.
-	pub fn new(store: Arc<ChunkStore>, metrics: Arc<Metrics>, peers: Arc<dyn PeerSource>) -> Self {
-		let mut connector = HttpConnector::new();
+	/// A filler storing into `store`, fetching from public origins only
+	/// unless `allow_private` (see [`crate::origin`]).
+	pub fn new(
+		store: Arc<ChunkStore>,
+		metrics: Arc<Metrics>,
+		peers: Arc<dyn PeerSource>,
+		allow_private: bool,
+	) -> Self {
+		let resolver = crate::origin::PublicResolver::new(allow_private);
+		let mut connector = HttpConnector::new_with_resolver(resolver);
 		connector.set_nodelay(true);
 		connector.set_connect_timeout(Some(Duration::from_secs(5)));
 		Filler {
 			client: Client::builder(TokioExecutor::new()).build(connector),
+			allow_private,
 			store,
 			metrics,
 			peers: std::sync::RwLock::new(peers),
@@ -238,6 +277,13 @@ impl Filler {
 		let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
 			FillError::OriginUnreachable { url: url.into(), reason: e.to_string() }
 		})?;
+		// A literal IP never reaches the resolver: check it here.
+		if let Some(ip) = crate::origin::literal_ip(&uri) {
+			if !self.allow_private && !crate::origin::is_public(ip) {
+				let reason = crate::origin::refusal(&ip.to_string());
+				return Err(FillError::OriginForbidden { url: url.into(), reason });
+			}
+		}
 		let req = hyper::Request::get(uri)
 			.header(header::RANGE, format!("bytes={}-{}", start, start + len - 1))
 			.body(Empty::new())
@@ -247,7 +293,7 @@ impl Filler {
 			reason: e.to_string(),
 		};
 		let work = async {
-			let resp = self.client.request(req).await.map_err(|e| unreachable(&e))?;
+			let resp = self.client.request(req).await.map_err(|e| unreachable(&chain(&e)))?;
 			match resp.status() {
 				StatusCode::PARTIAL_CONTENT => {}
 				StatusCode::OK => return Err(FillError::OriginNoRanges { url: url.into() }),
@@ -260,5 +306,37 @@ impl Filler {
 		tokio::time::timeout(self.timeout, work)
 			.await
 			.map_err(|_| FillError::Timeout { url: url.into() })?
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn filler(dir: &std::path::Path, allow_private: bool) -> Arc<Filler> {
+		let store = Arc::new(ChunkStore::open(dir, 1 << 30, 0).unwrap());
+		Arc::new(Filler::new(store, Arc::default(), Arc::new(NoPeers), allow_private))
+	}
+
+	/// Without `allow_private_origins`, an origin on loopback is never
+	/// contacted, whether named by its IP or by a name that resolves to it;
+	/// the refusal is final (no retry can help).
+	#[tokio::test]
+	async fn private_origins_are_refused_unless_allowed() {
+		let dir = tempfile::tempdir().unwrap();
+		let m = Arc::new(Manifest::of_bytes(&[1u8; 100], 64));
+		let f = filler(dir.path(), false);
+		for origin in ["http://127.0.0.1:9/x", "http://[::1]:9/x", "http://10.0.0.1:9/x"] {
+			let e = f.chunk([1; 32], m.clone(), Some(origin.into()), 0).await.unwrap_err();
+			assert!(matches!(e, FillError::OriginForbidden { .. }), "{origin}: {e}");
+			assert!(!e.retryable());
+		}
+		let e = f.chunk([1; 32], m.clone(), Some("http://localhost:9/x".into()), 0).await;
+		let e = e.unwrap_err().to_string();
+		assert!(e.contains("private, loopback or link-local"), "{e}");
+		// Allowed: the edge tries (and here finds nothing listening).
+		let f = filler(dir.path(), true);
+		let e = f.chunk([1; 32], m, Some("http://127.0.0.1:9/x".into()), 0).await.unwrap_err();
+		assert!(matches!(e, FillError::OriginUnreachable { .. }), "{e}");
 	}
 }

@@ -34,6 +34,7 @@ pub mod http;
 pub mod ledger;
 pub mod limiter;
 pub mod metrics;
+pub mod origin;
 pub mod p2p;
 pub mod protocol;
 pub mod session;

@@ -327,6 +327,7 @@ fn start_edge(
 		 reporters = [{}]\nreporter_url = \"{reporter_url}\"\nchain = \"{ws}\"\n\
 		 more_reporter_urls = [{}]\n\
 		 heartbeat_secs = 2\nclaim_grace_ms = 2000\ncache_quota = {}\nmin_free = 0\n\
+		 allow_private_origins = true\n\
 		 p2p_listen = \"/ip4/127.0.0.1/tcp/{}\"\n",
 		base + 10,
 		cfg.dir.join(format!("edge{i}")).display(),

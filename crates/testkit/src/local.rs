@@ -200,7 +200,7 @@ impl EdgeProc {
 		std::fs::write(
 			&cfg,
 			format!(
-				"listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\nreporters = [\"{}\"]\nmin_free = 0\n{extra_toml}\n",
+				"listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\nreporters = [\"{}\"]\nmin_free = 0\nallow_private_origins = true\n{extra_toml}\n",
 				dir.join("data").display(),
 				hex::encode(edge_seed(index)),
 				hex::encode(GENESIS),

@@ -69,16 +69,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn register_edge() -> Weight {
-		// Minimum execution time: 83_674_000 picoseconds.
-		Weight::from_parts(90_235_000, 3615)
+		// Minimum execution time: 81_812_000 picoseconds.
+		Weight::from_parts(86_509_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Edges` (r:1 w:1)
 	/// Proof: `Pod::Edges` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	fn unregister_edge() -> Weight {
-		// Minimum execution time: 10_115_000 picoseconds.
-		Weight::from_parts(11_377_000, 3615)
+		// Minimum execution time: 9_844_000 picoseconds.
+		Weight::from_parts(10_856_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
-		// Minimum execution time: 42_603_000 picoseconds.
-		Weight::from_parts(45_387_000, 3615)
+		// Minimum execution time: 40_260_000 picoseconds.
+		Weight::from_parts(42_704_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -99,32 +99,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Revoked` (r:1 w:0)
 	/// Proof: `Pod::Revoked` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn add_reporter() -> Weight {
-		// Minimum execution time: 12_128_000 picoseconds.
-		Weight::from_parts(13_740_000, 3529)
+		// Minimum execution time: 11_647_000 picoseconds.
+		Weight::from_parts(12_719_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Reporters` (r:1 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn remove_reporter() -> Weight {
-		// Minimum execution time: 9_565_000 picoseconds.
-		Weight::from_parts(10_786_000, 3529)
+		// Minimum execution time: 9_054_000 picoseconds.
+		Weight::from_parts(9_955_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	fn register_content() -> Weight {
-		// Minimum execution time: 8_423_000 picoseconds.
-		Weight::from_parts(9_184_000, 3850)
+		// Minimum execution time: 7_872_000 picoseconds.
+		Weight::from_parts(8_593_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	fn remove_content() -> Weight {
-		// Minimum execution time: 9_404_000 picoseconds.
-		Weight::from_parts(10_335_000, 3850)
+		// Minimum execution time: 9_143_000 picoseconds.
+		Weight::from_parts(9_895_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -133,8 +133,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Minimum execution time: 45_478_000 picoseconds.
-		Weight::from_parts(49_855_000, 6196)
+		// Minimum execution time: 45_068_000 picoseconds.
+		Weight::from_parts(47_931_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Escrow` (r:1 w:0)
 	/// Proof: `Pod::Escrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		// Minimum execution time: 13_169_000 picoseconds.
-		Weight::from_parts(14_913_000, 3533)
+		// Minimum execution time: 12_609_000 picoseconds.
+		Weight::from_parts(14_131_000, 3533)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -155,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_withdrawal() -> Weight {
-		// Minimum execution time: 50_456_000 picoseconds.
-		Weight::from_parts(55_082_000, 6196)
+		// Minimum execution time: 50_004_000 picoseconds.
+		Weight::from_parts(52_748_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -164,8 +164,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Edges` (r:1 w:0)
 	/// Proof: `Pod::Edges` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `Pod::Settled` (r:2 w:1)
-	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(213), added: 2688, mode: `MaxEncodedLen`)
+	/// Storage: `Pod::Settled` (r:1 w:1)
+	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(223), added: 2698, mode: `MaxEncodedLen`)
+	/// Storage: `Pod::WindowBytes` (r:1 w:1)
+	/// Proof: `Pod::WindowBytes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Contents` (r:64 w:0)
@@ -187,15 +189,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::TotalUnvested` (r:1 w:1)
 	/// Proof: `Pod::TotalUnvested` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Pending` (r:0 w:1)
-	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3226), added: 5701, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3228), added: 5703, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 64]`.
 	fn submit_attestation(e: u32, ) -> Weight {
-		// Minimum execution time: 139_799_000 picoseconds.
-		Weight::from_parts(148_551_836, 6366)
-			.saturating_add(Weight::from_parts(27_173_491, 0).saturating_mul(e.into()))
+		// Minimum execution time: 128_602_000 picoseconds.
+		Weight::from_parts(116_579_180, 3688)
+			.saturating_add(Weight::from_parts(24_382_999, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(e.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(e.into()))
 	}
@@ -205,8 +207,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Edges` (r:127 w:0)
 	/// Proof: `Pod::Edges` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `Pod::Settled` (r:254 w:127)
-	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(213), added: 2688, mode: `MaxEncodedLen`)
+	/// Storage: `Pod::Settled` (r:127 w:127)
+	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(223), added: 2698, mode: `MaxEncodedLen`)
+	/// Storage: `Pod::WindowBytes` (r:127 w:127)
+	/// Proof: `Pod::WindowBytes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Contents` (r:1 w:0)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Escrow` (r:1 w:1)
@@ -226,17 +230,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::TotalUnvested` (r:1 w:1)
 	/// Proof: `Pod::TotalUnvested` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Pending` (r:0 w:127)
-	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3226), added: 5701, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3228), added: 5703, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 128]`.
 	fn submit_attestations(n: u32, ) -> Weight {
-		// Minimum execution time: 169_042_000 picoseconds.
-		Weight::from_parts(230_550_803, 3850)
-			.saturating_add(Weight::from_parts(83_962_022, 0).saturating_mul(n.into()))
+		// Minimum execution time: 171_366_000 picoseconds.
+		Weight::from_parts(186_486_893, 3850)
+			.saturating_add(Weight::from_parts(81_494_743, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5376).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(n.into()))
 	}
 	/// Storage: `Pod::Credits` (r:1 w:1)
 	/// Proof: `Pod::Credits` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -247,8 +251,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Redemptions` (r:0 w:1)
 	/// Proof: `Pod::Redemptions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn redeem() -> Weight {
-		// Minimum execution time: 13_000_000 picoseconds.
-		Weight::from_parts(14_161_000, 3529)
+		// Minimum execution time: 12_789_000 picoseconds.
+		Weight::from_parts(13_911_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -259,16 +263,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn complete_redemption() -> Weight {
-		// Minimum execution time: 46_530_000 picoseconds.
-		Weight::from_parts(49_544_000, 6196)
+		// Minimum execution time: 46_359_000 picoseconds.
+		Weight::from_parts(49_264_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Operator` (r:0 w:1)
 	/// Proof: `Pod::Operator` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	fn set_operator() -> Weight {
-		// Minimum execution time: 3_906_000 picoseconds.
-		Weight::from_parts(4_407_000, 0)
+		// Minimum execution time: 3_936_000 picoseconds.
+		Weight::from_parts(4_356_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Revoked` (r:1 w:1)
@@ -276,43 +280,43 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Reporters` (r:0 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn revoke_reporter() -> Weight {
-		// Minimum execution time: 10_586_000 picoseconds.
-		Weight::from_parts(12_339_000, 3517)
+		// Minimum execution time: 10_416_000 picoseconds.
+		Weight::from_parts(11_447_000, 3517)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Pod::Reporters` (r:1 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn set_reporter_cap() -> Weight {
-		// Minimum execution time: 9_524_000 picoseconds.
-		Weight::from_parts(10_686_000, 3529)
+		// Minimum execution time: 9_294_000 picoseconds.
+		Weight::from_parts(10_266_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::SpendLimits` (r:0 w:1)
 	/// Proof: `Pod::SpendLimits` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn set_spend_limit() -> Weight {
-		// Minimum execution time: 4_907_000 picoseconds.
-		Weight::from_parts(5_599_000, 0)
+		// Minimum execution time: 4_937_000 picoseconds.
+		Weight::from_parts(5_528_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::GrantKeys` (r:0 w:1)
 	/// Proof: `Pod::GrantKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn set_grant_key() -> Weight {
-		// Minimum execution time: 5_017_000 picoseconds.
-		Weight::from_parts(5_599_000, 0)
+		// Minimum execution time: 5_057_000 picoseconds.
+		Weight::from_parts(5_579_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
 	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	fn set_content_policy() -> Weight {
-		// Minimum execution time: 8_763_000 picoseconds.
-		Weight::from_parts(9_564_000, 3850)
+		// Minimum execution time: 8_743_000 picoseconds.
+		Weight::from_parts(9_615_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Pending` (r:1 w:1)
-	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3226), added: 5701, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3228), added: 5703, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Revoked` (r:1 w:0)
 	/// Proof: `Pod::Revoked` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Credits` (r:1 w:1)
@@ -326,15 +330,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::AccruedFees` (r:1 w:1)
 	/// Proof: `Pod::AccruedFees` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Settled` (r:1 w:1)
-	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(213), added: 2688, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(223), added: 2698, mode: `MaxEncodedLen`)
 	fn vest_settlement() -> Weight {
-		// Minimum execution time: 28_422_000 picoseconds.
-		Weight::from_parts(31_467_000, 6691)
+		// Minimum execution time: 28_132_000 picoseconds.
+		Weight::from_parts(30_206_000, 6693)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Pod::Pending` (r:1 w:1)
-	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3226), added: 5701, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3228), added: 5703, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Revoked` (r:1 w:0)
 	/// Proof: `Pod::Revoked` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Escrow` (r:64 w:64)
@@ -346,12 +350,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::TotalUnvested` (r:1 w:1)
 	/// Proof: `Pod::TotalUnvested` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Settled` (r:1 w:1)
-	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(213), added: 2688, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(223), added: 2698, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[1, 64]`.
 	fn void_settlement(c: u32, ) -> Weight {
-		// Minimum execution time: 34_582_000 picoseconds.
-		Weight::from_parts(29_419_130, 6691)
-			.saturating_add(Weight::from_parts(8_190_500, 0).saturating_mul(c.into()))
+		// Minimum execution time: 34_281_000 picoseconds.
+		Weight::from_parts(31_283_737, 6693)
+			.saturating_add(Weight::from_parts(7_761_948, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -365,8 +369,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn pay_fees() -> Weight {
-		// Minimum execution time: 41_052_000 picoseconds.
-		Weight::from_parts(43_715_000, 6196)
+		// Minimum execution time: 41_923_000 picoseconds.
+		Weight::from_parts(43_835_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -375,118 +379,118 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn register_edge() -> Weight {
-		Weight::from_parts(90_235_000, 3615)
+		Weight::from_parts(86_509_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn unregister_edge() -> Weight {
-		Weight::from_parts(11_377_000, 3615)
+		Weight::from_parts(10_856_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(45_387_000, 3615)
+		Weight::from_parts(42_704_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn add_reporter() -> Weight {
-		Weight::from_parts(13_740_000, 3529)
+		Weight::from_parts(12_719_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_reporter() -> Weight {
-		Weight::from_parts(10_786_000, 3529)
+		Weight::from_parts(9_955_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn register_content() -> Weight {
-		Weight::from_parts(9_184_000, 3850)
+		Weight::from_parts(8_593_000, 3850)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_content() -> Weight {
-		Weight::from_parts(10_335_000, 3850)
+		Weight::from_parts(9_895_000, 3850)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn deposit() -> Weight {
-		Weight::from_parts(49_855_000, 6196)
+		Weight::from_parts(47_931_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(14_913_000, 3533)
+		Weight::from_parts(14_131_000, 3533)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn claim_withdrawal() -> Weight {
-		Weight::from_parts(55_082_000, 6196)
+		Weight::from_parts(52_748_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn submit_attestation(e: u32, ) -> Weight {
-		Weight::from_parts(148_551_836, 6366)
-			.saturating_add(Weight::from_parts(27_173_491, 0).saturating_mul(e.into()))
+		Weight::from_parts(116_579_180, 3688)
+			.saturating_add(Weight::from_parts(24_382_999, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(e.into())))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(e.into()))
 	}
 	fn submit_attestations(n: u32, ) -> Weight {
-		Weight::from_parts(230_550_803, 3850)
-			.saturating_add(Weight::from_parts(83_962_022, 0).saturating_mul(n.into()))
+		Weight::from_parts(186_486_893, 3850)
+			.saturating_add(Weight::from_parts(81_494_743, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5376).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(n.into()))
 	}
 	fn redeem() -> Weight {
-		Weight::from_parts(14_161_000, 3529)
+		Weight::from_parts(13_911_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn complete_redemption() -> Weight {
-		Weight::from_parts(49_544_000, 6196)
+		Weight::from_parts(49_264_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_operator() -> Weight {
-		Weight::from_parts(4_407_000, 0)
+		Weight::from_parts(4_356_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn revoke_reporter() -> Weight {
-		Weight::from_parts(12_339_000, 3517)
+		Weight::from_parts(11_447_000, 3517)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_reporter_cap() -> Weight {
-		Weight::from_parts(10_686_000, 3529)
+		Weight::from_parts(10_266_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_spend_limit() -> Weight {
-		Weight::from_parts(5_599_000, 0)
+		Weight::from_parts(5_528_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_grant_key() -> Weight {
-		Weight::from_parts(5_599_000, 0)
+		Weight::from_parts(5_579_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_content_policy() -> Weight {
-		Weight::from_parts(9_564_000, 3850)
+		Weight::from_parts(9_615_000, 3850)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn vest_settlement() -> Weight {
-		Weight::from_parts(31_467_000, 6691)
+		Weight::from_parts(30_206_000, 6693)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn void_settlement(c: u32, ) -> Weight {
-		Weight::from_parts(29_419_130, 6691)
-			.saturating_add(Weight::from_parts(8_190_500, 0).saturating_mul(c.into()))
+		Weight::from_parts(31_283_737, 6693)
+			.saturating_add(Weight::from_parts(7_761_948, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -494,7 +498,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2575).saturating_mul(c.into()))
 	}
 	fn pay_fees() -> Weight {
-		Weight::from_parts(43_715_000, 6196)
+		Weight::from_parts(43_835_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
