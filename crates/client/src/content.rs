@@ -8,8 +8,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// Largest chunk size a manifest may use (64 MiB).
-pub const MAX_CHUNK_SIZE: u32 = 64 << 20;
+/// Largest chunk size a manifest may use (the primitives' bound, 16 MiB).
+pub use pod_primitives::MAX_CHUNK_SIZE;
 
 /// Why publishing or loading a manifest failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +24,7 @@ pub enum ContentError {
 		source: io::Error,
 	},
 	/// The chunk size is out of range.
-	#[error("chunk size must be between 1 byte and 64 MiB, got {0}")]
+	#[error("chunk size must be between 1 byte and 16 MiB, got {0}")]
 	BadChunkSize(u32),
 	/// Nothing to publish.
 	#[error("{path} is empty; there is nothing to publish")]

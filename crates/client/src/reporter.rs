@@ -161,7 +161,8 @@ pub async fn register(
 ) -> Result<ContentRegistered, ReporterCallError> {
 	let http = pod_http::http_client();
 	let url = format!("{}/contents", reporter.trim_end_matches('/'));
-	let b =
-		call(&http, Method::POST, &url, &[(headers::ORIGIN, origin.to_string())], manifest).await?;
+	let id = hex::encode(pod_primitives::content_id(&manifest));
+	let h = [(headers::ORIGIN, origin.to_string()), (headers::CONTENT, id)];
+	let b = call(&http, Method::POST, &url, &h, manifest).await?;
 	json("registration reply", &b)
 }

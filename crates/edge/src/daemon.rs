@@ -48,7 +48,14 @@ pub struct Edge {
 	started: std::time::Instant,
 	seed: [u8; 32],
 	pub(crate) peers: OnceLock<Peers>,
+	/// Order bodies being read at once: an order is checked only once its
+	/// whole body (with the manifest) is in, so at most this many manifests
+	/// from unverified senders are held in memory.
+	pub(crate) order_slots: tokio::sync::Semaphore,
 }
+
+/// Order bodies the edge reads at once.
+pub const ORDER_SLOTS: usize = 2;
 
 impl std::fmt::Debug for Edge {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,6 +120,7 @@ impl Edge {
 			started: std::time::Instant::now(),
 			seed,
 			peers: OnceLock::new(),
+			order_slots: tokio::sync::Semaphore::new(ORDER_SLOTS),
 		};
 		edge.load_manifests()?;
 		Ok(Arc::new(edge))

@@ -207,6 +207,11 @@ async fn hold(
 /// Takes a reporter-signed hold order (SCALE `SignedOrder` body): the same
 /// order the gossip topic carries, for a reporter that is not on the mesh.
 async fn order(edge: &Arc<Edge>, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let Ok(_slot) = edge.order_slots.try_acquire() else {
+		let why = "other hold orders are being read; retry shortly";
+		let r = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::Busy, why);
+		return Err(r.header("retry-after", "1"));
+	};
 	let body = pod_http::body(req, MAX_MANIFEST_BODY).await?;
 	let o: SignedOrder = pod_wire::hex::decode_all("order", &body)
 		.map_err(|e| Refusal::bad_request(Code::BadOrder, e.to_string()))?;

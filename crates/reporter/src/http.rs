@@ -2,7 +2,7 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `POST /contents` | register a content: body = manifest (SCALE), `x-pod-origin` = origin URL |
+//! | `POST /contents` | register a content: body = manifest (SCALE), `x-pod-content` = its id, `x-pod-origin` = origin URL |
 //! | `GET /contents/{id}/manifest` | the manifest (SCALE) |
 //! | `POST /schedule` | JSON [`ScheduleRequest`] → ranked edges with tickets |
 //! | `POST /heartbeat` | an edge's `SignedHeartbeat` (SCALE) |
@@ -133,8 +133,20 @@ async fn register_content(r: &Reporter, req: Request<Incoming>) -> Result<Resp, 
 		.ok_or_else(|| {
 			Refusal::bad_request(Code::OriginRequired, "send the origin URL in x-pod-origin")
 		})?;
-	let body = pod_http::body(req, 256 << 20).await?;
-	let id = r.register_content(&body, &origin).await?;
+	let id = req
+		.headers()
+		.get(headers::CONTENT)
+		.and_then(|v| v.to_str().ok())
+		.map(|v| pod_wire::hex::hex32("content id", v))
+		.transpose()?
+		.ok_or_else(|| {
+			Refusal::bad_request(Code::ContentIdRequired, "send the content id in x-pod-content")
+		})?;
+	// Checked on chain before the body is read, and the body bounded by
+	// the largest manifest the chain's size allows.
+	let limit = r.manifest_limit(&id).await?;
+	let body = pod_http::body(req, limit).await?;
+	let id = r.register_content(Some(&id), &body, &origin).await?;
 	Ok(json(StatusCode::OK, &ContentRegistered { content: hex::encode(id) }))
 }
 

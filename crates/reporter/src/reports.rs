@@ -130,7 +130,8 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let r = reporter(dir.path());
 		let m = Manifest::of_bytes(&[7u8; 3000], 1024);
-		let content = r.register_content(&codec::Encode::encode(&m), "http://o/x").await.unwrap();
+		let content =
+			r.register_content(None, &codec::Encode::encode(&m), "http://o/x").await.unwrap();
 		let client = keypair_from_seed(&[9; 32]).public.to_bytes();
 		let terms = TicketTerms {
 			client,

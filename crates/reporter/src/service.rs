@@ -166,16 +166,38 @@ impl Reporter {
 		}
 	}
 
-	/// Registers a content: its manifest (the id is its hash) and origin URL.
-	/// With a chain, only a content its customer registered there, not
-	/// retired, of the manifest's size: nobody can make the reporter schedule
-	/// (and edges serve) a content that no customer pays for.
+	/// The largest manifest body `POST /contents` reads for `id`: with a
+	/// chain, the content must be registered there and not retired (checked
+	/// before the body is read), and its manifest can list at most one chunk
+	/// per byte of the size the chain records; without one, 256 MiB.
+	pub async fn manifest_limit(&self, id: &ContentId) -> Result<usize, ReporterError> {
+		const MOST: usize = 256 << 20;
+		if self.chain.is_none() {
+			return Ok(MOST);
+		}
+		let not =
+			|why: &str| ReporterError::NotOnChain { content: hex::encode(id), why: why.into() };
+		let c = self.records.content(id).await?.ok_or_else(|| not("it is not registered"))?;
+		if c.retired_from.is_some() {
+			return Err(not("it is retired"));
+		}
+		let chunks = c.size.min(u64::from(pod_primitives::MAX_CHUNKS));
+		// size (8) + chunk size (4) + compact length (≤ 5) + 32 per chunk.
+		Ok((17 + 32 * chunks).min(MOST as u64) as usize)
+	}
+
+	/// Registers a content: its manifest (the id is its hash; `expected`
+	/// when the caller named it) and origin URL. With a chain, only a
+	/// content its customer registered there, not retired, of the manifest's
+	/// size: nobody can make the reporter schedule (and edges serve) a
+	/// content that no customer pays for.
 	pub async fn register_content(
 		&self,
+		expected: Option<&ContentId>,
 		manifest: &[u8],
 		origin: &str,
 	) -> Result<ContentId, ReporterError> {
-		let m = decode_manifest(manifest, None)?;
+		let m = decode_manifest(manifest, expected)?;
 		if !(origin.starts_with("http://") || origin.starts_with("https://")) {
 			return Err(ReporterError::BadRequest(format!(
 				"origin {origin:?} is not an http(s) URL"

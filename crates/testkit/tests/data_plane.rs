@@ -419,3 +419,31 @@ async fn many_concurrent_connections() {
 	let s = status(&e).await;
 	assert_eq!(s["active_tickets"], CLIENTS);
 }
+
+/// An order's signature can be checked only once its body (with the
+/// manifest, up to 256 MiB) is in: so only two are read at a time, and a
+/// third sender is told to come back instead of being buffered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unverified_order_bodies_are_read_two_at_a_time() {
+	use tokio::io::AsyncWriteExt;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
+	let mut slow = Vec::new();
+	for _ in 0..2 {
+		let mut s = tokio::net::TcpStream::connect(e.addr).await.unwrap();
+		let head = "POST /order HTTP/1.1\r\nhost: e\r\ncontent-length: 100000000\r\n\r\n";
+		s.write_all(head.as_bytes()).await.unwrap();
+		s.write_all(&[0u8; 1024]).await.unwrap();
+		slow.push(s);
+	}
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	let r = http(Method::POST, &format!("{}/order", e.url()), &[], vec![1, 2, 3]).await;
+	assert_eq!((r.status.as_u16(), r.error()), (503, "busy".into()));
+	assert!(r.headers.contains_key("retry-after"));
+	// Once the slow senders are gone, orders are read again (this one is
+	// garbage, and says so).
+	drop(slow);
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	let r = http(Method::POST, &format!("{}/order", e.url()), &[], vec![1, 2, 3]).await;
+	assert_eq!((r.status.as_u16(), r.error()), (400, "bad_order".into()));
+}

@@ -132,7 +132,7 @@ async fn schedule_fetch_report_confirm() {
 	let r = http(
 		Method::POST,
 		&format!("{url}/contents"),
-		&[("x-pod-origin", origin.url())],
+		&[("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))],
 		m.encode(),
 	)
 	.await;
@@ -140,11 +140,25 @@ async fn schedule_fetch_report_confirm() {
 	let bad = http(
 		Method::POST,
 		&format!("{url}/contents"),
-		&[("x-pod-origin", origin.url())],
+		&[("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))],
 		b"junk".to_vec(),
 	)
 	.await;
 	assert_eq!((bad.status.as_u16(), bad.json()["error"].as_str()), (400, Some("bad_manifest")));
+	// Without the id up front, nothing is read.
+	let r = http(
+		Method::POST,
+		&format!("{url}/contents"),
+		&[("x-pod-origin", origin.url())],
+		m.encode(),
+	)
+	.await;
+	assert_eq!((r.status.as_u16(), r.error()), (400, "content_id_required".into()));
+	// A manifest that is not the content named is refused.
+	let other = Manifest::of_bytes(&data(10), CHUNK);
+	let h = [("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))];
+	let r = http(Method::POST, &format!("{url}/contents"), &h, other.encode()).await;
+	assert_eq!((r.status.as_u16(), r.error()), (400, "bad_manifest".into()));
 
 	// Both edges register through their heartbeats.
 	for _ in 0..100 {
@@ -335,7 +349,7 @@ async fn open_contents_are_rate_limited_per_viewer_and_network() {
 	let r = http(
 		Method::POST,
 		&format!("{url}/contents"),
-		&[("x-pod-origin", "http://o/x".to_string())],
+		&[("x-pod-origin", "http://o/x".to_string()), ("x-pod-content", hex::encode(m.id()))],
 		m.encode(),
 	)
 	.await;
@@ -453,7 +467,7 @@ async fn accusations_are_confirmed_by_an_audit() {
 	let r = http(
 		Method::POST,
 		&format!("{url}/contents"),
-		&[("x-pod-origin", origin.url())],
+		&[("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))],
 		m.encode(),
 	)
 	.await;
@@ -524,7 +538,7 @@ async fn a_download_outliving_its_tickets_renews_them() {
 	let r = http(
 		Method::POST,
 		&format!("{url}/contents"),
-		&[("x-pod-origin", origin.url())],
+		&[("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))],
 		m.encode(),
 	)
 	.await;

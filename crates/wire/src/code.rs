@@ -114,9 +114,14 @@ codes! {
 	BadOrder => "bad_order",
 	/// A hold order is not from a reporter, does not verify or has expired.
 	OrderRefused => "order_refused",
+	/// Too many requests of this kind are being handled; retry shortly
+	/// (503, with `retry-after`).
+	Busy => "busy",
 	// Reporter.
 	/// Registering a content needs `x-pod-origin`.
 	OriginRequired => "origin_required",
+	/// Registering a content needs its id in `x-pod-content`.
+	ContentIdRequired => "content_id_required",
 	/// The content is not registered (or retired, or another size) on chain.
 	ContentNotOnChain => "content_not_on_chain",
 	/// The chain node cannot be reached.

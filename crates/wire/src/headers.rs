@@ -7,6 +7,9 @@ pub const TICKET: &str = "x-pod-ticket";
 pub const RECEIPT: &str = "x-pod-receipt";
 /// Request: a content's origin URL (registering a content, loopback holds).
 pub const ORIGIN: &str = "x-pod-origin";
+/// Request: the id (hex) of the content whose manifest the body carries
+/// (registering a content): checked on chain before the body is read.
+pub const CONTENT: &str = "x-pod-content";
 /// Response to a 402: bytes served under the ticket so far.
 pub const SERVED: &str = "x-pod-served";
 /// Response to a 402: bytes the client has acknowledged so far.

@@ -25,7 +25,9 @@ mod types;
 #[cfg(feature = "signing")]
 pub mod keys;
 
-pub use manifest::{content_id, Manifest, ManifestError, DEFAULT_CHUNK_SIZE, MAX_CHUNKS};
+pub use manifest::{
+	content_id, Manifest, ManifestError, DEFAULT_CHUNK_SIZE, MAX_CHUNKS, MAX_CHUNK_SIZE,
+};
 pub use message::{
 	attestation_signatures, edge_registration_bytes, signing_bytes, DomainTag, IndexedSignature,
 	SIGNING_CONTEXT,

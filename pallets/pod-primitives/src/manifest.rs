@@ -9,6 +9,9 @@ use codec::{Decode, Encode};
 pub const DEFAULT_CHUNK_SIZE: u32 = 1 << 20;
 /// Most chunks a manifest may list (16 TiB at 1 MiB chunks). Bounds decoding.
 pub const MAX_CHUNKS: u32 = 1 << 24;
+/// Largest chunk size: what one fill, one verification and one response
+/// hold in memory at once.
+pub const MAX_CHUNK_SIZE: u32 = 16 << 20;
 
 /// A content's manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -26,6 +29,8 @@ pub struct Manifest {
 pub enum ManifestError {
 	/// The chunk size is zero.
 	ZeroChunkSize,
+	/// The chunk size is above [`MAX_CHUNK_SIZE`].
+	ChunkTooLarge,
 	/// The number of chunk hashes does not match `ceil(size / chunk_size)`.
 	ChunkCountMismatch {
 		/// Chunks the size and chunk size call for.
@@ -42,6 +47,9 @@ impl Manifest {
 	pub fn validate(&self) -> Result<(), ManifestError> {
 		if self.chunk_size == 0 {
 			return Err(ManifestError::ZeroChunkSize);
+		}
+		if self.chunk_size > MAX_CHUNK_SIZE {
+			return Err(ManifestError::ChunkTooLarge);
 		}
 		let expected = self.size.div_ceil(self.chunk_size as u64);
 		if expected > MAX_CHUNKS as u64 {
@@ -124,5 +132,10 @@ mod tests {
 		assert_eq!(m.validate(), Err(ManifestError::ChunkCountMismatch { expected: 3, found: 2 }));
 		m.chunk_size = 0;
 		assert_eq!(m.validate(), Err(ManifestError::ZeroChunkSize));
+		// One chunk of 16 MiB + 1 byte: consistent, but too large to hold.
+		let big = Manifest { size: 1, chunk_size: MAX_CHUNK_SIZE + 1, chunks: vec![[0; 32]] };
+		assert_eq!(big.validate(), Err(ManifestError::ChunkTooLarge));
+		let ok = Manifest { size: 1, chunk_size: MAX_CHUNK_SIZE, chunks: vec![[0; 32]] };
+		assert_eq!(ok.validate(), Ok(()));
 	}
 }
