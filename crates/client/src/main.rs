@@ -326,7 +326,11 @@ async fn fetch_command(a: FetchArgs) -> Result<()> {
 	let id = hex32("content id", &a.content)?;
 	let Some(rep) = a.reporter.clone() else {
 		let plan = direct_plan(&id, &a)?;
-		let report = fetch_round(&a, &id, &plan).await?.report;
+		let attempt = fetch_round(&a, &id, &plan).await?;
+		if let Some(e) = attempt.error {
+			return Err(e.into());
+		}
+		let report = attempt.report;
 		println!("{}", serde_json::to_string(&report.summary(&id, &plan.sources))?);
 		return Ok(());
 	};
@@ -375,10 +379,5 @@ async fn fetch_round(a: &FetchArgs, id: &ContentId, plan: &Plan) -> Result<pod_c
 	let attempt = pod_client::fetch_attempt(fetch_plan, &a.output, move |n| b.inc(n)).await?;
 	bar.finish();
 	print_report(&attempt.report);
-	if a.reporter.is_none() {
-		if let Some(e) = attempt.error {
-			return Err(e.into());
-		}
-	}
 	Ok(attempt)
 }

@@ -212,18 +212,17 @@ pub fn split_claims(
 	let mut groups: Vec<Vec<(SignedTicket, SignedReceipt)>> = vec![Vec::new()];
 	let mut contents = 0usize;
 	for (t, r) in sorted {
-		let group = groups.last_mut().expect("never empty");
+		let group = groups.last().expect("never empty");
 		let new_content = group.last().is_none_or(|(l, _)| l.ticket.content != t.ticket.content);
-		let full = group.len() >= limits.receipts || (new_content && contents >= limits.contents);
-		if full {
+		if group.len() >= limits.receipts || (new_content && contents >= limits.contents) {
 			groups.push(Vec::new());
 			contents = 0;
 		}
-		let group = groups.last_mut().expect("never empty");
-		if group.last().is_none_or(|(l, _)| l.ticket.content != t.ticket.content) {
+		// A content opens every group it appears in, the one just started too.
+		if new_content || contents == 0 {
 			contents += 1;
 		}
-		group.push((t.clone(), *r));
+		groups.last_mut().expect("never empty").push((t.clone(), *r));
 	}
 	if groups.len() > MAX_PARTS as usize {
 		return Err(ClaimError::TooManyParts(groups.len()));

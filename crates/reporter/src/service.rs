@@ -167,20 +167,15 @@ impl Reporter {
 	}
 
 	/// The largest manifest body `POST /contents` reads for `id`: with a
-	/// chain, the content must be registered there and not retired (checked
-	/// before the body is read), and its manifest can list at most one chunk
-	/// per byte of the size the chain records; without one, 256 MiB.
+	/// chain, the content must be payable there (checked before the body is
+	/// read), and its manifest can list at most one chunk per byte of the
+	/// size the chain records; without one, 256 MiB.
 	pub async fn manifest_limit(&self, id: &ContentId) -> Result<usize, ReporterError> {
 		const MOST: usize = 256 << 20;
 		if self.chain.is_none() {
 			return Ok(MOST);
 		}
-		let not =
-			|why: &str| ReporterError::NotOnChain { content: hex::encode(id), why: why.into() };
-		let c = self.records.content(id).await?.ok_or_else(|| not("it is not registered"))?;
-		if c.retired_from.is_some() {
-			return Err(not("it is retired"));
-		}
+		let c = self.payable(id).await?;
 		let chunks = c.size.min(u64::from(pod_primitives::MAX_CHUNKS));
 		// size (8) + chunk size (4) + compact length (≤ 5) + 32 per chunk.
 		Ok((17 + 32 * chunks).min(MOST as u64) as usize)

@@ -72,6 +72,12 @@ fn claim_for(
 	ConfirmRequest { claim, signature, receipts: receipts.to_vec() }
 }
 
+/// `POST /contents`: `body` as the manifest of content `id`, from `origin`.
+async fn post_content(url: &str, id: [u8; 32], origin: String, body: Vec<u8>) -> Reply {
+	let h = [("x-pod-origin", origin), ("x-pod-content", hex::encode(id))];
+	http(Method::POST, &format!("{url}/contents"), &h, body).await
+}
+
 /// The customer of the test contents, and its grant key.
 const CUSTOMER: [u8; 32] = [9; 32];
 const GRANT_KEY_SEED: [u8; 32] = [10; 32];
@@ -129,21 +135,9 @@ async fn schedule_fetch_report_confirm() {
 	let e1 = EdgeProc::start(&tmp.path().join("e1"), 1, &extra);
 
 	// A content is registered with its manifest and origin.
-	let r = http(
-		Method::POST,
-		&format!("{url}/contents"),
-		&[("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))],
-		m.encode(),
-	)
-	.await;
+	let r = post_content(&url, m.id(), origin.url(), m.encode()).await;
 	assert_eq!(r.status, 200, "{}", r.error());
-	let bad = http(
-		Method::POST,
-		&format!("{url}/contents"),
-		&[("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))],
-		b"junk".to_vec(),
-	)
-	.await;
+	let bad = post_content(&url, m.id(), origin.url(), b"junk".to_vec()).await;
 	assert_eq!((bad.status.as_u16(), bad.json()["error"].as_str()), (400, Some("bad_manifest")));
 	// Without the id up front, nothing is read.
 	let r = http(
@@ -156,8 +150,7 @@ async fn schedule_fetch_report_confirm() {
 	assert_eq!((r.status.as_u16(), r.error()), (400, "content_id_required".into()));
 	// A manifest that is not the content named is refused.
 	let other = Manifest::of_bytes(&data(10), CHUNK);
-	let h = [("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))];
-	let r = http(Method::POST, &format!("{url}/contents"), &h, other.encode()).await;
+	let r = post_content(&url, m.id(), origin.url(), other.encode()).await;
 	assert_eq!((r.status.as_u16(), r.error()), (400, "bad_manifest".into()));
 
 	// Both edges register through their heartbeats.
@@ -346,13 +339,7 @@ async fn open_contents_are_rate_limited_per_viewer_and_network() {
 	let Running { reporter: rep, url, stop: _stop, .. } =
 		start(&tmp.path().join("reporter"), 3).await;
 	let m = Manifest::of_bytes(&data(1000), CHUNK);
-	let r = http(
-		Method::POST,
-		&format!("{url}/contents"),
-		&[("x-pod-origin", "http://o/x".to_string()), ("x-pod-content", hex::encode(m.id()))],
-		m.encode(),
-	)
-	.await;
+	let r = post_content(&url, m.id(), "http://o/x".to_string(), m.encode()).await;
 	assert_eq!(r.status, 200, "{}", r.error());
 	let record = pod_chain::ChainContent {
 		owner: CUSTOMER,
@@ -464,13 +451,7 @@ async fn accusations_are_confirmed_by_an_audit() {
 	// Kept alive to the end: dropping `stop` stops the server.
 	let Running { url, stop: _stop, server: _server, reporter: _reporter } =
 		start(&tmp.path().join("reporter"), 3).await;
-	let r = http(
-		Method::POST,
-		&format!("{url}/contents"),
-		&[("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))],
-		m.encode(),
-	)
-	.await;
+	let r = post_content(&url, m.id(), origin.url(), m.encode()).await;
 	assert_eq!(r.status, 200, "{}", r.error());
 	let corrupt: Vec<u8> = bytes.iter().map(|b| b ^ 0x5A).collect();
 	let liar = LiarEdge::start(Arc::new(corrupt)).await;
@@ -535,13 +516,7 @@ async fn a_download_outliving_its_tickets_renews_them() {
 		start(&tmp.path().join("reporter"), 3).await;
 	let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1\nrate_limit = 1048576");
 	let _edge = EdgeProc::start(&tmp.path().join("e0"), 0, &extra);
-	let r = http(
-		Method::POST,
-		&format!("{url}/contents"),
-		&[("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))],
-		m.encode(),
-	)
-	.await;
+	let r = post_content(&url, m.id(), origin.url(), m.encode()).await;
 	assert_eq!(r.status, 200, "{}", r.error());
 	edge_record(&url, 0, |_| true).await;
 	let seed = [46u8; 32];
