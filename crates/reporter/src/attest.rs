@@ -2,10 +2,10 @@
 //! answer that makes every retry idempotent, the remembered refusals that
 //! make a repeated bad request cheap, and the signature.
 
-use crate::confirm::{self, ConfirmError, Evidence};
+use crate::confirm::{self, ConfirmError, Confirmed, Evidence, Proven};
 use crate::error::ReporterError;
 use crate::service::Reporter;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use codec::Encode;
 use pod_primitives::{
 	keys, Claim, DomainTag, PartIndex, PublicKey, SignedTicket, TicketId, WindowIndex,
@@ -28,9 +28,6 @@ impl Evidence for StoreEvidence<'_> {
 	fn confirmed_in(&self, id: &TicketId) -> Option<PartIndex> {
 		self.0.confirmed_in(id).ok().flatten()
 	}
-	fn closed_at(&self, id: &TicketId) -> Option<u64> {
-		self.0.closed_at(id).ok().flatten()
-	}
 }
 
 /// A confirmation's key: one signature per `(edge, window, part)`.
@@ -43,10 +40,15 @@ const REMEMBERED_REFUSALS: usize = 4096;
 /// Refusals by request hash, and the hashes oldest first.
 type Refusals = (HashMap<[u8; 32], Vec<Reduction>>, VecDeque<[u8; 32]>);
 
-/// Per-part locks and the refusals given lately.
+/// Per-part locks, the grants' books and the refusals given lately.
 #[derive(Debug, Default)]
 pub struct Confirmations {
 	locks: Mutex<HashMap<PartKey, Arc<tokio::sync::Mutex<()>>>>,
+	/// Held from reading what grants have left to storing what a
+	/// confirmation pays under them, so two parts paying under one grant
+	/// cannot both spend its last bytes. Confirmations without grants skip
+	/// it; the expensive verification happens before it is taken.
+	books: tokio::sync::Mutex<()>,
 	refused: Mutex<Refusals>,
 }
 
@@ -100,38 +102,58 @@ impl Reporter {
 		if let Some(why) = self.records.edge_refusal(&claim.edge, claim.window).await? {
 			return Err(ReporterError::EdgeNotOnChain { edge: hex::encode(claim.edge), why });
 		}
-		let c = match self.verify_claim(req).await {
-			Err(ConfirmError::NothingConfirmed(r)) => {
-				self.confirms.remember(hash, &r);
-				return Err(ConfirmError::NothingConfirmed(r).into());
-			}
-			other => other?,
+		let proven = self.verify_claim(req).await.map_err(|e| self.refused(hash, e))?;
+		let grants = proven.grants();
+		let _books = match grants.is_empty() {
+			true => None,
+			false => Some(self.confirms.books.lock().await),
 		};
-		let signature = keys::sign(&self.key, DomainTag::Attestation, &self.genesis, &c.payload);
-		let confirmed_bytes = c.payload.total_bytes();
-		let resp = ConfirmResponse {
-			payload: hex::encode(c.payload.encode()),
-			reporter: hex::encode(self.public),
-			signature: hex::encode(signature),
-			claimed_bytes: c.claimed_bytes,
-			confirmed_bytes,
-			reductions: c.reductions,
-			disputes: c.disputes,
-		};
-		let json = serde_json::to_vec(&resp).expect("responses serialize");
-		self.store.put_confirmation(&claim.edge, claim.window, claim.part, &c.tickets, &json)?;
+		let left = grants
+			.into_iter()
+			.map(|g| Ok((g, self.store.grant_left(&g)?)))
+			.collect::<Result<_, StoreError>>()?;
+		let c = confirm::settle(&claim, proven, &left).map_err(|e| self.refused(hash, e))?;
+		let (resp, json) = self.answer(&c);
+		let key = (&claim.edge, claim.window, claim.part);
+		self.store.put_confirmation(key, &c.tickets, &c.grant_paid, &json)?;
 		self.count_confirmation(&claim, &resp);
 		Ok(json)
 	}
 
-	/// [`confirm::confirm`] on a blocking thread: up to
+	/// A refusal to confirm; one with nothing confirmed is remembered by
+	/// its request's hash.
+	fn refused(&self, hash: [u8; 32], e: ConfirmError) -> ReporterError {
+		if let ConfirmError::NothingConfirmed(r) = &e {
+			self.confirms.remember(hash, r);
+		}
+		e.into()
+	}
+
+	/// The signed answer to a confirmation, and its JSON.
+	fn answer(&self, c: &Confirmed) -> (ConfirmResponse, Vec<u8>) {
+		let payload = &c.payload;
+		let signature = keys::sign(&self.key, DomainTag::Attestation, &self.genesis, payload);
+		let resp = ConfirmResponse {
+			payload: hex::encode(payload.encode()),
+			reporter: hex::encode(self.public),
+			signature: hex::encode(signature),
+			claimed_bytes: c.claimed_bytes,
+			confirmed_bytes: payload.total_bytes(),
+			reductions: c.reductions.clone(),
+			disputes: c.disputes.clone(),
+		};
+		let json = serde_json::to_vec(&resp).expect("responses serialize");
+		(resp, json)
+	}
+
+	/// [`confirm::prove`] on a blocking thread: up to
 	/// `MAX_CONFIRM_RECEIPTS` signature checks stay off the async runtime.
-	async fn verify_claim(&self, req: ConfirmRequest) -> Result<confirm::Confirmed, ConfirmError> {
+	async fn verify_claim(&self, req: ConfirmRequest) -> Result<Proven, ConfirmError> {
 		let (store, genesis, public) = (self.store.clone(), self.genesis, self.public);
 		let work = move || {
 			let evidence = StoreEvidence(&store);
 			let r = &req;
-			confirm::confirm(&r.claim, &r.signature, &r.receipts, &genesis, &public, &evidence)
+			confirm::prove(&r.claim, &r.signature, &r.receipts, &genesis, &public, &evidence)
 		};
 		match tokio::task::spawn_blocking(work).await {
 			Ok(result) => result,

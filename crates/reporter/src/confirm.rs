@@ -1,19 +1,23 @@
 //! The reporter's side of the two-way confirmation (`docs/design.md` §5):
 //! from an edge's signed claim and the client-signed receipts behind it, the
 //! payload the reporter will co-sign. Bytes are never above what the edge
-//! claimed, what the receipts prove and the tickets allow; every cut is
-//! explained. A signed receipt is the proof: a client's own report of fewer
-//! bytes never lowers it, and is recorded as a [`Dispute`] instead.
+//! claimed, what the receipts prove, the tickets allow and the tickets'
+//! grants have left; every cut is explained. A signed receipt is the proof:
+//! a client's own report of fewer bytes never lowers it, and is recorded as
+//! a [`Dispute`] instead.
 //!
-//! [`confirm`] is pure logic: the caller supplies its tickets and client
-//! reports as [`Evidence`].
+//! Two pure steps: [`prove`] checks the signatures and finds what each
+//! ticket's best receipt proves (the expensive part, run without any lock on
+//! the grants' books), then [`settle`] caps it by what each grant has left
+//! and builds the payload (cheap, run while the caller holds the books). The
+//! caller supplies its tickets and client reports as [`Evidence`].
 
 use pod_primitives::{
-	keys, merkle::receipts_root, AttestationPayload, Claim, ContentId, DomainTag, Entry, PartIndex,
-	PublicKey, Signature, SignedReceipt, SignedTicket, Ticket, TicketId, MAX_PARTS,
+	keys, merkle::receipts_root, AttestationPayload, Claim, ContentId, DomainTag, Entry, GrantId,
+	PartIndex, PublicKey, Signature, SignedReceipt, SignedTicket, Ticket, TicketId, MAX_PARTS,
 };
 use pod_wire::api::{Dispute, Reduction, ReductionReason as Why};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the reporter knows about a ticket.
 pub trait Evidence {
@@ -23,8 +27,6 @@ pub trait Evidence {
 	fn client_report(&self, id: &TicketId) -> Option<u64>;
 	/// The part of its window the ticket was already confirmed in, if any.
 	fn confirmed_in(&self, id: &TicketId) -> Option<PartIndex>;
-	/// The bytes the ticket was closed at when its viewer renewed, if it was.
-	fn closed_at(&self, id: &TicketId) -> Option<u64>;
 }
 
 /// Why nothing can be confirmed.
@@ -57,6 +59,39 @@ pub struct Confirmed {
 	pub disputes: Vec<Dispute>,
 	/// The tickets this confirmation pays: confirmed in this part only.
 	pub tickets: Vec<TicketId>,
+	/// Bytes this confirmation pays under each grant.
+	pub grant_paid: BTreeMap<GrantId, u64>,
+}
+
+/// What one ticket's best receipt proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaf {
+	/// The ticket.
+	pub ticket: TicketId,
+	/// Its content.
+	pub content: ContentId,
+	/// The grant it was issued under, if any.
+	pub grant: Option<GrantId>,
+	/// Bytes proven, at most the ticket's `max_bytes`.
+	pub bytes: u64,
+}
+
+/// What a claim's receipts prove, before the grants' budgets are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proven {
+	/// One leaf per ticket with a valid receipt, in ticket order.
+	pub leaves: Vec<Leaf>,
+	/// Every cut so far.
+	pub reductions: Vec<Reduction>,
+	/// Receipts whose client reported less than it signed.
+	pub disputes: Vec<Dispute>,
+}
+
+impl Proven {
+	/// The grants the proven tickets were issued under.
+	pub fn grants(&self) -> BTreeSet<GrantId> {
+		self.leaves.iter().filter_map(|l| l.grant).collect()
+	}
 }
 
 /// Receipts one confirmation request may carry.
@@ -80,16 +115,16 @@ struct Context<'a> {
 	reporter: &'a PublicKey,
 }
 
-/// Confirms `claim` signed with `signature`, backed by `receipts`, as
-/// reporter `reporter` on the chain with genesis `genesis`.
-pub fn confirm(
+/// Checks `claim` signed with `signature` and what `receipts` prove of it,
+/// as reporter `reporter` on the chain with genesis `genesis`.
+pub fn prove(
 	claim: &Claim,
 	signature: &Signature,
 	receipts: &[SignedReceipt],
 	genesis: &[u8; 32],
 	reporter: &PublicKey,
 	evidence: &impl Evidence,
-) -> Result<Confirmed, ConfirmError> {
+) -> Result<Proven, ConfirmError> {
 	if !keys::verify(&claim.edge, signature, DomainTag::Claim, genesis, claim) {
 		return Err(ConfirmError::BadClaimSignature);
 	}
@@ -102,21 +137,52 @@ pub fn confirm(
 	let cx = Context { claim, genesis, reporter };
 	let mut reductions = Vec::new();
 	let mut disputes = Vec::new();
-	let best = best_per_ticket(receipts, &mut reductions);
-	let mut proven: BTreeMap<ContentId, u64> = BTreeMap::new();
-	let mut leaves: Vec<(TicketId, u64)> = Vec::new();
-	for (id, r) in best {
-		let Some((content, bytes)) = cx.proven_bytes(&id, r, evidence, &mut reductions) else {
+	let mut leaves = Vec::new();
+	for (id, r) in best_per_ticket(receipts, &mut reductions) {
+		let Some((t, bytes)) = cx.proven_bytes(&id, r, evidence, &mut reductions) else {
 			continue;
 		};
 		if let Some(reported) = evidence.client_report(&id).filter(|rep| *rep < bytes) {
 			let ticket = hex::encode(id);
 			disputes.push(Dispute { ticket, receipt_bytes: bytes, reported_bytes: reported });
 		}
-		*proven.entry(content).or_default() += bytes;
-		leaves.push((id, bytes));
+		leaves.push(Leaf { ticket: id, content: t.content, grant: t.grant, bytes });
 	}
-	let entries = cap_entries(claim, &proven, &mut reductions);
+	Ok(Proven { leaves, reductions, disputes })
+}
+
+/// Caps what `proven` shows of `claim` by what each grant has `left` (a
+/// grant missing from it has nothing left) and builds the payload.
+pub fn settle(
+	claim: &Claim,
+	proven: Proven,
+	left: &BTreeMap<GrantId, u64>,
+) -> Result<Confirmed, ConfirmError> {
+	let Proven { leaves, mut reductions, disputes } = proven;
+	let mut grant_paid: BTreeMap<GrantId, u64> = BTreeMap::new();
+	let mut by_content: BTreeMap<ContentId, u64> = BTreeMap::new();
+	let mut paid_leaves: Vec<(TicketId, u64)> = Vec::new();
+	for leaf in leaves {
+		let bytes = match leaf.grant {
+			None => leaf.bytes,
+			Some(g) => {
+				let paid = grant_paid.entry(g).or_default();
+				let room = left.get(&g).copied().unwrap_or(0).saturating_sub(*paid);
+				let bytes = leaf.bytes.min(room);
+				if bytes < leaf.bytes {
+					reductions.push(budget_cut(&leaf, bytes, left.get(&g).copied()));
+				}
+				*paid += bytes;
+				bytes
+			}
+		};
+		if bytes > 0 {
+			*by_content.entry(leaf.content).or_default() += bytes;
+			paid_leaves.push((leaf.ticket, bytes));
+		}
+	}
+	grant_paid.retain(|_, b| *b > 0);
+	let entries = cap_entries(claim, &by_content, &mut reductions);
 	if entries.is_empty() {
 		return Err(ConfirmError::NothingConfirmed(reductions));
 	}
@@ -126,11 +192,19 @@ pub fn confirm(
 		window: claim.window,
 		part: claim.part,
 		entries: entries.try_into().expect("no more entries than the bounded claim had; qed"),
-		receipts_root: receipts_root(&leaves),
-		receipt_count: leaves.len() as u32,
+		receipts_root: receipts_root(&paid_leaves),
+		receipt_count: paid_leaves.len() as u32,
 	};
-	let tickets = leaves.iter().map(|(id, _)| *id).collect();
-	Ok(Confirmed { payload, claimed_bytes, reductions, disputes, tickets })
+	let tickets = paid_leaves.iter().map(|(id, _)| *id).collect();
+	Ok(Confirmed { payload, claimed_bytes, reductions, disputes, tickets, grant_paid })
+}
+
+fn budget_cut(leaf: &Leaf, bytes: u64, left: Option<u64>) -> Reduction {
+	let detail = match left {
+		Some(l) => format!("its grant had {l} bytes of budget left for this confirmation"),
+		None => "its grant's budget is spent (or not on record)".into(),
+	};
+	cut(Why::GrantBudgetReached, &leaf.ticket, leaf.bytes, bytes, detail)
 }
 
 /// The largest receipt of each ticket (a client's receipts are cumulative).
@@ -192,7 +266,7 @@ impl Context<'_> {
 		}
 	}
 
-	/// The content and the bytes one receipt proves, capped by its ticket's
+	/// The ticket and the bytes one receipt proves, capped by the ticket's
 	/// `max_bytes`; `None` if nothing.
 	fn proven_bytes(
 		&self,
@@ -200,15 +274,15 @@ impl Context<'_> {
 		r: &SignedReceipt,
 		evidence: &impl Evidence,
 		reductions: &mut Vec<Reduction>,
-	) -> Option<(ContentId, u64)> {
+	) -> Option<(Ticket, u64)> {
 		let claimed = r.receipt.bytes_total;
 		let Some(t) = evidence.ticket(id) else {
 			let detail = "this reporter never issued that ticket".into();
 			reductions.push(cut(Why::UnknownTicket, id, claimed, 0, detail));
 			return None;
 		};
-		let t = &t.ticket;
-		if let Some((reason, detail)) = self.mismatch(t, r) {
+		let t = t.ticket;
+		if let Some((reason, detail)) = self.mismatch(&t, r) {
 			reductions.push(cut(reason, id, claimed, 0, detail));
 			return None;
 		}
@@ -223,12 +297,7 @@ impl Context<'_> {
 			reductions.push(cut(Why::CappedByMaxBytes, id, bytes, t.max_bytes, detail));
 			bytes = t.max_bytes;
 		}
-		if let Some(closed) = evidence.closed_at(id).filter(|c| *c < bytes) {
-			let detail = format!("its viewer closed it at {closed} bytes to renew its grant");
-			reductions.push(cut(Why::ClosedAtRenewal, id, bytes, closed, detail));
-			bytes = closed;
-		}
-		(bytes > 0).then_some((t.content, bytes))
+		(bytes > 0).then_some((t, bytes))
 	}
 }
 
@@ -279,7 +348,7 @@ mod tests {
 		tickets: HashMap<TicketId, SignedTicket>,
 		reports: HashMap<TicketId, u64>,
 		confirmed: HashMap<TicketId, PartIndex>,
-		closed: HashMap<TicketId, u64>,
+		left: BTreeMap<GrantId, u64>,
 	}
 	impl Evidence for Ev {
 		fn ticket(&self, id: &TicketId) -> Option<SignedTicket> {
@@ -291,12 +360,33 @@ mod tests {
 		fn confirmed_in(&self, id: &TicketId) -> Option<PartIndex> {
 			self.confirmed.get(id).copied()
 		}
-		fn closed_at(&self, id: &TicketId) -> Option<u64> {
-			self.closed.get(id).copied()
-		}
+	}
+
+	/// Both steps, with the grants' budgets left as `ev.left` says.
+	fn confirm(
+		claim: &Claim,
+		signature: &Signature,
+		receipts: &[SignedReceipt],
+		genesis: &[u8; 32],
+		reporter: &PublicKey,
+		ev: &Ev,
+	) -> Result<Confirmed, ConfirmError> {
+		let proven = prove(claim, signature, receipts, genesis, reporter, ev)?;
+		settle(claim, proven, &ev.left)
 	}
 
 	fn ticket(ev: &mut Ev, n: u8, content: u8, max_bytes: u64, window: u32) -> TicketId {
+		granted(ev, n, content, max_bytes, window, None)
+	}
+
+	fn granted(
+		ev: &mut Ev,
+		n: u8,
+		content: u8,
+		max_bytes: u64,
+		window: u32,
+		grant: Option<GrantId>,
+	) -> TicketId {
 		let t = Ticket {
 			ticket_id: [n; 16],
 			reporter: pk(REP),
@@ -306,7 +396,7 @@ mod tests {
 			max_bytes,
 			window,
 			expires_at: 0,
-			grant: None,
+			grant,
 		};
 		let st = keys::sign_ticket(&keypair_from_seed(&REP), &G, t);
 		ev.tickets.insert([n; 16], st);
@@ -485,21 +575,41 @@ mod tests {
 		);
 	}
 
-	/// A ticket its viewer closed to renew its grant is paid up to the
-	/// receipt it was closed at, whatever larger receipt the edge holds.
+	/// A grant is paid at most the budget it has left, in ticket order
+	/// across one confirmation: the excess is cut and explained, whatever the
+	/// signed receipts say; tickets without a grant are not affected, and a
+	/// grant with nothing on record pays nothing.
 	#[test]
-	fn a_closed_ticket_is_paid_up_to_its_closing_receipt() {
+	fn a_grant_is_paid_at_most_its_budget() {
+		let (g, spent) = ([0xA; 32], [0xB; 32]);
 		let mut ev = Ev::default();
-		let a = ticket(&mut ev, 1, 7, 10_000, 5);
-		ev.closed.insert(a, 600);
-		let (c, s) = claim(5, &[(7, 1_000)]);
-		let out = confirm(&c, &s, &[receipt(a, 1_000)], &G, &pk(REP), &ev).unwrap();
-		assert_eq!(out.payload.total_bytes(), 600);
-		assert_eq!(reasons(&out), vec!["closed_at_renewal", "above_receipts"]);
-		// Closed above what the edge holds: no cut.
-		ev.closed.insert(a, 5_000);
-		let out = confirm(&c, &s, &[receipt(a, 1_000)], &G, &pk(REP), &ev).unwrap();
-		assert_eq!(out.payload.total_bytes(), 1_000);
-		assert!(out.reductions.is_empty());
+		let a = granted(&mut ev, 1, 7, 10_000, 5, Some(g));
+		let b = granted(&mut ev, 2, 7, 10_000, 5, Some(g));
+		let c_ = granted(&mut ev, 3, 7, 10_000, 5, Some(spent));
+		let open = ticket(&mut ev, 4, 7, 10_000, 5);
+		ev.left.insert(g, 1_500);
+		let (c, s) = claim(5, &[(7, 3_500)]);
+		let rs = [receipt(a, 1_000), receipt(b, 1_000), receipt(c_, 700), receipt(open, 500)];
+		let out = confirm(&c, &s, &rs, &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.total_bytes(), 2_000);
+		assert_eq!(out.tickets, vec![a, b, open]);
+		assert_eq!(out.payload.receipts_root, receipts_root(&[(a, 1_000), (b, 500), (open, 500)]));
+		assert_eq!(out.grant_paid, BTreeMap::from([(g, 1_500)]));
+		let cuts: Vec<_> = out
+			.reductions
+			.iter()
+			.filter(|r| r.reason == Why::GrantBudgetReached)
+			.map(|r| (r.ticket.clone().unwrap(), r.claimed, r.confirmed))
+			.collect();
+		assert_eq!(cuts, vec![(hex::encode(b), 1_000, 500), (hex::encode(c_), 700, 0)]);
+		// Nothing left anywhere: only the ticket without a grant is paid.
+		ev.left.insert(g, 0);
+		let out = confirm(&c, &s, &rs, &G, &pk(REP), &ev).unwrap();
+		assert_eq!(out.payload.total_bytes(), 500);
+		assert!(out.grant_paid.is_empty());
+		// And with no such ticket, nothing is confirmed, every cut said.
+		let err = confirm(&c, &s, &rs[..3], &G, &pk(REP), &ev).unwrap_err();
+		let ConfirmError::NothingConfirmed(r) = err else { panic!("{err:?}") };
+		assert_eq!(r.iter().filter(|r| r.reason == Why::GrantBudgetReached).count(), 3);
 	}
 }

@@ -204,10 +204,11 @@ impl Reporter {
 	/// ticket allowing less than a chunk could not serve one), each at most
 	/// the size, reserved before the tickets exist. Tickets that would allow
 	/// less than a chunk are not issued, so the result may be shorter than
-	/// `n`. The grant's expired tickets its viewer reported a receipt for are
-	/// closed first, at that receipt, and give back the rest of their
-	/// allowance (a viewer renewing its tickets in the next window,
-	/// [`crate::store::Store::close_expired`]).
+	/// `n`. The grant's expired tickets its viewer reported a receipt for
+	/// give back first the allowance their reports say they did not use (a
+	/// viewer renewing its tickets in the next window,
+	/// [`crate::store::Store::close_expired`]); what the grant is paid stays
+	/// within its budget at confirmation whatever the viewer reported.
 	pub(crate) fn allowances(
 		&self,
 		admission: &Admission,
@@ -224,7 +225,7 @@ impl Reporter {
 		if out.is_empty() {
 			return Err(ReporterError::GrantExhausted { grant: hex::encode(id), budget });
 		}
-		self.store.set_grant_used(&id, used + out.iter().sum::<u64>())?;
+		self.store.reserve_grant(&id, budget, used + out.iter().sum::<u64>())?;
 		Ok(out)
 	}
 }

@@ -13,19 +13,24 @@
 //! - `heat`: content ‖ window (BE) → requests (BE u64)
 //! - `grants`: grant id → bytes allowed to its tickets so far (BE u64)
 //! - `grant_tickets`: grant id ‖ ticket id → expiry (BE u64), while the
-//!   ticket is open (not yet closed for a renewal)
-//! - `closed`: ticket id → the bytes it was closed at (BE u64): a renewal
-//!   gave the rest of its allowance back to its grant
+//!   ticket's unused allowance has not been given back to its grant
+//! - `grant_budgets`: grant id → its budget (BE u64), from the grant
+//! - `grant_paid`: grant id → bytes confirmed under it so far (BE u64),
+//!   written with the confirmations that pay them
+//!
+//! A database from an earlier version may hold column families this one no
+//! longer uses; they are opened and left alone.
 
 use codec::{Decode, Encode};
 use pod_primitives::{
-	ContentId, PartIndex, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex,
+	ContentId, GrantId, PartIndex, PublicKey, SignedReceipt, SignedTicket, TicketId, WindowIndex,
 };
 pub use pod_wire::replies::EdgeRecord;
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-const CFS: [&str; 11] = [
+const CFS: [&str; 12] = [
 	"contents",
 	"edges",
 	"tickets",
@@ -36,7 +41,8 @@ const CFS: [&str; 11] = [
 	"heat",
 	"grants",
 	"grant_tickets",
-	"closed",
+	"grant_budgets",
+	"grant_paid",
 ];
 
 /// Store failures.
@@ -89,8 +95,23 @@ impl Store {
 		let mut opts = Options::default();
 		opts.create_if_missing(true);
 		opts.create_missing_column_families(true);
-		let cfs = CFS.iter().map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
+		let mut names: Vec<String> = CFS.iter().map(|n| n.to_string()).collect();
+		for old in DB::list_cf(&opts, path).unwrap_or_default() {
+			if !names.contains(&old) {
+				names.push(old);
+			}
+		}
+		let cfs = names.into_iter().map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
 		Ok(Store { db: DB::open_cf_descriptors(&opts, path, cfs)? })
+	}
+
+	/// A big-endian `u64` value, if the key is present.
+	fn get_u64(&self, cf: &'static str, k: &[u8]) -> Result<Option<u64>, StoreError> {
+		let Some(v) = self.db.get_cf(self.cf(cf), k)? else { return Ok(None) };
+		let b: [u8; 8] = v[..]
+			.try_into()
+			.map_err(|_| StoreError::Corrupt { cf, detail: format!("{} bytes, not 8", v.len()) })?;
+		Ok(Some(u64::from_be_bytes(b)))
 	}
 
 	fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -172,12 +193,16 @@ impl Store {
 		Ok(self.db.write_opt(b, &synced())?)
 	}
 
-	/// Closes every ticket of grant `id` that expired before `now` and whose
-	/// client reported a receipt for it: the ticket is closed at the
-	/// reported bytes and the rest of its allowance goes back to the grant,
-	/// in one write with the grant's new total. Tickets without a report
-	/// keep their whole allowance. Returns the grant's bytes still allowed.
-	pub fn close_expired(&self, id: &pod_primitives::GrantId, now: u64) -> Result<u64, StoreError> {
+	/// Gives back to grant `id` the allowance its expired tickets did not
+	/// use, as their viewer's reports say: every ticket that expired before
+	/// `now` and whose client reported a receipt keeps the reported bytes of
+	/// its allowance and returns the rest, in one write with the grant's new
+	/// total; tickets without a report keep their whole allowance. A ticket
+	/// gives back once. Nothing here limits what a ticket is paid: a viewer
+	/// that reported less than it signed gets more allowance, and the
+	/// grant's budget then holds at confirmation ([`Store::grant_left`]).
+	/// Returns the grant's bytes still allowed.
+	pub fn close_expired(&self, id: &GrantId, now: u64) -> Result<u64, StoreError> {
 		let mut used = self.grant_used(id)?;
 		let mut b = WriteBatch::default();
 		for item in self.db.prefix_iterator_cf(self.cf("grant_tickets"), id) {
@@ -199,9 +224,8 @@ impl Store {
 			let (Some(t), Some(r)) = (self.ticket(&ticket)?, self.report(&ticket)?) else {
 				continue;
 			};
-			let closed = r.receipt.bytes_total.min(t.ticket.max_bytes);
-			used = used.saturating_sub(t.ticket.max_bytes - closed);
-			b.put_cf(self.cf("closed"), ticket, closed.to_be_bytes());
+			let kept = r.receipt.bytes_total.min(t.ticket.max_bytes);
+			used = used.saturating_sub(t.ticket.max_bytes - kept);
 			b.delete_cf(self.cf("grant_tickets"), &k);
 		}
 		b.put_cf(self.cf("grants"), id, used.to_be_bytes());
@@ -209,37 +233,30 @@ impl Store {
 		Ok(used)
 	}
 
-	/// The bytes a ticket was closed at for a renewal, if it was.
-	pub fn closed_at(&self, ticket: &TicketId) -> Result<Option<u64>, StoreError> {
-		let Some(v) = self.db.get_cf(self.cf("closed"), ticket)? else { return Ok(None) };
-		let b: [u8; 8] = v[..].try_into().map_err(|_| StoreError::Corrupt {
-			cf: "closed",
-			detail: format!("{} bytes, not 8", v.len()),
-		})?;
-		Ok(Some(u64::from_be_bytes(b)))
-	}
-
 	/// Bytes already allowed to tickets under grant `id`.
-	pub fn grant_used(&self, id: &pod_primitives::GrantId) -> Result<u64, StoreError> {
-		match self.db.get_cf(self.cf("grants"), id)? {
-			None => Ok(0),
-			Some(v) => {
-				let b: [u8; 8] = v.as_slice().try_into().map_err(|_| StoreError::Corrupt {
-					cf: "grants",
-					detail: format!("{} bytes, not 8", v.len()),
-				})?;
-				Ok(u64::from_be_bytes(b))
-			}
-		}
+	pub fn grant_used(&self, id: &GrantId) -> Result<u64, StoreError> {
+		Ok(self.get_u64("grants", id)?.unwrap_or(0))
 	}
 
-	/// Records the bytes allowed to tickets under grant `id` (durably).
-	pub fn set_grant_used(
-		&self,
-		id: &pod_primitives::GrantId,
-		used: u64,
-	) -> Result<(), StoreError> {
-		Ok(self.db.put_cf_opt(self.cf("grants"), id, used.to_be_bytes(), &synced())?)
+	/// Records, durably and in one write, grant `id`'s `budget` and the
+	/// bytes now allowed to its tickets.
+	pub fn reserve_grant(&self, id: &GrantId, budget: u64, used: u64) -> Result<(), StoreError> {
+		let mut b = WriteBatch::default();
+		b.put_cf(self.cf("grants"), id, used.to_be_bytes());
+		b.put_cf(self.cf("grant_budgets"), id, budget.to_be_bytes());
+		Ok(self.db.write_opt(b, &synced())?)
+	}
+
+	/// Bytes grant `id` may still be paid: its budget less what
+	/// confirmations paid under it; 0 for a grant never reserved.
+	pub fn grant_left(&self, id: &GrantId) -> Result<u64, StoreError> {
+		let budget = self.get_u64("grant_budgets", id)?.unwrap_or(0);
+		Ok(budget.saturating_sub(self.grant_paid(id)?))
+	}
+
+	/// Bytes confirmations paid under grant `id` so far.
+	pub fn grant_paid(&self, id: &GrantId) -> Result<u64, StoreError> {
+		Ok(self.get_u64("grant_paid", id)?.unwrap_or(0))
 	}
 
 	/// A ticket this reporter issued.
@@ -307,21 +324,26 @@ impl Store {
 		Ok(self.db.get_cf(self.cf("confirmations"), confirmation_key(edge, window, part))?)
 	}
 
-	/// Stores the confirmation of part `part` of `(edge, window)` and marks
-	/// the `tickets` it paid as confirmed in that part, in one write; the
-	/// same answer is given again to every later request for that part.
+	/// Stores the confirmation of part `part` of `(edge, window)`, marks
+	/// the `tickets` it paid as confirmed in that part and adds what it pays
+	/// under each grant (`grant_paid`) to the grant's total, in one write;
+	/// the same answer is given again to every later request for that part.
+	/// The caller serializes confirmations that pay under the same grants.
 	pub fn put_confirmation(
 		&self,
-		edge: &PublicKey,
-		window: WindowIndex,
-		part: PartIndex,
+		(edge, window, part): (&PublicKey, WindowIndex, PartIndex),
 		tickets: &[TicketId],
+		grant_paid: &BTreeMap<GrantId, u64>,
 		json: &[u8],
 	) -> Result<(), StoreError> {
 		let mut b = WriteBatch::default();
 		b.put_cf(self.cf("confirmations"), confirmation_key(edge, window, part), json);
 		for t in tickets {
 			b.put_cf(self.cf("confirmed_tickets"), t, part.to_be_bytes());
+		}
+		for (g, bytes) in grant_paid {
+			let total = self.grant_paid(g)?.saturating_add(*bytes);
+			b.put_cf(self.cf("grant_paid"), g, total.to_be_bytes());
 		}
 		Ok(self.db.write_opt(b, &synced())?)
 	}
@@ -394,7 +416,10 @@ mod tests {
 			};
 			assert!(s.put_report(&r(5)).unwrap());
 			assert!(!s.put_report(&r(4)).unwrap());
-			s.put_confirmation(&[2; 32], 9, 1, &[[5; 16]], b"{}").unwrap();
+			let paid = BTreeMap::from([([7; 32], 40)]);
+			s.put_confirmation((&[2; 32], 9, 1), &[[5; 16]], &paid, b"{}").unwrap();
+			s.put_confirmation((&[2; 32], 9, 2), &[[6; 16]], &paid, b"{}").unwrap();
+			s.reserve_grant(&[7; 32], 100, 60).unwrap();
 			assert_eq!(s.bump_heat(&[4; 32], 9).unwrap(), 1);
 			assert_eq!(s.bump_heat(&[4; 32], 9).unwrap(), 2);
 			s.put_edge(&[2; 32], &EdgeRecord { url: "http://e".into(), ..Default::default() })
@@ -409,16 +434,21 @@ mod tests {
 		assert_eq!(s.confirmation(&[2; 32], 9, 1).unwrap().as_deref(), Some(&b"{}"[..]));
 		assert_eq!(s.confirmation(&[2; 32], 9, 0).unwrap(), None);
 		assert_eq!(s.confirmed_in(&[5; 16]).unwrap(), Some(1));
-		assert_eq!(s.confirmed_in(&[6; 16]).unwrap(), None);
+		assert_eq!(s.confirmed_in(&[6; 16]).unwrap(), Some(2));
+		assert_eq!(s.confirmed_in(&[8; 16]).unwrap(), None);
+		assert_eq!((s.grant_paid(&[7; 32]).unwrap(), s.grant_left(&[7; 32]).unwrap()), (80, 20));
+		assert_eq!(s.grant_used(&[7; 32]).unwrap(), 60);
+		assert_eq!(s.grant_left(&[8; 32]).unwrap(), 0, "a grant never reserved has nothing");
 		assert_eq!(s.heat(&[4; 32], 9).unwrap(), 2);
 		assert_eq!(s.edges().unwrap().len(), 1);
 	}
 
-	/// A renewal closes only expired, reported tickets of its grant, at the
-	/// reported receipt (never above `max_bytes`), once, and gives the rest
-	/// of their allowance back.
+	/// A renewal takes back the unused allowance of expired, reported
+	/// tickets of its grant only (the reported receipt, never above
+	/// `max_bytes`, stays allowed), once per ticket; it never touches what
+	/// the grant may be paid.
 	#[test]
-	fn renewal_closes_expired_reported_tickets() {
+	fn renewal_gives_back_what_expired_tickets_did_not_use() {
 		let dir = tempfile::tempdir().unwrap();
 		let s = Store::open(dir.path()).unwrap();
 		let g = [7; 32];
@@ -440,9 +470,9 @@ mod tests {
 			let r = Receipt { ticket_id: [n; 16], bytes_total: bytes, chunks_verified: 0 };
 			keys::sign_receipt(&keypair_from_seed(&[5; 32]), &[0; 32], r)
 		};
-		// 1: expired, reported 300 → closed, 700 back. 2: expired, never
-		// reported → keeps its 1,000. 3: reported but not expired. 4: another
-		// grant's. 5: expired, reported above max_bytes → closed at 1,000.
+		// 1: expired, reported 300 → 700 back. 2: expired, never reported →
+		// keeps its 1,000. 3: reported but not expired. 4: another grant's.
+		// 5: expired, reported above max_bytes → nothing back.
 		let ts = [
 			ticket(1, 100, Some(g)),
 			ticket(2, 100, Some(g)),
@@ -451,17 +481,13 @@ mod tests {
 			ticket(5, 100, Some(g)),
 		];
 		s.put_tickets(&ts).unwrap();
-		s.set_grant_used(&g, 4_000).unwrap();
+		s.reserve_grant(&g, 4_000, 4_000).unwrap();
 		for (n, b) in [(1, 300), (3, 10), (4, 0), (5, 5_000)] {
 			s.put_report(&report(n, b)).unwrap();
 		}
 		assert_eq!(s.close_expired(&g, 500).unwrap(), 3_300);
-		assert_eq!(s.closed_at(&[1; 16]).unwrap(), Some(300));
-		assert_eq!(s.closed_at(&[5; 16]).unwrap(), Some(1_000));
-		for n in [2, 3, 4] {
-			assert_eq!(s.closed_at(&[n; 16]).unwrap(), None);
-		}
-		// A later, larger report does not reopen a closed ticket; nothing is
+		assert_eq!(s.grant_left(&g).unwrap(), 4_000, "what may be paid is unchanged");
+		// A later, larger report does not take back anything more; nothing is
 		// given back twice.
 		s.put_report(&report(1, 900)).unwrap();
 		assert_eq!(s.close_expired(&g, 500).unwrap(), 3_300);

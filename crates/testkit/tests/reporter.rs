@@ -539,3 +539,69 @@ async fn a_download_outliving_its_tickets_renews_them() {
 	let summary: pod_client::FetchSummary = serde_json::from_slice(&output.stdout).unwrap();
 	assert_eq!(summary.sources.iter().map(|s| s.bytes).sum::<u64>(), m.size);
 }
+
+/// A viewer that reports less than it signed, to get its allowance back at
+/// renewal, cannot make its grant pay more than its budget, and cannot
+/// lower what its signed receipt is worth to the edge that holds it: the
+/// first edge is paid its whole receipt, the renewed ticket only what the
+/// budget has left (here nothing), every cut explained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_reporting_to_renew_never_pays_a_grant_above_its_budget() {
+	let m = Manifest::of_bytes(&data(4 * CHUNK as usize), CHUNK);
+	let id = m.id();
+	let tmp = tempfile::tempdir().unwrap();
+	let Running { reporter: rep, url, stop: _stop, server: _server } =
+		start(&tmp.path().join("reporter"), 3).await;
+	let r = post_content(&url, id, "http://127.0.0.1:9/c".into(), m.encode()).await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	for edge in [0, 1] {
+		heartbeat_as(&url, edge, &format!("http://127.0.0.1:{}", 10 + edge), id).await;
+	}
+	let viewer = keys::keypair_from_seed(&[47; 32]);
+	let grant = customer_only(&rep, id, m.size, &viewer, m.size);
+	let signed = |t: &pod_primitives::SignedTicket, bytes: u64| {
+		let r = Receipt { ticket_id: t.ticket.ticket_id, bytes_total: bytes, chunks_verified: 1 };
+		keys::sign_receipt(&viewer, &GENESIS, r)
+	};
+	let edge_of = |t: &pod_primitives::SignedTicket| {
+		(0..2u8).find(|e| edge_public(*e) == t.ticket.edge).unwrap()
+	};
+
+	// The whole budget in one ticket; the viewer signs for all of it but
+	// reports one chunk, and renews once the ticket has expired.
+	let first = schedule(&url, &id, &viewer, None, Some(1), Some(&grant)).await.unwrap();
+	let t1 = first.sources[0].ticket.clone();
+	assert_eq!(t1.ticket.max_bytes, m.size);
+	let under = pod_wire::api::ClientReport {
+		receipts: vec![pod_wire::hex::encode_scale(&signed(&t1, u64::from(CHUNK)))],
+		lying: vec![],
+	};
+	let r = http(Method::POST, &format!("{url}/reports"), &[], serde_json::to_vec(&under).unwrap())
+		.await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	rep.set_window(4);
+	tokio::time::sleep(Duration::from_millis(3_300)).await;
+	let renewed = schedule(&url, &id, &viewer, None, Some(1), Some(&grant)).await.unwrap();
+	let t2 = renewed.sources[0].ticket.clone();
+	assert_eq!((t2.ticket.window, t2.ticket.max_bytes), (4, m.size - u64::from(CHUNK)));
+
+	// The first edge is paid its whole signed receipt (a dispute, not a cut).
+	let confirm = |req: ConfirmRequest| {
+		let url = format!("{url}/confirm");
+		async move { http(Method::POST, &url, &[], req.encode()).await }
+	};
+	let whole = signed(&t1, m.size);
+	let ok = confirm(claim_for(edge_of(&t1), 3, id, m.size, &[whole])).await;
+	assert_eq!(ok.status, 200, "{}", ok.error());
+	let c: ConfirmResponse = serde_json::from_slice(&ok.body).unwrap();
+	assert_eq!((c.confirmed_bytes, c.reductions.len(), c.disputes.len()), (m.size, 0, 1));
+
+	// The renewed ticket's receipts are real too, but the grant has been
+	// paid its budget: nothing more is confirmed under it.
+	rep.set_window(5);
+	tokio::time::sleep(Duration::from_millis(3_300)).await;
+	let rest = m.size - u64::from(CHUNK);
+	let r = confirm(claim_for(edge_of(&t2), 4, id, rest, &[signed(&t2, rest)])).await;
+	assert_eq!((r.status.as_u16(), r.error()), (422, "nothing_confirmed".into()));
+	assert!(String::from_utf8_lossy(&r.body).contains("grant_budget_reached"), "{}", r.error());
+}

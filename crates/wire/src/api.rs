@@ -101,10 +101,11 @@ pub enum ReductionReason {
 	/// The ticket was already confirmed in another part of the window:
 	/// each ticket is paid in one part only.
 	ConfirmedInOtherPart,
-	/// The ticket's viewer renewed its grant's tickets after it expired,
-	/// presenting a receipt for fewer bytes; the rest of its allowance went
-	/// back to the grant, so no more is paid (the grant's budget holds).
-	ClosedAtRenewal,
+	/// The ticket's grant has been paid its whole budget: what its tickets
+	/// together prove above it is not paid. (A viewer that renews its
+	/// tickets gets back the allowance its reports say it did not use; if it
+	/// reported less than it signed, the grant's budget still holds here.)
+	GrantBudgetReached,
 }
 
 impl ReductionReason {
@@ -122,7 +123,7 @@ impl ReductionReason {
 			ReductionReason::NoValidReceipts => "no_valid_receipts",
 			ReductionReason::AboveReceipts => "above_receipts",
 			ReductionReason::ConfirmedInOtherPart => "confirmed_in_other_part",
-			ReductionReason::ClosedAtRenewal => "closed_at_renewal",
+			ReductionReason::GrantBudgetReached => "grant_budget_reached",
 		}
 	}
 }
@@ -308,7 +309,7 @@ mod tests {
 			ReductionReason::NoValidReceipts,
 			ReductionReason::AboveReceipts,
 			ReductionReason::ConfirmedInOtherPart,
-			ReductionReason::ClosedAtRenewal,
+			ReductionReason::GrantBudgetReached,
 		];
 		for r in all {
 			assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{r}\""));
