@@ -24,6 +24,7 @@ use libp2p::{
 	PeerId, StreamProtocol,
 };
 use pod_primitives::{ContentId, SignedOrder};
+use pod_wire::peer as frame;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,8 +32,6 @@ use tokio::sync::{mpsc, oneshot};
 
 const CHUNK_PROTOCOL: StreamProtocol = StreamProtocol::new("/pod/chunk/1");
 const ORDERS_TOPIC: &str = "pod/orders/1";
-/// Largest chunk accepted over the wire (64 MiB, the largest chunk size).
-const MAX_CHUNK: usize = 64 << 20;
 
 /// Answers a peer's chunk request from the local cache.
 pub type LocalChunks = Arc<dyn Fn(ContentId, u32) -> Option<Bytes> + Send + Sync>;
@@ -88,9 +87,9 @@ impl request_response::Codec for ChunkCodec {
 		_: &StreamProtocol,
 		io: &mut T,
 	) -> std::io::Result<Self::Request> {
-		let mut buf = [0u8; 36];
+		let mut buf = [0u8; frame::REQUEST_LEN];
 		io.read_exact(&mut buf).await?;
-		<(ContentId, u32)>::decode(&mut &buf[..]).map_err(invalid)
+		frame::decode_request(&buf).map_err(invalid)
 	}
 
 	async fn read_response<T: AsyncRead + Unpin + Send>(
@@ -98,15 +97,11 @@ impl request_response::Codec for ChunkCodec {
 		_: &StreamProtocol,
 		io: &mut T,
 	) -> std::io::Result<Self::Response> {
-		let mut len = [0u8; 4];
-		io.read_exact(&mut len).await?;
-		let len = u32::from_be_bytes(len) as usize;
-		if len == 0 {
+		let mut header = [0u8; 4];
+		io.read_exact(&mut header).await?;
+		let Some(len) = frame::response_len(header).map_err(invalid)? else {
 			return Ok(None);
-		}
-		if len > MAX_CHUNK {
-			return Err(invalid(format!("peer chunk of {len} bytes exceeds {MAX_CHUNK}")));
-		}
+		};
 		let mut buf = vec![0u8; len];
 		io.read_exact(&mut buf).await?;
 		Ok(Some(buf))
@@ -118,7 +113,7 @@ impl request_response::Codec for ChunkCodec {
 		io: &mut T,
 		req: Self::Request,
 	) -> std::io::Result<()> {
-		io.write_all(&req.encode()).await?;
+		io.write_all(&frame::encode_request(&req.0, req.1)).await?;
 		io.close().await
 	}
 
@@ -128,9 +123,8 @@ impl request_response::Codec for ChunkCodec {
 		io: &mut T,
 		res: Self::Response,
 	) -> std::io::Result<()> {
-		let body = res.unwrap_or_default();
-		io.write_all(&(body.len() as u32).to_be_bytes()).await?;
-		io.write_all(&body).await?;
+		io.write_all(&frame::response_header(res.as_deref())).await?;
+		io.write_all(res.as_deref().unwrap_or_default()).await?;
 		io.close().await
 	}
 }

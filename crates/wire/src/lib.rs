@@ -18,6 +18,7 @@
 //! | [`hex`] | hex fields: keys, ids, SCALE values |
 //! | [`range`] | `Range: bytes=…` parsing |
 //! | [`manifest`] | checking manifest bytes against a content id |
+//! | [`peer`] | the frames of the edges' chunk exchange |
 //! | [`fault`] | where a fault came from and whether a retry helps |
 //! | [`clock`] | the wall clock (also in a browser) |
 #![deny(missing_docs)]
@@ -29,6 +30,7 @@ pub mod fault;
 pub mod headers;
 pub mod hex;
 pub mod manifest;
+pub mod peer;
 pub mod range;
 pub mod replies;
 

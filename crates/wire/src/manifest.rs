@@ -24,11 +24,16 @@ pub enum ManifestDecodeError {
 
 /// Decodes and checks manifest bytes; with `expected`, also that they are the
 /// manifest of that content (the id is the BLAKE3 hash of these bytes).
+/// Trailing bytes are refused: a manifest has one encoding, so one id.
 pub fn decode_manifest(
 	bytes: &[u8],
 	expected: Option<&ContentId>,
 ) -> Result<Manifest, ManifestDecodeError> {
-	let m = Manifest::decode(&mut &bytes[..]).map_err(ManifestDecodeError::Scale)?;
+	let mut rest = bytes;
+	let m = Manifest::decode(&mut rest).map_err(ManifestDecodeError::Scale)?;
+	if !rest.is_empty() {
+		return Err(ManifestDecodeError::Scale("trailing bytes after the manifest".into()));
+	}
 	m.validate().map_err(ManifestDecodeError::Inconsistent)?;
 	if let Some(id) = expected {
 		let found = content_id(bytes);
@@ -58,6 +63,11 @@ mod tests {
 			Err(ManifestDecodeError::WrongId { .. })
 		));
 		assert!(matches!(decode_manifest(b"junk", None), Err(ManifestDecodeError::Scale(_))));
+		// The same manifest with a byte appended would be another content
+		// id for the same chunks: refused.
+		let mut longer = bytes.clone();
+		longer.push(0);
+		assert!(matches!(decode_manifest(&longer, None), Err(ManifestDecodeError::Scale(_))));
 		let short = Manifest { chunks: m.chunks[..2].to_vec(), ..m.clone() };
 		assert!(matches!(
 			decode_manifest(&short.encode(), None),
