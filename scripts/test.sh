@@ -4,7 +4,7 @@
 #   2. clippy -D warnings over the workspace; the wire crate built for the
 #      browser (wasm32-unknown-unknown); primitives, pallet (mock runtime,
 #      property tests, benchmark tests), the off-chain crates and their
-#      integration tests
+#      integration tests; a smoke run of every fuzz target (fuzz/)
 #   3. the node (with the wasm runtime) and the runtime's own tests
 #   4. pod-e2e on a four-validator local devnet on loopback: finality, the
 #      @polkadot/api check (reads and drives Pod with metadata types only),
@@ -37,6 +37,9 @@ pod_check_layering
 
 step "unit, property and integration tests of every crate"
 cargo test --workspace --all-targets
+
+step "fuzz smoke: each decoder's libFuzzer target for a few seconds from its committed corpus (scripts/fuzz.sh)"
+bash scripts/fuzz.sh smoke "${FUZZ_SMOKE_SECS:-4}"
 
 step "pallet benchmarks, each run once as a test (runtime-benchmarks)"
 cargo test -p pallet-pod --features runtime-benchmarks benchmark
