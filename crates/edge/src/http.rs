@@ -17,13 +17,13 @@
 use crate::daemon::{Edge, Holding};
 use crate::fill::FillError;
 use crate::ledger::LedgerError;
-use crate::limiter::BandwidthError;
+use crate::limiter::{BandwidthError, PACE_PIECE};
 use crate::protocol::{check_ticket, ReceiptError, TicketError, TicketSession};
 use crate::session::{self, Reservation, Session};
 use bytes::Bytes;
 use codec::Encode;
-use http_body_util::Full;
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
 use hyper::{header, HeaderMap, Method, Request, Response, StatusCode};
 use pod_http::{json, text, Refusal, Resp};
 use pod_primitives::{ContentId, SignedOrder, SignedReceipt, SignedTicket};
@@ -175,7 +175,7 @@ fn manifest(edge: &Edge, id: &str) -> Result<Resp, Refusal> {
 	Ok(Response::builder()
 		.header(header::CONTENT_TYPE, "application/octet-stream")
 		.header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
-		.body(Full::new(Bytes::from(h.manifest.encode())))
+		.body(pod_http::full(h.manifest.encode()))
 		.expect("valid response"))
 }
 
@@ -374,20 +374,39 @@ async fn chunk(
 		.header(header::ACCEPT_RANGES, "bytes")
 		.header(header::CONTENT_TYPE, "application/octet-stream");
 	let Some(reservation) = reservation else {
-		let empty = Full::new(Bytes::new());
+		let empty = pod_http::full(Bytes::new());
 		return Ok(base.header(header::CONTENT_LENGTH, target.len).body(empty).expect("valid"));
 	};
 	let h = &target.holding;
 	let bytes =
 		edge.filler.chunk(target.id, h.manifest.clone(), h.origin.clone(), target.index).await?;
-	edge.bandwidth.take(n).await?;
+	edge.bandwidth.account(n)?;
 	reservation.commit();
 	edge.metrics.served_bytes.inc_by(n);
-	let mut b = base.status(status);
+	let mut b = base.status(status).header(header::CONTENT_LENGTH, n);
 	if status == StatusCode::PARTIAL_CONTENT {
 		b = b.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{}", target.len));
 	}
-	Ok(b.body(Full::new(bytes.slice(start as usize..=end as usize))).expect("valid response"))
+	let body = paced(edge.clone(), bytes.slice(start as usize..=end as usize));
+	Ok(b.body(body).expect("valid response"))
+}
+
+/// `bytes` as a body sent in pieces of at most [`PACE_PIECE`], each when
+/// the operator's rate cap allows it: a home uplink sees a steady stream,
+/// not a chunk at line rate after a wait.
+fn paced(edge: Arc<Edge>, bytes: Bytes) -> pod_http::Body {
+	if edge.bandwidth.unlimited() {
+		return pod_http::full(bytes);
+	}
+	let pieces = futures::stream::unfold((edge, bytes), |(edge, mut rest)| async move {
+		if rest.is_empty() {
+			return None;
+		}
+		let piece = rest.split_to(rest.len().min(PACE_PIECE));
+		edge.bandwidth.pace(piece.len() as u64).await;
+		Some((Ok(Frame::data(piece)), (edge, rest)))
+	});
+	StreamBody::new(pieces).boxed_unsync()
 }
 
 impl Edge {

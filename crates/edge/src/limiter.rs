@@ -79,6 +79,9 @@ fn this_month() -> String {
 /// Saves at most every this many bytes (and on drop).
 const SAVE_EVERY: u64 = 64 << 20;
 
+/// The largest piece of a body sent at once under a rate cap.
+pub const PACE_PIECE: usize = 16 << 10;
+
 impl Bandwidth {
 	/// Opens the limiter, restoring this month's count from `path`.
 	pub fn open(
@@ -99,57 +102,60 @@ impl Bandwidth {
 			path,
 			rate_limit,
 			monthly_cap,
-			state: Mutex::new(State {
-				persisted,
-				unsaved: 0,
-				tokens: rate_limit as f64,
-				last: Instant::now(),
-			}),
+			state: Mutex::new(State { persisted, unsaved: 0, tokens: 0.0, last: Instant::now() }),
 		})
 	}
 
-	/// Accounts `n` bytes about to be served and waits as the rate cap requires.
-	pub async fn take(&self, n: u64) -> Result<(), BandwidthError> {
+	/// Accounts `n` bytes about to be served against the monthly cap, all
+	/// at once, so a response that starts is never cut short by it.
+	pub fn account(&self, n: u64) -> Result<(), BandwidthError> {
+		let mut s = self.state.lock().expect("bandwidth lock");
+		let month = this_month();
+		if s.persisted.month != month {
+			s.persisted = Persisted { month, served: 0 };
+		}
+		if self.monthly_cap > 0 && s.persisted.served.saturating_add(n) > self.monthly_cap {
+			return Err(BandwidthError::MonthlyCap {
+				cap: self.monthly_cap,
+				served: s.persisted.served,
+				month: s.persisted.month.clone(),
+			});
+		}
+		s.persisted.served += n;
+		s.unsaved += n;
+		if s.unsaved >= SAVE_EVERY {
+			s.unsaved = 0;
+			self.save(&s.persisted);
+		}
+		Ok(())
+	}
+
+	/// Whether no rate cap applies.
+	pub fn unlimited(&self) -> bool {
+		self.rate_limit == 0
+	}
+
+	/// Waits until `n` more bytes may leave under the rate cap. The bucket
+	/// holds a tenth of a second's worth (at least one [`PACE_PIECE`]), so
+	/// bytes leave as a steady stream, not in bursts at line rate: a body is
+	/// sent in pieces of at most [`PACE_PIECE`], each paced here.
+	pub async fn pace(&self, n: u64) {
+		if self.rate_limit == 0 {
+			return;
+		}
 		let wait = {
 			let mut s = self.state.lock().expect("bandwidth lock");
-			let month = this_month();
-			if s.persisted.month != month {
-				s.persisted = Persisted { month, served: 0 };
-			}
-			if self.monthly_cap > 0 && s.persisted.served.saturating_add(n) > self.monthly_cap {
-				return Err(BandwidthError::MonthlyCap {
-					cap: self.monthly_cap,
-					served: s.persisted.served,
-					month: s.persisted.month.clone(),
-				});
-			}
-			s.persisted.served += n;
-			s.unsaved += n;
-			if s.unsaved >= SAVE_EVERY {
-				s.unsaved = 0;
-				self.save(&s.persisted);
-			}
-			if self.rate_limit == 0 {
-				Duration::ZERO
-			} else {
-				let now = Instant::now();
-				let rate = self.rate_limit as f64;
-				// Burst of one second's worth, or the request itself if larger.
-				let burst = rate.max(n as f64);
-				s.tokens = (s.tokens + now.duration_since(s.last).as_secs_f64() * rate).min(burst);
-				s.last = now;
-				s.tokens -= n as f64;
-				if s.tokens < 0.0 {
-					Duration::from_secs_f64(-s.tokens / rate)
-				} else {
-					Duration::ZERO
-				}
-			}
+			let now = Instant::now();
+			let rate = self.rate_limit as f64;
+			let bucket = (rate / 10.0).max(PACE_PIECE as f64);
+			s.tokens = (s.tokens + now.duration_since(s.last).as_secs_f64() * rate).min(bucket);
+			s.last = now;
+			s.tokens -= n as f64;
+			Duration::from_secs_f64((-s.tokens / rate).max(0.0))
 		};
 		if !wait.is_zero() {
 			tokio::time::sleep(wait).await;
 		}
-		Ok(())
 	}
 
 	fn save(&self, p: &Persisted) {
@@ -200,30 +206,36 @@ mod tests {
 		let p = dir.path().join("bw.json");
 		{
 			let b = Bandwidth::open(p.clone(), 0, 1_000).unwrap();
-			b.take(600).await.unwrap();
+			b.account(600).unwrap();
 		}
 		let b = Bandwidth::open(p, 0, 1_000).unwrap();
 		assert_eq!(b.snapshot().served_this_month, 600);
-		b.take(400).await.unwrap();
+		b.account(400).unwrap();
 		assert!(matches!(
-			b.take(1).await,
+			b.account(1),
 			Err(BandwidthError::MonthlyCap { cap: 1_000, served: 1_000, .. })
 		));
 	}
 
+	/// Pieces leave at the capped rate from the start: no second's worth
+	/// of burst at line rate, just a tenth of a second's (here 1 piece).
 	#[tokio::test(start_paused = true)]
-	async fn rate_cap_paces_bytes() {
+	async fn rate_cap_paces_pieces() {
 		let dir = tempfile::tempdir().unwrap();
-		let b = Bandwidth::open(dir.path().join("bw.json"), 1_000, 0).unwrap();
+		let rate = 4 * PACE_PIECE as u64; // 4 pieces a second
+		let b = Bandwidth::open(dir.path().join("bw.json"), rate, 0).unwrap();
 		let t0 = tokio::time::Instant::now();
-		// 1000 bytes of burst, then 3000 more at 1000 B/s.
-		for _ in 0..4 {
-			b.take(1_000).await.unwrap();
+		let mut at = Vec::new();
+		for _ in 0..8 {
+			b.pace(PACE_PIECE as u64).await;
+			at.push(t0.elapsed().as_millis());
 		}
-		let waited = t0.elapsed();
-		assert!(
-			waited >= Duration::from_millis(2_990) && waited <= Duration::from_millis(3_010),
-			"{waited:?}"
-		);
+		assert_eq!(at, vec![250, 500, 750, 1000, 1250, 1500, 1750, 2000]);
+		// Idle for a while: at most one piece's worth is saved up.
+		tokio::time::sleep(Duration::from_secs(10)).await;
+		let t1 = tokio::time::Instant::now();
+		b.pace(PACE_PIECE as u64).await;
+		b.pace(PACE_PIECE as u64).await;
+		assert_eq!(t1.elapsed().as_millis(), 250);
 	}
 }

@@ -22,5 +22,5 @@ pub mod service;
 
 pub use client::{call, http_client, CallError, HttpClient, Reply};
 pub use refusal::Refusal;
-pub use reply::{binary, body, json, json_body, text, Resp};
+pub use reply::{binary, body, full, json, json_body, text, Body, Resp};
 pub use server::serve;

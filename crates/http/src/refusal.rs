@@ -2,8 +2,6 @@
 //! [`ErrorBody`] with a machine-readable [`Code`].
 
 use crate::reply::Resp;
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::{header, Response, StatusCode};
 use pod_wire::hex::DecodeError;
 use pod_wire::replies::ErrorBody;
@@ -77,7 +75,7 @@ impl Refusal {
 		for (k, v) in self.headers {
 			b = b.header(k, v);
 		}
-		b.body(Full::new(Bytes::from(body))).expect("valid response")
+		b.body(crate::reply::full(body)).expect("valid response")
 	}
 }
 

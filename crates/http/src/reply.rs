@@ -2,13 +2,23 @@
 
 use crate::refusal::Refusal;
 use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{header, Request, Response, StatusCode};
 use pod_wire::Code;
 
-/// A response with a fully buffered body.
-pub type Resp = Response<Full<Bytes>>;
+/// A response body: buffered ([`full`]) or streamed (e.g. paced by an
+/// edge's rate cap).
+pub type Body = UnsyncBoxBody<Bytes, std::convert::Infallible>;
+
+/// A response.
+pub type Resp = Response<Body>;
+
+/// A body of `bytes`, all at once.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+	Full::new(bytes.into()).boxed_unsync()
+}
 
 /// A response with `body` of content type `ctype`.
 pub fn text(status: StatusCode, ctype: &str, body: String) -> Resp {
@@ -20,7 +30,7 @@ pub fn binary(status: StatusCode, ctype: &str, body: Bytes) -> Resp {
 	Response::builder()
 		.status(status)
 		.header(header::CONTENT_TYPE, ctype)
-		.body(Full::new(body))
+		.body(full(body))
 		.expect("valid response")
 }
 

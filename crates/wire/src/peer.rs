@@ -17,7 +17,9 @@ pub enum FrameError {
 	#[error("a chunk request is {REQUEST_LEN} bytes, got {0}")]
 	RequestLength(usize),
 	/// A response announcing more than a chunk can hold.
-	#[error("a peer announced a chunk of {0} bytes, more than the {MAX_CHUNK_SIZE} a chunk may have")]
+	#[error(
+		"a peer announced a chunk of {0} bytes, more than the {MAX_CHUNK_SIZE} a chunk may have"
+	)]
 	ChunkTooLarge(u32),
 }
 

@@ -10,7 +10,6 @@
 use anyhow::Context;
 use bytes::Bytes;
 use clap::Parser;
-use http_body_util::Full;
 use hyper::{header, Method, Response, StatusCode};
 use pod_http::{Refusal, Resp};
 use pod_wire::range::{self, RangeSpec};
@@ -110,7 +109,7 @@ fn file(
 	if head {
 		return Ok(b
 			.header(header::CONTENT_LENGTH, n)
-			.body(Full::new(Bytes::new()))
+			.body(pod_http::full(Bytes::new()))
 			.expect("valid"));
 	}
 	if n > 64 << 20 {
@@ -122,5 +121,5 @@ fn file(
 	}
 	let mut buf = vec![0u8; n as usize];
 	f.read_exact_at(&mut buf, start).map_err(|e| Refusal::internal(e.to_string()))?;
-	Ok(b.body(Full::new(Bytes::from(buf))).expect("valid"))
+	Ok(b.body(pod_http::full(buf)).expect("valid"))
 }
