@@ -60,6 +60,7 @@ rpub=$("$bin/pod" key --seed "$rseed")
 epub=$("$bin/pod" key --seed "$eseed")
 cat >"$tmp/edge.toml" <<TOML
 listen = "127.0.0.1:18700"
+admin_listen = "127.0.0.1:18701"
 data_dir = "$tmp/edge"
 key_seed = "$eseed"
 genesis = "$genesis"
@@ -73,7 +74,7 @@ RUST_LOG=warn "$bin/pod-edge" run --config "$tmp/edge.toml" >"$tmp/edge.out" 2>"
 pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18700/status && break; sleep 0.1; done
 curl -s -X POST --data-binary @"$tmp/object.manifest" -H "x-pod-origin: http://127.0.0.1:18080/object" \
-  "http://127.0.0.1:18700/hold/$id?prefetch=1" >/dev/null
+  "http://127.0.0.1:18701/hold/$id?prefetch=1" >/dev/null
 for _ in $(seq 300); do
   n=$(curl -s http://127.0.0.1:18700/status | sed -n 's/.*"chunks":\([0-9]*\).*/\1/p')
   [ "${n:-0}" -ge "$chunks" ] && break; sleep 0.1

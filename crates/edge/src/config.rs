@@ -10,6 +10,11 @@ pub struct EdgeConfig {
 	/// Data-plane listen address.
 	#[serde(default = "default_listen")]
 	pub listen: std::net::SocketAddr,
+	/// The operator's admin listener (`POST /hold`, `/metrics`, `/status`):
+	/// reachable by whoever can reach this address, so keep it on loopback
+	/// or a private interface. Default `127.0.0.1:8701`.
+	#[serde(default = "default_admin_listen")]
+	pub admin_listen: std::net::SocketAddr,
 	/// Where the cache, manifests and the receipt ledger live.
 	pub data_dir: PathBuf,
 	/// Hex seed of the edge's sr25519 key (32 bytes).
@@ -108,6 +113,9 @@ fn default_claim_receipts() -> usize {
 
 fn default_listen() -> std::net::SocketAddr {
 	"127.0.0.1:8700".parse().expect("valid address")
+}
+fn default_admin_listen() -> std::net::SocketAddr {
+	"127.0.0.1:8701".parse().expect("valid address")
 }
 fn default_quota() -> u64 {
 	10 << 30

@@ -1,14 +1,25 @@
-//! The edge's HTTP data plane (hyper 1; HTTP/1.1 and HTTP/2 on one port).
+//! The edge's HTTP planes (hyper 1; HTTP/1.1 and HTTP/2 on each port).
+//!
+//! The public data plane (`listen`), reachable by anyone:
 //!
 //! | route | what |
 //! | --- | --- |
 //! | `GET/HEAD /c/{content}/{index}` | a chunk (or a `Range` of it); needs `x-pod-ticket`, takes `x-pod-receipt` |
 //! | `POST /receipt` | a final receipt (`x-pod-ticket` + `x-pod-receipt`), e.g. after the last chunk |
 //! | `GET /manifest/{content}` | the manifest (SCALE), public |
-//! | `POST /hold/{content}` | loopback only: body = manifest, `x-pod-origin`, `?prefetch=1` |
 //! | `POST /order` | a reporter-signed `SignedOrder` (SCALE): hold and prefetch |
-//! | `GET /metrics` | Prometheus text |
 //! | `GET /status` | JSON [`EdgeStatus`](pod_wire::replies::EdgeStatus) |
+//!
+//! The operator's admin plane (`admin_listen`, loopback by default), on its
+//! own listener: who can reach it is decided by where it is bound, never by
+//! a request's peer address (behind a reverse proxy every request would come
+//! from loopback):
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `POST /hold/{content}` | hold a content: body = manifest, `x-pod-origin`, `?prefetch=1` |
+//! | `GET /metrics` | Prometheus text |
+//! | `GET /status` | as on the data plane |
 //!
 //! Every refusal is a specific status with a JSON body
 //! `{"error": code, "message": …}`; fill failures also say where the fault
@@ -32,7 +43,6 @@ use pod_wire::range::{self, RangeSpec};
 use pod_wire::replies::{HoldReply, OrderReply, ReceiptReply};
 use pod_wire::{headers, Code, Fault, Side};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -124,17 +134,25 @@ fn optional_receipt(h: &HeaderMap) -> Result<Option<SignedReceipt>, Refusal> {
 	decode_header(h, headers::RECEIPT, Code::BadReceiptHeader)
 }
 
-/// Serves until `shutdown` resolves, then stops accepting and lets open
-/// connections finish.
+/// Serves the data plane on `public` and the admin plane on `admin` until
+/// `shutdown` resolves, then stops accepting and lets open connections
+/// finish.
 pub async fn serve(
 	edge: Arc<Edge>,
-	listener: TcpListener,
+	public: TcpListener,
+	admin: TcpListener,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	pod_http::serve(listener, shutdown, move |peer, req| handle(edge.clone(), peer, req)).await
+	let e = edge.clone();
+	pod_http::serve_planes(
+		(public, move |_, req| handle(e.clone(), req)),
+		(admin, move |_, req| handle_admin(edge.clone(), req)),
+		shutdown,
+	)
+	.await
 }
 
-async fn handle(edge: Arc<Edge>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+async fn handle(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
 	edge.metrics.requests.inc();
 	let path = req.uri().path().to_string();
 	let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -142,16 +160,32 @@ async fn handle(edge: Arc<Edge>, peer: SocketAddr, req: Request<Incoming>) -> Re
 		(&Method::GET | &Method::HEAD, ["c", id, index]) => chunk(&edge, &req, id, index).await,
 		(&Method::POST, ["receipt"]) => receipt_only(&edge, &req).await,
 		(&Method::GET, ["manifest", id]) => manifest(&edge, id),
-		(&Method::POST, ["hold", id]) => hold(&edge, peer, req, id.to_string()).await,
 		(&Method::POST, ["order"]) => order(&edge, req).await,
+		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &edge.status())),
+		_ => Err(no_route(&req, &path)),
+	};
+	answer(&edge, result)
+}
+
+async fn handle_admin(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
+	let path = req.uri().path().to_string();
+	let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+	let result = match (req.method(), parts.as_slice()) {
+		(&Method::POST, ["hold", id]) => hold(&edge, req, id.to_string()).await,
 		(&Method::GET, ["metrics"]) => {
 			Ok(text(StatusCode::OK, "text/plain; version=0.0.4", edge.render_metrics()))
 		}
 		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &edge.status())),
-		_ => {
-			Err(Refusal::not_found(Code::NoRoute, format!("no route for {} {path}", req.method())))
-		}
+		_ => Err(no_route(&req, &path)),
 	};
+	answer(&edge, result)
+}
+
+fn no_route(req: &Request<Incoming>, path: &str) -> Refusal {
+	Refusal::not_found(Code::NoRoute, format!("no route for {} {path}", req.method()))
+}
+
+fn answer(edge: &Edge, result: Result<Resp, Refusal>) -> Resp {
 	result.unwrap_or_else(|r| {
 		edge.metrics.reject(r.code.as_str());
 		r.into_response()
@@ -179,15 +213,7 @@ fn manifest(edge: &Edge, id: &str) -> Result<Resp, Refusal> {
 		.expect("valid response"))
 }
 
-async fn hold(
-	edge: &Arc<Edge>,
-	peer: SocketAddr,
-	req: Request<Incoming>,
-	id: String,
-) -> Result<Resp, Refusal> {
-	if !peer.ip().is_loopback() {
-		return Err(Refusal::forbidden(Code::AdminOnly, "hold orders are taken on loopback only"));
-	}
+async fn hold(edge: &Arc<Edge>, req: Request<Incoming>, id: String) -> Result<Resp, Refusal> {
 	let id = parse_id(&id)?;
 	let origin =
 		req.headers().get(headers::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);

@@ -117,11 +117,16 @@ async fn run(cfg: EdgeConfig) -> Result<()> {
 		.with_context(|| format!("binding {}", cfg.listen))?;
 	let addr = listener.local_addr()?;
 	tracing::info!(edge = %hex::encode(edge.public()), %addr, "edge serving");
+	let admin = tokio::net::TcpListener::bind(cfg.admin_listen)
+		.await
+		.with_context(|| format!("binding the admin listener {}", cfg.admin_listen))?;
+	let admin_addr = admin.local_addr()?;
 	edge.start_settlement(&cfg, addr)?;
 	edge.start_housekeeping();
-	// Printed on stdout so scripts can learn an ephemeral port.
+	// Printed on stdout so scripts can learn ephemeral ports (admin first).
+	println!("admin on {admin_addr}");
 	println!("listening on {addr}");
-	pod_edge::serve(edge, listener, pod_http::server::shutdown_signal()).await?;
+	pod_edge::serve(edge, listener, admin, pod_http::server::shutdown_signal()).await?;
 	Ok(())
 }
 

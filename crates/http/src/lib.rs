@@ -23,4 +23,4 @@ pub mod service;
 pub use client::{call, http_client, CallError, HttpClient, Reply};
 pub use refusal::Refusal;
 pub use reply::{binary, body, full, json, json_body, text, Body, Resp};
-pub use server::serve;
+pub use server::{serve, serve_planes};

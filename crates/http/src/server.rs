@@ -81,6 +81,39 @@ where
 	Ok(())
 }
 
+/// A service's public plane and its operator's admin plane, each on its own
+/// listener (who reaches the admin plane is decided by where it is bound,
+/// never by a request's peer address), both until `shutdown` resolves.
+pub async fn serve_planes<P, PF, A, AF>(
+	(public, on_public): (TcpListener, P),
+	(admin, on_admin): (TcpListener, A),
+	shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+	P: Fn(SocketAddr, Request<Incoming>) -> PF + Clone + Send + Sync + 'static,
+	PF: Future<Output = Resp> + Send + 'static,
+	A: Fn(SocketAddr, Request<Incoming>) -> AF + Clone + Send + Sync + 'static,
+	AF: Future<Output = Resp> + Send + 'static,
+{
+	let (tx, rx) = tokio::sync::watch::channel(false);
+	let stopped = move || {
+		let mut rx = rx.clone();
+		async move {
+			let _ = rx.wait_for(|stop| *stop).await;
+		}
+	};
+	let both = async {
+		tokio::try_join!(serve(public, stopped(), on_public), serve(admin, stopped(), on_admin))
+	};
+	tokio::pin!(both);
+	tokio::select! {
+		r = &mut both => return r.map(|_| ()),
+		_ = shutdown => {},
+	}
+	let _ = tx.send(true);
+	both.await.map(|_| ())
+}
+
 /// Resolves on Ctrl-C or SIGTERM: the services' graceful-stop signal.
 pub async fn shutdown_signal() {
 	let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

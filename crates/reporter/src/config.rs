@@ -10,6 +10,11 @@ pub struct ReporterConfig {
 	/// API listen address.
 	#[serde(default = "default_listen")]
 	pub listen: std::net::SocketAddr,
+	/// The operator's admin listener (`POST /audit`, `/metrics`, `/status`):
+	/// reachable by whoever can reach this address, so keep it on loopback
+	/// or a private interface. Default `127.0.0.1:8801`.
+	#[serde(default = "default_admin_listen")]
+	pub admin_listen: std::net::SocketAddr,
 	/// Where the reporter's database lives.
 	pub data_dir: PathBuf,
 	/// Hex seed of the reporter's sr25519 key (registered on chain as a reporter).
@@ -71,6 +76,9 @@ fn default_open_per_network() -> u32 {
 
 fn default_listen() -> std::net::SocketAddr {
 	"127.0.0.1:8800".parse().expect("valid address")
+}
+fn default_admin_listen() -> std::net::SocketAddr {
+	"127.0.0.1:8801".parse().expect("valid address")
 }
 fn default_ttl() -> u64 {
 	600

@@ -1,4 +1,7 @@
-//! The reporter's HTTP API.
+//! The reporter's HTTP API: the public plane (`listen`) and, on its own
+//! listener, the operator's admin plane (`admin_listen`, loopback by
+//! default; who reaches it is decided by where it is bound, never by a
+//! request's peer address).
 //!
 //! | route | what |
 //! | --- | --- |
@@ -8,9 +11,13 @@
 //! | `POST /heartbeat` | an edge's `SignedHeartbeat` (SCALE) |
 //! | `POST /reports` | JSON [`ClientReport`]: a client's own receipts and signed accusations |
 //! | `POST /confirm` | an edge's `ConfirmRequest` (SCALE) → JSON `ConfirmResponse` |
-//! | `POST /audit` | loopback only: audit one random edge now |
 //! | `GET /status` | JSON [`ReporterStatus`](pod_wire::replies::ReporterStatus) |
+//!
+//! | admin route | what |
+//! | --- | --- |
+//! | `POST /audit` | audit one random edge now |
 //! | `GET /metrics` | Prometheus text |
+//! | `GET /status` | as on the public plane |
 //!
 //! Refusals are `{"error": code, "message": …}` with a specific status;
 //! `425 too_early` carries `retry-after`.
@@ -89,13 +96,41 @@ impl From<ReporterError> for Refusal {
 	}
 }
 
-/// Serves the API until `shutdown` resolves.
+/// Serves the API on `public` and the admin plane on `admin` until
+/// `shutdown` resolves.
 pub async fn serve(
 	reporter: Arc<Reporter>,
-	listener: TcpListener,
+	public: TcpListener,
+	admin: TcpListener,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	pod_http::serve(listener, shutdown, move |peer, req| handle(reporter.clone(), peer, req)).await
+	let r = reporter.clone();
+	pod_http::serve_planes(
+		(public, move |peer, req| handle(r.clone(), peer, req)),
+		(admin, move |_, req| handle_admin(reporter.clone(), req)),
+		shutdown,
+	)
+	.await
+}
+
+async fn handle_admin(r: Arc<Reporter>, req: Request<Incoming>) -> Resp {
+	let path = req.uri().path().to_string();
+	let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+	let method = req.method().clone();
+	let result = match (&method, parts.as_slice()) {
+		(&Method::POST, ["audit"]) => {
+			r.audit_once().await.map(|a| json(StatusCode::OK, &a)).map_err(Refusal::from)
+		}
+		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &r.status())),
+		(&Method::GET, ["metrics"]) => {
+			Ok(text(StatusCode::OK, "text/plain; version=0.0.4", r.metrics().render()))
+		}
+		_ => Err(Refusal::not_found(Code::NoRoute, format!("no route for {method} {path}"))),
+	};
+	result.unwrap_or_else(|e| {
+		r.metrics().reject(e.code.as_str());
+		e.into_response()
+	})
 }
 
 async fn handle(r: Arc<Reporter>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
@@ -109,12 +144,8 @@ async fn handle(r: Arc<Reporter>, peer: SocketAddr, req: Request<Incoming>) -> R
 		(&Method::POST, ["heartbeat"]) => heartbeat(&r, req).await,
 		(&Method::POST, ["reports"]) => reports(&r, req).await,
 		(&Method::POST, ["confirm"]) => confirm(&r, req).await,
-		(&Method::POST, ["audit"]) => audit(&r, peer).await,
 		(&Method::GET, ["status"]) | (&Method::GET, ["edges"]) => {
 			Ok(json(StatusCode::OK, &r.status()))
-		}
-		(&Method::GET, ["metrics"]) => {
-			Ok(text(StatusCode::OK, "text/plain; version=0.0.4", r.metrics().render()))
 		}
 		_ => Err(Refusal::not_found(Code::NoRoute, format!("no route for {method} {path}"))),
 	};
@@ -197,11 +228,4 @@ fn fault_point(c: &ConfirmRequest) {
 		tracing::warn!(window = c.claim.window, "fault injection: exiting before confirming");
 		std::process::exit(75);
 	}
-}
-
-async fn audit(r: &Reporter, peer: SocketAddr) -> Result<Resp, Refusal> {
-	if !peer.ip().is_loopback() {
-		return Err(Refusal::forbidden(Code::AdminOnly, "audits are triggered on loopback only"));
-	}
-	Ok(json(StatusCode::OK, &r.audit_once().await?))
 }

@@ -54,16 +54,21 @@ impl Args {
 async fn main() -> Result<()> {
 	pod_http::service::init_tracing();
 	let cfg = Args::parse().config()?;
-	let listen = cfg.listen;
+	let (listen, admin_listen) = (cfg.listen, cfg.admin_listen);
 	let reporter = open(cfg).await?;
 	reporter.start();
 	let listener =
 		tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
 	let addr = listener.local_addr()?;
 	tracing::info!(reporter = %hex::encode(reporter.public()), %addr, window = reporter.window(), "reporter serving");
-	// Printed on stdout so scripts can learn an ephemeral port.
+	let admin = tokio::net::TcpListener::bind(admin_listen)
+		.await
+		.with_context(|| format!("binding the admin listener {admin_listen}"))?;
+	// Printed on stdout so scripts can learn ephemeral ports (admin first).
+	println!("admin on {}", admin.local_addr()?);
 	println!("listening on {addr}");
-	pod_reporter::http::serve(reporter, listener, pod_http::server::shutdown_signal()).await?;
+	let stop = pod_http::server::shutdown_signal();
+	pod_reporter::http::serve(reporter, listener, admin, stop).await?;
 	Ok(())
 }
 

@@ -100,6 +100,7 @@ mod tests {
 	fn reporter(dir: &std::path::Path) -> Arc<Reporter> {
 		let cfg = crate::ReporterConfig {
 			listen: "127.0.0.1:0".parse().unwrap(),
+			admin_listen: "127.0.0.1:0".parse().unwrap(),
 			data_dir: dir.to_path_buf(),
 			key_seed: hex::encode([1u8; 32]),
 			chain: "unused".into(),

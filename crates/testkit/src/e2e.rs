@@ -110,6 +110,9 @@ async fn finality_with_one_stopped(devnet: &mut Devnet) -> Result<(), HarnessErr
 }
 
 /// The off-chain side of one run.
+/// A reporter's admin port is its port plus this.
+const ADMIN_OFFSET: u16 = 200;
+
 struct Offchain {
 	_origin: Proc,
 	reporter: Supervised,
@@ -179,7 +182,7 @@ async fn deliver_and_settle(
 	if cfg.faults {
 		check_faults_fired(&off)?;
 	}
-	print_audits(&off.reporter_url).await;
+	print_audits(&format!("http://127.0.0.1:{}", cfg.offchain_base + ADMIN_OFFSET + 1)).await;
 	Ok(())
 }
 
@@ -275,9 +278,10 @@ fn start_more_reporter(
 ) -> Result<Proc, HarnessError> {
 	let path = cfg.dir.join(format!("reporter{i}.toml"));
 	let toml = format!(
-		"listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\nchain = \"{ws}\"\n\
-		 ticket_ttl_secs = 40\nconfirm_grace_ms = 3000\nedge_timeout_secs = 15\n",
+		"listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\n\
+		 chain = \"{ws}\"\nticket_ttl_secs = 40\nconfirm_grace_ms = 3000\nedge_timeout_secs = 15\n",
 		cfg.offchain_base + i,
+		cfg.offchain_base + ADMIN_OFFSET + i,
 		cfg.dir.join(format!("reporter{i}")).display(),
 		hex::encode(seed),
 	);
@@ -290,10 +294,11 @@ fn start_more_reporter(
 fn start_reporter(cfg: &E2eConfig, ws: &str) -> Result<Supervised, HarnessError> {
 	let path = cfg.dir.join("reporter.toml");
 	let toml = format!(
-		"listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\nchain = \"{ws}\"\n\
-		 ticket_ttl_secs = 40\nconfirm_grace_ms = 3000\nedge_timeout_secs = 15\n\
+		"listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\n\
+		 chain = \"{ws}\"\nticket_ttl_secs = 40\nconfirm_grace_ms = 3000\nedge_timeout_secs = 15\n\
 		 hot_threshold = 2\nhot_replicas = 3\naudit_interval_secs = 4\n",
 		cfg.offchain_base + 1,
+		cfg.offchain_base + ADMIN_OFFSET + 1,
 		cfg.dir.join("reporter").display(),
 		hex::encode(dev::REPORTER_SEED),
 	);
@@ -323,7 +328,7 @@ fn start_edge(
 	let path = cfg.dir.join(format!("edge{i}.toml"));
 	let size = (cfg.mib << 20) + 12_345;
 	let mut toml = format!(
-		"listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\n\
+		"listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\n\
 		 reporters = [{}]\nreporter_url = \"{reporter_url}\"\nchain = \"{ws}\"\n\
 		 more_reporter_urls = [{}]\n\
 		 heartbeat_secs = 2\nclaim_grace_ms = 2000\ncache_quota = {}\nmin_free = 0\n\

@@ -184,6 +184,8 @@ pub struct EdgeProc {
 	pub child: Child,
 	/// Its data plane.
 	pub addr: SocketAddr,
+	/// Its admin plane (`/hold`, `/metrics`).
+	pub admin: SocketAddr,
 	/// `…/p2p/<peer id>` when the peer layer is on.
 	pub p2p: Option<String>,
 	/// Its directory.
@@ -200,7 +202,7 @@ impl EdgeProc {
 		std::fs::write(
 			&cfg,
 			format!(
-				"listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\nreporters = [\"{}\"]\nmin_free = 0\nallow_private_origins = true\n{extra_toml}\n",
+				"listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\nreporters = [\"{}\"]\nmin_free = 0\nallow_private_origins = true\n{extra_toml}\n",
 				dir.join("data").display(),
 				hex::encode(edge_seed(index)),
 				hex::encode(GENESIS),
@@ -217,22 +219,30 @@ impl EdgeProc {
 			.spawn()
 			.expect("pod-edge starts");
 		let mut out = BufReader::new(child.stdout.take().unwrap());
-		let mut p2p = None;
+		let (mut p2p, mut admin) = (None, None);
 		let addr = loop {
 			let mut line = String::new();
 			assert!(out.read_line(&mut line).unwrap() > 0, "pod-edge exited before listening");
 			if let Some(a) = line.trim().strip_prefix("p2p ") {
 				p2p = Some(a.to_string());
+			} else if let Some(a) = line.trim().strip_prefix("admin on ") {
+				admin = Some(a.parse().unwrap());
 			} else if let Some(a) = line.trim().strip_prefix("listening on ") {
 				break a.parse().unwrap();
 			}
 		};
-		EdgeProc { child, addr, p2p, dir: dir.to_path_buf(), index }
+		let admin = admin.expect("pod-edge prints its admin address first");
+		EdgeProc { child, addr, admin, p2p, dir: dir.to_path_buf(), index }
 	}
 
 	/// Its data plane's base URL.
 	pub fn url(&self) -> String {
 		format!("http://{}", self.addr)
+	}
+
+	/// Its admin plane's base URL.
+	pub fn admin_url(&self) -> String {
+		format!("http://{}", self.admin)
 	}
 
 	/// SIGKILL: no chance to flush anything.
@@ -301,7 +311,7 @@ pub async fn http(method: Method, url: &str, headers: &[(&str, String)], body: V
 pub async fn hold(edge: &EdgeProc, m: &Manifest, origin: &str) {
 	let r = http(
 		Method::POST,
-		&format!("{}/hold/{}", edge.url(), hex::encode(m.id())),
+		&format!("{}/hold/{}", edge.admin_url(), hex::encode(m.id())),
 		&[("x-pod-origin", origin.to_string())],
 		codec::Encode::encode(m),
 	)

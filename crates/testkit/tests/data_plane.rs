@@ -1,5 +1,6 @@
 //! Origin → edge → client on loopback, with real edge processes.
 
+use codec::Encode;
 use hyper::Method;
 use pod_client::{fetch, FetchPlan, Source};
 use pod_primitives::{keys, Manifest};
@@ -55,10 +56,18 @@ async fn two_edges_byte_exact_and_every_byte_receipted() {
 	}
 	// Each chunk was pulled from the origin at most once per edge.
 	assert!(origin.requests.load(std::sync::atomic::Ordering::SeqCst) <= 2 * m.chunks.len() as u64);
-	let metrics = http(Method::GET, &format!("{}/metrics", a.url()), &[], vec![]).await;
+	let metrics = http(Method::GET, &format!("{}/metrics", a.admin_url()), &[], vec![]).await;
 	let text = String::from_utf8(metrics.body.to_vec()).unwrap();
 	assert!(text.contains("pod_edge_served_bytes_total"), "{text}");
 	assert!(text.contains("pod_edge_fills_total{source=\"Origin\"}"), "{text}");
+	// The operator's routes are on the admin listener only: the public
+	// plane does not know them, whoever asks (a reverse proxy on the same
+	// machine included).
+	let id = hex::encode(m.id());
+	for (method, path) in [(Method::POST, format!("hold/{id}")), (Method::GET, "metrics".into())] {
+		let r = http(method, &format!("{}/{path}", a.url()), &[], m.encode()).await;
+		assert_eq!((r.status.as_u16(), r.error()), (404, "no_route".into()), "{path}");
+	}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

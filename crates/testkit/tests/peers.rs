@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 async fn metric(e: &EdgeProc, needle: &str) -> u64 {
-	let r = http(Method::GET, &format!("{}/metrics", e.url()), &[], vec![]).await;
+	let r = http(Method::GET, &format!("{}/metrics", e.admin_url()), &[], vec![]).await;
 	let text = String::from_utf8(r.body.to_vec()).unwrap();
 	text.lines()
 		.find(|l| l.starts_with(needle))
@@ -29,7 +29,7 @@ async fn second_edge_fills_from_first_over_libp2p() {
 	// Fill A from the origin (prefetch via a hold with ?prefetch=1).
 	let r = http(
 		Method::POST,
-		&format!("{}/hold/{}?prefetch=1", a.url(), hex::encode(m.id())),
+		&format!("{}/hold/{}?prefetch=1", a.admin_url(), hex::encode(m.id())),
 		&[("x-pod-origin", origin.url())],
 		codec::Encode::encode(&m),
 	)
@@ -51,7 +51,7 @@ async fn second_edge_fills_from_first_over_libp2p() {
 	);
 	let r = http(
 		Method::POST,
-		&format!("{}/hold/{}", b.url(), hex::encode(m.id())),
+		&format!("{}/hold/{}", b.admin_url(), hex::encode(m.id())),
 		&[],
 		codec::Encode::encode(&m),
 	)

@@ -28,6 +28,8 @@ fn config(dir: &std::path::Path) -> ReporterConfig {
 struct Running {
 	reporter: Arc<Reporter>,
 	url: String,
+	/// The admin plane (`/metrics`, `/audit`).
+	admin: String,
 	stop: tokio::sync::oneshot::Sender<()>,
 	server: tokio::task::JoinHandle<()>,
 }
@@ -35,16 +37,18 @@ struct Running {
 async fn start(dir: &std::path::Path, window: u32) -> Running {
 	let reporter = Reporter::open_with(config(dir), None, GENESIS, window).unwrap();
 	let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let a = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let url = format!("http://{}", l.local_addr().unwrap());
+	let admin = format!("http://{}", a.local_addr().unwrap());
 	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 	let r2 = reporter.clone();
 	let server = tokio::spawn(async move {
 		let stopped = async move {
 			let _ = stopped.await;
 		};
-		pod_reporter::http::serve(r2, l, stopped).await.unwrap();
+		pod_reporter::http::serve(r2, l, a, stopped).await.unwrap();
 	});
-	Running { reporter, url, stop, server }
+	Running { reporter, url, admin, stop, server }
 }
 
 fn claim_for(
@@ -129,7 +133,8 @@ async fn schedule_fetch_report_confirm() {
 	let id = m.id();
 	let origin = Origin::start(bytes.clone()).await;
 	let tmp = tempfile::tempdir().unwrap();
-	let Running { reporter: rep, url, stop, server } = start(&tmp.path().join("reporter"), 3).await;
+	let Running { reporter: rep, url, admin, stop, server } =
+		start(&tmp.path().join("reporter"), 3).await;
 	let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1");
 	let e0 = EdgeProc::start(&tmp.path().join("e0"), 0, &extra);
 	let e1 = EdgeProc::start(&tmp.path().join("e1"), 1, &extra);
@@ -292,7 +297,7 @@ async fn schedule_fetch_report_confirm() {
 			(422, Some("nothing_confirmed"))
 		);
 	}
-	let m = http(Method::GET, &format!("{url}/metrics"), &[], vec![]).await;
+	let m = http(Method::GET, &format!("{admin}/metrics"), &[], vec![]).await;
 	assert!(String::from_utf8_lossy(&m.body).contains("pod_reporter_repeated_refusals_total 1"));
 
 	// A claim signed by another key is refused.
@@ -314,16 +319,24 @@ async fn schedule_fetch_report_confirm() {
 	}
 	assert_eq!(Arc::strong_count(&rep), 1, "nothing else holds the reporter");
 	drop(rep);
-	let Running { reporter: rep2, url: url2, stop: _stop2, server: _server2 } =
+	let Running { reporter: rep2, url: url2, admin: admin2, stop: _stop2, server: _server2 } =
 		start(&tmp.path().join("reporter"), 4).await;
 	let again = http(Method::POST, &format!("{url2}/confirm"), &[], honest.encode()).await;
 	assert_eq!(again.body, ok.body, "a resent claim gets the identical confirmation");
 
-	// An audit fetches a chunk as a client would and checks it.
+	// An audit fetches a chunk as a client would and checks it; it is
+	// triggered on the admin plane only, which also has the metrics.
 	tokio::time::sleep(Duration::from_millis(1_200)).await; // heartbeats now list the content
-	let audit = rep2.audit_once().await.unwrap_or_else(|e| panic!("audit: {e}"));
-	assert_eq!(audit.result, "passed");
-	let m = http(Method::GET, &format!("{url2}/metrics"), &[], vec![]).await;
+	for route in ["audit", "metrics"] {
+		let method = if route == "audit" { Method::POST } else { Method::GET };
+		let r = http(method, &format!("{url2}/{route}"), &[], vec![]).await;
+		assert_eq!((r.status.as_u16(), r.error()), (404, "no_route".into()), "{route}");
+	}
+	let r = http(Method::POST, &format!("{admin2}/audit"), &[], vec![]).await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	assert_eq!(r.json()["result"], "passed", "{}", r.json());
+	drop(rep2);
+	let m = http(Method::GET, &format!("{admin2}/metrics"), &[], vec![]).await;
 	assert!(
 		String::from_utf8_lossy(&m.body).contains("pod_reporter_audits_total{reason=\"passed\"} 1")
 	);
@@ -449,7 +462,7 @@ async fn accusations_are_confirmed_by_an_audit() {
 	let origin = Origin::start(bytes.clone()).await;
 	let tmp = tempfile::tempdir().unwrap();
 	// Kept alive to the end: dropping `stop` stops the server.
-	let Running { url, stop: _stop, server: _server, reporter: _reporter } =
+	let Running { url, stop: _stop, server: _server, reporter: _reporter, .. } =
 		start(&tmp.path().join("reporter"), 3).await;
 	let r = post_content(&url, m.id(), origin.url(), m.encode()).await;
 	assert_eq!(r.status, 200, "{}", r.error());
@@ -512,7 +525,7 @@ async fn a_download_outliving_its_tickets_renews_them() {
 	let id = m.id();
 	let origin = Origin::start(bytes.clone()).await;
 	let tmp = tempfile::tempdir().unwrap();
-	let Running { reporter: rep, url, stop: _stop, server: _server } =
+	let Running { reporter: rep, url, stop: _stop, server: _server, .. } =
 		start(&tmp.path().join("reporter"), 3).await;
 	let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1\nrate_limit = 1048576");
 	let _edge = EdgeProc::start(&tmp.path().join("e0"), 0, &extra);
@@ -550,7 +563,7 @@ async fn under_reporting_to_renew_never_pays_a_grant_above_its_budget() {
 	let m = Manifest::of_bytes(&data(4 * CHUNK as usize), CHUNK);
 	let id = m.id();
 	let tmp = tempfile::tempdir().unwrap();
-	let Running { reporter: rep, url, stop: _stop, server: _server } =
+	let Running { reporter: rep, url, stop: _stop, server: _server, .. } =
 		start(&tmp.path().join("reporter"), 3).await;
 	let r = post_content(&url, id, "http://127.0.0.1:9/c".into(), m.encode()).await;
 	assert_eq!(r.status, 200, "{}", r.error());

@@ -50,8 +50,6 @@ codes! {
 	BadScale => "bad_scale",
 	/// Some other malformed request.
 	BadRequest => "bad_request",
-	/// The route is for the operator, on loopback only.
-	AdminOnly => "admin_only",
 	/// The fault is the server's.
 	Internal => "internal",
 	// Tickets and receipts (edge data plane).
