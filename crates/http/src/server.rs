@@ -1,17 +1,20 @@
 //! The serve loop: HTTP/1.1 and HTTP/2 (h2c) on one port, keep-alive, and a
 //! graceful stop that lets open requests finish. Every service is reachable
 //! by anyone, so a client that dribbles its request headers is cut off
-//! after [`HEADER_READ_TIMEOUT`] (slowloris), and at most
-//! [`MAX_CONNECTIONS`] connections are served at once (the rest wait in the
-//! listen backlog).
+//! after [`HEADER_READ_TIMEOUT`] (slowloris), at most [`MAX_CONNECTIONS`]
+//! connections are served at once (the rest wait in the listen backlog),
+//! and one peer — an IPv4 address or an IPv6 /64 — holds at most
+//! [`MAX_CONNECTIONS_PER_PEER`] of them (the rest are closed at once), so a
+//! single attacker cannot take every slot from everyone else.
 
 use crate::reply::Resp;
 use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -20,6 +23,55 @@ use tokio::net::TcpListener;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once.
 pub const MAX_CONNECTIONS: usize = 4096;
+/// Connections one peer (an IPv4 address, an IPv6 /64) may hold at once.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 256;
+
+/// Who a connection counts against: its IPv4 address, or its IPv6 /64 (one
+/// host's usual allocation).
+fn peer_of(ip: std::net::IpAddr) -> std::net::IpAddr {
+	match ip {
+		std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+			let s = v6.segments();
+			std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0).into()
+		}
+		std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().expect("checked").into(),
+		v4 => v4,
+	}
+}
+
+/// Connections held per peer; a [`PeerSlot`] gives its place back on drop.
+#[derive(Debug, Default, Clone)]
+struct PerPeer(Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>);
+
+/// One connection's place in its peer's count.
+struct PeerSlot(PerPeer, IpAddr);
+
+impl PerPeer {
+	/// A place for one more connection from `ip`, unless its peer holds
+	/// `max` already.
+	fn admit(&self, ip: IpAddr, max: usize) -> Option<PeerSlot> {
+		let peer = peer_of(ip);
+		let mut m = self.0.lock().expect("per-peer counts");
+		let n = m.entry(peer).or_default();
+		if *n >= max {
+			return None;
+		}
+		*n += 1;
+		Some(PeerSlot(self.clone(), peer))
+	}
+}
+
+impl Drop for PeerSlot {
+	fn drop(&mut self) {
+		let mut m = (self.0).0.lock().expect("per-peer counts");
+		if let Some(n) = m.get_mut(&self.1) {
+			*n -= 1;
+			if *n == 0 {
+				m.remove(&self.1);
+			}
+		}
+	}
+}
 
 /// Serves `handler` on `listener` until `shutdown` resolves, then stops
 /// accepting and lets open connections finish.
@@ -40,6 +92,7 @@ where
 		.header_read_timeout(HEADER_READ_TIMEOUT);
 	builder.http2().timer(hyper_util::rt::TokioTimer::new());
 	let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+	let per_peer = PerPeer::default();
 	tokio::pin!(shutdown);
 	loop {
 		// Accept only with a free slot: the kernel's backlog holds the rest.
@@ -58,6 +111,10 @@ where
 						continue;
 					},
 				};
+				let Some(peer_slot) = per_peer.admit(peer.ip(), MAX_CONNECTIONS_PER_PEER) else {
+					tracing::debug!(%peer, "too many connections from this peer; closed");
+					continue;
+				};
 				let _ = stream.set_nodelay(true);
 				let handler = handler.clone();
 				let svc = hyper::service::service_fn(move |req| {
@@ -70,7 +127,7 @@ where
 					if let Err(e) = conn.await {
 						tracing::debug!(error = %e, %peer, "connection ended");
 					}
-					drop(slot);
+					drop((slot, peer_slot));
 				});
 			},
 			_ = &mut shutdown => break,
@@ -157,5 +214,29 @@ mod tests {
 		assert!(!text.contains("200 OK"), "{text}");
 		stop.send(()).unwrap();
 		server.await.unwrap().unwrap();
+	}
+
+	/// One peer gets at most its share of connections; another peer is
+	/// still admitted; a closed connection gives its place back. IPv6
+	/// counts per /64, an IPv4-mapped address as the IPv4 one.
+	#[test]
+	fn one_peer_holds_at_most_its_share() {
+		let p = PerPeer::default();
+		let a: IpAddr = "192.0.2.1".parse().unwrap();
+		let mut held: Vec<_> = (0..3).map(|_| p.admit(a, 3).expect("under the cap")).collect();
+		assert!(p.admit(a, 3).is_none(), "a fourth from the same address");
+		let other = p.admit("192.0.2.2".parse().unwrap(), 3);
+		assert!(other.is_some(), "another address");
+		held.pop();
+		held.push(p.admit(a, 3).expect("a place was given back"));
+		assert!(p.admit(a, 3).is_none());
+		let v6 = |s: &str| peer_of(s.parse().unwrap());
+		assert_eq!(v6("2001:db8:1:2:aaaa::1"), v6("2001:db8:1:2:bbbb::9"));
+		assert_ne!(v6("2001:db8:1:2::1"), v6("2001:db8:1:3::1"));
+		assert_eq!(v6("::ffff:192.0.2.1"), a);
+		drop(held);
+		assert_eq!(p.0.lock().unwrap().len(), 1, "only the other address still holds a place");
+		drop(other);
+		assert!(p.0.lock().unwrap().is_empty(), "no entry outlives its last connection");
 	}
 }
