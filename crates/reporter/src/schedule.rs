@@ -14,7 +14,8 @@ use pod_primitives::{
 use pod_wire::api::{ScheduleRequest, ScheduleResponse, ScheduledEdge};
 use pod_wire::clock::now_ms;
 use pod_wire::hex::hex32;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What a ticket allows, whatever edge it names.
@@ -37,10 +38,38 @@ const EXCLUDED_REPUTATION: i64 = -50;
 /// How long a hold order is valid (ms).
 const ORDER_TTL_MS: u64 = 60_000;
 
-/// Scores an edge for a content: reputation, load, region and whether it
-/// already holds the content.
-fn score(r: &EdgeRecord, content_hex: &str, region: Option<&str>) -> i64 {
-	let mut score = r.reputation * 10 - r.load as i64;
+/// Tickets this reporter issued per edge that have not expired yet: the
+/// load it measures itself. An edge's heartbeat also says how loaded it is,
+/// but an edge could say anything (0, to be ranked first).
+#[derive(Debug, Default)]
+pub struct IssuedLoad(Mutex<HashMap<PublicKey, VecDeque<u64>>>);
+
+impl IssuedLoad {
+	/// Counts a ticket for `edge` until `expires_at`.
+	pub fn add(&self, edge: PublicKey, expires_at: u64) {
+		self.0.lock().expect("issued load").entry(edge).or_default().push_back(expires_at);
+	}
+
+	/// Unexpired tickets per edge at `now`; expired ones are forgotten.
+	/// (Expiries are issued nearly in order: one that expires before a
+	/// later-issued one is forgotten with it, never early.)
+	pub fn counts(&self, now: u64) -> HashMap<PublicKey, u64> {
+		let mut m = self.0.lock().expect("issued load");
+		m.retain(|_, q| {
+			while q.front().is_some_and(|e| *e <= now) {
+				q.pop_front();
+			}
+			!q.is_empty()
+		});
+		m.iter().map(|(k, q)| (*k, q.len() as u64)).collect()
+	}
+}
+
+/// Scores an edge for a content: reputation, the load the reporter
+/// measured (`open` tickets), region and whether it already holds the
+/// content.
+fn score(r: &EdgeRecord, open: u64, content_hex: &str, region: Option<&str>) -> i64 {
+	let mut score = r.reputation * 10 - open.min(1 << 20) as i64;
 	if region.is_some_and(|g| g == r.region) {
 		score += 100;
 	}
@@ -62,12 +91,13 @@ impl Reporter {
 	/// Edges for `content`, best first. Edges with a bad record are left out.
 	fn ranked(&self, content: &ContentId, region: Option<&str>) -> Result<Ranked, ReporterError> {
 		let c = hex::encode(content);
+		let open = self.issued.counts(now_ms());
 		let mut v: Ranked = self
 			.live_edges()?
 			.into_iter()
 			.filter(|(_, r)| r.reputation > EXCLUDED_REPUTATION)
 			.map(|(k, r)| {
-				let s = score(&r, &c, region);
+				let s = score(&r, open.get(&k).copied().unwrap_or(0), &c, region);
 				(k, r, s)
 			})
 			.collect();
@@ -134,6 +164,9 @@ impl Reporter {
 			})
 			.collect();
 		self.store.put_tickets(&tickets)?;
+		for t in &tickets {
+			self.issued.add(t.ticket.edge, t.ticket.expires_at);
+		}
 		self.metrics.tickets.inc_by(tickets.len() as u64);
 		if heat >= self.cfg.hot_threshold {
 			self.spread_hot(content, manifest, origin, ranked);
@@ -241,5 +274,35 @@ fn scheduled_edge(
 		region: rec.region,
 		score,
 		ticket: pod_wire::hex::encode_scale(&t),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// The reporter counts its own unexpired tickets per edge, and forgets
+	/// them as they expire.
+	#[test]
+	fn issued_load_counts_unexpired_tickets() {
+		let l = IssuedLoad::default();
+		for e in [100, 200, 300] {
+			l.add([1; 32], e);
+		}
+		l.add([2; 32], 150);
+		assert_eq!(l.counts(50), HashMap::from([([1; 32], 3), ([2; 32], 1)]));
+		assert_eq!(l.counts(150), HashMap::from([([1; 32], 2)]));
+		assert_eq!(l.counts(300), HashMap::new());
+		assert!(l.0.lock().unwrap().is_empty(), "no entry outlives its tickets");
+	}
+
+	/// What an edge says of its own load does not rank it; what the
+	/// reporter measured does.
+	#[test]
+	fn a_claimed_load_does_not_rank_an_edge() {
+		let modest = EdgeRecord { load: 0, ..Default::default() };
+		let honest = EdgeRecord { load: 500, ..Default::default() };
+		assert_eq!(score(&modest, 7, "c", None), score(&honest, 7, "c", None));
+		assert!(score(&modest, 40, "c", None) < score(&honest, 7, "c", None));
 	}
 }

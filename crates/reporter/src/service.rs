@@ -40,6 +40,8 @@ pub struct Reporter {
 	pub(crate) open_limits: crate::open::OpenLimiter,
 	/// Rate limits of every schedule.
 	pub(crate) schedule_limits: crate::open::OpenLimiter,
+	/// Unexpired tickets per edge: the load scheduling ranks by.
+	pub(crate) issued: crate::schedule::IssuedLoad,
 	/// The chain's current window (finalized head), refreshed in the background.
 	window: AtomicU32,
 	/// When the chain is expected to leave that window (unix ms; `u64::MAX`
@@ -104,6 +106,7 @@ impl Reporter {
 			grants_lock: Mutex::new(()),
 			open_limits,
 			schedule_limits,
+			issued: Default::default(),
 			chain,
 			window: AtomicU32::new(window),
 			window_end_ms: AtomicU64::new(u64::MAX),
@@ -307,6 +310,7 @@ impl Reporter {
 	/// `/status` document: edges with their health and reputation.
 	pub fn status(&self) -> ReporterStatus {
 		let timeout_ms = self.cfg.edge_timeout_secs * 1000;
+		let open = self.issued.counts(now_ms());
 		let edges = self
 			.store
 			.edges()
@@ -315,6 +319,7 @@ impl Reporter {
 			.map(|(k, record)| ReporterEdge {
 				edge: hex::encode(k),
 				live: record.last_seen_ms + timeout_ms >= now_ms(),
+				open_tickets: open.get(&k).copied().unwrap_or(0),
 				record,
 			})
 			.collect();

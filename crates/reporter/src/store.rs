@@ -64,6 +64,10 @@ pub enum StoreError {
 /// The store.
 pub struct Store {
 	db: DB,
+	/// The `edges` column family in memory (written through): scheduling
+	/// ranks every live edge on each request, which must not mean a scan
+	/// and a JSON decode of every record.
+	edges: std::sync::RwLock<BTreeMap<PublicKey, EdgeRecord>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -102,7 +106,25 @@ impl Store {
 			}
 		}
 		let cfs = names.into_iter().map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
-		Ok(Store { db: DB::open_cf_descriptors(&opts, path, cfs)? })
+		let db = DB::open_cf_descriptors(&opts, path, cfs)?;
+		let edges = Self::read_edges(&db)?;
+		Ok(Store { db, edges: std::sync::RwLock::new(edges) })
+	}
+
+	fn read_edges(db: &DB) -> Result<BTreeMap<PublicKey, EdgeRecord>, StoreError> {
+		let cf = db.cf_handle("edges").expect("column families are created on open");
+		let mut out = BTreeMap::new();
+		for item in db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
+			let (k, v) = item?;
+			let key: PublicKey = k[..].try_into().map_err(|_| StoreError::Corrupt {
+				cf: "edges",
+				detail: "key is not 32 bytes".into(),
+			})?;
+			let rec = serde_json::from_slice(&v)
+				.map_err(|e| StoreError::Corrupt { cf: "edges", detail: e.to_string() })?;
+			out.insert(key, rec);
+		}
+		Ok(out)
 	}
 
 	/// A big-endian `u64` value, if the key is present.
@@ -145,36 +167,23 @@ impl Store {
 			.map(|(m, o)| (m, String::from_utf8_lossy(&o).into_owned())))
 	}
 
-	/// Every edge record.
+	/// Every edge record (from memory).
 	pub fn edges(&self) -> Result<Vec<(PublicKey, EdgeRecord)>, StoreError> {
-		let mut out = Vec::new();
-		for item in self.db.iterator_cf(self.cf("edges"), rocksdb::IteratorMode::Start) {
-			let (k, v) = item?;
-			let key: PublicKey = k[..].try_into().map_err(|_| StoreError::Corrupt {
-				cf: "edges",
-				detail: "key is not 32 bytes".into(),
-			})?;
-			let rec = serde_json::from_slice(&v)
-				.map_err(|e| StoreError::Corrupt { cf: "edges", detail: e.to_string() })?;
-			out.push((key, rec));
-		}
-		Ok(out)
+		let edges = self.edges.read().expect("edges");
+		Ok(edges.iter().map(|(k, r)| (*k, r.clone())).collect())
 	}
 
-	/// One edge's record.
+	/// One edge's record (from memory).
 	pub fn edge(&self, key: &PublicKey) -> Result<Option<EdgeRecord>, StoreError> {
-		match self.db.get_cf(self.cf("edges"), key)? {
-			None => Ok(None),
-			Some(v) => serde_json::from_slice(&v)
-				.map(Some)
-				.map_err(|e| StoreError::Corrupt { cf: "edges", detail: e.to_string() }),
-		}
+		Ok(self.edges.read().expect("edges").get(key).cloned())
 	}
 
-	/// Writes an edge record.
+	/// Writes an edge record, durably and then in memory.
 	pub fn put_edge(&self, key: &PublicKey, rec: &EdgeRecord) -> Result<(), StoreError> {
 		let v = serde_json::to_vec(rec).expect("edge records serialize");
-		Ok(self.db.put_cf(self.cf("edges"), key, v)?)
+		self.db.put_cf(self.cf("edges"), key, v)?;
+		self.edges.write().expect("edges").insert(*key, rec.clone());
+		Ok(())
 	}
 
 	/// Records issued tickets durably (before they are handed out).

@@ -136,7 +136,8 @@ pub struct EdgeRecord {
 	pub region: String,
 	/// Bytes per second it lends, from its heartbeat.
 	pub capacity: u64,
-	/// Live sessions, from its heartbeat.
+	/// Live sessions, from its heartbeat (shown, not trusted: scheduling
+	/// ranks by [`ReporterEdge::open_tickets`], which the reporter counts).
 	pub load: u32,
 	/// Free cache bytes, from its heartbeat.
 	pub free_disk: u64,
@@ -168,6 +169,10 @@ pub struct ReporterEdge {
 	pub edge: String,
 	/// Whether it sent a heartbeat recently enough to be scheduled.
 	pub live: bool,
+	/// This reporter's unexpired tickets for it: the load the reporter
+	/// measures itself, and ranks by.
+	#[serde(default)]
+	pub open_tickets: u64,
 	/// Everything the reporter knows of it.
 	pub record: EdgeRecord,
 }
