@@ -150,15 +150,18 @@ pub fn peer_chunk(data: &[u8]) {
 	}
 }
 
-/// One valid example per target, for its starting corpus.
-pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
-	use pod_primitives::{keys, Entry, HoldOrder, Receipt, Ticket, ViewerGrant};
-	let g = [3u8; 32];
-	let kp = keys::keypair_from_seed(&[1; 32]);
-	let pk = kp.public.to_bytes();
+/// The chain id and the key every sample is signed with.
+const G: [u8; 32] = [3; 32];
+
+fn key() -> pod_primitives::keys::Keypair {
+	pod_primitives::keys::keypair_from_seed(&[1; 32])
+}
+
+fn ticket_and_receipt() -> (SignedTicket, SignedReceipt) {
+	use pod_primitives::{keys, Receipt, Ticket};
 	let ticket = Ticket {
 		ticket_id: [5; 16],
-		reporter: pk,
+		reporter: key().public.to_bytes(),
 		edge: [2; 32],
 		client: [4; 32],
 		content: [6; 32],
@@ -167,50 +170,64 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 		expires_at: 1_700_000_000_000,
 		grant: Some([8; 32]),
 	};
-	let st = keys::sign_ticket(&kp, &g, ticket);
-	let sr = keys::sign_receipt(
-		&kp,
-		&g,
-		Receipt { ticket_id: [5; 16], bytes_total: 4096, chunks_verified: 1 },
-	);
-	let entries = vec![Entry { content: [6; 32], bytes: 4096 }].try_into().unwrap();
-	let claim =
-		Claim { edge: pk, window: 7, part: 0, entries, receipts_root: [9; 32], receipt_count: 1 };
+	let receipt = Receipt { ticket_id: [5; 16], bytes_total: 4096, chunks_verified: 1 };
+	(keys::sign_ticket(&key(), &G, ticket), keys::sign_receipt(&key(), &G, receipt))
+}
+
+fn claim_and_attestation() -> (Claim, Attestation) {
+	let pk = key().public.to_bytes();
+	let entry = pod_primitives::Entry { content: [6; 32], bytes: 4096 };
+	let claim = Claim {
+		edge: pk,
+		window: 7,
+		part: 0,
+		entries: vec![entry.clone()].try_into().expect("one entry"),
+		receipts_root: [9; 32],
+		receipt_count: 1,
+	};
+	let payload = AttestationPayload {
+		edge: pk,
+		window: 7,
+		part: 1,
+		entries: vec![entry].try_into().expect("one entry"),
+		receipts_root: [9; 32],
+		receipt_count: 1,
+	};
+	let att =
+		Attestation { payload, edge_signature: [2; 64], reporter: pk, reporter_signature: [3; 64] };
+	(claim, att)
+}
+
+fn manifest_and_order() -> (Manifest, SignedOrder) {
 	let m = Manifest::of_bytes(&[7u8; 5000], 1024);
-	let order = HoldOrder {
+	let order = pod_primitives::HoldOrder {
 		content: m.id(),
 		manifest: m.encode(),
 		origin: b"https://origin.example/c".to_vec(),
 		expires_at: 1,
 	};
-	let so = SignedOrder { order, reporter: pk, signature: [1; 64] };
-	let payload = AttestationPayload {
-		edge: pk,
-		window: 7,
-		part: 1,
-		entries: claim.entries.clone(),
-		receipts_root: [9; 32],
-		receipt_count: 1,
-	};
-	let att = Attestation {
-		payload: payload.clone(),
-		edge_signature: [2; 64],
-		reporter: pk,
-		reporter_signature: [3; 64],
-	};
+	let so = SignedOrder { order, reporter: key().public.to_bytes(), signature: [1; 64] };
+	(m, so)
+}
+
+fn grant_and_accusation() -> (SignedGrant, SignedAccusation) {
+	use pod_primitives::{keys, ViewerGrant};
 	let grant = ViewerGrant {
 		customer: [9; 32],
-		reporter: pk,
+		reporter: key().public.to_bytes(),
 		viewer: [4; 32],
-		contents: vec![[6; 32]].try_into().unwrap(),
+		contents: vec![[6; 32]].try_into().expect("one content"),
 		budget: 1 << 30,
 		expires_at: 2,
 		nonce: [1; 16],
 	};
-	let sg = keys::sign_grant(&kp, &g, grant);
-	let sa = keys::sign_accusation(&kp, &g, Accusation { ticket_id: [5; 16], chunk: 3 });
+	let a = Accusation { ticket_id: [5; 16], chunk: 3 };
+	(keys::sign_grant(&key(), &G, grant), keys::sign_accusation(&key(), &G, a))
+}
+
+fn heartbeat() -> SignedHeartbeat {
 	let hb = pod_wire::api::Heartbeat {
-		edge: pk,
+		edge: key().public.to_bytes(),
 		url: b"http://127.0.0.1:8080".to_vec(),
 		region: b"eu".to_vec(),
 		capacity: 1 << 20,
@@ -219,16 +236,29 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 		held: vec![[6; 32]],
 		at_ms: 5,
 	};
-	let shb = SignedHeartbeat::sign(&kp, &g, hb);
-	let cr = ConfirmRequest { claim: claim.clone(), signature: [4; 64], receipts: vec![sr] };
+	SignedHeartbeat::sign(&key(), &G, hb)
+}
+
+fn json_bodies(sg: &SignedGrant, sr: &SignedReceipt, sa: &SignedAccusation) -> [Vec<u8>; 2] {
 	let schedule = ScheduleRequest {
 		content: hex::encode([6; 32]),
 		client: hex::encode([4; 32]),
 		region: Some("eu".into()),
 		count: Some(3),
-		grant: Some(encode_scale(&sg)),
+		grant: Some(encode_scale(sg)),
 	};
-	let report = ClientReport { receipts: vec![encode_scale(&sr)], lying: vec![encode_scale(&sa)] };
+	let report = ClientReport { receipts: vec![encode_scale(sr)], lying: vec![encode_scale(sa)] };
+	[serde_json::to_vec(&schedule).unwrap(), serde_json::to_vec(&report).unwrap()]
+}
+
+/// One valid example per target (two for some), for its starting corpus.
+pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+	let (st, sr) = ticket_and_receipt();
+	let (claim, att) = claim_and_attestation();
+	let (m, so) = manifest_and_order();
+	let (sg, sa) = grant_and_accusation();
+	let cr = ConfirmRequest { claim: claim.clone(), signature: [4; 64], receipts: vec![sr] };
+	let [schedule, report] = json_bodies(&sg, &sr, &sa);
 	let mut range = 5000u64.to_le_bytes().to_vec();
 	range.extend_from_slice(b"bytes=100-1999");
 	vec![
@@ -236,9 +266,9 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 		("receipt", sr.encode()),
 		("claim", claim.encode()),
 		("order", so.encode()),
-		("heartbeat", shb.encode()),
+		("heartbeat", heartbeat().encode()),
 		("attestation", att.encode()),
-		("attestation", payload.encode()),
+		("attestation", att.payload.encode()),
 		("grant", sg.encode()),
 		("accusation", sa.encode()),
 		("confirm_request", cr.encode()),
@@ -246,8 +276,8 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 		("range", range),
 		("headers", encode_scale(&st).into_bytes()),
 		("headers", encode_scale(&sr).into_bytes()),
-		("schedule_json", serde_json::to_vec(&schedule).unwrap()),
-		("report_json", serde_json::to_vec(&report).unwrap()),
+		("schedule_json", schedule),
+		("report_json", report),
 		("peer_chunk", pod_wire::peer::encode_request(&[6; 32], 2).to_vec()),
 	]
 }
