@@ -58,6 +58,12 @@ pub struct ReporterConfig {
 	/// minute.
 	#[serde(default = "default_schedule_per_network")]
 	pub schedule_per_network_per_minute: u32,
+	/// Windows of tickets, reports and confirmations kept behind the
+	/// chain's current one; older ones are deleted as the chain moves on.
+	/// Keep it above the chain's `MaxWindowAge` (an edge may claim and
+	/// submit a window until then).
+	#[serde(default = "default_retain_windows")]
+	pub retain_windows: u32,
 }
 
 fn default_schedule_per_viewer() -> u32 {
@@ -65,6 +71,9 @@ fn default_schedule_per_viewer() -> u32 {
 }
 fn default_schedule_per_network() -> u32 {
 	600
+}
+fn default_retain_windows() -> u32 {
+	64
 }
 
 fn default_open_per_viewer() -> u32 {

@@ -115,6 +115,7 @@ mod tests {
 			open_per_network_per_minute: 60,
 			schedule_per_viewer_per_minute: 30,
 			schedule_per_network_per_minute: 600,
+			retain_windows: 64,
 		};
 		Reporter::open_with(cfg, None, G, 5).unwrap()
 	}

@@ -307,6 +307,17 @@ impl Reporter {
 		Ok(self.store.edges()?.into_iter().filter(|(_, r)| r.last_seen_ms >= cutoff).collect())
 	}
 
+	/// Deletes what the store keeps for windows more than `retain_windows`
+	/// behind `window`.
+	fn prune_old_windows(&self, window: WindowIndex) {
+		let Some(before) = window.checked_sub(self.cfg.retain_windows) else { return };
+		match self.store.prune_before(before) {
+			Ok(0) => {}
+			Ok(n) => tracing::info!(before, tickets = n, "pruned old windows"),
+			Err(e) => tracing::warn!(error = %e, "cannot prune old windows"),
+		}
+	}
+
 	/// `/status` document: edges with their health and reputation.
 	pub fn status(&self) -> ReporterStatus {
 		let timeout_ms = self.cfg.edge_timeout_secs * 1000;
@@ -334,10 +345,17 @@ impl Reporter {
 
 /// Follows the chain's current window until the reporter is dropped.
 async fn follow_window(me: std::sync::Weak<Reporter>, chain: Chain) {
+	let mut pruned_at = None;
 	loop {
 		let Some(r) = me.upgrade() else { return };
 		match chain.window_end().await {
-			Ok((w, end)) => r.set_window_end(w, end),
+			Ok((w, end)) => {
+				r.set_window_end(w, end);
+				if pruned_at != Some(w) {
+					pruned_at = Some(w);
+					r.prune_old_windows(w);
+				}
+			}
 			Err(e) => tracing::warn!(error = %e, "cannot read the chain's window"),
 		}
 		drop(r);

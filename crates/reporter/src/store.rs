@@ -19,7 +19,9 @@
 //!   written with the confirmations that pay them
 //!
 //! A database from an earlier version may hold column families this one no
-//! longer uses; they are opened and left alone.
+//! longer uses; they are opened and left alone. Windows older than the
+//! reporter's `retain_windows` are deleted as the chain moves on
+//! ([`Store::prune_before`]); grants' books stay.
 
 use codec::{Decode, Encode};
 use pod_primitives::{
@@ -84,6 +86,15 @@ fn synced() -> WriteOptions {
 
 fn confirmation_key(edge: &PublicKey, window: WindowIndex, part: PartIndex) -> Vec<u8> {
 	key2(&key2(edge, &window.to_be_bytes()), &part.to_be_bytes())
+}
+
+/// The big-endian window at byte `at` of a key.
+fn window_of(k: &[u8], at: usize) -> Result<WindowIndex, StoreError> {
+	let w = k.get(at..at + 4).ok_or_else(|| StoreError::Corrupt {
+		cf: "window-keyed",
+		detail: format!("a {}-byte key has no window at {at}", k.len()),
+	})?;
+	Ok(WindowIndex::from_be_bytes(w.try_into().expect("4 bytes")))
 }
 
 fn key2(a: &[u8], b: &[u8]) -> Vec<u8> {
@@ -377,6 +388,51 @@ impl Store {
 		Ok(n)
 	}
 
+	/// Deletes what is kept for windows before `before`: their tickets and
+	/// every per-ticket record (reports, accusation marks, the part that
+	/// confirmed them, their grant entries), the confirmations and the heat.
+	/// Grants' totals stay (a grant outlives windows; its budget must hold).
+	/// Returns the tickets deleted.
+	pub fn prune_before(&self, before: WindowIndex) -> Result<u64, StoreError> {
+		let mut tickets = 0;
+		let mut b = WriteBatch::default();
+		for item in self.db.iterator_cf(self.cf("window_tickets"), rocksdb::IteratorMode::Start) {
+			let (k, _) = item?;
+			if window_of(&k, 0)? >= before {
+				break;
+			}
+			let id: TicketId = k[36..].try_into().map_err(|_| StoreError::Corrupt {
+				cf: "window_tickets",
+				detail: format!("a {}-byte key", k.len()),
+			})?;
+			self.forget_ticket(&mut b, &id)?;
+			b.delete_cf(self.cf("window_tickets"), &k);
+			tickets += 1;
+		}
+		for (cf, at) in [("confirmations", 32), ("heat", 32)] {
+			for item in self.db.iterator_cf(self.cf(cf), rocksdb::IteratorMode::Start) {
+				let (k, _) = item?;
+				if window_of(&k, at)? < before {
+					b.delete_cf(self.cf(cf), &k);
+				}
+			}
+		}
+		self.db.write(b)?;
+		Ok(tickets)
+	}
+
+	/// Adds to `b` the deletion of ticket `id` and its per-ticket records.
+	fn forget_ticket(&self, b: &mut WriteBatch, id: &TicketId) -> Result<(), StoreError> {
+		if let Some(g) = self.ticket(id)?.and_then(|t| t.ticket.grant) {
+			b.delete_cf(self.cf("grant_tickets"), key2(&g, id));
+		}
+		b.delete_cf(self.cf("tickets"), id);
+		b.delete_cf(self.cf("reports"), id);
+		b.delete_cf(self.cf("reports"), key2(b"L", id));
+		b.delete_cf(self.cf("confirmed_tickets"), id);
+		Ok(())
+	}
+
 	/// Requests for a content in `window`.
 	pub fn heat(&self, content: &ContentId, window: WindowIndex) -> Result<u64, StoreError> {
 		let k = key2(content, &window.to_be_bytes());
@@ -450,6 +506,65 @@ mod tests {
 		assert_eq!(s.grant_left(&[8; 32]).unwrap(), 0, "a grant never reserved has nothing");
 		assert_eq!(s.heat(&[4; 32], 9).unwrap(), 2);
 		assert_eq!(s.edges().unwrap().len(), 1);
+	}
+
+	/// Pruning deletes every record of the windows before the cutoff and
+	/// nothing of the later ones.
+	#[test]
+	fn old_windows_are_pruned_and_later_ones_kept() {
+		let dir = tempfile::tempdir().unwrap();
+		let s = Store::open(dir.path()).unwrap();
+		let ticket = |n: u8, window: u32| {
+			let t = Ticket {
+				ticket_id: [n; 16],
+				reporter: [0; 32],
+				edge: [2; 32],
+				client: [3; 32],
+				content: [4; 32],
+				max_bytes: 1_000,
+				window,
+				expires_at: 10,
+				grant: Some([7; 32]),
+			};
+			keys::sign_ticket(&keypair_from_seed(&[1; 32]), &[0; 32], t)
+		};
+		let report = |n: u8| {
+			let r = Receipt { ticket_id: [n; 16], bytes_total: 5, chunks_verified: 0 };
+			keys::sign_receipt(&keypair_from_seed(&[5; 32]), &[0; 32], r)
+		};
+		for (n, w) in [(1, 3), (2, 3), (3, 9)] {
+			s.put_tickets(&[ticket(n, w)]).unwrap();
+			s.put_report(&report(n)).unwrap();
+			s.mark_lying(&[n; 16]).unwrap();
+			s.put_confirmation((&[2; 32], w, 0), &[[n; 16]], &BTreeMap::new(), b"{}").unwrap();
+			s.bump_heat(&[4; 32], w).unwrap();
+		}
+		s.reserve_grant(&[7; 32], 3_000, 3_000).unwrap();
+		assert_eq!(s.prune_before(9).unwrap(), 2);
+		for n in [1, 2] {
+			assert_eq!(s.ticket(&[n; 16]).unwrap(), None);
+			assert_eq!(s.report(&[n; 16]).unwrap(), None);
+			assert_eq!(s.confirmed_in(&[n; 16]).unwrap(), None);
+			assert!(s.mark_lying(&[n; 16]).unwrap(), "the accusation mark went too");
+		}
+		assert_eq!(s.confirmation(&[2; 32], 3, 0).unwrap(), None);
+		assert_eq!(
+			(s.heat(&[4; 32], 3).unwrap(), s.window_expiry(3, &[2; 32]).unwrap()),
+			(0, None)
+		);
+		// Window 9 is untouched; the grant's books too.
+		assert!(s.ticket(&[3; 16]).unwrap().is_some() && s.report(&[3; 16]).unwrap().is_some());
+		assert_eq!(s.confirmed_in(&[3; 16]).unwrap(), Some(0));
+		assert!(s.confirmation(&[2; 32], 9, 0).unwrap().is_some());
+		assert_eq!(
+			(s.heat(&[4; 32], 9).unwrap(), s.window_expiry(9, &[2; 32]).unwrap()),
+			(1, Some(10))
+		);
+		assert_eq!(s.grant_used(&[7; 32]).unwrap(), 3_000);
+		let open: Vec<_> =
+			s.db.iterator_cf(s.cf("grant_tickets"), rocksdb::IteratorMode::Start).collect();
+		assert_eq!(open.len(), 1, "only window 9's ticket is still open under the grant");
+		assert_eq!(s.prune_before(9).unwrap(), 0, "pruning again deletes nothing");
 	}
 
 	/// A renewal takes back the unused allowance of expired, reported
