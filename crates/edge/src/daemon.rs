@@ -11,6 +11,7 @@ use crate::metrics::Metrics;
 use crate::p2p::{LocalChunks, OrderSink, PeerConfig, Peers};
 use crate::session::Sessions;
 use codec::Encode;
+use futures::FutureExt;
 use pod_primitives::{keys, keys::Keypair, ContentId, DomainTag, Manifest, PublicKey, SignedOrder};
 use pod_wire::manifest::decode_manifest;
 use pod_wire::replies::{BandwidthStatus, CacheStatus, EdgeStatus, WindowStatus};
@@ -229,30 +230,57 @@ impl Edge {
 		Ok(Some(peers))
 	}
 
-	/// How the peer layer answers chunk requests: verified chunks from the cache.
+	/// How the peer layer answers chunk requests: verified chunks from the
+	/// cache (read and hashed on a blocking thread), counted against the
+	/// operator's monthly cap and paced by its rate cap like any bytes the
+	/// edge serves; nothing when the cap is reached.
 	fn local_chunks(self: &Arc<Self>) -> LocalChunks {
 		let weak = Arc::downgrade(self);
 		Arc::new(move |content, index| {
-			let edge = weak.upgrade()?;
-			let hash = *edge.holding(&content)?.manifest.chunks.get(index as usize)?;
-			edge.store.get(&(content, index), &hash).ok().flatten()
+			let weak = weak.clone();
+			async move {
+				let edge = weak.upgrade()?;
+				let hash = *edge.holding(&content)?.manifest.chunks.get(index as usize)?;
+				let e = edge.clone();
+				let read = move || e.store.get(&(content, index), &hash).ok().flatten();
+				let chunk = tokio::task::spawn_blocking(read).await.ok()??;
+				edge.bandwidth.account(chunk.len() as u64).ok()?;
+				edge.bandwidth.pace(chunk.len() as u64).await;
+				Some(chunk)
+			}
+			.boxed()
 		})
 	}
 
-	/// Where the peer layer hands gossiped orders.
+	/// Where the peer layer hands gossiped orders: checked at once (the
+	/// verdict decides whether gossip forwards it), executed on a blocking
+	/// thread.
 	fn order_sink(self: &Arc<Self>) -> OrderSink {
 		let weak = Arc::downgrade(self);
 		Arc::new(move |order| {
-			if let Some(edge) = weak.upgrade() {
-				if let Err(e) = edge.take_order(&order) {
-					tracing::warn!(error = %e, "order refused");
-				}
+			let Some(edge) = weak.upgrade() else { return false };
+			if let Err(e) = edge.check_order(&order) {
+				tracing::debug!(error = %e, "gossiped order refused");
+				return false;
 			}
+			tokio::task::spawn_blocking(move || {
+				if let Err(e) = edge.execute_order(&order) {
+					tracing::warn!(error = %e, "gossiped order not executed");
+				}
+			});
+			true
 		})
 	}
 
 	/// Checks a reporter-signed hold order and executes it (hold + prefetch).
 	pub fn take_order(self: &Arc<Self>, o: &SignedOrder) -> Result<(), OrderError> {
+		self.check_order(o)?;
+		self.execute_order(o)
+	}
+
+	/// Whether an order is signed by one of this edge's reporters for this
+	/// chain, and unexpired.
+	fn check_order(&self, o: &SignedOrder) -> Result<(), OrderError> {
 		if !self.is_reporter(&o.reporter) {
 			return Err(OrderError::NotAReporter(hex::encode(o.reporter)));
 		}
@@ -263,6 +291,11 @@ impl Edge {
 		if now >= o.order.expires_at {
 			return Err(OrderError::Expired { expires_at: o.order.expires_at, now });
 		}
+		Ok(())
+	}
+
+	/// Holds and prefetches what a checked order names.
+	fn execute_order(self: &Arc<Self>, o: &SignedOrder) -> Result<(), OrderError> {
 		let origin = String::from_utf8(o.order.origin.clone()).ok().filter(|s| !s.is_empty());
 		self.hold(o.order.content, &o.order.manifest, origin)?;
 		self.prefetch(o.order.content);

@@ -15,7 +15,7 @@
 use crate::fill::PeerSource;
 use async_trait::async_trait;
 use bytes::Bytes;
-use codec::{Decode, Encode};
+use codec::Encode;
 use futures::future::{BoxFuture, FutureExt};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::swarm::{behaviour::toggle::Toggle, NetworkBehaviour, SwarmEvent};
@@ -28,15 +28,28 @@ use pod_wire::peer as frame;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 const CHUNK_PROTOCOL: StreamProtocol = StreamProtocol::new("/pod/chunk/1");
 const ORDERS_TOPIC: &str = "pod/orders/1";
 
-/// Answers a peer's chunk request from the local cache.
-pub type LocalChunks = Arc<dyn Fn(ContentId, u32) -> Option<Bytes> + Send + Sync>;
-/// Receives a gossiped order (the caller checks the reporter's signature).
-pub type OrderSink = Arc<dyn Fn(SignedOrder) + Send + Sync>;
+/// Answers a peer's chunk request from the local cache: run outside the
+/// swarm task (it reads the disk, checks the hash and waits for the
+/// bandwidth caps), `None` for "not held" or "not now".
+pub type LocalChunks =
+	Arc<dyn Fn(ContentId, u32) -> BoxFuture<'static, Option<Bytes>> + Send + Sync>;
+
+/// Largest gossiped order: a manifest of the largest content plus its
+/// origin and signature.
+const MAX_ORDER_BYTES: usize = 1 << 20;
+
+/// Peer chunk requests answered at once; more get "not held" at once, so a
+/// peer flooding requests cannot queue unbounded work.
+const PEER_ANSWERS: usize = 8;
+/// Receives a gossiped order: whether it is valid (a known reporter's
+/// signature, unexpired). Only valid orders are forwarded to other peers;
+/// the sender of an invalid one is penalised by gossipsub's scoring.
+pub type OrderSink = Arc<dyn Fn(SignedOrder) -> bool + Send + Sync>;
 
 /// Peer-layer configuration.
 #[derive(Debug, Clone)]
@@ -143,11 +156,17 @@ struct Behaviour {
 }
 
 enum Command {
-	Fetch { content: ContentId, index: u32, reply: oneshot::Sender<Option<Bytes>> },
+	Fetch {
+		content: ContentId,
+		index: u32,
+		reply: oneshot::Sender<Option<Bytes>>,
+	},
 	Provide(ContentId),
 	Publish(SignedOrder),
 	Addrs(oneshot::Sender<Vec<Multiaddr>>),
 	Connected(oneshot::Sender<usize>),
+	/// A peer's chunk request, answered off the swarm task.
+	Answer(request_response::ResponseChannel<Option<Vec<u8>>>, Option<Bytes>),
 }
 
 /// A handle to the running peer layer.
@@ -183,6 +202,14 @@ impl Peers {
 					gossipsub::MessageAuthenticity::Signed(key.clone()),
 					gossipsub::ConfigBuilder::default()
 						.heartbeat_interval(Duration::from_millis(500))
+						// Forward only what the edge validated, and know a
+						// message by its bytes: the same order replayed
+						// under another peer id is a duplicate.
+						.validate_messages()
+						.message_id_fn(|m| {
+							gossipsub::MessageId::from(blake3::hash(&m.data).as_bytes().to_vec())
+						})
+						.max_transmit_size(MAX_ORDER_BYTES)
 						.build()
 						.map_err(|e| e.to_string())?,
 				)?;
@@ -227,7 +254,9 @@ impl Peers {
 			.subscribe(&topic)
 			.map_err(|e| PeerError::Swarm(e.to_string()))?;
 		let (tx, rx) = mpsc::channel(256);
-		tokio::spawn(run(swarm, rx, local, orders, topic));
+		let answers =
+			Answers { local, tx: tx.clone(), slots: Arc::new(Semaphore::new(PEER_ANSWERS)) };
+		tokio::spawn(run(swarm, rx, answers, orders, topic));
 		Ok(Peers { tx, peer_id })
 	}
 
@@ -294,10 +323,39 @@ fn key_of(content: &ContentId) -> kad::RecordKey {
 	kad::RecordKey::new(content)
 }
 
+/// How peers' chunk requests are answered: by [`LocalChunks`] on their own
+/// task, at most [`PEER_ANSWERS`] at once, the answer sent back to the
+/// swarm as a [`Command::Answer`].
+struct Answers {
+	local: LocalChunks,
+	tx: mpsc::Sender<Command>,
+	slots: Arc<Semaphore>,
+}
+
+impl Answers {
+	fn answer(
+		&self,
+		swarm: &mut libp2p::Swarm<Behaviour>,
+		(content, index): (ContentId, u32),
+		channel: request_response::ResponseChannel<Option<Vec<u8>>>,
+	) {
+		let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+			let _ = swarm.behaviour_mut().chunks.send_response(channel, None);
+			return;
+		};
+		let (local, tx) = (self.local.clone(), self.tx.clone());
+		tokio::spawn(async move {
+			let chunk = local(content, index).await;
+			drop(slot);
+			let _ = tx.send(Command::Answer(channel, chunk)).await;
+		});
+	}
+}
+
 async fn run(
 	mut swarm: libp2p::Swarm<Behaviour>,
 	mut rx: mpsc::Receiver<Command>,
-	local: LocalChunks,
+	answers: Answers,
 	orders: OrderSink,
 	topic: gossipsub::IdentTopic,
 ) {
@@ -341,12 +399,16 @@ async fn run(
 					Command::Connected(reply) => {
 						let _ = reply.send(swarm.connected_peers().count());
 					},
+					Command::Answer(channel, chunk) => {
+						let chunk = chunk.map(|b| b.to_vec());
+						let _ = swarm.behaviour_mut().chunks.send_response(channel, chunk);
+					},
 				}
 			},
 			_ = bootstrap.tick() => {
 				let _ = swarm.behaviour_mut().kad.bootstrap();
 			},
-			ev = swarm.select_next_some() => handle_event(&mut swarm, &mut st, &local, &orders, ev),
+			ev = swarm.select_next_some() => handle_event(&mut swarm, &mut st, &answers, &orders, ev),
 		}
 		// Drop finished fetches, keeping indices of live ones stable by compaction.
 		if st.fetches.iter().any(|f| f.reply.is_closed()) {
@@ -399,7 +461,7 @@ fn try_next(swarm: &mut libp2p::Swarm<Behaviour>, st: &mut State, slot: usize) {
 fn handle_event(
 	swarm: &mut libp2p::Swarm<Behaviour>,
 	st: &mut State,
-	local: &LocalChunks,
+	answers: &Answers,
 	orders: &OrderSink,
 	ev: SwarmEvent<BehaviourEvent>,
 ) {
@@ -425,14 +487,28 @@ fn handle_event(
 			step,
 			..
 		})) => providers_found(swarm, st, id, res, step.last),
-		SwarmEvent::Behaviour(BehaviourEvent::Chunks(ev)) => chunk_event(swarm, st, local, ev),
+		SwarmEvent::Behaviour(BehaviourEvent::Chunks(ev)) => chunk_event(swarm, st, answers, ev),
 		SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message {
+			propagation_source,
+			message_id,
 			message,
-			..
-		})) => match SignedOrder::decode(&mut &message.data[..]) {
-			Ok(order) => orders(order),
-			Err(e) => tracing::debug!(error = %e, "undecodable order gossiped"),
-		},
+		})) => {
+			let valid = match pod_wire::hex::decode_all::<SignedOrder>("order", &message.data) {
+				Ok(order) => orders(order),
+				Err(e) => {
+					tracing::debug!(error = %e, "undecodable order gossiped");
+					false
+				}
+			};
+			let verdict = if valid {
+				gossipsub::MessageAcceptance::Accept
+			} else {
+				gossipsub::MessageAcceptance::Reject
+			};
+			let gossip = &mut swarm.behaviour_mut().gossip;
+			let _ =
+				gossip.report_message_validation_result(&message_id, &propagation_source, verdict);
+		}
 		SwarmEvent::NewListenAddr { address, .. } => {
 			tracing::info!(%address, "peer layer listening")
 		}
@@ -462,22 +538,19 @@ fn providers_found(
 	try_next(swarm, st, slot);
 }
 
-/// A chunk request from a peer (answered from the cache), or the answer to
-/// one of ours.
+/// A chunk request from a peer (answered from the cache, off this task),
+/// or the answer to one of ours.
 fn chunk_event(
 	swarm: &mut libp2p::Swarm<Behaviour>,
 	st: &mut State,
-	local: &LocalChunks,
+	answers: &Answers,
 	ev: request_response::Event<(ContentId, u32), Option<Vec<u8>>>,
 ) {
 	match ev {
 		request_response::Event::Message {
 			message: request_response::Message::Request { request, channel, .. },
 			..
-		} => {
-			let answer = local(request.0, request.1).map(|b| b.to_vec());
-			let _ = swarm.behaviour_mut().chunks.send_response(channel, answer);
-		}
+		} => answers.answer(swarm, request, channel),
 		request_response::Event::Message {
 			peer,
 			message: request_response::Message::Response { request_id, response },

@@ -91,8 +91,8 @@ async fn reporter_order_makes_an_edge_prefetch() {
 			bootstrap: vec![e.p2p.clone().unwrap().parse().unwrap()],
 			mdns: false,
 		},
-		Arc::new(|_, _| None),
-		Arc::new(|_| {}),
+		Arc::new(|_, _| futures::FutureExt::boxed(async { None })),
+		Arc::new(|_| false),
 	)
 	.unwrap();
 	let order = HoldOrder {
@@ -107,10 +107,14 @@ async fn reporter_order_makes_an_edge_prefetch() {
 		reporter: key.public.to_bytes(),
 		order,
 	};
-	// Gossipsub needs a heartbeat or two to form the mesh: publish until it lands.
+	// Gossipsub needs a heartbeat or two to form the mesh: publish until it
+	// lands (each attempt a new order: the same bytes again are a duplicate).
 	let mut held = false;
-	for _ in 0..60 {
-		reporter.publish(signed.clone()).await;
+	for attempt in 0..60 {
+		let mut o = signed.clone();
+		o.order.expires_at += attempt;
+		o.signature = keys::sign(&key, DomainTag::Order, &GENESIS, &o.order);
+		reporter.publish(o).await;
 		tokio::time::sleep(Duration::from_millis(250)).await;
 		if status(&e).await["cache"]["chunks"] == 2 {
 			held = true;
