@@ -169,6 +169,52 @@ enum Command {
 	Answer(request_response::ResponseChannel<Option<Vec<u8>>>, Option<Bytes>),
 }
 
+/// The swarm's protocols: Kademlia, identify, the chunk exchange, mDNS (if
+/// on) and the orders' gossip (validated by the edge, known by their bytes).
+fn behaviour(
+	key: &identity::Keypair,
+	with_mdns: bool,
+) -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
+	let id = key.public().to_peer_id();
+	let mut kad = kad::Behaviour::new(id, kad::store::MemoryStore::new(id));
+	kad.set_mode(Some(kad::Mode::Server));
+	let gossip = gossipsub::Behaviour::new(
+		gossipsub::MessageAuthenticity::Signed(key.clone()),
+		gossipsub::ConfigBuilder::default()
+			.heartbeat_interval(Duration::from_millis(500))
+			// Forward only what the edge validated, and know a message by
+			// its bytes: the same order replayed under another peer id is a
+			// duplicate.
+			.validate_messages()
+			.message_id_fn(|m| {
+				gossipsub::MessageId::from(blake3::hash(&m.data).as_bytes().to_vec())
+			})
+			.max_transmit_size(MAX_ORDER_BYTES)
+			.build()
+			.map_err(|e| e.to_string())?,
+	)?;
+	let mdns = match with_mdns {
+		true => Some(mdns::tokio::Behaviour::new(mdns::Config::default(), id)?),
+		false => None,
+	};
+	let chunk_config =
+		request_response::Config::default().with_request_timeout(Duration::from_secs(10));
+	Ok(Behaviour {
+		kad,
+		identify: identify::Behaviour::new(identify::Config::new(
+			"/pod/1.0.0".into(),
+			key.public(),
+		)),
+		chunks: request_response::Behaviour::with_codec(
+			ChunkCodec,
+			[(CHUNK_PROTOCOL, request_response::ProtocolSupport::Full)],
+			chunk_config,
+		),
+		mdns: mdns.into(),
+		gossip,
+	})
+}
+
 /// A handle to the running peer layer.
 #[derive(Clone, Debug)]
 pub struct Peers {
@@ -194,46 +240,7 @@ impl Peers {
 				yamux::Config::default,
 			)
 			.map_err(|e| PeerError::Swarm(e.to_string()))?
-			.with_behaviour(|key| {
-				let id = key.public().to_peer_id();
-				let mut kad = kad::Behaviour::new(id, kad::store::MemoryStore::new(id));
-				kad.set_mode(Some(kad::Mode::Server));
-				let gossip = gossipsub::Behaviour::new(
-					gossipsub::MessageAuthenticity::Signed(key.clone()),
-					gossipsub::ConfigBuilder::default()
-						.heartbeat_interval(Duration::from_millis(500))
-						// Forward only what the edge validated, and know a
-						// message by its bytes: the same order replayed
-						// under another peer id is a duplicate.
-						.validate_messages()
-						.message_id_fn(|m| {
-							gossipsub::MessageId::from(blake3::hash(&m.data).as_bytes().to_vec())
-						})
-						.max_transmit_size(MAX_ORDER_BYTES)
-						.build()
-						.map_err(|e| e.to_string())?,
-				)?;
-				let mdns = if cfg.mdns {
-					Some(mdns::tokio::Behaviour::new(mdns::Config::default(), id)?)
-				} else {
-					None
-				};
-				Ok(Behaviour {
-					kad,
-					identify: identify::Behaviour::new(identify::Config::new(
-						"/pod/1.0.0".into(),
-						key.public(),
-					)),
-					chunks: request_response::Behaviour::with_codec(
-						ChunkCodec,
-						[(CHUNK_PROTOCOL, request_response::ProtocolSupport::Full)],
-						request_response::Config::default()
-							.with_request_timeout(Duration::from_secs(10)),
-					),
-					mdns: mdns.into(),
-					gossip,
-				})
-			})
+			.with_behaviour(|key| behaviour(key, cfg.mdns))
 			.map_err(|e| PeerError::Swarm(e.to_string()))?
 			.with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
 			.build();
