@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -28,15 +28,13 @@ pub const MAX_CONNECTIONS_PER_PEER: usize = 256;
 
 /// Who a connection counts against: its IPv4 address, or its IPv6 /64 (one
 /// host's usual allocation).
-fn peer_of(ip: std::net::IpAddr) -> std::net::IpAddr {
-	match ip {
-		std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-			let s = v6.segments();
-			std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0).into()
-		}
-		std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().expect("checked").into(),
-		v4 => v4,
+fn peer_of(ip: IpAddr) -> IpAddr {
+	let IpAddr::V6(v6) = ip else { return ip };
+	if let Some(v4) = v6.to_ipv4_mapped() {
+		return v4.into();
 	}
+	let s = v6.segments();
+	Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0).into()
 }
 
 /// Connections held per peer; a [`PeerSlot`] gives its place back on drop.
