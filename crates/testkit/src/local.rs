@@ -295,7 +295,21 @@ impl Reply {
 
 /// One HTTP request.
 pub async fn http(method: Method, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Reply {
-	let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+	http_from(None, method, url, headers, body).await
+}
+
+/// One HTTP request from local address `from` (e.g. another loopback
+/// address, to stand for another client host).
+pub async fn http_from(
+	from: Option<std::net::IpAddr>,
+	method: Method,
+	url: &str,
+	headers: &[(&str, String)],
+	body: Vec<u8>,
+) -> Reply {
+	let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+	connector.set_local_address(from);
+	let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
 	let mut req = Request::builder().method(method).uri(url);
 	for (k, v) in headers {
 		req = req.header(*k, v);
@@ -328,6 +342,18 @@ pub async fn get_chunk(
 	r: Option<&SignedReceipt>,
 	range: Option<&str>,
 ) -> Reply {
+	get_chunk_from(None, edge, m, index, (t, r), range).await
+}
+
+/// [`get_chunk`] from local address `from`.
+pub async fn get_chunk_from(
+	from: Option<std::net::IpAddr>,
+	edge: &EdgeProc,
+	m: &Manifest,
+	index: u32,
+	(t, r): (Option<&SignedTicket>, Option<&SignedReceipt>),
+	range: Option<&str>,
+) -> Reply {
 	let mut h = Vec::new();
 	if let Some(t) = t {
 		h.push((TICKET_HEADER, header_value(t)));
@@ -338,8 +364,8 @@ pub async fn get_chunk(
 	if let Some(range) = range {
 		h.push(("range", range.to_string()));
 	}
-	http(Method::GET, &format!("{}/c/{}/{}", edge.url(), hex::encode(m.id()), index), &h, vec![])
-		.await
+	let url = format!("{}/c/{}/{}", edge.url(), hex::encode(m.id()), index);
+	http_from(from, Method::GET, &url, &h, vec![]).await
 }
 
 /// An edge's `/status`.

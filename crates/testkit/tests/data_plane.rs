@@ -396,7 +396,9 @@ async fn http2_multiplexes_chunk_requests_on_one_connection() {
 }
 
 /// Hundreds of clients at once, each on its own connection with its own
-/// ticket: every one gets its exact bytes.
+/// ticket: every one gets its exact bytes. They come from four loopback
+/// addresses, as four hosts would (one address holds at most
+/// `MAX_CONNECTIONS_PER_PEER` connections).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_connections() {
 	const CLIENTS: usize = 300;
@@ -416,7 +418,8 @@ async fn many_concurrent_connections() {
 			let index = (i % 2) as u32;
 			let start = (i * 4096) % (CHUNK as usize - 16_384);
 			let range = format!("bytes={start}-{}", start + 16_383);
-			let r = get_chunk(&e, &m, index, Some(&t), None, Some(&range)).await;
+			let from: std::net::IpAddr = format!("127.0.0.{}", 1 + i % 4).parse().unwrap();
+			let r = get_chunk_from(Some(from), &e, &m, index, (Some(&t), None), Some(&range)).await;
 			assert_eq!(r.status, 206, "client {i}: {}", r.error());
 			let off = index as usize * CHUNK as usize + start;
 			assert_eq!(&r.body[..], &bytes[off..off + 16_384], "client {i}");
