@@ -37,6 +37,10 @@ pub struct EdgeConfig {
 	/// (a local test network; otherwise only public origins are fetched).
 	#[serde(default)]
 	pub allow_private_origins: bool,
+	/// PEM certificates trusted for `https://` origins besides the system's
+	/// roots (a private CA; the test network's origin).
+	#[serde(default)]
+	pub origin_ca_file: Option<std::path::PathBuf>,
 	/// Serving rate cap in bytes per second (0: none).
 	#[serde(default)]
 	pub rate_limit: u64,

@@ -101,8 +101,14 @@ impl Edge {
 		let manifests_dir = directory(dir.join("manifests"))?;
 		let metrics = Arc::new(Metrics::default());
 		let peers = Arc::new(NoPeers);
-		let filler =
-			Arc::new(Filler::new(store.clone(), metrics.clone(), peers, cfg.allow_private_origins));
+		let tls = crate::fill::origin_tls(origin_roots(cfg.origin_ca_file.as_deref())?);
+		let filler = Arc::new(Filler::new(
+			store.clone(),
+			metrics.clone(),
+			peers,
+			cfg.allow_private_origins,
+			tls,
+		));
 		let bandwidth =
 			Bandwidth::open(dir.join("bandwidth.json"), cfg.rate_limit, cfg.monthly_cap)?;
 		let edge = Edge {
@@ -393,4 +399,25 @@ impl Edge {
 			})
 			.collect()
 	}
+}
+
+/// The extra roots trusted for `https://` origins, from a PEM file.
+fn origin_roots(
+	path: Option<&std::path::Path>,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, EdgeError> {
+	use rustls::pki_types::pem::PemObject;
+	let Some(path) = path else { return Ok(vec![]) };
+	let bad = |e: rustls::pki_types::pem::Error| EdgeError::Config {
+		field: "origin_ca_file",
+		reason: format!("{}: {e}", path.display()),
+	};
+	let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(path)
+		.map_err(bad)?
+		.collect::<Result<_, _>>()
+		.map_err(bad)?;
+	if certs.is_empty() {
+		let reason = format!("{} holds no PEM certificate", path.display());
+		return Err(EdgeError::Config { field: "origin_ca_file", reason });
+	}
+	Ok(certs)
 }

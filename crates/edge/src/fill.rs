@@ -12,6 +12,7 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use pod_primitives::{ContentId, Manifest};
 use pod_wire::{Fault, Side};
+use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -120,9 +121,35 @@ impl PeerSource for NoPeers {
 
 type FillFuture = Shared<BoxFuture<'static, Result<Bytes, FillError>>>;
 
-/// The connector origins are fetched through: public addresses only,
-/// unless the operator allows private ones.
-type OriginConnector = HttpConnector<crate::origin::PublicResolver>;
+/// The connector origins are fetched through: `http://` or `https://`
+/// (rustls, the system's roots plus any the operator adds), public
+/// addresses only unless the operator allows private ones.
+type OriginConnector = hyper_rustls::HttpsConnector<HttpConnector<crate::origin::PublicResolver>>;
+
+/// The TLS configuration for `https://` origins: the system's roots and
+/// `extra` ones.
+pub fn origin_tls(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
+	let mut roots = rustls::RootCertStore::empty();
+	let native = rustls_native_certs::load_native_certs();
+	for e in &native.errors {
+		tracing::warn!(error = %e, "a system root certificate could not be read");
+	}
+	let (_, unusable) = roots.add_parsable_certificates(native.certs);
+	if unusable > 0 {
+		tracing::debug!(unusable, "system root certificates rustls cannot use");
+	}
+	for c in extra {
+		if let Err(e) = roots.add(c) {
+			tracing::warn!(error = %e, "an extra origin root certificate is unusable");
+		}
+	}
+	let provider = Arc::new(rustls::crypto::ring::default_provider());
+	rustls::ClientConfig::builder_with_provider(provider)
+		.with_safe_default_protocol_versions()
+		.expect("ring supports the default TLS versions")
+		.with_root_certificates(roots)
+		.with_no_client_auth()
+}
 
 /// The filler.
 pub struct Filler {
@@ -143,17 +170,25 @@ impl std::fmt::Debug for Filler {
 
 impl Filler {
 	/// A filler storing into `store`, fetching from public origins only
-	/// unless `allow_private` (see [`crate::origin`]).
+	/// unless `allow_private` (see [`crate::origin`]), `https://` ones with
+	/// `tls`.
 	pub fn new(
 		store: Arc<ChunkStore>,
 		metrics: Arc<Metrics>,
 		peers: Arc<dyn PeerSource>,
 		allow_private: bool,
+		tls: rustls::ClientConfig,
 	) -> Self {
 		let resolver = crate::origin::PublicResolver::new(allow_private);
 		let mut connector = HttpConnector::new_with_resolver(resolver);
 		connector.set_nodelay(true);
 		connector.set_connect_timeout(Some(Duration::from_secs(5)));
+		connector.enforce_http(false);
+		let connector = hyper_rustls::HttpsConnectorBuilder::new()
+			.with_tls_config(tls)
+			.https_or_http()
+			.enable_http1()
+			.wrap_connector(connector);
 		Filler {
 			client: Client::builder(TokioExecutor::new()).build(connector),
 			allow_private,
@@ -315,7 +350,8 @@ mod tests {
 
 	fn filler(dir: &std::path::Path, allow_private: bool) -> Arc<Filler> {
 		let store = Arc::new(ChunkStore::open(dir, 1 << 30, 0).unwrap());
-		Arc::new(Filler::new(store, Arc::default(), Arc::new(NoPeers), allow_private))
+		let tls = origin_tls(vec![]);
+		Arc::new(Filler::new(store, Arc::default(), Arc::new(NoPeers), allow_private, tls))
 	}
 
 	/// Without `allow_private_origins`, an origin on loopback is never

@@ -115,61 +115,124 @@ pub struct Origin {
 	/// Requests served so far.
 	pub requests: Arc<AtomicU64>,
 	task: tokio::task::JoinHandle<()>,
+	https: bool,
+}
+
+/// Serves byte ranges of `data` on one connection.
+async fn serve_object<S>(s: S, data: Arc<Vec<u8>>, reqs: Arc<AtomicU64>)
+where
+	S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+	let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+		reqs.fetch_add(1, Ordering::SeqCst);
+		let resp = range_of(&data, &req);
+		async move { Ok::<_, std::convert::Infallible>(resp) }
+	});
+	let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(s), svc).await;
+}
+
+/// The `206` answer to a request's `Range: bytes=a-b`.
+fn range_of(data: &[u8], req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+	let r = req.headers().get("range").and_then(|v| v.to_str().ok()).unwrap_or("");
+	let (a, b) = r.trim_start_matches("bytes=").split_once('-').unwrap();
+	let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+	let b = b.min(data.len() - 1);
+	Response::builder()
+		.status(206)
+		.header("content-range", format!("bytes {a}-{b}/{}", data.len()))
+		.body(Full::new(Bytes::copy_from_slice(&data[a..=b])))
+		.unwrap()
+}
+
+/// A certificate authority made for one test, and a server certificate it
+/// signed for 127.0.0.1 (with `openssl`): the CA's PEM path, and the
+/// server's TLS configuration.
+pub fn test_ca(dir: &Path) -> (PathBuf, rustls::ServerConfig) {
+	use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+	std::fs::create_dir_all(dir).unwrap();
+	let run = |args: &[&str]| {
+		let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+		assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+	};
+	let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+	let ca = ["-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=pod test CA", "-days", "1"];
+	run(&[&["req", "-x509"][..], &ec, &ca].concat());
+	let leaf = ["-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1"];
+	run(&[&["req"][..], &ec, &leaf].concat());
+	std::fs::write(
+		dir.join("leaf.ext"),
+		"subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+	)
+	.unwrap();
+	run(&[
+		"x509",
+		"-req",
+		"-in",
+		"leaf.csr",
+		"-CA",
+		"ca.pem",
+		"-CAkey",
+		"ca.key",
+		"-CAcreateserial",
+		"-out",
+		"leaf.pem",
+		"-days",
+		"1",
+		"-extfile",
+		"leaf.ext",
+	]);
+	let certs: Vec<CertificateDer<'static>> =
+		CertificateDer::pem_file_iter(dir.join("leaf.pem")).unwrap().map(Result::unwrap).collect();
+	let key = PrivateKeyDer::from_pem_file(dir.join("leaf.key")).unwrap();
+	let provider = Arc::new(rustls::crypto::ring::default_provider());
+	let tls = rustls::ServerConfig::builder_with_provider(provider)
+		.with_safe_default_protocol_versions()
+		.unwrap()
+		.with_no_client_auth()
+		.with_single_cert(certs, key)
+		.unwrap();
+	(dir.join("ca.pem"), tls)
 }
 
 impl Origin {
-	/// Starts an origin serving `data`.
+	/// Starts an origin serving `data` over plain HTTP.
 	pub async fn start(data: Arc<Vec<u8>>) -> Origin {
+		Self::start_with(data, None).await
+	}
+
+	/// Starts an origin serving `data` over HTTPS with `tls`.
+	pub async fn start_tls(data: Arc<Vec<u8>>, tls: rustls::ServerConfig) -> Origin {
+		Self::start_with(data, Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls)))).await
+	}
+
+	async fn start_with(data: Arc<Vec<u8>>, tls: Option<tokio_rustls::TlsAcceptor>) -> Origin {
 		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let addr = listener.local_addr().unwrap();
 		let requests = Arc::new(AtomicU64::new(0));
-		let reqs = requests.clone();
+		let (reqs, https) = (requests.clone(), tls.is_some());
 		let task = tokio::spawn(async move {
 			loop {
 				let Ok((s, _)) = listener.accept().await else { return };
-				let data = data.clone();
-				let reqs = reqs.clone();
+				let (data, reqs, tls) = (data.clone(), reqs.clone(), tls.clone());
 				tokio::spawn(async move {
-					let svc =
-						hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-							let data = data.clone();
-							reqs.fetch_add(1, Ordering::SeqCst);
-							async move {
-								let r = req
-									.headers()
-									.get("range")
-									.and_then(|v| v.to_str().ok())
-									.unwrap_or("")
-									.to_string();
-								let (a, b) =
-									r.trim_start_matches("bytes=").split_once('-').unwrap();
-								let (a, b): (usize, usize) =
-									(a.parse().unwrap(), b.parse().unwrap());
-								let b = b.min(data.len() - 1);
-								Ok::<_, std::convert::Infallible>(
-									Response::builder()
-										.status(206)
-										.header(
-											"content-range",
-											format!("bytes {a}-{b}/{}", data.len()),
-										)
-										.body(Full::new(Bytes::copy_from_slice(&data[a..=b])))
-										.unwrap(),
-								)
+					match tls {
+						None => serve_object(s, data, reqs).await,
+						Some(acceptor) => {
+							if let Ok(s) = acceptor.accept(s).await {
+								serve_object(s, data, reqs).await;
 							}
-						});
-					let _ = hyper::server::conn::http1::Builder::new()
-						.serve_connection(TokioIo::new(s), svc)
-						.await;
+						}
+					}
 				});
 			}
 		});
-		Origin { addr, requests, task }
+		Origin { addr, requests, task, https }
 	}
 
 	/// The object's URL.
 	pub fn url(&self) -> String {
-		format!("http://{}/object", self.addr)
+		let scheme = if self.https { "https" } else { "http" };
+		format!("{scheme}://{}/object", self.addr)
 	}
 
 	/// Stops serving.

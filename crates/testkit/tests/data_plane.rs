@@ -459,3 +459,32 @@ async fn unverified_order_bodies_are_read_two_at_a_time() {
 	let r = http(Method::POST, &format!("{}/order", e.url()), &[], vec![1, 2, 3]).await;
 	assert_eq!((r.status.as_u16(), r.error()), (400, "bad_order".into()));
 }
+
+/// An `https://` origin is filled over TLS, its certificate checked: an
+/// edge that trusts the origin's CA (`origin_ca_file`) serves the exact
+/// bytes; one that does not refuses to fill from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_origins_are_filled_over_verified_tls() {
+	let bytes = Arc::new(data(2 * CHUNK as usize + 5));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let tmp = tempfile::tempdir().unwrap();
+	let (ca, tls) = test_ca(&tmp.path().join("ca"));
+	let origin = Origin::start_tls(bytes.clone(), tls).await;
+	assert!(origin.url().starts_with("https://"));
+	let trusting = format!("origin_ca_file = \"{}\"", ca.display());
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, &trusting);
+	hold(&e, &m, &origin.url()).await;
+	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
+	let r = get_chunk(&e, &m, 2, Some(&t), None, None).await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	assert_eq!(&r.body[..], &bytes[2 * CHUNK as usize..]);
+	// Without the CA, the origin's certificate is not trusted: nothing is
+	// filled from it.
+	let other = EdgeProc::start(&tmp.path().join("o"), 1, "");
+	hold(&other, &m, &origin.url()).await;
+	let t = ticket_for(edge_public(1), m.id(), m.size, 600_000, 2);
+	let r = get_chunk(&other, &m, 0, Some(&t), None, None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (502, "fill_failed".into()));
+	let message = r.json()["message"].as_str().unwrap().to_string();
+	assert!(message.contains("certificate"), "{message}");
+}
