@@ -19,7 +19,7 @@ _pod_log() { printf '[setup] %s\n' "$*" >&2; }
 
 _pod_need_apt() {
   local missing=()
-  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev; do
+  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev g++ openssl; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
