@@ -53,6 +53,8 @@ pub struct Edge {
 	/// whole body (with the manifest) is in, so at most this many manifests
 	/// from unverified senders are held in memory.
 	pub(crate) order_slots: tokio::sync::Semaphore,
+	/// Connections one client address may hold on the data plane.
+	pub(crate) per_peer: usize,
 }
 
 /// Order bodies the edge reads at once.
@@ -128,6 +130,7 @@ impl Edge {
 			seed,
 			peers: OnceLock::new(),
 			order_slots: tokio::sync::Semaphore::new(ORDER_SLOTS),
+			per_peer: cfg.max_connections_per_peer,
 		};
 		edge.load_manifests()?;
 		Ok(Arc::new(edge))

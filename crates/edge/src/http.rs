@@ -143,9 +143,9 @@ pub async fn serve(
 	admin: TcpListener,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	let e = edge.clone();
+	let (e, per_peer) = (edge.clone(), edge.per_peer);
 	pod_http::serve_planes(
-		(public, move |_, req| handle(e.clone(), req)),
+		(public, per_peer, move |_, req| handle(e.clone(), req)),
 		(admin, move |_, req| handle_admin(edge.clone(), req)),
 		shutdown,
 	)

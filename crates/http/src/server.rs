@@ -82,6 +82,23 @@ where
 	H: Fn(SocketAddr, Request<Incoming>) -> F + Clone + Send + Sync + 'static,
 	F: Future<Output = Resp> + Send + 'static,
 {
+	serve_limited(listener, MAX_CONNECTIONS_PER_PEER, shutdown, handler).await
+}
+
+/// [`serve`] with `per_peer` connections per peer at most (0: no per-peer
+/// cap — behind a reverse proxy on the same host every client is one peer,
+/// and the proxy limits them itself).
+pub async fn serve_limited<H, F>(
+	listener: TcpListener,
+	per_peer: usize,
+	shutdown: impl Future<Output = ()>,
+	handler: H,
+) -> std::io::Result<()>
+where
+	H: Fn(SocketAddr, Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+	F: Future<Output = Resp> + Send + 'static,
+{
+	let per_peer_cap = if per_peer == 0 { usize::MAX } else { per_peer };
 	let graceful = hyper_util::server::graceful::GracefulShutdown::new();
 	let mut builder = Builder::new(TokioExecutor::new());
 	builder
@@ -90,7 +107,7 @@ where
 		.header_read_timeout(HEADER_READ_TIMEOUT);
 	builder.http2().timer(hyper_util::rt::TokioTimer::new());
 	let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-	let per_peer = PerPeer::default();
+	let per_peer_counts = PerPeer::default();
 	tokio::pin!(shutdown);
 	loop {
 		// Accept only with a free slot: the kernel's backlog holds the rest.
@@ -109,7 +126,7 @@ where
 						continue;
 					},
 				};
-				let Some(peer_slot) = per_peer.admit(peer.ip(), MAX_CONNECTIONS_PER_PEER) else {
+				let Some(peer_slot) = per_peer_counts.admit(peer.ip(), per_peer_cap) else {
 					tracing::debug!(%peer, "too many connections from this peer; closed");
 					continue;
 				};
@@ -136,11 +153,12 @@ where
 	Ok(())
 }
 
-/// A service's public plane and its operator's admin plane, each on its own
+/// A service's public plane (at most `per_peer` connections per peer, see
+/// [`serve_limited`]) and its operator's admin plane, each on its own
 /// listener (who reaches the admin plane is decided by where it is bound,
 /// never by a request's peer address), both until `shutdown` resolves.
 pub async fn serve_planes<P, PF, A, AF>(
-	(public, on_public): (TcpListener, P),
+	(public, per_peer, on_public): (TcpListener, usize, P),
 	(admin, on_admin): (TcpListener, A),
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()>
@@ -158,7 +176,10 @@ where
 		}
 	};
 	let both = async {
-		tokio::try_join!(serve(public, stopped(), on_public), serve(admin, stopped(), on_admin))
+		tokio::try_join!(
+			serve_limited(public, per_peer, stopped(), on_public),
+			serve(admin, stopped(), on_admin)
+		)
 	};
 	tokio::pin!(both);
 	tokio::select! {

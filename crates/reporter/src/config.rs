@@ -15,6 +15,12 @@ pub struct ReporterConfig {
 	/// or a private interface. Default `127.0.0.1:8801`.
 	#[serde(default = "default_admin_listen")]
 	pub admin_listen: std::net::SocketAddr,
+	/// Connections one client address (an IPv4 address, an IPv6 /64) may
+	/// hold on the public listener at once. 0: no such cap — for a reverse
+	/// proxy on the same host, where every client is one address and the
+	/// proxy limits clients itself.
+	#[serde(default = "default_per_peer")]
+	pub max_connections_per_peer: usize,
 	/// Where the reporter's database lives.
 	pub data_dir: PathBuf,
 	/// Hex seed of the reporter's sr25519 key (registered on chain as a reporter).
@@ -85,6 +91,9 @@ fn default_open_per_network() -> u32 {
 
 fn default_listen() -> std::net::SocketAddr {
 	"127.0.0.1:8800".parse().expect("valid address")
+}
+fn default_per_peer() -> usize {
+	pod_http::server::MAX_CONNECTIONS_PER_PEER
 }
 fn default_admin_listen() -> std::net::SocketAddr {
 	"127.0.0.1:8801".parse().expect("valid address")

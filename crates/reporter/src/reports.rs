@@ -101,6 +101,7 @@ mod tests {
 		let cfg = crate::ReporterConfig {
 			listen: "127.0.0.1:0".parse().unwrap(),
 			admin_listen: "127.0.0.1:0".parse().unwrap(),
+			max_connections_per_peer: 256,
 			data_dir: dir.to_path_buf(),
 			key_seed: hex::encode([1u8; 32]),
 			chain: "unused".into(),

@@ -488,3 +488,31 @@ async fn https_origins_are_filled_over_verified_tls() {
 	let message = r.json()["message"].as_str().unwrap().to_string();
 	assert!(message.contains("certificate"), "{message}");
 }
+
+/// One client address holds at most `max_connections_per_peer` connections
+/// on the data plane: the next one from it is closed at once, while another
+/// address is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_holds_at_most_its_connections() {
+	use tokio::io::AsyncReadExt;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "max_connections_per_peer = 2");
+	let held: Vec<_> =
+		futures::future::join_all((0..2).map(|_| tokio::net::TcpStream::connect(e.addr)))
+			.await
+			.into_iter()
+			.map(Result::unwrap)
+			.collect();
+	tokio::time::sleep(Duration::from_millis(200)).await;
+	let mut third = tokio::net::TcpStream::connect(e.addr).await.unwrap();
+	let mut buf = [0u8; 1];
+	let n = tokio::time::timeout(Duration::from_secs(5), third.read(&mut buf))
+		.await
+		.expect("the edge closes the third connection at once")
+		.unwrap_or(0);
+	assert_eq!(n, 0, "closed without an answer");
+	let other: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+	let r = http_from(Some(other), Method::GET, &format!("{}/status", e.url()), &[], vec![]).await;
+	assert_eq!(r.status, 200);
+	drop(held);
+}
