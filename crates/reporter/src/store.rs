@@ -449,6 +449,33 @@ mod tests {
 	use super::*;
 	use pod_primitives::{keys, keys::keypair_from_seed, Receipt, Ticket};
 
+	/// Ticket `[n; 16]` for edge `[2; 32]` and content `[4; 32]`, 1,000 bytes.
+	fn granted_ticket(
+		n: u8,
+		window: u32,
+		expires_at: u64,
+		grant: Option<[u8; 32]>,
+	) -> SignedTicket {
+		let t = Ticket {
+			ticket_id: [n; 16],
+			reporter: [0; 32],
+			edge: [2; 32],
+			client: [3; 32],
+			content: [4; 32],
+			max_bytes: 1_000,
+			window,
+			expires_at,
+			grant,
+		};
+		keys::sign_ticket(&keypair_from_seed(&[1; 32]), &[0; 32], t)
+	}
+
+	/// The viewer's report of `bytes` received under ticket `[n; 16]`.
+	fn client_report(n: u8, bytes: u64) -> SignedReceipt {
+		let r = Receipt { ticket_id: [n; 16], bytes_total: bytes, chunks_verified: 0 };
+		keys::sign_receipt(&keypair_from_seed(&[5; 32]), &[0; 32], r)
+	}
+
 	#[test]
 	fn survives_reopen() {
 		let dir = tempfile::tempdir().unwrap();
@@ -514,27 +541,9 @@ mod tests {
 	fn old_windows_are_pruned_and_later_ones_kept() {
 		let dir = tempfile::tempdir().unwrap();
 		let s = Store::open(dir.path()).unwrap();
-		let ticket = |n: u8, window: u32| {
-			let t = Ticket {
-				ticket_id: [n; 16],
-				reporter: [0; 32],
-				edge: [2; 32],
-				client: [3; 32],
-				content: [4; 32],
-				max_bytes: 1_000,
-				window,
-				expires_at: 10,
-				grant: Some([7; 32]),
-			};
-			keys::sign_ticket(&keypair_from_seed(&[1; 32]), &[0; 32], t)
-		};
-		let report = |n: u8| {
-			let r = Receipt { ticket_id: [n; 16], bytes_total: 5, chunks_verified: 0 };
-			keys::sign_receipt(&keypair_from_seed(&[5; 32]), &[0; 32], r)
-		};
 		for (n, w) in [(1, 3), (2, 3), (3, 9)] {
-			s.put_tickets(&[ticket(n, w)]).unwrap();
-			s.put_report(&report(n)).unwrap();
+			s.put_tickets(&[granted_ticket(n, w, 10, Some([7; 32]))]).unwrap();
+			s.put_report(&client_report(n, 5)).unwrap();
 			s.mark_lying(&[n; 16]).unwrap();
 			s.put_confirmation((&[2; 32], w, 0), &[[n; 16]], &BTreeMap::new(), b"{}").unwrap();
 			s.bump_heat(&[4; 32], w).unwrap();
@@ -576,44 +585,26 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let s = Store::open(dir.path()).unwrap();
 		let g = [7; 32];
-		let ticket = |n: u8, expires_at: u64, grant: Option<[u8; 32]>| {
-			let t = Ticket {
-				ticket_id: [n; 16],
-				reporter: [0; 32],
-				edge: [2; 32],
-				client: [3; 32],
-				content: [4; 32],
-				max_bytes: 1_000,
-				window: 9,
-				expires_at,
-				grant,
-			};
-			keys::sign_ticket(&keypair_from_seed(&[1; 32]), &[0; 32], t)
-		};
-		let report = |n: u8, bytes: u64| {
-			let r = Receipt { ticket_id: [n; 16], bytes_total: bytes, chunks_verified: 0 };
-			keys::sign_receipt(&keypair_from_seed(&[5; 32]), &[0; 32], r)
-		};
 		// 1: expired, reported 300 → 700 back. 2: expired, never reported →
 		// keeps its 1,000. 3: reported but not expired. 4: another grant's.
 		// 5: expired, reported above max_bytes → nothing back.
 		let ts = [
-			ticket(1, 100, Some(g)),
-			ticket(2, 100, Some(g)),
-			ticket(3, 900, Some(g)),
-			ticket(4, 100, Some([8; 32])),
-			ticket(5, 100, Some(g)),
+			granted_ticket(1, 9, 100, Some(g)),
+			granted_ticket(2, 9, 100, Some(g)),
+			granted_ticket(3, 9, 900, Some(g)),
+			granted_ticket(4, 9, 100, Some([8; 32])),
+			granted_ticket(5, 9, 100, Some(g)),
 		];
 		s.put_tickets(&ts).unwrap();
 		s.reserve_grant(&g, 4_000, 4_000).unwrap();
 		for (n, b) in [(1, 300), (3, 10), (4, 0), (5, 5_000)] {
-			s.put_report(&report(n, b)).unwrap();
+			s.put_report(&client_report(n, b)).unwrap();
 		}
 		assert_eq!(s.close_expired(&g, 500).unwrap(), 3_300);
 		assert_eq!(s.grant_left(&g).unwrap(), 4_000, "what may be paid is unchanged");
 		// A later, larger report does not take back anything more; nothing is
 		// given back twice.
-		s.put_report(&report(1, 900)).unwrap();
+		s.put_report(&client_report(1, 900)).unwrap();
 		assert_eq!(s.close_expired(&g, 500).unwrap(), 3_300);
 		assert_eq!(s.grant_used(&g).unwrap(), 3_300);
 		// Once 3 expires, its report closes it too.
