@@ -219,21 +219,21 @@ impl_runtime_apis! {
 			reporter: PublicKey,
 			part: pallet_pod::PartIndex,
 		) -> Option<SettlementRecord> {
-			pallet_pod::Settled::<Runtime>::get((edge, window, reporter, part))
+			pallet_pod::Settled::<Runtime>::get((window, edge, reporter, part))
 		}
 		fn settlements(
 			edge: PublicKey,
 			window: WindowIndex,
 		) -> Vec<(PublicKey, pallet_pod::PartIndex, SettlementRecord)> {
-			pallet_pod::Settled::<Runtime>::iter_prefix((edge, window))
+			pallet_pod::Settled::<Runtime>::iter_prefix((window, edge))
 				.map(|((reporter, part), r)| (reporter, part, r))
 				.collect()
 		}
 		fn usage(customer: AccountId, window: WindowIndex) -> UsageRecord {
-			pallet_pod::Usage::<Runtime>::get(customer, window)
+			pallet_pod::Usage::<Runtime>::get(window, customer)
 		}
 		fn edge_earnings(edge: PublicKey, window: WindowIndex) -> u128 {
-			pallet_pod::Settled::<Runtime>::iter_prefix_values((edge, window))
+			pallet_pod::Settled::<Runtime>::iter_prefix_values((window, edge))
 				.filter(|r| r.state != pod_primitives::SettlementState::Voided)
 				.map(|r| r.credits)
 				.sum()

@@ -137,5 +137,13 @@ impl pallet_pod::Config for Runtime {
 	type MaxOriginLen = ConstU32<256>;
 	type PalletId = PodPalletId;
 	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
+	/// A millionth of a unit: what 1 KiB costs at 1 unit per GiB.
+	type MinCharge = ConstU128<{ UNIT / 1_000_000 }>;
+	/// What a content's record costs its owner while it is registered.
+	type ContentDeposit = ConstU128<{ UNIT }>;
+	/// A week for the operator to pay a redemption out.
+	type RedemptionExpiry = ConstU32<{ 7 * 24 * HOURS }>;
+	/// A day of windows' records after they can no longer settle.
+	type HistoryWindows = ConstU32<{ 24 * HOURS / WINDOW_LENGTH }>;
 	type WeightInfo = pallet_pod::weights::SubstrateWeight<Runtime>;
 }

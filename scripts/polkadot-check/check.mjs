@@ -84,7 +84,7 @@ async function main() {
 
   const credits0 = (await api.query.pod.credits(bob.address)).toBigInt();
   const escrow0 = (await api.query.pod.escrow(ferdie.address)).toBigInt();
-  const usage0 = await api.query.pod.usage(ferdie.address, window);
+  const usage0 = await api.query.pod.usage(window, ferdie.address);
   const eve0 = (await api.query.system.account(eve.address)).data.free.toBigInt();
 
   // Wait for the window to close.
@@ -148,7 +148,7 @@ async function main() {
   check('PodApi.escrow agrees with storage', (await api.call.podApi.escrow(ferdie.address)).toBigInt() === escrow1);
   const eve1 = (await api.query.system.account(eve.address)).data.free.toBigInt();
   check('operator (Eve) received the 5% fee', eve1 - eve0 === fee, `${eve1 - eve0} != ${fee}`);
-  const usage1 = await api.query.pod.usage(ferdie.address, window);
+  const usage1 = await api.query.pod.usage(window, ferdie.address);
   check('customer usage counts the bytes', usage1.bytes.toBigInt() - usage0.bytes.toBigInt() === bytes);
   const rec = await api.call.podApi.settlement(edge.publicKey, window, reporter.publicKey, 0);
   check('PodApi.settlement shows the window settled', rec.isSome && rec.unwrap().credits.toBigInt() === credits);

@@ -98,7 +98,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(now - p.window <= T::MaxWindowAge::get(), Error::<T>::WindowTooOld);
 		ensure!(p.part < pod_primitives::MAX_PARTS, Error::<T>::PartOutOfRange);
 		ensure!(
-			!Settled::<T>::contains_key((p.edge, p.window, att.reporter, p.part)),
+			!Settled::<T>::contains_key((p.window, p.edge, att.reporter, p.part)),
 			Error::<T>::AlreadySettled
 		);
 		ensure!(!p.entries.is_empty(), Error::<T>::NoEntries);
@@ -112,10 +112,26 @@ impl<T: Config> Pallet<T> {
 			total = total.checked_add(e.bytes).ok_or(Error::<T>::BytesOverCap)?;
 		}
 		// The capacity caps the window across every reporter and part.
-		let settled = WindowBytes::<T>::get(p.edge, p.window);
+		let settled = WindowBytes::<T>::get(p.window, p.edge);
 		let total = total.checked_add(settled).ok_or(Error::<T>::BytesOverCap)?;
 		ensure!(total <= Self::window_cap(edge.capacity), Error::<T>::BytesOverCap);
 		Ok(edge)
+	}
+
+	/// Whether every attestation of a call would settle now, in order, each
+	/// seeing what the earlier ones took: [`Self::check_state`] and the
+	/// payment itself (escrow, every limit, `MinCharge`), run in a storage
+	/// layer that is rolled back. The pool's check, so that an attestation
+	/// nobody would pay for never takes block space.
+	pub(crate) fn would_settle(atts: &[Attestation]) -> Result<(), TransactionValidityError> {
+		let outcome = frame_support::storage::transactional::with_transaction_opaque_err(|| {
+			let settled = atts.iter().try_for_each(|att| {
+				let edge = Self::check_state(att).map_err(Error::<T>::into_invalid)?;
+				Self::pay(att, edge).map_err(payment_refusal)
+			});
+			frame_support::storage::TransactionOutcome::Rollback(settled)
+		});
+		outcome.map_err(|()| InvalidTransaction::ExhaustsResources)?
 	}
 
 	/// [`Self::check_state`] and both signatures; the error names the
@@ -164,7 +180,9 @@ impl<T: Config> Pallet<T> {
 	/// `VestingDelay`. An entry that cannot be paid (unknown or retired
 	/// content) is skipped with an `EntrySkipped` event and the rest settles,
 	/// so nobody can void an honest edge's window by getting one bad entry
-	/// into it; what a limit leaves unpaid is recorded (`LimitReached`).
+	/// into it; what a limit leaves unpaid is recorded (`LimitReached`). An
+	/// attestation that would charge less than `MinCharge` in all fails
+	/// (`ChargeBelowMinimum`).
 	/// Callers run it in a storage layer (a dispatch or
 	/// `with_storage_layer`), so an error leaves no trace.
 	pub(crate) fn pay(att: &Attestation, edge: EdgeInfo<T>) -> DispatchResult {
@@ -193,12 +211,13 @@ impl<T: Config> Pallet<T> {
 				None => charges.push((content.owner, split.charge)),
 			}
 		}
+		ensure!(rec.charged >= T::MinCharge::get(), Error::<T>::ChargeBelowMinimum);
 		let vests_at = Self::queue_vesting(att, &edge.owner, &rec, charges)?;
 		if rec.charged.is_zero() {
 			rec.state = SettlementState::Vested;
 		}
-		Settled::<T>::insert((p.edge, p.window, att.reporter, p.part), rec);
-		WindowBytes::<T>::mutate(p.edge, p.window, |b| *b = b.saturating_add(rec.bytes));
+		Settled::<T>::insert((p.window, p.edge, att.reporter, p.part), rec);
+		WindowBytes::<T>::mutate(p.window, p.edge, |b| *b = b.saturating_add(rec.bytes));
 		Self::deposit_event(Event::AttestationAccepted {
 			edge: p.edge,
 			window: p.window,
@@ -227,9 +246,9 @@ impl<T: Config> Pallet<T> {
 	) -> settlement::Split {
 		let (w, owner) = (att.payload.window, &content.owner);
 		let escrow = Escrow::<T>::get(owner);
-		let usage = Usage::<T>::get(owner, w);
-		let content_spent = ContentSpend::<T>::get(e.content, w);
-		let reporter_spent = ReporterSpend::<T>::get(att.reporter, w);
+		let usage = Usage::<T>::get(w, owner);
+		let content_spent = ContentSpend::<T>::get(w, e.content);
+		let reporter_spent = ReporterSpend::<T>::get(w, att.reporter);
 		let room = [
 			(escrow, Limit::Escrow),
 			(
@@ -254,8 +273,8 @@ impl<T: Config> Pallet<T> {
 		);
 		Escrow::<T>::insert(owner, escrow - split.charge);
 		Usage::<T>::insert(
-			owner,
 			w,
+			owner,
 			UsageRecord {
 				bytes: usage.bytes.saturating_add(e.bytes),
 				charged: usage.charged.saturating_add(split.charge),
@@ -263,9 +282,9 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		if content.budget.is_some() {
-			ContentSpend::<T>::insert(e.content, w, content_spent.saturating_add(split.charge));
+			ContentSpend::<T>::insert(w, e.content, content_spent.saturating_add(split.charge));
 		}
-		ReporterSpend::<T>::insert(att.reporter, w, reporter_spent.saturating_add(split.charge));
+		ReporterSpend::<T>::insert(w, att.reporter, reporter_spent.saturating_add(split.charge));
 		if !split.unpaid.is_zero() {
 			let (edge, window, content, unpaid) = (att.payload.edge, w, e.content, split.unpaid);
 			Self::deposit_event(Event::LimitReached { edge, window, content, limit, unpaid });
@@ -293,6 +312,15 @@ impl<T: Config> Pallet<T> {
 		let extra = further.saturating_add(firsts.len().saturating_sub(1) as u64);
 		T::WeightInfo::submit_attestations(batch.len() as u32)
 			.saturating_add(per_entry.saturating_mul(extra))
+	}
+}
+
+/// The pool's view of a payment that failed: the pallet error's index
+/// (`ChargeBelowMinimum`, `Overflow`), anything else as `Payment`.
+fn payment_refusal(e: DispatchError) -> TransactionValidityError {
+	match e {
+		DispatchError::Module(m) => InvalidTransaction::Custom(m.error[0]).into(),
+		_ => InvalidTransaction::Payment.into(),
 	}
 }
 

@@ -242,7 +242,7 @@ mod benchmarks {
 		let att = attestation::<T>(key, reporter, window, &contents);
 		#[extrinsic_call]
 		_(RawOrigin::None, Box::new(att));
-		assert!(Settled::<T>::contains_key((key, window, reporter, 0)));
+		assert!(Settled::<T>::contains_key((window, key, reporter, 0)));
 	}
 
 	/// `n` single-entry attestations for one content. A batch's weight adds,
@@ -265,11 +265,8 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::None, batch);
 		// Every attestation settled: none was skipped as rejected.
-		assert!(Settled::<T>::contains_key((last, window, reporter, 0)));
-		assert_eq!(
-			Settled::<T>::iter().filter(|((_, w, _, _), _)| *w == window).count(),
-			n as usize
-		);
+		assert!(Settled::<T>::contains_key((window, last, reporter, 0)));
+		assert_eq!(Settled::<T>::iter_prefix((window,)).count(), n as usize);
 	}
 
 	#[benchmark]
@@ -383,6 +380,53 @@ mod benchmarks {
 			Pod::<T>::pay_fees();
 		}
 		assert!(crate::pallet::AccruedFees::<T>::get().is_zero());
+	}
+
+	/// Reaping a retired content whose last window aged out.
+	#[benchmark]
+	fn reap_content() {
+		let who = funded::<T>("customer", 0);
+		Pod::<T>::do_register_content(&who, [9; 32], 1 << 30, 1_000, vec![b'o'; 64]).unwrap();
+		Pod::<T>::remove_content(RawOrigin::Signed(who.clone()).into(), [9; 32]).unwrap();
+		let window = T::MaxWindowAge::get() + 2;
+		frame_system::Pallet::<T>::set_block_number((window * T::WindowLength::get()).into());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), [9; 32]);
+		assert!(!Contents::<T>::contains_key([9; 32]));
+	}
+
+	/// Reclaiming an expired redemption.
+	#[benchmark]
+	fn reclaim_redemption() {
+		let who = funded::<T>("edge-owner", 0);
+		Credits::<T>::insert(&who, 1_000_000);
+		TotalCredits::<T>::put(1_000_000);
+		Pod::<T>::redeem(RawOrigin::Signed(who.clone()).into(), 400_000).unwrap();
+		let now = frame_system::Pallet::<T>::block_number();
+		frame_system::Pallet::<T>::set_block_number(now + T::RedemptionExpiry::get());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), 0);
+		assert_eq!(Credits::<T>::get(&who), 1_000_000);
+	}
+
+	/// Pruning one window whose `Settled` holds `n` records (the other maps
+	/// empty): the fixed cost of a window's passes and the cost per key.
+	#[benchmark]
+	fn prune_history(n: Linear<0, 1_000>) {
+		let record = SettlementRecord::default();
+		for i in 0..n {
+			let mut edge = [0u8; 32];
+			edge[..4].copy_from_slice(&i.to_le_bytes());
+			Settled::<T>::insert((0, edge, [1u8; 32], 0), record);
+		}
+		let kept = T::MaxWindowAge::get() + T::HistoryWindows::get();
+		frame_system::Pallet::<T>::set_block_number(((kept + 1) * T::WindowLength::get()).into());
+		#[block]
+		{
+			Pod::<T>::prune_history(Weight::MAX);
+		}
+		assert_eq!(crate::pallet::PruneCursor::<T>::get().window, 1);
+		assert_eq!(Settled::<T>::iter_prefix((0,)).count(), 0);
 	}
 
 	impl_benchmark_test_suite!(Pod, crate::mock::new_bench_ext(), crate::mock::Test);

@@ -54,7 +54,26 @@
 //! - **Credits** cannot be transferred: no call moves them between accounts.
 //!   `redeem` burns them and records a redemption request for the operator's
 //!   off-chain payout; `complete_redemption` (Root) releases the native funds
-//!   that backed them to the operator who paid out.
+//!   that backed them to the operator who paid out. A redemption not
+//!   completed within `RedemptionExpiry` is its owner's again
+//!   (`reclaim_redemption`) and can no longer be completed.
+//!
+//! ## What state costs, and who pays for it
+//!
+//! - **Block space** goes only to deliveries someone pays for: an
+//!   attestation must charge at least `MinCharge` after every limit (an
+//!   empty escrow, a spent limit or budget, a handful of bytes pay nothing),
+//!   or the pool refuses it and a block skips it (`ChargeBelowMinimum`). The
+//!   pool checks this by settling the call's attestations in order in a
+//!   storage layer it rolls back, so each sees what the earlier ones took,
+//!   exactly as the block will. A content priced at zero cannot register.
+//! - **Contents** hold `ContentDeposit` from their owner until the retired
+//!   content is reaped (`reap_content`, by anyone, once its last payable
+//!   window can no longer settle).
+//! - **Per-window records** (`Settled`, `WindowBytes`, `Usage`,
+//!   `ContentSpend`, `ReporterSpend`, all keyed by window first) are kept
+//!   `HistoryWindows` windows after their window can no longer settle; then
+//!   `on_idle` deletes them in the block's spare weight (`history`).
 //!
 //! ## Why `ValidateUnsigned` and not `#[pallet::authorize]`
 //!
@@ -100,10 +119,12 @@
 //! attestation engine (every acceptance rule, shared by the pool and
 //! dispatch; batch signature verification; payment and limits; batch
 //! weights); `vesting` the vesting queue, voiding and fee payment;
+//! `history` the pruning of old windows' records;
 //! `registry` the bookkeeping calls and genesis share; [`runtime_api`] the
 //! `PodApi` declaration; [`weights`] the generated weights; `benchmarking`
 //! their benchmarks; `tests/` the tests by topic (edges, escrow,
-//! attestations, batch, credits, property tests) on `mock.rs`, a runtime
+//! attestations, batch, contents, credits, history, limits, the minimum
+//! charge, parts, reporters, property tests) on `mock.rs`, a runtime
 //! built with [`config_preludes::TestDefaultConfig`].
 //!
 //! ## Storage
@@ -115,7 +136,8 @@
 //! (per edge and window, what its capacity caps),
 //! `Usage` (per customer and window), `Pending` and `PendingRange` (the
 //! vesting queue), `Unvested`, `TotalUnvested`, `AccruedFees`, `Credits`,
-//! `TotalCredits`, `Redemptions`, `NextRedemptionId`, `Operator`.
+//! `TotalCredits`, `Redemptions`, `NextRedemptionId`, `Operator`,
+//! `PruneCursor` (how far `on_idle` has deleted old windows' records).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -136,6 +158,7 @@ mod mock;
 mod tests;
 
 mod attest;
+mod history;
 mod registry;
 pub mod runtime_api;
 pub mod types;
@@ -161,7 +184,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use pod_primitives::MaxBatch;
-	use sp_runtime::traits::{Saturating, Zero};
+	use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
 	/// Default configurations of this pallet, for `#[derive_impl]`.
 	pub mod config_preludes {
@@ -181,6 +204,12 @@ pub mod pallet {
 		pub const TEST_WITHDRAWAL_DELAY: u64 = 40;
 		/// `VestingDelay` (blocks) of [`TestDefaultConfig`].
 		pub const TEST_VESTING_DELAY: u64 = 20;
+		/// `ContentDeposit` of [`TestDefaultConfig`].
+		pub const TEST_CONTENT_DEPOSIT: Balance = 100;
+		/// `RedemptionExpiry` (blocks) of [`TestDefaultConfig`].
+		pub const TEST_REDEMPTION_EXPIRY: u64 = 100;
+		/// `HistoryWindows` of [`TestDefaultConfig`].
+		pub const TEST_HISTORY_WINDOWS: u32 = 4;
 
 		frame_support::parameter_types! {
 			/// The pallet id of [`TestDefaultConfig`].
@@ -208,6 +237,10 @@ pub mod pallet {
 			type MaxOriginLen = ConstU32<64>;
 			type PalletId = TestPalletId;
 			type UnsignedPriority = ConstU64<{ 1 << 20 }>;
+			type MinCharge = ConstU128<1>;
+			type ContentDeposit = ConstU128<TEST_CONTENT_DEPOSIT>;
+			type RedemptionExpiry = ConstU64<TEST_REDEMPTION_EXPIRY>;
+			type HistoryWindows = ConstU32<TEST_HISTORY_WINDOWS>;
 			type WeightInfo = ();
 		}
 	}
@@ -262,6 +295,28 @@ pub mod pallet {
 		/// Pool priority of attestations.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
+		/// Least an attestation must charge, after every limit, to be
+		/// included: block space goes only to deliveries someone pays for
+		/// (an empty escrow, a spent limit or a price of zero pay nothing).
+		#[pallet::constant]
+		type MinCharge: Get<Balance>;
+		/// Put on hold from a customer for each content it registers, and
+		/// released when the retired content is reaped (`reap_content`):
+		/// what a content's record costs the chain is paid by its owner.
+		#[pallet::constant]
+		type ContentDeposit: Get<Balance>;
+		/// Blocks after which a redemption the operator has not completed
+		/// goes back to its owner (`reclaim_redemption`) and can no longer
+		/// be completed.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type RedemptionExpiry: Get<BlockNumberFor<Self>>;
+		/// Windows a closed window's records (`Settled`, `WindowBytes`,
+		/// `Usage`, `ContentSpend`, `ReporterSpend`) are kept once it can no
+		/// longer settle; `on_idle` then deletes them. Its blocks must cover
+		/// `VestingDelay` (checked in `integrity_test`).
+		#[pallet::constant]
+		type HistoryWindows: Get<u32>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -274,6 +329,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// An edge's registration bond.
 		EdgeBond,
+		/// A content's storage deposit.
+		ContentDeposit,
 	}
 
 	#[pallet::event]
@@ -377,6 +434,14 @@ pub mod pallet {
 		RedemptionCompleted { id: u64, who: T::AccountId, amount: Balance },
 		/// The operator account changed.
 		OperatorSet { operator: T::AccountId },
+		/// A retired content whose last payable window aged out was removed
+		/// and its deposit released to its owner.
+		ContentReaped { id: ContentId, owner: T::AccountId, released: Balance },
+		/// A redemption the operator did not complete in time went back to
+		/// its owner as credits.
+		RedemptionReclaimed { id: u64, who: T::AccountId, amount: Balance },
+		/// Every record of `window` (settlements, usage, spends) was deleted.
+		HistoryPruned { window: WindowIndex },
 	}
 
 	#[pallet::error]
@@ -468,6 +533,24 @@ pub mod pallet {
 		OpenWithoutBudget,
 		/// The attestation's part is not below `MAX_PARTS`.
 		PartOutOfRange,
+		/// The attestation would charge less than `MinCharge` after every
+		/// limit (e.g. the customers' escrow is empty): it is not worth a
+		/// block's space.
+		ChargeBelowMinimum,
+		/// A content priced at zero.
+		ZeroPrice,
+		/// The content has not been retired (`remove_content`).
+		ContentNotRetired,
+		/// Deliveries of the retired content can still settle: it can be
+		/// reaped once its last payable window is older than `MaxWindowAge`.
+		ContentStillSettling,
+		/// The redemption expired: it is its owner's to reclaim, no longer
+		/// the operator's to complete.
+		RedemptionExpired,
+		/// The redemption has not expired yet.
+		RedemptionNotExpired,
+		/// The caller did not request this redemption.
+		NotRedemptionOwner,
 	}
 
 	/// Registered edges by edge key.
@@ -482,14 +565,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Revoked<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, BlockNumberFor<T>>;
 
-	/// Escrow charged under each reporter's co-signature per window.
+	/// Escrow charged under each reporter's co-signature per window (keyed
+	/// window first, as every per-window record, so `on_idle` deletes a
+	/// window's records by prefix).
 	#[pallet::storage]
 	pub type ReporterSpend<T: Config> = StorageDoubleMap<
 		_,
-		Blake2_128Concat,
-		PublicKey,
 		Twox64Concat,
 		WindowIndex,
+		Blake2_128Concat,
+		PublicKey,
 		Balance,
 		ValueQuery,
 	>;
@@ -502,10 +587,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ContentSpend<T: Config> = StorageDoubleMap<
 		_,
-		Blake2_128Concat,
-		ContentId,
 		Twox64Concat,
 		WindowIndex,
+		Blake2_128Concat,
+		ContentId,
 		Balance,
 		ValueQuery,
 	>;
@@ -536,8 +621,8 @@ pub mod pallet {
 	pub type Settled<T: Config> = StorageNMap<
 		_,
 		(
-			NMapKey<Blake2_128Concat, PublicKey>,
 			NMapKey<Twox64Concat, WindowIndex>,
+			NMapKey<Blake2_128Concat, PublicKey>,
 			NMapKey<Blake2_128Concat, PublicKey>,
 			NMapKey<Twox64Concat, PartIndex>,
 		),
@@ -549,10 +634,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type WindowBytes<T: Config> = StorageDoubleMap<
 		_,
-		Blake2_128Concat,
-		PublicKey,
 		Twox64Concat,
 		WindowIndex,
+		Blake2_128Concat,
+		PublicKey,
 		u64,
 		ValueQuery,
 	>;
@@ -583,10 +668,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Usage<T: Config> = StorageDoubleMap<
 		_,
-		Blake2_128Concat,
-		T::AccountId,
 		Twox64Concat,
 		WindowIndex,
+		Blake2_128Concat,
+		T::AccountId,
 		UsageRecord,
 		ValueQuery,
 	>;
@@ -611,6 +696,10 @@ pub mod pallet {
 	/// The operator's account: receives fees and the backing of paid-out credits.
 	#[pallet::storage]
 	pub type Operator<T: Config> = StorageValue<_, T::AccountId>;
+
+	/// How far `on_idle` has deleted old windows' records.
+	#[pallet::storage]
+	pub type PruneCursor<T: Config> = StorageValue<_, crate::types::PruneState, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -882,11 +971,16 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Marks a redemption paid out off chain; its backing goes to the operator.
+		/// Marks a redemption paid out off chain; its backing goes to the
+		/// operator. An expired redemption (`RedemptionExpiry`) can no
+		/// longer be completed: it is its owner's to reclaim. The operator
+		/// completes a redemption on chain before paying it out, so the two
+		/// can never both happen.
 		#[pallet::call_index(13)]
 		pub fn complete_redemption(origin: OriginFor<T>, id: u64) -> DispatchResult {
 			ensure_root(origin)?;
 			let r = Redemptions::<T>::get(id).ok_or(Error::<T>::UnknownRedemption)?;
+			ensure!(!Self::redemption_expired(&r), Error::<T>::RedemptionExpired);
 			let operator = Operator::<T>::get().ok_or(Error::<T>::NoOperator)?;
 			T::Currency::transfer(
 				&Self::account_id(),
@@ -987,14 +1081,49 @@ pub mod pallet {
 				Ok(())
 			})
 		}
+
+		/// Removes a retired content once its last payable window can no
+		/// longer settle, releasing its deposit to its owner. Anyone may
+		/// call it: it only cleans up.
+		#[pallet::call_index(20)]
+		pub fn reap_content(origin: OriginFor<T>, id: ContentId) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_reap_content(id)
+		}
+
+		/// Takes back, as credits, a redemption the operator did not
+		/// complete within `RedemptionExpiry`.
+		#[pallet::call_index(21)]
+		pub fn reclaim_redemption(origin: OriginFor<T>, id: u64) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let r = Redemptions::<T>::get(id).ok_or(Error::<T>::UnknownRedemption)?;
+			ensure!(r.who == who, Error::<T>::NotRedemptionOwner);
+			ensure!(Self::redemption_expired(&r), Error::<T>::RedemptionNotExpired);
+			Credits::<T>::mutate(&who, |c| *c = c.saturating_add(r.amount));
+			TotalCredits::<T>::mutate(|t| *t = t.saturating_add(r.amount));
+			Redemptions::<T>::remove(id);
+			Self::deposit_event(Event::RedemptionReclaimed { id, who, amount: r.amount });
+			Ok(())
+		}
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Vests (or, for a revoked reporter, voids) the settlements that
-		/// came due, oldest first, in the block's spare weight.
+		/// came due, oldest first, then deletes the records of windows past
+		/// their history, in the block's spare weight.
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			Self::process_pending(now, remaining)
+			let used = Self::process_pending(now, remaining);
+			used.saturating_add(Self::prune_history(remaining.saturating_sub(used)))
+		}
+
+		fn integrity_test() {
+			// A window's records must outlive its settlements' vesting (a
+			// voided settlement gives its usage back).
+			let history_blocks =
+				u64::from(T::HistoryWindows::get()) * u64::from(T::WindowLength::get());
+			let vesting: u64 = T::VestingDelay::get().unique_saturated_into();
+			assert!(history_blocks >= vesting, "HistoryWindows must cover VestingDelay");
 		}
 	}
 
@@ -1011,7 +1140,6 @@ pub mod pallet {
 			let now = Self::current_window();
 			let mut longevity = u64::MAX;
 			for att in atts {
-				Self::check_state(att).map_err(|e| e.into_invalid())?;
 				// Valid until the window ages out.
 				let age = now.saturating_sub(att.payload.window);
 				let left = T::MaxWindowAge::get().saturating_sub(age).saturating_add(1);
@@ -1019,8 +1147,9 @@ pub mod pallet {
 				let p = &att.payload;
 				builder = builder.and_provides((p.edge, p.window, att.reporter, p.part));
 			}
-			// All signatures of the call in one batch verification, after the
-			// cheaper storage checks.
+			// Every storage rule, payment included (escrow, limits, the
+			// minimum charge), before the signatures, which cost more.
+			Self::would_settle(atts)?;
 			if !Self::signatures_verify(atts) {
 				return Err(InvalidTransaction::BadProof.into());
 			}

@@ -32,6 +32,9 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub const ExistentialDeposit: u128 = 1;
+	/// Most tests settle a few bytes, which charge nothing at their prices:
+	/// no minimum unless a test sets one (`MinCharge::set`).
+	pub static MinCharge: u128 = 0;
 }
 
 /// Bond an edge puts on hold.
@@ -50,6 +53,7 @@ pub const WITHDRAW_DELAY: u64 = config_preludes::TEST_WITHDRAWAL_DELAY;
 #[derive_impl(pallet_pod::config_preludes::TestDefaultConfig)]
 impl pallet_pod::Config for Test {
 	type Currency = Balances;
+	type MinCharge = MinCharge;
 }
 
 pub const OPERATOR: u64 = 100;

@@ -8,11 +8,11 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{
 		fungible::{Mutate, MutateHold},
-		tokens::Preservation,
+		tokens::{Precision, Preservation},
 	},
 };
 use pod_primitives::{ContentId, PublicKey};
-use sp_runtime::traits::{AccountIdConversion, Zero};
+use sp_runtime::traits::{AccountIdConversion, Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// The pallet's account: holds escrow and the backing of credits.
@@ -77,8 +77,11 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(!Contents::<T>::contains_key(id), Error::<T>::ContentAlreadyRegistered);
 		ensure!(size > 0, Error::<T>::ZeroSize);
+		ensure!(!price_per_gib.is_zero(), Error::<T>::ZeroPrice);
 		let origin: BoundedVec<u8, T::MaxOriginLen> =
 			origin.try_into().map_err(|_| Error::<T>::OriginTooLong)?;
+		let deposit = T::ContentDeposit::get();
+		T::Currency::hold(&HoldReason::ContentDeposit.into(), who, deposit)?;
 		Contents::<T>::insert(
 			id,
 			ContentInfo {
@@ -89,6 +92,7 @@ impl<T: Config> Pallet<T> {
 				retired_from: None,
 				budget: None,
 				open: false,
+				deposit,
 			},
 		);
 		Self::deposit_event(Event::ContentRegistered {
@@ -100,6 +104,29 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Removes a retired content whose last payable window can no longer
+	/// settle and releases its deposit to its owner.
+	pub(crate) fn do_reap_content(id: ContentId) -> DispatchResult {
+		let c = Contents::<T>::get(id).ok_or(Error::<T>::UnknownContent)?;
+		let from = c.retired_from.ok_or(Error::<T>::ContentNotRetired)?;
+		// Window `from - 1` is the last one paid; it settles while it is
+		// at most `MaxWindowAge` windows old.
+		let last_paid = from.saturating_sub(1);
+		ensure!(
+			Self::current_window().saturating_sub(last_paid) > T::MaxWindowAge::get(),
+			Error::<T>::ContentStillSettling
+		);
+		let released = T::Currency::release(
+			&HoldReason::ContentDeposit.into(),
+			&c.owner,
+			c.deposit,
+			Precision::BestEffort,
+		)?;
+		Contents::<T>::remove(id);
+		Self::deposit_event(Event::ContentReaped { id, owner: c.owner, released });
+		Ok(())
+	}
+
 	pub(crate) fn do_deposit(who: &T::AccountId, amount: Balance) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let escrow = Escrow::<T>::get(who).checked_add(amount).ok_or(Error::<T>::Overflow)?;
@@ -107,6 +134,13 @@ impl<T: Config> Pallet<T> {
 		Escrow::<T>::insert(who, escrow);
 		Self::deposit_event(Event::Deposited { who: who.clone(), amount });
 		Ok(())
+	}
+
+	/// Whether a redemption is past `RedemptionExpiry`: its owner's to
+	/// reclaim, no longer the operator's to complete.
+	pub(crate) fn redemption_expired(r: &crate::types::Redemption<T>) -> bool {
+		let now = frame_system::Pallet::<T>::block_number();
+		now >= r.requested_at.saturating_add(T::RedemptionExpiry::get())
 	}
 
 	/// A customer's escrow.

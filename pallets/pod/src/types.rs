@@ -49,6 +49,9 @@ pub struct ContentInfo<T: Config> {
 	/// Whether any viewer may get tickets for it without the customer's
 	/// grant. Only a content with a `budget` can be open.
 	pub open: bool,
+	/// What its owner has on hold for its record (`ContentDeposit` when it
+	/// registered), released when it is reaped.
+	pub deposit: Balance,
 }
 
 /// A request to pay out redeemed credits off chain.
@@ -134,3 +137,17 @@ pub struct PendingSettlement<T: Config> {
 	/// The block from which it vests.
 	pub vests_at: BlockNumberFor<T>,
 }
+
+/// How far `on_idle` has deleted old windows' records: the window being
+/// pruned and which of its maps (in [`PRUNED_MAPS`] order).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct PruneState {
+	/// The oldest window whose records may remain.
+	pub window: WindowIndex,
+	/// Index into [`PRUNED_MAPS`] of the map being cleared.
+	pub map: u8,
+}
+
+/// The per-window maps `on_idle` prunes, in order.
+pub const PRUNED_MAPS: [&str; 5] =
+	["Settled", "WindowBytes", "Usage", "ContentSpend", "ReporterSpend"];

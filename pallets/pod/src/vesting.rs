@@ -135,7 +135,12 @@ impl<T: Config> Pallet<T> {
 		let mut refunded: Balance = Zero::zero();
 		for (who, charge) in p.charges.iter() {
 			Escrow::<T>::mutate(who, |e| *e = e.saturating_add(*charge));
-			Usage::<T>::mutate(who, p.window, |u| u.charged = u.charged.saturating_sub(*charge));
+			// A window whose records were pruned gets none back.
+			Usage::<T>::mutate_exists(p.window, who, |u| {
+				if let Some(u) = u {
+					u.charged = u.charged.saturating_sub(*charge);
+				}
+			});
 			refunded = refunded.saturating_add(*charge);
 		}
 		Unvested::<T>::mutate(&p.owner, |u| *u = u.saturating_sub(p.credits));
@@ -151,7 +156,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn mark(p: &PendingSettlement<T>, state: SettlementState) {
-		Settled::<T>::mutate((p.edge, p.window, p.reporter, p.part), |r| {
+		Settled::<T>::mutate((p.window, p.edge, p.reporter, p.part), |r| {
 			if let Some(r) = r {
 				r.state = state;
 			}

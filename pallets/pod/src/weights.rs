@@ -55,6 +55,9 @@ pub trait WeightInfo {
 	fn vest_settlement() -> Weight;
 	fn void_settlement(c: u32, ) -> Weight;
 	fn pay_fees() -> Weight;
+	fn reap_content() -> Weight;
+	fn reclaim_redemption() -> Weight;
+	fn prune_history(n: u32, ) -> Weight;
 }
 
 /// Measured weights, for a runtime on RocksDB.
@@ -374,6 +377,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	fn reap_content() -> Weight {
+		Weight::from_parts(40_000_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	fn reclaim_redemption() -> Weight {
+		Weight::from_parts(20_000_000, 3529)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn prune_history(n: u32, ) -> Weight {
+		Weight::from_parts(30_000_000, 1500)
+			.saturating_add(Weight::from_parts(2_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
 }
 
 /// The same weights with RocksDB's costs, for tests and mocks.
@@ -501,5 +521,22 @@ impl WeightInfo for () {
 		Weight::from_parts(43_835_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn reap_content() -> Weight {
+		Weight::from_parts(40_000_000, 6196)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+	}
+	fn reclaim_redemption() -> Weight {
+		Weight::from_parts(20_000_000, 3529)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn prune_history(n: u32, ) -> Weight {
+		Weight::from_parts(30_000_000, 1500)
+			.saturating_add(Weight::from_parts(2_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 }

@@ -38,8 +38,8 @@ fn attestation_pays_exactly_95_5() {
 			(bytes_a + bytes_b, charged, fee, credits, 0, SettlementState::Vesting)
 		);
 		let vests_at = System::block_number() + VESTING_DELAY;
-		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).bytes, bytes_a + bytes_b);
-		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).charged, charged);
+		assert_eq!(Usage::<Test>::get(1, CUSTOMER).bytes, bytes_a + bytes_b);
+		assert_eq!(Usage::<Test>::get(1, CUSTOMER).charged, charged);
 		System::assert_has_event(
 			Event::AttestationAccepted {
 				edge: public(EDGE),

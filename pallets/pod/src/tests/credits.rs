@@ -55,3 +55,35 @@ fn genesis_sets_up_the_pallet_account() {
 		assert_books_balance();
 	});
 }
+
+/// A redemption the operator does not complete within `RedemptionExpiry`
+/// goes back to its owner as credits, and can no longer be completed.
+#[test]
+fn an_expired_redemption_returns_to_its_owner() {
+	new_test_ext().execute_with(|| {
+		setup();
+		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, 10 * GIB)])));
+		vest_all();
+		let credits = Credits::<Test>::get(EDGE_OWNER);
+		assert_ok!(Pod::redeem(RuntimeOrigin::signed(EDGE_OWNER), 4_000_000));
+		let reclaim = |who, id| Pod::reclaim_redemption(RuntimeOrigin::signed(who), id);
+		assert_noop!(reclaim(EDGE_OWNER, 0), Error::<Test>::RedemptionNotExpired);
+		let expires = System::block_number() + crate::config_preludes::TEST_REDEMPTION_EXPIRY;
+		System::set_block_number(expires - 1);
+		assert_noop!(reclaim(EDGE_OWNER, 0), Error::<Test>::RedemptionNotExpired);
+		System::set_block_number(expires);
+		assert_noop!(reclaim(OTHER, 0), Error::<Test>::NotRedemptionOwner);
+		assert_noop!(reclaim(EDGE_OWNER, 1), Error::<Test>::UnknownRedemption);
+		assert_noop!(
+			Pod::complete_redemption(RuntimeOrigin::root(), 0),
+			Error::<Test>::RedemptionExpired
+		);
+		assert_ok!(reclaim(EDGE_OWNER, 0));
+		System::assert_last_event(
+			Event::RedemptionReclaimed { id: 0, who: EDGE_OWNER, amount: 4_000_000 }.into(),
+		);
+		assert_eq!(Credits::<Test>::get(EDGE_OWNER), credits);
+		assert!(Redemptions::<Test>::get(0).is_none());
+		assert_books_balance();
+	});
+}

@@ -107,13 +107,13 @@ fn escrow_caps_payment_and_exhausted_escrow_settles_unpaid() {
 			(1_000_000, 50_000, 950_000, 1_000_000)
 		);
 		assert_eq!(Escrow::<Test>::get(CUSTOMER), 0);
-		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).unpaid, 1_000_000);
+		assert_eq!(Usage::<Test>::get(1, CUSTOMER).unpaid, 1_000_000);
 		// Nothing left: the next window settles with nothing paid, recorded as
 		// unpaid (in the usage and an event), so it is never resubmitted.
 		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])));
 		let rec = settled(EDGE, 2).unwrap();
 		assert_eq!((rec.charged, rec.unpaid, rec.state), (0, PRICE, SettlementState::Vested));
-		assert_eq!(Usage::<Test>::get(CUSTOMER, 2).unpaid, PRICE);
+		assert_eq!(Usage::<Test>::get(2, CUSTOMER).unpaid, PRICE);
 		System::assert_has_event(
 			Event::LimitReached {
 				edge: public(EDGE),
@@ -129,13 +129,15 @@ fn escrow_caps_payment_and_exhausted_escrow_settles_unpaid() {
 	});
 }
 
+/// A price of zero would settle deliveries that charge nothing: refused.
 #[test]
-fn free_content_settles_with_zero_charge() {
+fn a_content_priced_at_zero_is_refused() {
 	new_test_ext().execute_with(|| {
-		register_edge(EDGE);
-		register_content(CONTENT_A, 0);
-		go_to_window(2);
-		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
-		assert_eq!(settled(EDGE, 1).unwrap().charged, 0);
+		let origin = || RuntimeOrigin::signed(CUSTOMER);
+		let url = || b"https://origin.example/a".to_vec();
+		assert_noop!(
+			Pod::register_content(origin(), CONTENT_A, GIB, 0, url()),
+			Error::<Test>::ZeroPrice
+		);
 	});
 }

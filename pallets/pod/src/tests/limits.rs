@@ -21,7 +21,7 @@ fn a_spend_limit_caps_each_window_and_the_rest_is_recorded_unpaid() {
 		assert_ok!(submit(att(EDGE2, 1, &[(CONTENT_A, GIB)])));
 		assert_eq!(settled(EDGE2, 1).unwrap().charged, PRICE / 2);
 		assert_eq!(settled(EDGE2, 1).unwrap().unpaid, PRICE / 2);
-		let usage = Usage::<Test>::get(CUSTOMER, 1);
+		let usage = Usage::<Test>::get(1, CUSTOMER);
 		assert_eq!((usage.bytes, usage.charged, usage.unpaid), (2 * GIB, PRICE * 3 / 2, PRICE / 2));
 		System::assert_has_event(
 			Event::LimitReached {
@@ -69,7 +69,7 @@ fn a_content_budget_caps_that_content_only() {
 		let rec = settled(EDGE, 1).unwrap();
 		// A: 1 GiB's worth of 3; B (no budget): 3 × PRICE in full.
 		assert_eq!((rec.charged, rec.unpaid), (PRICE + 3 * PRICE, 2 * PRICE));
-		assert_eq!(ContentSpend::<Test>::get(CONTENT_A, 1), PRICE);
+		assert_eq!(ContentSpend::<Test>::get(1, CONTENT_A), PRICE);
 		System::assert_has_event(
 			Event::LimitReached {
 				edge: public(EDGE),

@@ -3,10 +3,13 @@
 
 mod attestations;
 mod batch;
+mod contents;
 mod credits;
 mod edges;
 mod escrow;
+mod history;
 mod limits;
+mod minimum;
 mod parts;
 mod props;
 mod reporters;
@@ -167,7 +170,7 @@ pub(crate) fn assert_books_balance() {
 
 /// The settlement of `(edge, window)` (part 0) co-signed by the test reporter.
 pub(crate) fn settled(edge: u8, window: WindowIndex) -> Option<pod_primitives::SettlementRecord> {
-	Settled::<Test>::get((public(edge), window, public(REPORTER), 0))
+	Settled::<Test>::get((window, public(edge), public(REPORTER), 0))
 }
 
 /// Moves past every pending settlement's vesting block and lets `on_idle`

@@ -12,7 +12,7 @@ fn part_att(part: u16, entries: &[([u8; 32], u64)]) -> Attestation {
 }
 
 fn part_settled(part: u16) -> Option<pod_primitives::SettlementRecord> {
-	crate::Settled::<Test>::get((public(EDGE), 1, public(REPORTER), part))
+	crate::Settled::<Test>::get((1, public(EDGE), public(REPORTER), part))
 }
 
 /// Every part of one reporter's window is paid once, and only once.
@@ -25,7 +25,7 @@ fn each_part_settles_once() {
 		assert_ok!(submit(part_att(pod_primitives::MAX_PARTS - 1, &[(CONTENT_B, 5)])));
 		assert_eq!(part_settled(0).unwrap().bytes, GIB);
 		assert_eq!(part_settled(1).unwrap().bytes, 2 * GIB);
-		assert_eq!(WindowBytes::<Test>::get(public(EDGE), 1), 3 * GIB + 5);
+		assert_eq!(WindowBytes::<Test>::get(1, public(EDGE)), 3 * GIB + 5);
 		// A part again, in the pool or in a block.
 		let again = part_att(1, &[(CONTENT_A, 7)]);
 		assert_eq!(validate(&again), Err(InvalidTransaction::Stale.into()));
@@ -92,7 +92,7 @@ fn a_batch_carries_distinct_parts() {
 			Err(InvalidTransaction::Custom(Error::<Test>::AlreadySettled.index()).into())
 		);
 		assert_ok!(two.dispatch_bypass_filter(RuntimeOrigin::none()));
-		assert_eq!(WindowBytes::<Test>::get(public(EDGE), 1), 30);
+		assert_eq!(WindowBytes::<Test>::get(1, public(EDGE)), 30);
 		assert_eq!(part_settled(1).unwrap().bytes, 20);
 	});
 }

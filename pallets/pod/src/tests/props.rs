@@ -127,7 +127,7 @@ proptest! {
 						p.part = part;
 						let a = sign_with(p, edge, reporter, DomainTag::Attestation, Pod::genesis_hash());
 						if submit(a).is_ok() {
-							let rec = Settled::<Test>::get((public(edge), w, public(reporter), part)).unwrap();
+							let rec = Settled::<Test>::get((w, public(edge), public(reporter), part)).unwrap();
 							prop_assert_eq!(rec.charged, rec.fee + rec.credits);
 							*expected.entry(owner).or_default() += rec.credits;
 						}
@@ -163,13 +163,13 @@ proptest! {
 				}
 				expected.retain(|_, v| *v > 0);
 				prop_assert_eq!(&earned(), &expected);
-				for (_, w, spent) in crate::ReporterSpend::<Test>::iter().filter(|(r, _, _)| *r == public(ROGUE)) {
+				for (w, _, spent) in crate::ReporterSpend::<Test>::iter().filter(|(_, r, _)| *r == public(ROGUE)) {
 					prop_assert!(spent <= ROGUE_CAP, "window {}: {} over the cap", w, spent);
 				}
 				// Parts and reporters together never settle more than an
 				// edge's capacity allows in a window.
-				for (edge, w, bytes) in crate::WindowBytes::<Test>::iter() {
-					let settled: u64 = Settled::<Test>::iter_prefix_values((edge, w)).map(|r| r.bytes).sum();
+				for (w, edge, bytes) in crate::WindowBytes::<Test>::iter() {
+					let settled: u64 = Settled::<Test>::iter_prefix_values((w, edge)).map(|r| r.bytes).sum();
 					prop_assert_eq!(bytes, settled);
 					prop_assert!(bytes <= Pod::window_cap(CAPACITY));
 				}

@@ -23,8 +23,8 @@ fn a_reporter_mints_at_most_its_cap_per_window() {
 		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), PRICE * 3 / 2));
 		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, GIB)])));
 		assert_ok!(submit(rogue_att(EDGE2, 1, &[(CONTENT_A, GIB)])));
-		assert_eq!(ReporterSpend::<Test>::get(public(ROGUE), 1), PRICE * 3 / 2);
-		let rec = Settled::<Test>::get((public(EDGE2), 1, public(ROGUE), 0)).unwrap();
+		assert_eq!(ReporterSpend::<Test>::get(1, public(ROGUE)), PRICE * 3 / 2);
+		let rec = Settled::<Test>::get((1, public(EDGE2), public(ROGUE), 0)).unwrap();
 		assert_eq!((rec.charged, rec.unpaid), (PRICE / 2, PRICE / 2));
 		System::assert_has_event(
 			Event::LimitReached {
@@ -92,7 +92,7 @@ fn revoking_a_reporter_voids_what_it_cosigned_and_returns_the_escrow() {
 			Error::<Test>::UnknownReporter
 		);
 		vest_all();
-		let rogue = Settled::<Test>::get((public(EDGE), 1, public(ROGUE), 0)).unwrap();
+		let rogue = Settled::<Test>::get((1, public(EDGE), public(ROGUE), 0)).unwrap();
 		assert_eq!(rogue.state, SettlementState::Voided);
 		System::assert_has_event(
 			Event::SettlementVoided {
@@ -105,7 +105,7 @@ fn revoking_a_reporter_voids_what_it_cosigned_and_returns_the_escrow() {
 			.into(),
 		);
 		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow0 - 3 * PRICE);
-		assert_eq!(Usage::<Test>::get(CUSTOMER, 1).charged, 3 * PRICE);
+		assert_eq!(Usage::<Test>::get(1, CUSTOMER).charged, 3 * PRICE);
 		// Only the honest settlement minted.
 		assert_eq!(Credits::<Test>::get(EDGE_OWNER), settled(EDGE, 1).unwrap().credits);
 		assert_eq!(settled(EDGE, 1).unwrap().state, SettlementState::Vested);
@@ -164,7 +164,7 @@ fn two_reporters_settle_one_edges_window_within_its_capacity() {
 		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 1 << 100));
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
 		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, 2 * GIB)])));
-		assert_eq!(crate::WindowBytes::<Test>::get(public(EDGE), 1), 3 * GIB);
+		assert_eq!(crate::WindowBytes::<Test>::get(1, public(EDGE)), 3 * GIB);
 		vest_all();
 		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 3 * (PRICE * 95 / 100));
 		// The capacity is for the window, not per reporter.
