@@ -50,9 +50,11 @@ pub mod wire {
 	pub fn claim(data: &[u8]) {
 		scale_value::<Claim>("claim", data)
 	}
-	/// A reporter's hold order (an edge's `/order` body, gossip).
+	/// A reporter's hold order (gossip) and its signed terms (an edge's
+	/// `x-pod-order` header).
 	pub fn order(data: &[u8]) {
-		scale_value::<SignedOrder>("order", data)
+		scale_value::<SignedOrder>("order", data);
+		scale_value::<pod_primitives::SignedOrderTerms>("order terms", data);
 	}
 	/// An edge's heartbeat (the reporter's `/heartbeat` body).
 	pub fn heartbeat(data: &[u8]) {
@@ -266,6 +268,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 		("receipt", sr.encode()),
 		("claim", claim.encode()),
 		("order", so.encode()),
+		("order", so.head().encode()),
 		("heartbeat", heartbeat().encode()),
 		("attestation", att.encode()),
 		("attestation", att.payload.encode()),

@@ -12,7 +12,9 @@ use crate::p2p::{LocalChunks, OrderSink, PeerConfig, Peers};
 use crate::session::Sessions;
 use codec::Encode;
 use futures::FutureExt;
-use pod_primitives::{keys, keys::Keypair, ContentId, DomainTag, Manifest, PublicKey, SignedOrder};
+use pod_primitives::{
+	keys, keys::Keypair, ContentId, DomainTag, Manifest, PublicKey, SignedOrder, SignedOrderTerms,
+};
 use pod_wire::manifest::decode_manifest;
 use pod_wire::replies::{BandwidthStatus, CacheStatus, EdgeStatus, WindowStatus};
 use std::collections::{HashMap, HashSet};
@@ -288,23 +290,30 @@ impl Edge {
 	}
 
 	/// Whether an order is signed by one of this edge's reporters for this
-	/// chain, and unexpired.
+	/// chain, and unexpired (its manifest is checked against its content id
+	/// when it is held).
 	fn check_order(&self, o: &SignedOrder) -> Result<(), OrderError> {
+		self.check_order_terms(&o.head())
+	}
+
+	/// [`Self::check_order`] on the signed terms alone, before the manifest
+	/// is read.
+	pub(crate) fn check_order_terms(&self, o: &SignedOrderTerms) -> Result<(), OrderError> {
 		if !self.is_reporter(&o.reporter) {
 			return Err(OrderError::NotAReporter(hex::encode(o.reporter)));
 		}
-		if !keys::verify(&o.reporter, &o.signature, DomainTag::Order, &self.genesis, &o.order) {
+		if !keys::verify(&o.reporter, &o.signature, DomainTag::Order, &self.genesis, &o.terms) {
 			return Err(OrderError::BadSignature);
 		}
 		let now = pod_wire::clock::now_ms();
-		if now >= o.order.expires_at {
-			return Err(OrderError::Expired { expires_at: o.order.expires_at, now });
+		if now >= o.terms.expires_at {
+			return Err(OrderError::Expired { expires_at: o.terms.expires_at, now });
 		}
 		Ok(())
 	}
 
 	/// Holds and prefetches what a checked order names.
-	fn execute_order(self: &Arc<Self>, o: &SignedOrder) -> Result<(), OrderError> {
+	pub(crate) fn execute_order(self: &Arc<Self>, o: &SignedOrder) -> Result<(), OrderError> {
 		let origin = String::from_utf8(o.order.origin.clone()).ok().filter(|s| !s.is_empty());
 		self.hold(o.order.content, &o.order.manifest, origin)?;
 		self.prefetch(o.order.content);

@@ -7,7 +7,7 @@
 //! | `GET/HEAD /c/{content}/{index}` | a chunk (or a `Range` of it); needs `x-pod-ticket`, takes `x-pod-receipt` |
 //! | `POST /receipt` | a final receipt (`x-pod-ticket` + `x-pod-receipt`), e.g. after the last chunk |
 //! | `GET /manifest/{content}` | the manifest (SCALE), public |
-//! | `POST /order` | a reporter-signed `SignedOrder` (SCALE): hold and prefetch |
+//! | `POST /order` | a reporter-signed order: `SignedOrderTerms` in `x-pod-order` (checked first), the manifest as the body: hold and prefetch |
 //! | `GET /status` | JSON [`EdgeStatus`](pod_wire::replies::EdgeStatus) |
 //!
 //! The operator's admin plane (`admin_listen`, loopback by default), on its
@@ -26,6 +26,7 @@
 //! was (`x-pod-fault: upstream|internal`) and whether to retry (`retry-after`).
 
 use crate::daemon::{Edge, Holding};
+use crate::error::OrderError;
 use crate::fill::FillError;
 use crate::ledger::LedgerError;
 use crate::limiter::{BandwidthError, PACE_PIECE};
@@ -37,7 +38,7 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{header, HeaderMap, Method, Request, Response, StatusCode};
 use pod_http::{json, text, Refusal, Resp};
-use pod_primitives::{ContentId, SignedOrder, SignedReceipt, SignedTicket};
+use pod_primitives::{ContentId, SignedOrderTerms, SignedReceipt, SignedTicket};
 use pod_wire::clock::now_ms;
 use pod_wire::range::{self, RangeSpec};
 use pod_wire::replies::{HoldReply, OrderReply, ReceiptReply};
@@ -230,18 +231,26 @@ async fn hold(edge: &Arc<Edge>, req: Request<Incoming>, id: String) -> Result<Re
 	Ok(json(StatusCode::OK, &reply))
 }
 
-/// Takes a reporter-signed hold order (SCALE `SignedOrder` body): the same
-/// order the gossip topic carries, for a reporter that is not on the mesh.
+/// Takes a reporter-signed hold order: its signed terms in the
+/// `x-pod-order` header (checked first), its manifest as the body (checked
+/// against the content id when held). The same order the gossip topic
+/// carries, for a reporter that is not on the mesh.
 async fn order(edge: &Arc<Edge>, req: Request<Incoming>) -> Result<Resp, Refusal> {
+	let head: SignedOrderTerms = decode_header(req.headers(), headers::ORDER, Code::BadOrder)?
+		.ok_or_else(|| {
+			let why = format!("send the order's signed terms in {}", headers::ORDER);
+			Refusal::bad_request(Code::BadOrder, why)
+		})?;
+	let refused = |e: OrderError| Refusal::forbidden(Code::OrderRefused, e.to_string());
+	edge.check_order_terms(&head).map_err(refused)?;
 	let Ok(_slot) = edge.order_slots.try_acquire() else {
 		let why = "other hold orders are being read; retry shortly";
 		let r = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::Busy, why);
 		return Err(r.header("retry-after", "1"));
 	};
-	let body = pod_http::body(req, MAX_MANIFEST_BODY).await?;
-	let o: SignedOrder = pod_wire::hex::decode_all("order", &body)
-		.map_err(|e| Refusal::bad_request(Code::BadOrder, e.to_string()))?;
-	edge.take_order(&o).map_err(|e| Refusal::forbidden(Code::OrderRefused, e.to_string()))?;
+	let manifest = pod_http::body(req, MAX_MANIFEST_BODY).await?.to_vec();
+	let o = head.with_manifest(manifest);
+	edge.execute_order(&o).map_err(refused)?;
 	Ok(json(StatusCode::OK, &OrderReply { content: hex::encode(o.order.content), held: true }))
 }
 

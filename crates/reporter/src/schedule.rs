@@ -112,15 +112,19 @@ impl Reporter {
 			origin: origin.as_bytes().to_vec(),
 			expires_at: now_ms() + ORDER_TTL_MS,
 		};
-		let signature = keys::sign(&self.key, DomainTag::Order, &self.genesis, &order);
+		let signature = keys::sign(&self.key, DomainTag::Order, &self.genesis, &order.terms());
 		SignedOrder { order, reporter: self.public, signature }
 	}
 
-	/// Tells an edge to hold (and prefetch) a content.
+	/// Tells an edge to hold (and prefetch) a content: the signed terms in
+	/// the `x-pod-order` header, checked before the manifest (the body) is
+	/// read.
 	async fn send_order(&self, url: &str, order: &SignedOrder) -> Result<(), CallError> {
 		let url = format!("{url}/order");
 		let t = Duration::from_secs(5);
-		let r = pod_http::call(&self.http, Method::POST, &url, &[], order.encode(), t)
+		let headers = [(pod_wire::headers::ORDER, pod_wire::headers::value(&order.head()))];
+		let body = order.order.manifest.clone();
+		let r = pod_http::call(&self.http, Method::POST, &url, &headers, body, t)
 			.await
 			.and_then(|r| r.success());
 		self.metrics.order(r.is_ok());

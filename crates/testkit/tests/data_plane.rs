@@ -432,32 +432,77 @@ async fn many_concurrent_connections() {
 	assert_eq!(s["active_tickets"], CLIENTS);
 }
 
-/// An order's signature can be checked only once its body (with the
-/// manifest, up to 256 MiB) is in: so only two are read at a time, and a
-/// third sender is told to come back instead of being buffered.
+/// The signed terms of an order for `m`, by `signer`, expiring at `expires_at`.
+fn order_head(m: &Manifest, signer: [u8; 32], expires_at: u64) -> String {
+	let terms = pod_primitives::OrderTerms { content: m.id(), origin: vec![], expires_at };
+	let key = keys::keypair_from_seed(&signer);
+	let head = pod_primitives::SignedOrderTerms {
+		signature: keys::sign(&key, pod_primitives::DomainTag::Order, &GENESIS, &terms),
+		reporter: key.public.to_bytes(),
+		terms,
+	};
+	pod_wire::headers::value(&head)
+}
+
+/// Sends an order's head announcing a 100 MB body and no body at all:
+/// what the edge answers before any of the body arrives, if it does.
+async fn order_without_body(e: &EdgeProc, head: &str) -> (tokio::net::TcpStream, Option<String>) {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let mut s = tokio::net::TcpStream::connect(e.addr).await.unwrap();
+	let req = format!(
+		"POST /order HTTP/1.1\r\nhost: e\r\nx-pod-order: {head}\r\ncontent-length: 100000000\r\n\r\n"
+	);
+	s.write_all(req.as_bytes()).await.unwrap();
+	let mut buf = vec![0u8; 4096];
+	let read = tokio::time::timeout(Duration::from_millis(500), s.read(&mut buf)).await;
+	let answer = read.ok().map(|n| String::from_utf8_lossy(&buf[..n.unwrap()]).into_owned());
+	(s, answer)
+}
+
+/// An order's signed terms travel in a header and are checked before its
+/// body (the manifest, up to 256 MiB) is read: a stranger's, an expired or
+/// a malformed order is refused while its body is still unsent. A signed
+/// order's body is read (two at a time; a third is told to come back) and
+/// must be the manifest its content id names.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unverified_order_bodies_are_read_two_at_a_time() {
-	use tokio::io::AsyncWriteExt;
+async fn orders_are_checked_before_their_body_is_read() {
 	let tmp = tempfile::tempdir().unwrap();
 	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
+	let m = Manifest::of_bytes(&data(3000), 1024);
+	let later = pod_wire::clock::now_ms() + 600_000;
+	for (head, why) in [
+		(order_head(&m, [9; 32], later), "not a reporter"),
+		(order_head(&m, REPORTER_SEED, 1), "expired"),
+		("zz".to_string(), "malformed"),
+	] {
+		let (_s, answer) = order_without_body(&e, &head).await;
+		let answer = answer.unwrap_or_else(|| panic!("a {why} order's body was waited for"));
+		let code = if why == "malformed" { "400" } else { "403" };
+		assert!(answer.starts_with(&format!("HTTP/1.1 {code}")), "{why}: {answer}");
+	}
+	let url = format!("{}/order", e.url());
+	let r = http(Method::POST, &url, &[], m.encode()).await;
+	assert_eq!((r.status.as_u16(), r.error()), (400, "bad_order".into()), "no head");
+	// A reporter's order holds the slot while its body comes in.
 	let mut slow = Vec::new();
 	for _ in 0..2 {
-		let mut s = tokio::net::TcpStream::connect(e.addr).await.unwrap();
-		let head = "POST /order HTTP/1.1\r\nhost: e\r\ncontent-length: 100000000\r\n\r\n";
-		s.write_all(head.as_bytes()).await.unwrap();
-		s.write_all(&[0u8; 1024]).await.unwrap();
+		let (s, answer) = order_without_body(&e, &order_head(&m, REPORTER_SEED, later)).await;
+		assert_eq!(answer, None, "a signed order's body is read");
 		slow.push(s);
 	}
-	tokio::time::sleep(Duration::from_millis(300)).await;
-	let r = http(Method::POST, &format!("{}/order", e.url()), &[], vec![1, 2, 3]).await;
+	let head = vec![(pod_wire::headers::ORDER, order_head(&m, REPORTER_SEED, later))];
+	let r = http(Method::POST, &url, &head, m.encode()).await;
 	assert_eq!((r.status.as_u16(), r.error()), (503, "busy".into()));
 	assert!(r.headers.contains_key("retry-after"));
-	// Once the slow senders are gone, orders are read again (this one is
-	// garbage, and says so).
 	drop(slow);
 	tokio::time::sleep(Duration::from_millis(300)).await;
-	let r = http(Method::POST, &format!("{}/order", e.url()), &[], vec![1, 2, 3]).await;
-	assert_eq!((r.status.as_u16(), r.error()), (400, "bad_order".into()));
+	// Another content's manifest under these terms is refused; the right one is held.
+	let other = Manifest::of_bytes(&data(5000), 1024);
+	let r = http(Method::POST, &url, &head, other.encode()).await;
+	assert_eq!((r.status.as_u16(), r.error()), (403, "order_refused".into()));
+	let r = http(Method::POST, &url, &head, m.encode()).await;
+	assert_eq!(r.status.as_u16(), 200, "{}", String::from_utf8_lossy(&r.body));
+	assert_eq!(status(&e).await["contents"], 1);
 }
 
 /// An `https://` origin is filled over TLS, its certificate checked: an

@@ -103,7 +103,7 @@ async fn reporter_order_makes_an_edge_prefetch() {
 	};
 	let key = keys::keypair_from_seed(&REPORTER_SEED);
 	let signed = SignedOrder {
-		signature: keys::sign(&key, DomainTag::Order, &GENESIS, &order),
+		signature: keys::sign(&key, DomainTag::Order, &GENESIS, &order.terms()),
 		reporter: key.public.to_bytes(),
 		order,
 	};
@@ -113,7 +113,7 @@ async fn reporter_order_makes_an_edge_prefetch() {
 	for attempt in 0..60 {
 		let mut o = signed.clone();
 		o.order.expires_at += attempt;
-		o.signature = keys::sign(&key, DomainTag::Order, &GENESIS, &o.order);
+		o.signature = keys::sign(&key, DomainTag::Order, &GENESIS, &o.order.terms());
 		reporter.publish(o).await;
 		tokio::time::sleep(Duration::from_millis(250)).await;
 		if status(&e).await["cache"]["chunks"] == 2 {
@@ -130,7 +130,7 @@ async fn reporter_order_makes_an_edge_prefetch() {
 	forged.order.content = other.id();
 	forged.order.manifest = codec::Encode::encode(&other);
 	forged.reporter = rogue.public.to_bytes();
-	forged.signature = keys::sign(&rogue, DomainTag::Order, &GENESIS, &forged.order);
+	forged.signature = keys::sign(&rogue, DomainTag::Order, &GENESIS, &forged.order.terms());
 	reporter.publish(forged).await;
 	tokio::time::sleep(Duration::from_millis(500)).await;
 	assert_eq!(status(&e).await["contents"], 1);

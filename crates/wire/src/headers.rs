@@ -10,6 +10,9 @@ pub const ORIGIN: &str = "x-pod-origin";
 /// Request: the id (hex) of the content whose manifest the body carries
 /// (registering a content): checked on chain before the body is read.
 pub const CONTENT: &str = "x-pod-content";
+/// Request: a reporter's `SignedOrderTerms` for `POST /order`, whose body is
+/// the manifest: checked before the body is read.
+pub const ORDER: &str = "x-pod-order";
 /// Response to a 402: bytes served under the ticket so far.
 pub const SERVED: &str = "x-pod-served";
 /// Response to a 402: bytes the client has acknowledged so far.

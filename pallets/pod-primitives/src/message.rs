@@ -42,7 +42,7 @@ impl DomainTag {
 			DomainTag::Receipt => *b"PODRCP01",
 			DomainTag::Claim => *b"PODCLM01",
 			DomainTag::Attestation => *b"PODATT01",
-			DomainTag::Order => *b"PODORD01",
+			DomainTag::Order => *b"PODORD02",
 			DomainTag::Heartbeat => *b"PODHBT01",
 			DomainTag::EdgeRegistration => *b"PODREG01",
 			DomainTag::Grant => *b"PODGRT01",

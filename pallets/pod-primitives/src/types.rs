@@ -410,7 +410,8 @@ pub struct HoldOrder {
 	pub expires_at: u64,
 }
 
-/// A hold order with the reporter's signature.
+/// A hold order with the reporter's signature over its
+/// [`HoldOrder::terms`].
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct SignedOrder {
 	/// The order.
@@ -419,4 +420,64 @@ pub struct SignedOrder {
 	pub reporter: PublicKey,
 	/// Its signature.
 	pub signature: Signature,
+}
+
+/// What a reporter signs in a hold order: everything but the manifest,
+/// which `content` (its BLAKE3 hash) commits to. So an edge can check who
+/// sent an order, and that it is fresh, before it reads a manifest of up
+/// to hundreds of MiB, then check the manifest against `content`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct OrderTerms {
+	/// The content to hold: the BLAKE3 hash of its SCALE manifest.
+	pub content: ContentId,
+	/// The customer's origin URL.
+	pub origin: alloc::vec::Vec<u8>,
+	/// Orders are ignored after this Unix time (ms).
+	pub expires_at: u64,
+}
+
+/// An order's signed terms without its manifest: what travels in the
+/// `x-pod-order` header of `POST /order`, whose body is the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SignedOrderTerms {
+	/// The terms.
+	pub terms: OrderTerms,
+	/// The reporter that signed them.
+	pub reporter: PublicKey,
+	/// Its signature over `terms` under [`crate::DomainTag::Order`].
+	pub signature: Signature,
+}
+
+impl HoldOrder {
+	/// What the reporter signs.
+	pub fn terms(&self) -> OrderTerms {
+		OrderTerms {
+			content: self.content,
+			origin: self.origin.clone(),
+			expires_at: self.expires_at,
+		}
+	}
+}
+
+impl SignedOrder {
+	/// The signed terms alone (the `x-pod-order` header).
+	pub fn head(&self) -> SignedOrderTerms {
+		SignedOrderTerms {
+			terms: self.order.terms(),
+			reporter: self.reporter,
+			signature: self.signature,
+		}
+	}
+}
+
+impl SignedOrderTerms {
+	/// The whole order, once its manifest has been read.
+	pub fn with_manifest(self, manifest: alloc::vec::Vec<u8>) -> SignedOrder {
+		let OrderTerms { content, origin, expires_at } = self.terms;
+		SignedOrder {
+			order: HoldOrder { content, manifest, origin, expires_at },
+			reporter: self.reporter,
+			signature: self.signature,
+		}
+	}
 }
