@@ -15,7 +15,7 @@
 use codec::{Decode, Encode};
 use pod_primitives::{Attestation, PartIndex, PublicKey, SettlementRecord, WindowIndex};
 use pod_wire::{Fault, Side};
-use subxt::tx::TransactionStatus;
+use subxt::tx::{TransactionInvalid, TransactionStatus, ValidationResult};
 use subxt::{OnlineClient, SubstrateConfig};
 
 /// Why a chain operation failed, and whether trying again can help.
@@ -47,6 +47,12 @@ pub enum ChainError {
 	/// The pool refused the transaction.
 	#[error("the transaction pool refused the attestation: {0}")]
 	Invalid(String),
+	/// The pool refused the attestation because it would charge less than
+	/// the chain's minimum: the customers' escrow, spending limits or
+	/// budgets leave nothing to pay (`Pod::ChargeBelowMinimum`). It may be
+	/// paid only if a customer tops up within the window's settlement age.
+	#[error("the chain refuses the attestation: nobody would pay for it ({0})")]
+	Unpayable(String),
 	/// The transaction left the pool without being included.
 	#[error("the attestation left the pool without reaching a block: {0}")]
 	Dropped(String),
@@ -189,18 +195,21 @@ impl Chain {
 	/// (unix ms): the head's timestamp plus the blocks left in the window at
 	/// the chain's block time (`Pod::MillisecsPerBlock`).
 	pub async fn window_end(&self) -> Result<(WindowIndex, u64), ChainError> {
-		let at = self.api.at_current_block().await.map_err(rpc)?;
-		let addr =
-			subxt::constants::dynamic::<subxt::ext::scale_value::Value>("Pod", "MillisecsPerBlock");
-		let raw = at.constants().entry_bytes(addr).map_err(rpc)?;
-		let block_ms = u64::decode(&mut &raw[..])
-			.map_err(|err| ChainError::Decode { what: "block time", err })?;
+		let block_ms: u64 = self.constant("Pod", "MillisecsPerBlock").await?;
 		let number: u32 = self.decoded("System", "Number", "block number").await?;
 		let now: u64 = self.decoded("Timestamp", "Now", "timestamp").await?;
 		let length = self.window_length().await?.max(1);
 		let window = number / length;
 		let left = u64::from((window + 1) * length - number);
 		Ok((window, now.saturating_add(left.saturating_mul(block_ms))))
+	}
+
+	/// A runtime constant (`pallet::name` in the metadata), decoded.
+	pub async fn constant<T: Decode>(&self, pallet: &str, name: &str) -> Result<T, ChainError> {
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let addr = subxt::constants::dynamic::<subxt::ext::scale_value::Value>(pallet, name);
+		let raw = at.constants().entry_bytes(addr).map_err(rpc)?;
+		T::decode(&mut &raw[..]).map_err(|err| ChainError::Decode { what: "a constant", err })
 	}
 
 	/// A plain storage value, decoded (its default when absent).
@@ -373,8 +382,37 @@ impl Chain {
 		let at = self.api.at_current_block().await.map_err(rpc)?;
 		let payload = call_payload(&at, call_name, &args)?;
 		let signed = at.tx().create_unsigned(&payload).map_err(rpc)?;
-		let progress = signed.submit_and_watch().await.map_err(refusal)?;
-		watch(progress, on_block).await
+		let result = match signed.submit_and_watch().await {
+			Ok(progress) => watch(progress, on_block).await,
+			Err(e) => Err(refusal(e)),
+		};
+		match result {
+			Err(e @ (ChainError::Invalid(_) | ChainError::Failed { .. } | ChainError::Rpc(_))) => {
+				Err(self.classify(call_name, &args, e).await)
+			}
+			other => other,
+		}
+	}
+
+	/// Why the chain would refuse `Pod::<call_name>(args)` now, asked of the
+	/// runtime itself (the pool's own words leave out its custom codes, a
+	/// transaction the pool banned says only that, and one that failed in a
+	/// block may have been payable when it was sent): `e` as
+	/// [`ChainError::Unpayable`] when the runtime says nobody would pay for
+	/// it, unchanged otherwise.
+	async fn classify(&self, call_name: &str, args: &[u8], e: ChainError) -> ChainError {
+		let Ok(at) = self.api.at_current_block().await else { return e };
+		let Ok(payload) = call_payload(&at, call_name, args) else { return e };
+		let Ok(tx) = at.tx().create_unsigned(&payload) else { return e };
+		let Ok(ValidationResult::Invalid(TransactionInvalid::Custom(code))) = tx.validate().await
+		else {
+			return e;
+		};
+		let md = at.metadata_ref();
+		match md.pallet_by_name("Pod").and_then(|p| p.error_variant_by_index(code)) {
+			Some(v) if v.name == "ChargeBelowMinimum" => ChainError::Unpayable(e.to_string()),
+			_ => e,
+		}
 	}
 
 	/// The SCALE value of storage entry `pallet::entry` under `keys`, at the

@@ -114,6 +114,16 @@ pub enum WindowState {
 		/// Why.
 		reason: String,
 	},
+	/// The chain refused the attestation because nobody would pay for it
+	/// (the customers' escrow, limits or budgets leave less than the
+	/// minimum charge). It is resubmitted, slowly, until its window ages
+	/// out, in case a customer tops up.
+	Refused {
+		/// What was refused.
+		attestation: Attestation,
+		/// The chain's words.
+		reason: String,
+	},
 }
 
 impl WindowState {
@@ -126,6 +136,7 @@ impl WindowState {
 			WindowState::Submitted { .. } => "submitted",
 			WindowState::Finalized { .. } => "finalized",
 			WindowState::Unpaid { .. } => "unpaid",
+			WindowState::Refused { .. } => "refused",
 		}
 	}
 }

@@ -280,9 +280,9 @@ impl Settler<'_> {
 		match state {
 			WindowState::Open => self.claim(current, slot),
 			WindowState::Claimed { claim, tickets } => self.confirm(slot, claim, &tickets).await,
-			WindowState::Confirmed(att) | WindowState::Submitted { attestation: att, .. } => {
-				self.submit(current, slot, att).await
-			}
+			WindowState::Confirmed(att)
+			| WindowState::Submitted { attestation: att, .. }
+			| WindowState::Refused { attestation: att, .. } => self.submit(current, slot, att).await,
 			WindowState::Finalized { .. } | WindowState::Unpaid { .. } => Ok(()),
 		}
 	}
@@ -396,7 +396,14 @@ impl Settler<'_> {
 			// Whatever the error, the finalized chain decides.
 			Err(e) => match self.chain.settlement(&public, w, &reporter, part).await? {
 				Some(_) => self.finalized(slot, [0; 32]),
-				None => Err(e.into()),
+				None => {
+					if let ChainError::Unpayable(reason) = &e {
+						let refused =
+							WindowState::Refused { attestation: att, reason: reason.clone() };
+						ledger.set_state(slot, &refused)?;
+					}
+					Err(e.into())
+				}
 			},
 		}
 	}

@@ -122,6 +122,14 @@ struct Offchain {
 	reporter_url: String,
 }
 
+/// Edge `i`'s admin port is `offchain_base + i` plus this.
+const EDGE_ADMIN_OFFSET: u16 = 40;
+
+/// Edge `i`'s admin plane.
+fn edge_admin_url(cfg: &E2eConfig, i: usize) -> String {
+	format!("http://127.0.0.1:{}", cfg.offchain_base + i as u16 + EDGE_ADMIN_OFFSET)
+}
+
 /// The main, second and third reporters: URLs and keys.
 fn reporters_at(cfg: &E2eConfig) -> [trust::ReporterAt; 3] {
 	let at = |port: u16, seed: &[u8; 32]| trust::ReporterAt {
@@ -178,7 +186,8 @@ async fn deliver_and_settle(
 	wait_settled(cfg, chain, &expected).await?;
 	println!("== the chain's books against the bytes the clients received");
 	books::verify(chain, &expected, &before).await?;
-	trust::run(cfg, chain, &reporters_at(cfg), &expected).await?;
+	let admins = (0..EDGES).map(|i| (edge_public(i), edge_admin_url(cfg, i))).collect();
+	trust::run(cfg, chain, &reporters_at(cfg), &expected, &admins).await?;
 	if cfg.faults {
 		check_faults_fired(&off)?;
 	}
@@ -328,13 +337,14 @@ fn start_edge(
 	let path = cfg.dir.join(format!("edge{i}.toml"));
 	let size = (cfg.mib << 20) + 12_345;
 	let mut toml = format!(
-		"listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\n\
+		"listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\ngenesis = \"{}\"\n\
 		 reporters = [{}]\nreporter_url = \"{reporter_url}\"\nchain = \"{ws}\"\n\
 		 more_reporter_urls = [{}]\n\
 		 heartbeat_secs = 2\nclaim_grace_ms = 2000\ncache_quota = {}\nmin_free = 0\n\
 		 allow_private_origins = true\n\
 		 p2p_listen = \"/ip4/127.0.0.1/tcp/{}\"\n",
 		base + 10,
+		base + EDGE_ADMIN_OFFSET,
 		cfg.dir.join(format!("edge{i}")).display(),
 		hex::encode(edge_seed(i)),
 		hex::encode(genesis),

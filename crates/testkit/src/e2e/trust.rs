@@ -14,7 +14,9 @@
 //! - a stranger registers a junk content (with no escrow behind it) and
 //!   downloads it from the same edges in the same window: its entries are
 //!   unpaid and recorded, and the edges' windows are paid for everything
-//!   else.
+//!   else; an edge's window that held junk only (or what a spent budget or
+//!   cap leaves nothing for) is refused by the chain's pool and never takes
+//!   block space (the edge shows it as `refused`).
 
 use super::*;
 use codec::Encode;
@@ -92,8 +94,11 @@ pub(super) async fn run(
 	chain: &Chain,
 	reporters: &[ReporterAt; 3],
 	expected: &Expected,
+	edge_admins: &BTreeMap<PublicKey, String>,
 ) -> Result<(), HarnessError> {
 	println!("== trust scenarios (issue #11)");
+	let min_charge = chain.constant::<u128>("Pod", "MinCharge").await.map_err(chain_err)?;
+	let seen = Seen { chain, admins: edge_admins };
 	let [r1, r2, r3] = reporters;
 	add_reporters(chain, r2, r3).await?;
 	let (t, b) =
@@ -121,15 +126,16 @@ pub(super) async fn run(
 		client(cfg, r1, &b, customer, genesis, 4, false),
 		client(cfg, r1, &junk, stranger.id(), genesis, 5, false),
 	)?;
-	revoke_after_settling(chain, &t3).await?;
-	wait_final(chain, &[&t1, &t2, &b1, &j1], &t3).await?;
+	revoke_after_settling(&seen, &t3, min_charge).await?;
+	wait_final(&seen, &[&t1, &t2, &b1, &j1], &t3).await?;
 	let charged_t =
 		t1.per_edge.values().chain(t2.per_edge.values()).map(|b| price(*b)).sum::<u128>();
 	let charged_b = b1.per_edge.values().map(|b| price(*b)).sum::<u128>().min(BUDGET);
 	check_paid(chain, &t1, &[&b1, &j1], &t2).await?;
-	check_junk_unpaid(chain, &j1, &stranger).await?;
-	check_revoked(chain, &t3, escrow0, charged_t + charged_b, &expected.customer).await?;
-	check_budget(chain, &b1, customer).await?;
+	check_junk_unpaid(&seen, &j1, &stranger).await?;
+	let honest = Charged { expected: charged_t + charged_b, min_charge };
+	check_revoked(&seen, &t3, escrow0, honest, &expected.customer).await?;
+	check_budget(&seen, &b1, customer).await?;
 	check_books(chain, &scoped, &before, &[&t1, &t2, &b1]).await
 }
 
@@ -328,19 +334,25 @@ async fn junk_content(
 }
 
 /// The stranger's downloads settled unpaid and recorded as such: nothing
-/// charged, every byte in its usage's unpaid.
+/// charged, every byte its edges' settled windows carried in its usage's
+/// unpaid; an edge that served it nothing else was refused.
 async fn check_junk_unpaid(
-	chain: &Chain,
+	seen: &Seen<'_>,
 	j1: &Received,
 	stranger: &Account,
 ) -> Result<(), HarnessError> {
-	let bytes: u64 = j1.per_edge.values().sum();
-	let usage = chain.usage(&stranger.id(), j1.window).await.map_err(chain_err)?;
+	let out = seen.outcome(j1).await?;
+	let bytes: u64 = out.settled.iter().map(|e| j1.per_edge[e]).sum();
+	let usage = seen.chain.usage(&stranger.id(), j1.window).await.map_err(chain_err)?;
 	check(
 		usage.bytes == bytes && usage.charged == 0 && usage.unpaid == price(bytes),
-		format!("the stranger's usage is {usage:?} for {bytes} junk bytes"),
+		format!("the stranger's usage is {usage:?} for {bytes} junk bytes in settled windows"),
 	)?;
-	println!("   its {bytes} junk bytes settled unpaid (usage: {} unpaid), and the same edges' windows were paid for everything else", usage.unpaid);
+	println!("   its {bytes} junk bytes in paid windows settled unpaid (usage: {} unpaid), and the same edges' windows were paid for everything else", usage.unpaid);
+	println!(
+		"   {} edge window(s) holding nothing anyone pays for were refused by the pool",
+		out.refused.len()
+	);
 	Ok(())
 }
 
@@ -428,37 +440,48 @@ async fn self_dealing_earns_nothing(
 	Ok(())
 }
 
-/// Waits until the third reporter's settlements are on chain (still
-/// vesting), then Root revokes it.
-async fn revoke_after_settling(chain: &Chain, t3: &Received) -> Result<(), HarnessError> {
-	let recs = wait_for(
+/// Waits until every edge of the third reporter's client settled or was
+/// refused (its cap left nothing to pay), with the settlements still
+/// vesting, then Root revokes it.
+async fn revoke_after_settling(
+	seen: &Seen<'_>,
+	t3: &Received,
+	min_charge: u128,
+) -> Result<(), HarnessError> {
+	let out = wait_for(
 		"the third reporter's settlements",
 		Duration::from_secs(240),
 		Duration::from_secs(1),
-		|| async {
-			let (recs, edges) = records(chain, t3).await.ok()?;
-			(edges == t3.per_edge.len()).then_some(recs)
-		},
+		|| async { seen.outcome(t3).await.ok().filter(|o| o.complete(t3)) },
 	)
 	.await?;
-	// A settlement its cap left nothing to charge is final at once; the
-	// others must still be vesting for the scenario to mean anything.
 	check(
-		recs.iter().all(|r| r.charged == 0 || r.state == SettlementState::Vesting),
+		out.records.iter().all(|r| r.state == SettlementState::Vesting),
 		"the third reporter's settlements vested before Root could revoke it",
 	)?;
-	let charged: u128 = recs.iter().map(|r| r.charged).sum();
+	let charged: u128 = out.records.iter().map(|r| r.charged).sum();
 	let full: u128 = t3.per_edge.values().map(|b| price(*b)).sum();
+	// Every settlement charged what the cap left; a refused window found
+	// less than the minimum charge left.
+	let capped = full.min(REPORTER3_CAP);
 	check(
-		charged == full.min(REPORTER3_CAP),
+		charged == capped || (!out.refused.is_empty() && REPORTER3_CAP - charged < min_charge),
 		format!("the third reporter's settlements charged {charged}, its cap allows {REPORTER3_CAP} of {full}"),
 	)?;
+	chain_revoke(seen.chain, t3).await?;
+	println!(
+		"   the third reporter co-signed {charged} of {full} (its cap; {} window(s) it left nothing for were refused); Root revokes it before that vests",
+		out.refused.len()
+	);
+	Ok(())
+}
+
+async fn chain_revoke(chain: &Chain, t3: &Received) -> Result<(), HarnessError> {
 	chain
 		.submit_sudo("revoke_reporter", t3.reporter.encode(), &dev_accounts::alice())
 		.await
-		.map_err(chain_err)?;
-	println!("   the third reporter co-signed {charged} of {full} (its cap); Root revokes it before that vests");
-	Ok(())
+		.map_err(chain_err)
+		.map(|_| ())
 }
 
 /// The settlements (every part) of `edge` in `window` with `reporter`.
@@ -487,26 +510,82 @@ async fn records(
 	Ok((out, edges))
 }
 
+/// Where the scenarios look: the chain, and each edge's admin plane.
+struct Seen<'a> {
+	chain: &'a Chain,
+	admins: &'a BTreeMap<PublicKey, String>,
+}
+
+/// What became of the windows behind what one client received.
+struct Outcome {
+	/// Every settlement of its edges' windows.
+	records: Vec<SettlementRecord>,
+	/// Edges with at least one settlement.
+	settled: std::collections::BTreeSet<PublicKey>,
+	/// Edges whose window the chain refused (nobody would pay for it).
+	refused: std::collections::BTreeSet<PublicKey>,
+}
+
+impl Outcome {
+	/// Whether every edge of `r` settled or was refused.
+	fn complete(&self, r: &Received) -> bool {
+		r.per_edge.keys().all(|e| self.settled.contains(e) || self.refused.contains(e))
+	}
+}
+
+impl Seen<'_> {
+	async fn outcome(&self, r: &Received) -> Result<Outcome, HarnessError> {
+		let mut out =
+			Outcome { records: vec![], settled: Default::default(), refused: Default::default() };
+		for edge in r.per_edge.keys() {
+			let recs = edge_records(self.chain, edge, r.window, &r.reporter).await?;
+			if !recs.is_empty() {
+				out.settled.insert(*edge);
+			} else if self.refused(edge, r).await? {
+				out.refused.insert(*edge);
+			}
+			out.records.extend(recs);
+		}
+		Ok(out)
+	}
+
+	/// Whether `edge` shows its window of `r` as refused by the chain.
+	async fn refused(&self, edge: &PublicKey, r: &Received) -> Result<bool, HarnessError> {
+		let admin = self.admins.get(edge).ok_or_else(|| {
+			HarnessError::Check(format!("no admin URL for edge {}", hex::encode(edge)))
+		})?;
+		let url = format!("{admin}/status");
+		let body =
+			get(&url).await.ok_or_else(|| HarnessError::Check(format!("{url} did not answer")))?;
+		let status: pod_wire::replies::EdgeStatus = serde_json::from_slice(&body)
+			.map_err(|e| HarnessError::Check(format!("{url}: {e}")))?;
+		let reporter = hex::encode(r.reporter);
+		Ok(status
+			.windows
+			.iter()
+			.any(|w| w.window == r.window && w.reporter == reporter && w.state == "refused"))
+	}
+}
+
 /// Waits until the honest settlements vested and the revoked reporter's
-/// were voided.
+/// were voided, every edge's window settled or refused.
 async fn wait_final(
-	chain: &Chain,
+	seen: &Seen<'_>,
 	honest: &[&Received],
 	revoked: &Received,
 ) -> Result<(), HarnessError> {
-	// Settlements that charged nothing (a cap left nothing) are final at once.
-	let done = |(recs, edges): (Vec<SettlementRecord>, usize), n: usize, state| {
-		edges == n && recs.iter().all(|r| r.state == state || r.charged == 0)
+	let done = |o: &Outcome, r: &Received, state| {
+		o.complete(r) && o.records.iter().all(|rec| rec.state == state)
 	};
 	wait_for("vesting and voiding", Duration::from_secs(300), Duration::from_secs(2), || async {
 		for r in honest {
-			let recs = records(chain, r).await.ok()?;
-			if !done(recs, r.per_edge.len(), SettlementState::Vested) {
+			let o = seen.outcome(r).await.ok()?;
+			if !done(&o, r, SettlementState::Vested) {
 				return None;
 			}
 		}
-		let recs = records(chain, revoked).await.ok()?;
-		done(recs, revoked.per_edge.len(), SettlementState::Voided).then_some(())
+		let o = seen.outcome(revoked).await.ok()?;
+		done(&o, revoked, SettlementState::Voided).then_some(())
 	})
 	.await
 }
@@ -554,47 +633,62 @@ async fn check_paid(
 	Ok(())
 }
 
+/// What the honest settlements should have charged the customer: the
+/// price of every byte, within the budget; a budget can end up to one
+/// minimum charge short (a window it left less than that for is refused).
+#[derive(Clone, Copy)]
+struct Charged {
+	expected: u128,
+	min_charge: u128,
+}
+
 /// The revoked reporter's charges went back to the customer: the escrow
 /// fell by exactly what the honest settlements charged.
 async fn check_revoked(
-	chain: &Chain,
+	seen: &Seen<'_>,
 	t3: &Received,
 	escrow0: u128,
-	honest_charged: u128,
+	charged: Charged,
 	customer: &Account,
 ) -> Result<(), HarnessError> {
-	let escrow1 = chain.escrow(&customer.id()).await.map_err(chain_err)?;
+	let escrow1 = seen.chain.escrow(&customer.id()).await.map_err(chain_err)?;
+	let fell = escrow0 - escrow1;
 	check(
-		escrow0 - escrow1 == honest_charged,
-		format!(
-			"escrow fell by {}, the honest settlements charged {honest_charged}",
-			escrow0 - escrow1
-		),
+		fell <= charged.expected && charged.expected - fell < charged.min_charge.max(1),
+		format!("escrow fell by {fell}, the honest settlements charged {}", charged.expected),
 	)?;
-	let voided =
-		records(chain, t3).await?.0.iter().filter(|r| r.state == SettlementState::Voided).count();
-	println!("   its {voided} settlement(s) were voided and the escrow returned: escrow fell by exactly {honest_charged}");
+	let voided = seen
+		.outcome(t3)
+		.await?
+		.records
+		.iter()
+		.filter(|r| r.state == SettlementState::Voided)
+		.count();
+	println!("   its {voided} settlement(s) were voided and the escrow returned: escrow fell by exactly {fell}, what the honest settlements charged");
 	Ok(())
 }
 
 /// The budgeted content was charged its budget and no more; the rest is
-/// recorded as unpaid in the customer's usage.
+/// recorded as unpaid in the customer's usage (a window holding only what
+/// the spent budget could not pay was refused instead).
 async fn check_budget(
-	chain: &Chain,
+	seen: &Seen<'_>,
 	b1: &Received,
 	customer: [u8; 32],
 ) -> Result<(), HarnessError> {
 	let full: u128 = b1.per_edge.values().map(|b| price(*b)).sum();
 	check(full > BUDGET, "the budgeted download was smaller than its budget")?;
-	let (recs, _) = records(chain, b1).await?;
-	let usage: UsageRecord = chain.usage(&customer, b1.window).await.map_err(chain_err)?;
+	let out = seen.outcome(b1).await?;
+	let settled: u128 = out.settled.iter().map(|e| price(b1.per_edge[e])).sum();
+	let usage: UsageRecord = seen.chain.usage(&customer, b1.window).await.map_err(chain_err)?;
+	let excess = settled.saturating_sub(BUDGET);
 	check(
-		usage.unpaid >= full - BUDGET,
-		format!("usage shows {} unpaid, the budget left {} unpaid", usage.unpaid, full - BUDGET),
+		usage.unpaid >= excess,
+		format!("usage shows {} unpaid, the budget left {excess} unpaid", usage.unpaid),
 	)?;
-	let unpaid: u128 = recs.iter().map(|r| r.unpaid).sum();
-	check(unpaid >= full - BUDGET, "the settlements do not record the unpaid excess")?;
-	println!("   a content worth {full} against a budget of {BUDGET}: {} unpaid, recorded in the window's usage", full - BUDGET);
+	let unpaid: u128 = out.records.iter().map(|r| r.unpaid).sum();
+	check(unpaid >= excess, "the settlements do not record the unpaid excess")?;
+	println!("   a content worth {full} against a budget of {BUDGET}: {excess} unpaid in settled windows, recorded in the window's usage; {} window(s) refused", out.refused.len());
 	Ok(())
 }
 
