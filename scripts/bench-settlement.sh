@@ -6,6 +6,8 @@
 # reports attestations finalized per second next to the raw two-signature
 # verification rate of one core, in the same run.
 #   BENCH_EDGES (default 16000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (48)
+#   BENCH_FLOOD (forged batches per second at the pool while the second half
+#   of the windows settles; default 0, no flood: see pod-settle-bench --flood)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -51,4 +53,5 @@ need=$(((windows + 1) * 10))
 echo "== $edges edges in genesis; waiting for finalized block #$need ($windows closed windows)"
 wait_finalized "http://127.0.0.1:$RPC_BASE" "$need" 900
 "$bin/pod-settle-bench" --chain "$ws" --edges "$edges" --windows "$windows" \
-  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-48}"
+  --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-48}" \
+  --flood "${BENCH_FLOOD:-0}"

@@ -9,6 +9,15 @@
 //! of `--bytes` for `--content`, co-signed by the dev reporter, is submitted
 //! in `submit_attestations` batches, `--inflight` batches at a time, each
 //! watched until finalized.
+//!
+//! With `--flood R`, the windows are settled in two halves, side by side in
+//! one run: the first alone, the second while `R` forged batches a second
+//! hit the pool (`--flood-batch` attestations each, for a closed window
+//! nobody settles, each with one bit of one reporter signature flipped, so
+//! every storage check passes and the whole batch's signatures are
+//! verified before it is refused: the most a forgery can cost a
+//! validator). It prints both halves' settlement and block rates and what
+//! became of the forgeries.
 
 use anyhow::Result;
 use clap::Parser;
@@ -54,6 +63,13 @@ struct Args {
 	/// Extrinsics submitted and not yet in a block, at most.
 	#[arg(long, default_value_t = 24)]
 	inflight: usize,
+	/// Forged batches per second sent at the pool while the second half of
+	/// the windows settles (0: no flood, one phase).
+	#[arg(long, default_value_t = 0.0)]
+	flood: f64,
+	/// Attestations per forged batch.
+	#[arg(long, default_value_t = MAX_BATCH as usize)]
+	flood_batch: usize,
 }
 
 /// The seed of synthetic edge `i` (shared with the setup script).
@@ -178,16 +194,143 @@ async fn main() -> Result<()> {
 		batched / verify
 	);
 	let windows = closed_windows(&chain, &args).await?;
-	let total_before = chain.total_credits().await?;
-	let atts = sign_all(&args, &windows, genesis, content);
-	let n_atts = atts.len();
-	let start = Instant::now();
-	let outcome = submit_all(&chain, &args, atts).await?;
-	let minted = chain.total_credits().await? - total_before;
-	let rate = report(&chain, &args, &outcome, start, minted, n_atts).await;
+	if args.flood > 0.0 {
+		return flood_run(&chain, &args, &windows, genesis, content, batched).await;
+	}
+	let (rate, _) = phase(&chain, &args, &windows, genesis, content).await?;
 	println!("ratio finalized/verifiable: {:.3}", rate / verify);
 	println!("ratio finalized/batch-verifiable: {:.3}", rate / batched);
 	Ok(())
+}
+
+/// Settles one attestation per edge for each of `windows`; returns the
+/// finalized rate (attestations/s) and finalized blocks per second while
+/// it ran.
+async fn phase(
+	chain: &Chain,
+	args: &Args,
+	windows: &[u32],
+	genesis: [u8; 32],
+	content: [u8; 32],
+) -> Result<(f64, f64)> {
+	let total_before = chain.total_credits().await?;
+	let atts = sign_all(args, windows, genesis, content);
+	let n_atts = atts.len();
+	let (block0, start) = (chain.finalized_number().await?, Instant::now());
+	let outcome = submit_all(chain, args, atts).await?;
+	let blocks = (chain.finalized_number().await? - block0) as f64 / start.elapsed().as_secs_f64();
+	let minted = chain.total_credits().await? - total_before;
+	let rate = report(chain, args, &outcome, start, minted, n_atts).await;
+	println!("finalized blocks while it ran: {blocks:.3}/s");
+	Ok((rate, blocks))
+}
+
+/// The two halves of the windows, the second under a flood of forgeries.
+async fn flood_run(
+	chain: &Chain,
+	args: &Args,
+	windows: &[u32],
+	genesis: [u8; 32],
+	content: [u8; 32],
+	batched: f64,
+) -> Result<()> {
+	anyhow::ensure!(windows.len() >= 2, "a flood run needs two closed windows or more");
+	let forged_window = windows[0]
+		.checked_sub(1)
+		.ok_or_else(|| anyhow::anyhow!("no earlier closed window to forge for"))?;
+	let (calm, stormy) = windows.split_at(windows.len() / 2);
+	println!("== baseline: windows {calm:?}, no flood");
+	let (rate0, blocks0) = phase(chain, args, calm, genesis, content).await?;
+	println!("== windows {stormy:?} while {} forged batches/s hit the pool", args.flood);
+	let forged = forgeries(args, genesis, content, forged_window);
+	let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+	let flood = tokio::spawn(flood(chain.clone(), forged, args.flood, stop.clone()));
+	let (rate1, blocks1) = phase(chain, args, stormy, genesis, content).await?;
+	stop.store(true, std::sync::atomic::Ordering::Relaxed);
+	let f = flood.await?;
+	let per = args.flood_batch.clamp(1, MAX_BATCH as usize);
+	println!(
+		"forgeries: {} batches sent ({} attestations, {} signatures to verify each), {} refused by the pool as invalid, {} accepted, {} otherwise (RPC errors, timeouts)",
+		f.sent, f.sent * per, 2 * per, f.refused, f.accepted, f.sent - f.refused - f.accepted
+	);
+	let cost = (f.refused * per) as f64 / f.seconds / batched;
+	println!(
+		"the forgeries asked each validator for {:.2} core-seconds of batch verification per second",
+		cost
+	);
+	println!(
+		"under flood / baseline: settlement {:.3}, finalized blocks {:.3}",
+		rate1 / rate0,
+		blocks1 / blocks0
+	);
+	anyhow::ensure!(f.accepted == 0, "a forged batch was accepted");
+	Ok(())
+}
+
+/// `--flood-batch` attestations for `window` (closed, settled by nobody),
+/// correctly signed: the flood flips one bit of one of them each time.
+fn forgeries(args: &Args, genesis: [u8; 32], content: [u8; 32], window: u32) -> Vec<Attestation> {
+	let reporter = keys::keypair_from_seed(&REPORTER_SEED);
+	let n = (args.flood_batch.clamp(1, MAX_BATCH as usize) as u32).min(args.edges);
+	(0..n)
+		.map(|i| {
+			let edge = keys::keypair_from_seed(&bench_seed(i));
+			attestation(&edge, &reporter, &genesis, content, window, args.bytes)
+		})
+		.collect()
+}
+
+/// What the flood came to.
+struct Flood {
+	sent: usize,
+	refused: usize,
+	accepted: usize,
+	seconds: f64,
+}
+
+/// Sends forged batches at `rate` a second until `stop`, each a new
+/// transaction: bit `k` of the `s` half of one reporter signature flipped
+/// (low bytes only, so `s` stays canonical and the whole batch verification
+/// runs before it fails).
+async fn flood(
+	chain: Chain,
+	honest: Vec<Attestation>,
+	rate: f64,
+	stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Flood {
+	let start = Instant::now();
+	let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+	let in_flight = Arc::new(tokio::sync::Semaphore::new(32));
+	let mut tasks = Vec::new();
+	let mut k = 0usize;
+	while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+		tick.tick().await;
+		let Ok(permit) = in_flight.clone().try_acquire_owned() else { continue };
+		let mut batch = honest.clone();
+		let (att, bit) = (k % batch.len(), (k / batch.len()) % (31 * 8));
+		batch[att].reporter_signature[32 + bit / 8] ^= 1 << (bit % 8);
+		k += 1;
+		let chain = chain.clone();
+		tasks.push(tokio::spawn(async move {
+			let r = tokio::time::timeout(
+				Duration::from_secs(30),
+				chain.submit_attestations(&batch, |_| {}),
+			)
+			.await;
+			drop(permit);
+			r
+		}));
+	}
+	let seconds = start.elapsed().as_secs_f64();
+	let mut f = Flood { sent: tasks.len(), refused: 0, accepted: 0, seconds };
+	for t in tasks {
+		match t.await {
+			Ok(Ok(Ok(_))) => f.accepted += 1,
+			Ok(Ok(Err(pod_chain::ChainError::Invalid(_)))) => f.refused += 1,
+			_ => {}
+		}
+	}
+	f
 }
 
 /// The last `--windows` closed windows of the chain.
