@@ -142,8 +142,8 @@ pub fn report_json(data: &[u8]) {
 /// bounded.
 pub fn peer_chunk(data: &[u8]) {
 	use pod_wire::peer::*;
-	if let Ok((content, index)) = decode_request(data) {
-		assert_eq!(&encode_request(&content, index)[..], data);
+	if let Ok(request) = decode_request(data) {
+		assert_eq!(&encode_request(&request)[..], data);
 	}
 	if let Some(h) = data.get(..4) {
 		if let Ok(Some(n)) = response_len(h.try_into().expect("4 bytes")) {
@@ -253,6 +253,15 @@ fn json_bodies(sg: &SignedGrant, sr: &SignedReceipt, sa: &SignedAccusation) -> [
 	[serde_json::to_vec(&schedule).unwrap(), serde_json::to_vec(&report).unwrap()]
 }
 
+fn peer_request() -> [u8; pod_wire::peer::REQUEST_LEN] {
+	let credential = pod_primitives::PeerCredential { edge: [5; 32], signature: [6; 64] };
+	pod_wire::peer::encode_request(&pod_wire::peer::ChunkRequest {
+		content: [6; 32],
+		index: 2,
+		credential,
+	})
+}
+
 /// One valid example per target (two for some), for its starting corpus.
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 	let (st, sr) = ticket_and_receipt();
@@ -281,6 +290,6 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 		("headers", encode_scale(&sr).into_bytes()),
 		("schedule_json", schedule),
 		("report_json", report),
-		("peer_chunk", pod_wire::peer::encode_request(&[6; 32], 2).to_vec()),
+		("peer_chunk", peer_request().to_vec()),
 	]
 }

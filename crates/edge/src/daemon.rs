@@ -8,7 +8,8 @@ use crate::fill::{Filler, NoPeers};
 use crate::ledger::Ledger;
 use crate::limiter::Bandwidth;
 use crate::metrics::Metrics;
-use crate::p2p::{LocalChunks, OrderSink, PeerConfig, Peers};
+use crate::p2p::{peer_id_of, LocalChunks, OrderSink, PeerConfig, Peers};
+use crate::peer_gate::PeerGate;
 use crate::session::Sessions;
 use codec::Encode;
 use futures::FutureExt;
@@ -51,9 +52,9 @@ pub struct Edge {
 	started: std::time::Instant,
 	seed: [u8; 32],
 	pub(crate) peers: OnceLock<Peers>,
-	/// Order bodies being read at once: an order is checked only once its
-	/// whole body (with the manifest) is in, so at most this many manifests
-	/// from unverified senders are held in memory.
+	/// Who may take chunks over libp2p.
+	pub(crate) peer_gate: crate::peer_gate::PeerGate,
+	/// Order bodies (manifests of signed orders) being read at once.
 	pub(crate) order_slots: tokio::sync::Semaphore,
 	/// Connections one client address may hold on the data plane.
 	pub(crate) per_peer: usize,
@@ -131,6 +132,7 @@ impl Edge {
 			started: std::time::Instant::now(),
 			seed,
 			peers: OnceLock::new(),
+			peer_gate: crate::peer_gate::PeerGate::new(genesis),
 			order_slots: tokio::sync::Semaphore::new(ORDER_SLOTS),
 			per_peer: cfg.max_connections_per_peer,
 		};
@@ -229,7 +231,11 @@ impl Edge {
 				.map(|b| parse("bootstrap", b))
 				.collect::<Result<_, _>>()?,
 			mdns: cfg.mdns,
+			credential: PeerGate::credential(&self.key, &self.genesis, &peer_id_of(self.seed)?),
 		};
+		if cfg.chain.is_none() {
+			tracing::warn!("no chain to check peers' registrations: any edge key holder may take chunks over libp2p");
+		}
 		let peers = Peers::start(pcfg, self.local_chunks(), self.order_sink())?;
 		self.filler.set_peers(Arc::new(peers.clone()));
 		let held: Vec<ContentId> =
@@ -241,16 +247,23 @@ impl Edge {
 		Ok(Some(peers))
 	}
 
-	/// How the peer layer answers chunk requests: verified chunks from the
-	/// cache (read and hashed on a blocking thread), counted against the
-	/// operator's monthly cap and paced by its rate cap like any bytes the
-	/// edge serves; nothing when the cap is reached.
+	/// How the peer layer answers chunk requests: only to registered edges
+	/// ([`PeerGate`]), verified chunks from the cache (read and hashed on a
+	/// blocking thread), counted against the operator's monthly cap and
+	/// paced by its rate cap like any bytes the edge serves; nothing when
+	/// the cap is reached.
 	fn local_chunks(self: &Arc<Self>) -> LocalChunks {
 		let weak = Arc::downgrade(self);
-		Arc::new(move |content, index| {
+		Arc::new(move |request, peer| {
 			let weak = weak.clone();
 			async move {
 				let edge = weak.upgrade()?;
+				if let Err(e) = edge.peer_gate.admit(peer, &request.credential).await {
+					edge.metrics.reject("peer_not_admitted");
+					tracing::debug!(%peer, error = %e, "peer chunk request refused");
+					return None;
+				}
+				let (content, index) = (request.content, request.index);
 				let hash = *edge.holding(&content)?.manifest.chunks.get(index as usize)?;
 				let e = edge.clone();
 				let read = move || e.store.get(&(content, index), &hash).ok().flatten();

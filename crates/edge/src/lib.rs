@@ -15,6 +15,7 @@
 //! | [`cache`] | the on-disk chunk cache (S3-FIFO, verified on every read) |
 //! | [`fill`] | cache misses filled from peers, then the origin; verified before use |
 //! | [`p2p`] | libp2p: chunk exchange between edges, Kademlia, gossiped orders |
+//! | [`peer_gate`] | who may take chunks over libp2p: registered edges, by their credential |
 //! | [`ledger`] | the durable receipt ledger and each window's settlement state |
 //! | [`settle`] | heartbeats; claim → confirmation → submission → finality |
 //! | [`limiter`] | the serving rate and the monthly byte cap |
@@ -36,6 +37,7 @@ pub mod limiter;
 pub mod metrics;
 pub mod origin;
 pub mod p2p;
+pub mod peer_gate;
 pub mod protocol;
 pub mod session;
 pub mod settle;

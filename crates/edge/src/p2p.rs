@@ -6,9 +6,13 @@
 //! - discovery: Kademlia (bootstrap peers from the config; each edge
 //!   announces itself as a provider of every content it holds) and mDNS on a
 //!   LAN; identify tells Kademlia the peers' listen addresses;
-//! - chunk exchange: request-response protocol `/pod/chunk/1`
-//!   (SCALE `(content, index)` → SCALE `Option<bytes>`), answered from the
-//!   cache only; the asking edge verifies every chunk against the manifest;
+//! - chunk exchange: request-response protocol `/pod/chunk/2`
+//!   ([`frame::ChunkRequest`] → length-prefixed bytes), answered from the
+//!   cache only, and only to registered edges: every request carries the
+//!   asking edge's [`PeerCredential`] (its edge key's signature over its
+//!   peer id), which the answering edge checks against the connection's
+//!   authenticated peer id and the chain's edges before it reads anything;
+//!   the asking edge verifies every chunk against the manifest;
 //! - orders: gossipsub topic `pod/orders/1` carrying reporter-signed
 //!   [`SignedOrder`]s ("hold content C").
 
@@ -23,21 +27,23 @@ use libp2p::{
 	gossipsub, identify, identity, kad, mdns, noise, request_response, tcp, yamux, Multiaddr,
 	PeerId, StreamProtocol,
 };
-use pod_primitives::{ContentId, SignedOrder};
-use pod_wire::peer as frame;
+use pod_primitives::{ContentId, PeerCredential, SignedOrder};
+use pod_wire::peer::{self as frame, ChunkRequest};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-const CHUNK_PROTOCOL: StreamProtocol = StreamProtocol::new("/pod/chunk/1");
+const CHUNK_PROTOCOL: StreamProtocol = StreamProtocol::new("/pod/chunk/2");
 const ORDERS_TOPIC: &str = "pod/orders/1";
 
 /// Answers a peer's chunk request from the local cache: run outside the
-/// swarm task (it reads the disk, checks the hash and waits for the
-/// bandwidth caps), `None` for "not held" or "not now".
+/// swarm task (it checks who asks, reads the disk, checks the hash and
+/// waits for the bandwidth caps), `None` for "not held", "not now" or "not
+/// for you". Given the request and the asking peer's id (authenticated by
+/// the connection).
 pub type LocalChunks =
-	Arc<dyn Fn(ContentId, u32) -> BoxFuture<'static, Option<Bytes>> + Send + Sync>;
+	Arc<dyn Fn(ChunkRequest, PeerId) -> BoxFuture<'static, Option<Bytes>> + Send + Sync>;
 
 /// Largest gossiped order: a manifest of the largest content plus its
 /// origin and signature.
@@ -62,6 +68,15 @@ pub struct PeerConfig {
 	pub bootstrap: Vec<Multiaddr>,
 	/// mDNS discovery on the LAN.
 	pub mdns: bool,
+	/// This edge's credential for its peer id ([`peer_id_of`] the seed),
+	/// sent with its chunk requests.
+	pub credential: PeerCredential,
+}
+
+/// The libp2p peer id an edge with this seed has.
+pub fn peer_id_of(seed: [u8; 32]) -> Result<PeerId, PeerError> {
+	let key = identity::Keypair::ed25519_from_bytes(seed).map_err(|_| PeerError::Identity)?;
+	Ok(key.public().to_peer_id())
 }
 
 /// Why the peer layer failed to start.
@@ -92,7 +107,7 @@ struct ChunkCodec;
 #[async_trait]
 impl request_response::Codec for ChunkCodec {
 	type Protocol = StreamProtocol;
-	type Request = (ContentId, u32);
+	type Request = ChunkRequest;
 	type Response = Option<Vec<u8>>;
 
 	async fn read_request<T: AsyncRead + Unpin + Send>(
@@ -126,7 +141,7 @@ impl request_response::Codec for ChunkCodec {
 		io: &mut T,
 		req: Self::Request,
 	) -> std::io::Result<()> {
-		io.write_all(&frame::encode_request(&req.0, req.1)).await?;
+		io.write_all(&frame::encode_request(&req)).await?;
 		io.close().await
 	}
 
@@ -263,7 +278,7 @@ impl Peers {
 		let (tx, rx) = mpsc::channel(256);
 		let answers =
 			Answers { local, tx: tx.clone(), slots: Arc::new(Semaphore::new(PEER_ANSWERS)) };
-		tokio::spawn(run(swarm, rx, answers, orders, topic));
+		tokio::spawn(run(swarm, rx, cfg.credential, answers, orders, topic));
 		Ok(Peers { tx, peer_id })
 	}
 
@@ -320,6 +335,7 @@ struct PendingFetch {
 }
 
 struct State {
+	credential: PeerCredential,
 	holders: HashMap<ContentId, HashSet<PeerId>>,
 	fetches: Vec<PendingFetch>,
 	by_query: HashMap<kad::QueryId, usize>,
@@ -343,7 +359,8 @@ impl Answers {
 	fn answer(
 		&self,
 		swarm: &mut libp2p::Swarm<Behaviour>,
-		(content, index): (ContentId, u32),
+		request: ChunkRequest,
+		peer: PeerId,
 		channel: request_response::ResponseChannel<Option<Vec<u8>>>,
 	) {
 		let Ok(slot) = self.slots.clone().try_acquire_owned() else {
@@ -352,7 +369,7 @@ impl Answers {
 		};
 		let (local, tx) = (self.local.clone(), self.tx.clone());
 		tokio::spawn(async move {
-			let chunk = local(content, index).await;
+			let chunk = local(request, peer).await;
 			drop(slot);
 			let _ = tx.send(Command::Answer(channel, chunk)).await;
 		});
@@ -362,11 +379,13 @@ impl Answers {
 async fn run(
 	mut swarm: libp2p::Swarm<Behaviour>,
 	mut rx: mpsc::Receiver<Command>,
+	credential: PeerCredential,
 	answers: Answers,
 	orders: OrderSink,
 	topic: gossipsub::IdentTopic,
 ) {
 	let mut st = State {
+		credential,
 		holders: HashMap::new(),
 		fetches: Vec::new(),
 		by_query: HashMap::new(),
@@ -454,7 +473,9 @@ fn try_next(swarm: &mut libp2p::Swarm<Behaviour>, st: &mut State, slot: usize) {
 		if p == me || !f.tried.insert(p) {
 			continue;
 		}
-		let rid = swarm.behaviour_mut().chunks.send_request(&p, (f.content, f.index));
+		let request =
+			ChunkRequest { content: f.content, index: f.index, credential: st.credential };
+		let rid = swarm.behaviour_mut().chunks.send_request(&p, request);
 		st.by_request.insert(rid, slot);
 		return;
 	}
@@ -551,13 +572,13 @@ fn chunk_event(
 	swarm: &mut libp2p::Swarm<Behaviour>,
 	st: &mut State,
 	answers: &Answers,
-	ev: request_response::Event<(ContentId, u32), Option<Vec<u8>>>,
+	ev: request_response::Event<ChunkRequest, Option<Vec<u8>>>,
 ) {
 	match ev {
 		request_response::Event::Message {
+			peer,
 			message: request_response::Message::Request { request, channel, .. },
-			..
-		} => answers.answer(swarm, request, channel),
+		} => answers.answer(swarm, request, peer, channel),
 		request_response::Event::Message {
 			peer,
 			message: request_response::Message::Response { request_id, response },

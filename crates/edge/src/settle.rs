@@ -520,6 +520,7 @@ async fn connect_and_settle(
 		return;
 	}
 	tracing::info!(node = %url, "settling windows on chain");
+	edge.peer_gate.follow(chain.clone());
 	let urls = ReporterUrls::default();
 	tokio::spawn(urls.clone().resolve(cfg.reporters.clone(), http.clone()));
 	spawn_settlement(&edge, chain, cfg, urls, http);

@@ -2,8 +2,10 @@
 
 use hyper::Method;
 use pod_client::{fetch, FetchPlan, Source};
-use pod_edge::p2p::{PeerConfig, Peers};
-use pod_primitives::{keys, DomainTag, HoldOrder, Manifest, SignedOrder};
+use pod_edge::fill::PeerSource;
+use pod_edge::p2p::{peer_id_of, LocalChunks, PeerConfig, Peers};
+use pod_edge::peer_gate::PeerGate;
+use pod_primitives::{keys, DomainTag, HoldOrder, Manifest, PeerCredential, SignedOrder};
 use pod_testkit::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,15 +20,13 @@ async fn metric(e: &EdgeProc, needle: &str) -> u64 {
 		.unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn second_edge_fills_from_first_over_libp2p() {
-	let bytes = Arc::new(data(3 * CHUNK as usize + 99));
+/// Edge 0, on the peer layer, holding `bytes` as a content with every chunk
+/// in its cache (prefetched from an origin that is then stopped).
+async fn edge_holding(dir: &std::path::Path, bytes: Arc<Vec<u8>>) -> (EdgeProc, Manifest) {
 	let m = Manifest::of_bytes(&bytes, CHUNK);
 	let origin = Origin::start(bytes.clone()).await;
-	let tmp = tempfile::tempdir().unwrap();
-	let a = EdgeProc::start(&tmp.path().join("a"), 0, "p2p_listen = \"/ip4/127.0.0.1/tcp/0\"");
+	let a = EdgeProc::start(dir, 0, "p2p_listen = \"/ip4/127.0.0.1/tcp/0\"");
 	hold(&a, &m, &origin.url()).await;
-	// Fill A from the origin (prefetch via a hold with ?prefetch=1).
 	let r = http(
 		Method::POST,
 		&format!("{}/hold/{}?prefetch=1", a.admin_url(), hex::encode(m.id())),
@@ -36,12 +36,20 @@ async fn second_edge_fills_from_first_over_libp2p() {
 	.await;
 	assert_eq!(r.status, 200);
 	for _ in 0..100 {
-		if status(&a).await["cache"]["chunks"] == 4 {
+		if status(&a).await["cache"]["chunks"] == m.chunks.len() {
 			break;
 		}
 		tokio::time::sleep(Duration::from_millis(50)).await;
 	}
 	origin.stop();
+	(a, m)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_edge_fills_from_first_over_libp2p() {
+	let bytes = Arc::new(data(3 * CHUNK as usize + 99));
+	let tmp = tempfile::tempdir().unwrap();
+	let (a, m) = edge_holding(&tmp.path().join("a"), bytes.clone()).await;
 	let boot = a.p2p.clone().expect("A runs the peer layer");
 	// B knows no origin: only A, as its bootstrap peer.
 	let b = EdgeProc::start(
@@ -76,6 +84,42 @@ async fn second_edge_fills_from_first_over_libp2p() {
 	assert_eq!(metric(&b, "pod_edge_fills_total{source=\"Peer\"}").await, 4);
 }
 
+/// A bare peer (libp2p seed `seed`) presenting `credential`, bootstrapped
+/// to `boot`.
+fn bare_peer(seed: u8, boot: &str, credential: PeerCredential) -> Peers {
+	let cfg = PeerConfig {
+		seed: [seed; 32],
+		listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
+		bootstrap: vec![boot.parse().unwrap()],
+		mdns: false,
+		credential,
+	};
+	let nothing: LocalChunks = Arc::new(|_, _| futures::FutureExt::boxed(async { None }));
+	Peers::start(cfg, nothing, Arc::new(|_| false)).unwrap()
+}
+
+/// Chunks go only to a peer whose credential binds an edge key to its own
+/// peer id: one replayed from another peer id gets nothing (and is
+/// counted), the right one gets the verified chunk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunks_go_only_to_peers_whose_credential_names_them() {
+	let bytes = Arc::new(data(CHUNK as usize + 7));
+	let tmp = tempfile::tempdir().unwrap();
+	let (a, m) = edge_holding(&tmp.path().join("a"), bytes.clone()).await;
+	let boot = a.p2p.clone().expect("A runs the peer layer");
+	let key = keys::keypair_from_seed(&edge_seed(5));
+	let elsewhere = PeerGate::credential(&key, &GENESIS, &peer_id_of([97; 32]).unwrap());
+	let replayed = bare_peer(98, &boot, elsewhere);
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	assert_eq!(replayed.fetch(m.id(), 0).await, None);
+	assert!(metric(&a, "pod_edge_rejected_total{reason=\"peer_not_admitted\"}").await >= 1);
+	let own = PeerGate::credential(&key, &GENESIS, &peer_id_of([96; 32]).unwrap());
+	let honest = bare_peer(96, &boot, own);
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	let chunk = honest.fetch(m.id(), 0).await.expect("an edge's own credential is honoured");
+	assert_eq!(&chunk[..], &bytes[..CHUNK as usize]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reporter_order_makes_an_edge_prefetch() {
 	let bytes = Arc::new(data(2 * CHUNK as usize));
@@ -84,17 +128,8 @@ async fn reporter_order_makes_an_edge_prefetch() {
 	let tmp = tempfile::tempdir().unwrap();
 	let e = EdgeProc::start(&tmp.path().join("e"), 0, "p2p_listen = \"/ip4/127.0.0.1/tcp/0\"");
 	// The "reporter": a bare peer that gossips a signed order.
-	let reporter = Peers::start(
-		PeerConfig {
-			seed: [99; 32],
-			listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
-			bootstrap: vec![e.p2p.clone().unwrap().parse().unwrap()],
-			mdns: false,
-		},
-		Arc::new(|_, _| futures::FutureExt::boxed(async { None })),
-		Arc::new(|_| false),
-	)
-	.unwrap();
+	let unused = PeerCredential { edge: [0; 32], signature: [0; 64] };
+	let reporter = bare_peer(99, e.p2p.as_deref().unwrap(), unused);
 	let order = HoldOrder {
 		content: m.id(),
 		manifest: codec::Encode::encode(&m),

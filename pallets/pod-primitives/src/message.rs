@@ -32,6 +32,9 @@ pub enum DomainTag {
 	/// A viewer's accusation that an edge served bytes failing their hash
 	/// (off chain).
 	Accusation,
+	/// An edge key's statement that a libp2p peer id is its own (the edges'
+	/// chunk exchange answers only edges).
+	PeerBinding,
 }
 
 impl DomainTag {
@@ -47,6 +50,7 @@ impl DomainTag {
 			DomainTag::EdgeRegistration => *b"PODREG01",
 			DomainTag::Grant => *b"PODGRT01",
 			DomainTag::Accusation => *b"PODACC01",
+			DomainTag::PeerBinding => *b"PODPER01",
 		}
 	}
 }

@@ -481,3 +481,17 @@ impl SignedOrderTerms {
 		}
 	}
 }
+
+/// An edge's credential on the edges' chunk exchange: its edge key's
+/// signature, under [`crate::DomainTag::PeerBinding`], over
+/// `(edge, peer id bytes)`. Sent with every chunk request; the answering
+/// edge checks it against the requesting connection's peer id (which
+/// libp2p's noise handshake authenticates) and the key against the chain's
+/// registered edges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct PeerCredential {
+	/// The edge key.
+	pub edge: PublicKey,
+	/// Its signature over `(edge, peer id bytes)`.
+	pub signature: Signature,
+}
