@@ -423,7 +423,7 @@ mod benchmarks {
 		frame_system::Pallet::<T>::set_block_number(((kept + 1) * T::WindowLength::get()).into());
 		#[block]
 		{
-			Pod::<T>::prune_history(Weight::MAX);
+			Pod::<T>::prune_history(frame_support::weights::Weight::MAX);
 		}
 		assert_eq!(crate::pallet::PruneCursor::<T>::get().window, 1);
 		assert_eq!(Settled::<T>::iter_prefix((0,)).count(), 0);
