@@ -70,18 +70,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn register_edge() -> Weight {
-		// Minimum execution time: 81_812_000 picoseconds.
-		Weight::from_parts(86_509_000, 3615)
+		// Minimum execution time: 80_259_000 picoseconds.
+		Weight::from_parts(85_237_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Edges` (r:1 w:1)
 	/// Proof: `Pod::Edges` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	fn unregister_edge() -> Weight {
-		// Minimum execution time: 9_844_000 picoseconds.
-		Weight::from_parts(10_856_000, 3615)
+		// Minimum execution time: 9_935_000 picoseconds.
+		Weight::from_parts(11_027_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -90,10 +90,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
-		// Minimum execution time: 40_260_000 picoseconds.
-		Weight::from_parts(42_704_000, 3615)
+		// Minimum execution time: 39_529_000 picoseconds.
+		Weight::from_parts(42_473_000, 3615)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -102,32 +102,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Revoked` (r:1 w:0)
 	/// Proof: `Pod::Revoked` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn add_reporter() -> Weight {
-		// Minimum execution time: 11_647_000 picoseconds.
-		Weight::from_parts(12_719_000, 3529)
+		// Minimum execution time: 11_527_000 picoseconds.
+		Weight::from_parts(12_960_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Reporters` (r:1 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn remove_reporter() -> Weight {
-		// Minimum execution time: 9_054_000 picoseconds.
-		Weight::from_parts(9_955_000, 3529)
+		// Minimum execution time: 9_113_000 picoseconds.
+		Weight::from_parts(10_265_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
-	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn register_content() -> Weight {
-		// Minimum execution time: 7_872_000 picoseconds.
-		Weight::from_parts(8_593_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Minimum execution time: 43_145_000 picoseconds.
+		Weight::from_parts(45_729_000, 3866)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
-	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	fn remove_content() -> Weight {
-		// Minimum execution time: 9_143_000 picoseconds.
-		Weight::from_parts(9_895_000, 3850)
+		// Minimum execution time: 8_933_000 picoseconds.
+		Weight::from_parts(9_754_000, 3866)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -136,8 +140,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
-		// Minimum execution time: 45_068_000 picoseconds.
-		Weight::from_parts(47_931_000, 6196)
+		// Minimum execution time: 43_414_000 picoseconds.
+		Weight::from_parts(46_149_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -146,8 +150,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Escrow` (r:1 w:0)
 	/// Proof: `Pod::Escrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		// Minimum execution time: 12_609_000 picoseconds.
-		Weight::from_parts(14_131_000, 3533)
+		// Minimum execution time: 12_759_000 picoseconds.
+		Weight::from_parts(14_091_000, 3533)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -158,8 +162,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_withdrawal() -> Weight {
-		// Minimum execution time: 50_004_000 picoseconds.
-		Weight::from_parts(52_748_000, 6196)
+		// Minimum execution time: 49_494_000 picoseconds.
+		Weight::from_parts(51_887_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -174,7 +178,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Contents` (r:64 w:0)
-	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Escrow` (r:64 w:64)
 	/// Proof: `Pod::Escrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Usage` (r:64 w:64)
@@ -195,14 +199,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3228), added: 5703, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 64]`.
 	fn submit_attestation(e: u32, ) -> Weight {
-		// Minimum execution time: 128_602_000 picoseconds.
-		Weight::from_parts(116_579_180, 3688)
-			.saturating_add(Weight::from_parts(24_382_999, 0).saturating_mul(e.into()))
+		// Minimum execution time: 129_753_000 picoseconds.
+		Weight::from_parts(110_735_717, 3688)
+			.saturating_add(Weight::from_parts(24_807_240, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(e.into())))
-			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(0, 2876).saturating_mul(e.into()))
 	}
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -215,7 +219,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::WindowBytes` (r:127 w:127)
 	/// Proof: `Pod::WindowBytes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Contents` (r:1 w:0)
-	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Escrow` (r:1 w:1)
 	/// Proof: `Pod::Escrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Pod::Usage` (r:1 w:1)
@@ -236,9 +240,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Pod::Pending` (`max_values`: None, `max_size`: Some(3228), added: 5703, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 128]`.
 	fn submit_attestations(n: u32, ) -> Weight {
-		// Minimum execution time: 171_366_000 picoseconds.
-		Weight::from_parts(186_486_893, 3850)
-			.saturating_add(Weight::from_parts(81_494_743, 0).saturating_mul(n.into()))
+		// Minimum execution time: 138_697_000 picoseconds.
+		Weight::from_parts(199_082_386, 3866)
+			.saturating_add(Weight::from_parts(81_578_140, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -254,8 +258,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Redemptions` (r:0 w:1)
 	/// Proof: `Pod::Redemptions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn redeem() -> Weight {
-		// Minimum execution time: 12_789_000 picoseconds.
-		Weight::from_parts(13_911_000, 3529)
+		// Minimum execution time: 12_839_000 picoseconds.
+		Weight::from_parts(14_031_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -266,16 +270,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn complete_redemption() -> Weight {
-		// Minimum execution time: 46_359_000 picoseconds.
-		Weight::from_parts(49_264_000, 6196)
+		// Minimum execution time: 47_060_000 picoseconds.
+		Weight::from_parts(49_874_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Pod::Operator` (r:0 w:1)
 	/// Proof: `Pod::Operator` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	fn set_operator() -> Weight {
-		// Minimum execution time: 3_936_000 picoseconds.
-		Weight::from_parts(4_356_000, 0)
+		// Minimum execution time: 3_986_000 picoseconds.
+		Weight::from_parts(4_437_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Revoked` (r:1 w:1)
@@ -283,38 +287,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Reporters` (r:0 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn revoke_reporter() -> Weight {
-		// Minimum execution time: 10_416_000 picoseconds.
-		Weight::from_parts(11_447_000, 3517)
+		// Minimum execution time: 10_526_000 picoseconds.
+		Weight::from_parts(11_557_000, 3517)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Pod::Reporters` (r:1 w:1)
 	/// Proof: `Pod::Reporters` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn set_reporter_cap() -> Weight {
-		// Minimum execution time: 9_294_000 picoseconds.
-		Weight::from_parts(10_266_000, 3529)
+		// Minimum execution time: 9_384_000 picoseconds.
+		Weight::from_parts(10_416_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::SpendLimits` (r:0 w:1)
 	/// Proof: `Pod::SpendLimits` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn set_spend_limit() -> Weight {
-		// Minimum execution time: 4_937_000 picoseconds.
-		Weight::from_parts(5_528_000, 0)
+		// Minimum execution time: 5_078_000 picoseconds.
+		Weight::from_parts(5_658_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::GrantKeys` (r:0 w:1)
 	/// Proof: `Pod::GrantKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn set_grant_key() -> Weight {
-		// Minimum execution time: 5_057_000 picoseconds.
-		Weight::from_parts(5_579_000, 0)
+		// Minimum execution time: 5_267_000 picoseconds.
+		Weight::from_parts(5_909_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Pod::Contents` (r:1 w:1)
-	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	fn set_content_policy() -> Weight {
-		// Minimum execution time: 8_743_000 picoseconds.
-		Weight::from_parts(9_615_000, 3850)
+		// Minimum execution time: 9_154_000 picoseconds.
+		Weight::from_parts(10_025_000, 3866)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -335,8 +339,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Pod::Settled` (r:1 w:1)
 	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(223), added: 2698, mode: `MaxEncodedLen`)
 	fn vest_settlement() -> Weight {
-		// Minimum execution time: 28_132_000 picoseconds.
-		Weight::from_parts(30_206_000, 6693)
+		// Minimum execution time: 29_514_000 picoseconds.
+		Weight::from_parts(31_778_000, 6693)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -356,9 +360,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(223), added: 2698, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[1, 64]`.
 	fn void_settlement(c: u32, ) -> Weight {
-		// Minimum execution time: 34_281_000 picoseconds.
-		Weight::from_parts(31_283_737, 6693)
-			.saturating_add(Weight::from_parts(7_761_948, 0).saturating_mul(c.into()))
+		// Minimum execution time: 35_793_000 picoseconds.
+		Weight::from_parts(29_578_481, 6693)
+			.saturating_add(Weight::from_parts(8_251_256, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -372,94 +376,116 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn pay_fees() -> Weight {
-		// Minimum execution time: 41_923_000 picoseconds.
-		Weight::from_parts(43_835_000, 6196)
+		// Minimum execution time: 41_782_000 picoseconds.
+		Weight::from_parts(44_266_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Pod::Contents` (r:1 w:1)
+	/// Proof: `Pod::Contents` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn reap_content() -> Weight {
-		Weight::from_parts(40_000_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	fn reclaim_redemption() -> Weight {
-		Weight::from_parts(20_000_000, 3529)
+		// Minimum execution time: 39_990_000 picoseconds.
+		Weight::from_parts(42_583_000, 3866)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Pod::Redemptions` (r:1 w:1)
+	/// Proof: `Pod::Redemptions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Pod::Credits` (r:1 w:1)
+	/// Proof: `Pod::Credits` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Pod::TotalCredits` (r:1 w:1)
+	/// Proof: `Pod::TotalCredits` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	fn reclaim_redemption() -> Weight {
+		// Minimum execution time: 14_932_000 picoseconds.
+		Weight::from_parts(16_194_000, 3533)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Pod::PruneCursor` (r:1 w:1)
+	/// Proof: `Pod::PruneCursor` (`max_values`: Some(1), `max_size`: Some(5), added: 500, mode: `MaxEncodedLen`)
+	/// Storage: `Pod::Settled` (r:1000 w:1000)
+	/// Proof: `Pod::Settled` (`max_values`: None, `max_size`: Some(223), added: 2698, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 1000]`.
 	fn prune_history(n: u32, ) -> Weight {
-		Weight::from_parts(30_000_000, 1500)
-			.saturating_add(Weight::from_parts(2_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Minimum execution time: 16_544_000 picoseconds.
+		Weight::from_parts(2_134_523, 1490)
+			.saturating_add(Weight::from_parts(955_412, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with RocksDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn register_edge() -> Weight {
-		Weight::from_parts(86_509_000, 3615)
+		Weight::from_parts(85_237_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn unregister_edge() -> Weight {
-		Weight::from_parts(10_856_000, 3615)
+		Weight::from_parts(11_027_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(42_704_000, 3615)
+		Weight::from_parts(42_473_000, 3615)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn add_reporter() -> Weight {
-		Weight::from_parts(12_719_000, 3529)
+		Weight::from_parts(12_960_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_reporter() -> Weight {
-		Weight::from_parts(9_955_000, 3529)
+		Weight::from_parts(10_265_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn register_content() -> Weight {
-		Weight::from_parts(8_593_000, 3850)
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		Weight::from_parts(45_729_000, 3866)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn remove_content() -> Weight {
-		Weight::from_parts(9_895_000, 3850)
+		Weight::from_parts(9_754_000, 3866)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn deposit() -> Weight {
-		Weight::from_parts(47_931_000, 6196)
+		Weight::from_parts(46_149_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(14_131_000, 3533)
+		Weight::from_parts(14_091_000, 3533)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn claim_withdrawal() -> Weight {
-		Weight::from_parts(52_748_000, 6196)
+		Weight::from_parts(51_887_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn submit_attestation(e: u32, ) -> Weight {
-		Weight::from_parts(116_579_180, 3688)
-			.saturating_add(Weight::from_parts(24_382_999, 0).saturating_mul(e.into()))
+		Weight::from_parts(110_735_717, 3688)
+			.saturating_add(Weight::from_parts(24_807_240, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(e.into())))
-			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(0, 2876).saturating_mul(e.into()))
 	}
 	fn submit_attestations(n: u32, ) -> Weight {
-		Weight::from_parts(186_486_893, 3850)
-			.saturating_add(Weight::from_parts(81_494_743, 0).saturating_mul(n.into()))
+		Weight::from_parts(199_082_386, 3866)
+			.saturating_add(Weight::from_parts(81_578_140, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -467,50 +493,50 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(n.into()))
 	}
 	fn redeem() -> Weight {
-		Weight::from_parts(13_911_000, 3529)
+		Weight::from_parts(14_031_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn complete_redemption() -> Weight {
-		Weight::from_parts(49_264_000, 6196)
+		Weight::from_parts(49_874_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_operator() -> Weight {
-		Weight::from_parts(4_356_000, 0)
+		Weight::from_parts(4_437_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn revoke_reporter() -> Weight {
-		Weight::from_parts(11_447_000, 3517)
+		Weight::from_parts(11_557_000, 3517)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_reporter_cap() -> Weight {
-		Weight::from_parts(10_266_000, 3529)
+		Weight::from_parts(10_416_000, 3529)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_spend_limit() -> Weight {
-		Weight::from_parts(5_528_000, 0)
+		Weight::from_parts(5_658_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_grant_key() -> Weight {
-		Weight::from_parts(5_579_000, 0)
+		Weight::from_parts(5_909_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_content_policy() -> Weight {
-		Weight::from_parts(9_615_000, 3850)
+		Weight::from_parts(10_025_000, 3866)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn vest_settlement() -> Weight {
-		Weight::from_parts(30_206_000, 6693)
+		Weight::from_parts(31_778_000, 6693)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn void_settlement(c: u32, ) -> Weight {
-		Weight::from_parts(31_283_737, 6693)
-			.saturating_add(Weight::from_parts(7_761_948, 0).saturating_mul(c.into()))
+		Weight::from_parts(29_578_481, 6693)
+			.saturating_add(Weight::from_parts(8_251_256, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -518,25 +544,27 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2575).saturating_mul(c.into()))
 	}
 	fn pay_fees() -> Weight {
-		Weight::from_parts(43_835_000, 6196)
+		Weight::from_parts(44_266_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn reap_content() -> Weight {
-		Weight::from_parts(40_000_000, 6196)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		Weight::from_parts(42_583_000, 3866)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn reclaim_redemption() -> Weight {
-		Weight::from_parts(20_000_000, 3529)
+		Weight::from_parts(16_194_000, 3533)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn prune_history(n: u32, ) -> Weight {
-		Weight::from_parts(30_000_000, 1500)
-			.saturating_add(Weight::from_parts(2_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
+		Weight::from_parts(2_134_523, 1490)
+			.saturating_add(Weight::from_parts(955_412, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(n.into()))
 	}
 }
