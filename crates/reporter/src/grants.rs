@@ -108,6 +108,16 @@ impl Records {
 		})
 	}
 
+	/// The edge as its owner registered it on chain (cached), if the
+	/// reporter follows a chain and the edge is registered.
+	pub async fn bonded_edge(
+		&self,
+		edge: &PublicKey,
+	) -> Result<Option<pod_chain::ChainEdge>, ReporterError> {
+		let Some(chain) = &self.chain else { return Ok(None) };
+		self.edges.get(edge, Some(chain.edge(edge))).await
+	}
+
 	/// The key a customer's grants must be signed with.
 	pub async fn grant_key(&self, customer: &[u8; 32]) -> Result<Option<PublicKey>, ReporterError> {
 		self.grant_keys.get(customer, self.chain.as_ref().map(|c| c.grant_key(customer))).await

@@ -269,15 +269,26 @@ impl Reporter {
 		if let Some(why) = self.records.edge_refusal(&h.edge, self.window()).await? {
 			return Err(ReporterError::EdgeNotOnChain { edge: hex::encode(h.edge), why });
 		}
-		self.record_heartbeat(h)
+		let bonded = self.records.bonded_edge(&h.edge).await?;
+		self.record_heartbeat(h, bonded.as_ref())
 	}
 
-	fn record_heartbeat(&self, h: &pod_wire::api::Heartbeat) -> Result<(), ReporterError> {
+	/// Records a heartbeat. The region and capacity are the ones the edge's
+	/// owner registered and bonded on chain when there is a chain: a
+	/// heartbeat can claim anything, so it only says them without one
+	/// (tests). Load is measured, not taken (`open_tickets`).
+	fn record_heartbeat(
+		&self,
+		h: &pod_wire::api::Heartbeat,
+		bonded: Option<&pod_chain::ChainEdge>,
+	) -> Result<(), ReporterError> {
 		let _g = self.edges_lock.lock().expect("edges lock");
 		let mut rec = self.store.edge(&h.edge)?.unwrap_or_default();
 		rec.url = String::from_utf8_lossy(&h.url).into_owned();
-		rec.region = String::from_utf8_lossy(&h.region).into_owned();
-		rec.capacity = h.capacity;
+		(rec.region, rec.capacity) = match bonded {
+			Some(e) => (String::from_utf8_lossy(&e.region).into_owned(), e.capacity),
+			None => (String::from_utf8_lossy(&h.region).into_owned(), h.capacity),
+		};
 		rec.load = h.load;
 		rec.free_disk = h.free_disk;
 		rec.held = h.held.iter().map(hex::encode).collect();

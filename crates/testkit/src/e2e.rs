@@ -177,6 +177,7 @@ async fn deliver_and_settle(
 	}
 	let before = Snapshot::take(chain, &expected).await?;
 	wait_live_edges(&off.reporter_url).await?;
+	claimed_regions_ignored(&off.reporter_url).await?;
 	ungranted_viewer_refused(&off.reporter_url, &content).await?;
 	download(cfg, &content, &off.reporter_url, chain.genesis(), &mut expected)?;
 	if cfg.faults {
@@ -341,7 +342,7 @@ fn start_edge(
 		 reporters = [{}]\nreporter_url = \"{reporter_url}\"\nchain = \"{ws}\"\n\
 		 more_reporter_urls = [{}]\n\
 		 heartbeat_secs = 2\nclaim_grace_ms = 2000\ncache_quota = {}\nmin_free = 0\n\
-		 allow_private_origins = true\n\
+		 allow_private_origins = true\nregion = \"claimed-{i}\"\n\
 		 p2p_listen = \"/ip4/127.0.0.1/tcp/{}\"\n",
 		base + 10,
 		base + EDGE_ADMIN_OFFSET,
@@ -418,6 +419,23 @@ async fn wait_live_edges(reporter: &str) -> Result<(), HarnessError> {
 		},
 	)
 	.await
+}
+
+/// Each edge's heartbeat claims a region of its own (`claimed-i`); the
+/// reporter records the one its owner registered and bonded on chain.
+async fn claimed_regions_ignored(reporter: &str) -> Result<(), HarnessError> {
+	let url = format!("{reporter}/status");
+	let body = get(&url).await.ok_or_else(|| HarnessError::Check(format!("{url} did not answer")))?;
+	let s: ReporterStatus = serde_json::from_slice(&body)
+		.map_err(|e| HarnessError::Check(format!("{url}: {e}")))?;
+	for e in &s.edges {
+		if e.record.region != "local" {
+			let why = format!("the reporter took edge {}'s region from its heartbeat: {:?}", e.edge, e.record.region);
+			return Err(HarnessError::Check(why));
+		}
+	}
+	println!("   the edges' heartbeats claim regions of their own; the reporter records the chain's (\"local\")");
+	Ok(())
 }
 
 async fn register_on_chain(
