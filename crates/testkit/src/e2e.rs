@@ -425,12 +425,16 @@ async fn wait_live_edges(reporter: &str) -> Result<(), HarnessError> {
 /// reporter records the one its owner registered and bonded on chain.
 async fn claimed_regions_ignored(reporter: &str) -> Result<(), HarnessError> {
 	let url = format!("{reporter}/status");
-	let body = get(&url).await.ok_or_else(|| HarnessError::Check(format!("{url} did not answer")))?;
-	let s: ReporterStatus = serde_json::from_slice(&body)
-		.map_err(|e| HarnessError::Check(format!("{url}: {e}")))?;
+	let body =
+		get(&url).await.ok_or_else(|| HarnessError::Check(format!("{url} did not answer")))?;
+	let s: ReporterStatus =
+		serde_json::from_slice(&body).map_err(|e| HarnessError::Check(format!("{url}: {e}")))?;
 	for e in &s.edges {
 		if e.record.region != "local" {
-			let why = format!("the reporter took edge {}'s region from its heartbeat: {:?}", e.edge, e.record.region);
+			let why = format!(
+				"the reporter took edge {}'s region from its heartbeat: {:?}",
+				e.edge, e.record.region
+			);
 			return Err(HarnessError::Check(why));
 		}
 	}
