@@ -26,10 +26,11 @@ impl<T: Config> Pallet<T> {
 	pub fn prune_history(limit: Weight) -> Weight {
 		let mut used = T::DbWeight::get().reads(1);
 		let horizon = Self::oldest_kept_window();
-		let mut state = PruneCursor::<T>::get();
-		if state.window >= horizon {
+		let start = PruneCursor::<T>::get();
+		if start.window >= horizon {
 			return used;
 		}
+		let mut state = start;
 		// A pass over one map costs at most what a whole empty window
 		// measured (five passes); every key it deletes costs the slope.
 		let pass = T::WeightInfo::prune_history(0);
@@ -52,7 +53,9 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 		}
-		PruneCursor::<T>::put(state);
+		if state != start {
+			PruneCursor::<T>::put(state);
+		}
 		used
 	}
 
