@@ -31,7 +31,8 @@ impl pallet_balances::Config for Test {
 }
 
 parameter_types! {
-	pub const ExistentialDeposit: u128 = 1;
+	/// 1, unless a test needs a fee below it (`ExistentialDeposit::set`).
+	pub static ExistentialDeposit: u128 = 1;
 	/// Most tests settle a few bytes, which charge nothing at their prices:
 	/// no minimum unless a test sets one (`MinCharge::set`).
 	pub static MinCharge: u128 = 0;

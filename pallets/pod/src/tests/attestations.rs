@@ -257,6 +257,34 @@ fn an_unknown_content_is_skipped_and_the_rest_settles() {
 	});
 }
 
+/// An operator account that a fee cannot open (the fee is below the
+/// existential deposit, the account reaped or never funded) fails no
+/// settlement and no batch: the fees accrue and go out once they can.
+#[test]
+fn a_fee_the_operator_account_cannot_take_fails_nothing() {
+	new_test_ext().execute_with(|| {
+		setup();
+		register_edge(EDGE2);
+		let empty = 77;
+		assert_ok!(Pod::set_operator(RuntimeOrigin::root(), empty));
+		ExistentialDeposit::set(100_000);
+		// Each window's fee (50,000) alone cannot open the account.
+		let batch = vec![att(EDGE, 1, &[(CONTENT_A, GIB)])];
+		assert_ok!(Pod::submit_attestations(RuntimeOrigin::none(), batch.try_into().unwrap()));
+		assert!(settled(EDGE, 1).is_some());
+		vest_all();
+		assert_eq!((AccruedFees::<Test>::get(), Balances::free_balance(empty)), (50_000, 0));
+		// Two more fees make it possible: all three go out in one transfer.
+		let batch = vec![att(EDGE, 2, &[(CONTENT_A, GIB)]), att(EDGE2, 2, &[(CONTENT_A, GIB)])];
+		assert_ok!(Pod::submit_attestations(RuntimeOrigin::none(), batch.try_into().unwrap()));
+		assert!(settled(EDGE, 2).is_some() && settled(EDGE2, 2).is_some());
+		vest_all();
+		assert_eq!((AccruedFees::<Test>::get(), Balances::free_balance(empty)), (0, 150_000));
+		ExistentialDeposit::set(1);
+		assert_books_balance();
+	});
+}
+
 /// Without an operator, fees accrue in the pallet account (nothing fails)
 /// and are paid once there is one.
 #[test]
