@@ -43,14 +43,7 @@ fn a_customer_who_cannot_cover_the_deposit_registers_nothing() {
 		let poor = 77;
 		assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), poor, TEST_CONTENT_DEPOSIT));
 		// The whole balance cannot go on hold: the account must stay alive.
-		assert!(Pod::register_content(
-			RuntimeOrigin::signed(poor),
-			CONTENT_A,
-			GIB,
-			PRICE,
-			b"https://origin.example/a".to_vec()
-		)
-		.is_err());
+		assert!(register_content_by(poor, CONTENT_A, GIB, PRICE).is_err());
 		assert!(crate::Contents::<Test>::get(CONTENT_A).is_none());
 		assert_eq!(deposit_held(poor), 0);
 	});

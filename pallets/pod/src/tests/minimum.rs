@@ -15,13 +15,7 @@ fn batch_call(atts: Vec<Attestation>) -> crate::Call<Test> {
 
 /// A customer (`OTHER`) with a content and no escrow at all.
 fn content_without_escrow() {
-	assert_ok!(Pod::register_content(
-		RuntimeOrigin::signed(OTHER),
-		CONTENT_B,
-		GIB,
-		PRICE,
-		b"https://origin.example/b".to_vec()
-	));
+	assert_ok!(register_content_by(OTHER, CONTENT_B, GIB, PRICE));
 }
 
 #[test]

@@ -62,13 +62,18 @@ pub(crate) fn register_edge(seed: u8) {
 }
 
 pub(crate) fn register_content(id: [u8; 32], price: u128) {
-	assert_ok!(Pod::register_content(
-		RuntimeOrigin::signed(CUSTOMER),
-		id,
-		10 * GIB,
-		price,
-		b"https://origin.example/a".to_vec()
-	));
+	assert_ok!(register_content_by(CUSTOMER, id, 10 * GIB, price));
+}
+
+/// `register_content` of `id` by `who`, with a test origin.
+pub(crate) fn register_content_by(
+	who: u64,
+	id: [u8; 32],
+	size: u64,
+	price: u128,
+) -> sp_runtime::DispatchResult {
+	let origin = b"https://origin.example/a".to_vec();
+	Pod::register_content(RuntimeOrigin::signed(who), id, size, price, origin)
 }
 
 /// An edge, two contents and 1e9 of escrow; block in window 2.
