@@ -40,15 +40,24 @@ pub fn json<T: serde::Serialize>(status: StatusCode, v: &T) -> Resp {
 	binary(status, "application/json", Bytes::from(body))
 }
 
-/// Reads a request body of at most `limit` bytes.
+/// Reads a request body of at most `limit` bytes. A body whose declared
+/// length is over the limit is refused before a byte of it is read; one
+/// sent without a length (chunked) is cut off at the limit.
 pub async fn body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Refusal> {
-	Limited::new(req.into_body(), limit).collect().await.map(|c| c.to_bytes()).map_err(|e| {
-		Refusal::new(
-			StatusCode::PAYLOAD_TOO_LARGE,
-			Code::BadBody,
-			format!("body unreadable or over {limit} bytes: {e}"),
-		)
-	})
+	let too_large = |what: String| Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, Code::BadBody, what);
+	if let Some(declared) = declared_length(&req).filter(|n| *n > limit as u64) {
+		return Err(too_large(format!("body of {declared} bytes declared, over {limit}")));
+	}
+	Limited::new(req.into_body(), limit)
+		.collect()
+		.await
+		.map(|c| c.to_bytes())
+		.map_err(|e| too_large(format!("body unreadable or over {limit} bytes: {e}")))
+}
+
+/// The request's `content-length`, if it sent a valid one.
+fn declared_length(req: &Request<Incoming>) -> Option<u64> {
+	req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 /// Reads a JSON body of at most `limit` bytes into `T`.

@@ -618,3 +618,52 @@ async fn under_reporting_to_renew_never_pays_a_grant_above_its_budget() {
 	assert_eq!((r.status.as_u16(), r.error()), (422, "nothing_confirmed".into()));
 	assert!(String::from_utf8_lossy(&r.body).contains("grant_budget_reached"), "{}", r.error());
 }
+
+/// Sends `head` (a request line and headers, blank line included) and
+/// `body` on a fresh connection, and what the reporter answers within 2 s
+/// (`None`: it is still reading).
+async fn raw_request(url: &str, head: &str, body: &[u8]) -> Option<String> {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let mut s = tokio::net::TcpStream::connect(url.trim_start_matches("http://")).await.unwrap();
+	s.write_all(head.as_bytes()).await.unwrap();
+	s.write_all(body).await.unwrap();
+	let mut buf = vec![0u8; 4096];
+	let read = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await.ok()?;
+	Some(String::from_utf8_lossy(&buf[..read.unwrap()]).into_owned())
+}
+
+/// Every route's body is bounded before any work on it: a body declared
+/// over the route's limit is refused (`413 bad_body`) before a byte of it
+/// is sent, one sent without a length is cut off at the limit, and a body
+/// within the limit reaches the route's own checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_their_routes_limit_are_refused_unread() {
+	let tmp = tempfile::tempdir().unwrap();
+	let r = start(tmp.path(), 1).await;
+	let confirm_limit = pod_wire::api::MAX_CONFIRM_RECEIPTS * 96 + (64 << 10);
+	let routes = [
+		("schedule", 64 << 10),
+		("heartbeat", 4 << 20),
+		("reports", 16 << 20),
+		("confirm", confirm_limit),
+	];
+	for (route, limit) in routes {
+		let head =
+			format!("POST /{route} HTTP/1.1\r\nhost: r\r\ncontent-length: {}\r\n\r\n", limit + 1);
+		let answer = raw_request(&r.url, &head, b"").await;
+		let answer = answer.unwrap_or_else(|| panic!("/{route}: an over-long body was waited for"));
+		assert!(answer.starts_with("HTTP/1.1 413"), "/{route}: {answer}");
+		assert!(answer.contains("bad_body"), "/{route}: {answer}");
+		// Within the limit, the route's own decoding speaks.
+		let ok = http(Method::POST, &format!("{}/{route}", r.url), &[], vec![b'x'; 16]).await;
+		assert_eq!(ok.status.as_u16(), 400, "/{route}: {}", ok.error());
+	}
+	// Chunked, no length declared: read up to the limit, then refused.
+	let head = "POST /schedule HTTP/1.1\r\nhost: r\r\ntransfer-encoding: chunked\r\n\r\n";
+	let over = (64 << 10) + 1;
+	let chunk = [format!("{over:x}\r\n").into_bytes(), vec![b'x'; over]].concat();
+	let answer = raw_request(&r.url, head, &chunk).await.expect("answered at the limit");
+	assert!(answer.starts_with("HTTP/1.1 413"), "chunked: {answer}");
+	let _ = r.stop.send(());
+	r.server.await.unwrap();
+}
