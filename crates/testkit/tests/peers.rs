@@ -23,9 +23,18 @@ async fn metric(e: &EdgeProc, needle: &str) -> u64 {
 /// Edge 0, on the peer layer, holding `bytes` as a content with every chunk
 /// in its cache (prefetched from an origin that is then stopped).
 async fn edge_holding(dir: &std::path::Path, bytes: Arc<Vec<u8>>) -> (EdgeProc, Manifest) {
+	edge_holding_with(dir, bytes, "").await
+}
+
+/// [`edge_holding`] with more configuration.
+async fn edge_holding_with(
+	dir: &std::path::Path,
+	bytes: Arc<Vec<u8>>,
+	config: &str,
+) -> (EdgeProc, Manifest) {
 	let m = Manifest::of_bytes(&bytes, CHUNK);
 	let origin = Origin::start(bytes.clone()).await;
-	let a = EdgeProc::start(dir, 0, "p2p_listen = \"/ip4/127.0.0.1/tcp/0\"");
+	let a = EdgeProc::start(dir, 0, &format!("p2p_listen = \"/ip4/127.0.0.1/tcp/0\"\n{config}"));
 	hold(&a, &m, &origin.url()).await;
 	let r = http(
 		Method::POST,
@@ -169,4 +178,24 @@ async fn reporter_order_makes_an_edge_prefetch() {
 	reporter.publish(forged).await;
 	tokio::time::sleep(Duration::from_millis(500)).await;
 	assert_eq!(status(&e).await["contents"], 1);
+}
+
+/// Chunks served to peers count against the operator's monthly cap like
+/// the data plane's bytes: once the cap is reached, peers get nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_are_served_within_the_monthly_cap() {
+	let bytes = Arc::new(data(3 * CHUNK as usize));
+	let tmp = tempfile::tempdir().unwrap();
+	let cap = format!("monthly_cap = {}", CHUNK + CHUNK / 2);
+	let (a, m) = edge_holding_with(&tmp.path().join("a"), bytes.clone(), &cap).await;
+	let boot = a.p2p.clone().expect("A runs the peer layer");
+	let key = keys::keypair_from_seed(&edge_seed(5));
+	let own = PeerGate::credential(&key, &GENESIS, &peer_id_of([95; 32]).unwrap());
+	let peer = bare_peer(95, &boot, own);
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	let first = peer.fetch(m.id(), 0).await.expect("the first chunk is within the cap");
+	assert_eq!(&first[..], &bytes[..CHUNK as usize]);
+	assert_eq!(peer.fetch(m.id(), 1).await, None, "a chunk over the cap was served");
+	let served = &status(&a).await["bandwidth"]["served_this_month"];
+	assert_eq!(served.as_u64(), Some(u64::from(CHUNK)), "{served}");
 }
