@@ -208,8 +208,10 @@ mod tests {
 
 	/// A client that sends half its headers and then nothing is cut off
 	/// after the header timeout instead of holding its connection forever.
-	#[tokio::test(start_paused = true)]
-	async fn a_client_dribbling_its_headers_is_cut_off() {
+	/// A server answering "ok" to everything; stopped by its sender.
+	async fn ok_server(
+	) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>)
+	{
 		let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let addr = listener.local_addr().unwrap();
 		let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -220,6 +222,12 @@ mod tests {
 			},
 			|_, _| async { crate::reply::text(hyper::StatusCode::OK, "text/plain", "ok".into()) },
 		));
+		(addr, stop, server)
+	}
+
+	#[tokio::test(start_paused = true)]
+	async fn a_client_dribbling_its_headers_is_cut_off() {
+		let (addr, stop, server) = ok_server().await;
 		let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
 		c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
 		tokio::time::sleep(HEADER_READ_TIMEOUT + Duration::from_secs(1)).await;
@@ -231,6 +239,29 @@ mod tests {
 		// Closed, with at most a 408 and nothing served.
 		let text = String::from_utf8_lossy(&buf[..n]);
 		assert!(!text.contains("200 OK"), "{text}");
+		stop.send(()).unwrap();
+		server.await.unwrap().unwrap();
+	}
+
+	/// A keep-alive connection that sends nothing after its answer is
+	/// closed after the header timeout too, so idle connections do not
+	/// hold their places.
+	#[tokio::test(start_paused = true)]
+	async fn an_idle_keep_alive_connection_is_closed() {
+		let (addr, stop, server) = ok_server().await;
+		let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+		c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+		let mut buf = vec![0; 4096];
+		let n = c.read(&mut buf).await.unwrap();
+		assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+		tokio::time::sleep(HEADER_READ_TIMEOUT - Duration::from_secs(1)).await;
+		let early = tokio::time::timeout(Duration::from_millis(10), c.read(&mut buf)).await;
+		assert!(early.is_err(), "closed before the timeout: {early:?}");
+		tokio::time::sleep(Duration::from_secs(2)).await;
+		let closed = tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf))
+			.await
+			.expect("the server closed the idle connection");
+		assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
 		stop.send(()).unwrap();
 		server.await.unwrap().unwrap();
 	}
