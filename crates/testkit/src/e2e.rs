@@ -20,6 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use subxt_signer::sr25519::dev as dev_accounts;
 
+mod peers;
 mod trust;
 
 /// What to run.
@@ -180,6 +181,7 @@ async fn deliver_and_settle(
 	claimed_regions_ignored(&off.reporter_url).await?;
 	ungranted_viewer_refused(&off.reporter_url, &content).await?;
 	download(cfg, &content, &off.reporter_url, chain.genesis(), &mut expected)?;
+	peers::unregistered_peer_refused(cfg, &content, chain.genesis()).await?;
 	if cfg.faults {
 		println!("== fault: validator Dave stops before settlement");
 		devnet.stop("dave");
