@@ -8,6 +8,10 @@
 #   BENCH_EDGES (default 16000), BENCH_WINDOWS (default 4), BENCH_INFLIGHT (48)
 #   BENCH_FLOOD (forged batches per second at the pool while the second half
 #   of the windows settles; default 0, no flood: see pod-settle-bench --flood)
+#   BENCH_RPC_RATE_LIMIT (the validators' --rpc-rate-limit, calls per minute
+#   per RPC connection, as a public RPC node would run, with 127.0.0.1 — the
+#   honest settlement's address — exempt and the flood sent from 127.0.0.2;
+#   default none)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -45,6 +49,11 @@ spec["name"] = "PoD settlement bench"
 json.dump(spec, sys.stdout)
 PY
 export RPC_BASE=${RPC_BASE:-29944} BASE_PORT=${BASE_PORT:-50333} DEVNET_CHAIN="$dir/bench.json"
+flood_from=()
+if [ -n "${BENCH_RPC_RATE_LIMIT:-}" ]; then
+  export DEVNET_ARGS="${DEVNET_ARGS:-} --rpc-rate-limit $BENCH_RPC_RATE_LIMIT --rpc-rate-limit-whitelisted-ips 127.0.0.1/32"
+  flood_from=(--flood-from 127.0.0.2)
+fi
 devnet_start "$bin/pod-node" "$dir"
 trap 'devnet_stop; echo "== stopped; logs in $dir"' EXIT
 ws="ws://127.0.0.1:$RPC_BASE"
@@ -54,4 +63,4 @@ echo "== $edges edges in genesis; waiting for finalized block #$need ($windows c
 wait_finalized "http://127.0.0.1:$RPC_BASE" "$need" 900
 "$bin/pod-settle-bench" --chain "$ws" --edges "$edges" --windows "$windows" \
   --content "$content" --price "$price" --inflight "${BENCH_INFLIGHT:-48}" \
-  --flood "${BENCH_FLOOD:-0}"
+  --flood "${BENCH_FLOOD:-0}" "${flood_from[@]}"

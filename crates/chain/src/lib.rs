@@ -152,10 +152,17 @@ impl Chain {
 			reason: e.to_string(),
 		};
 		let rpc = subxt::rpcs::RpcClient::from_insecure_url(url).await.map_err(|e| connect(&e))?;
+		Self::over(url, rpc).await
+	}
+
+	/// The chain behind `rpc`, an RPC client the caller built (its own
+	/// transport, e.g. a connection from a chosen local address); `url`
+	/// names it in errors.
+	pub async fn over(url: &str, rpc: subxt::rpcs::RpcClient) -> Result<Self, ChainError> {
 		let backend = subxt::backend::LegacyBackend::builder().build(rpc);
 		let api = OnlineClient::<SubstrateConfig>::from_backend(std::sync::Arc::new(backend))
 			.await
-			.map_err(|e| connect(&e))?;
+			.map_err(|e| ChainError::Connect { url: url.to_string(), reason: e.to_string() })?;
 		Ok(Chain { api, url: url.to_string() })
 	}
 

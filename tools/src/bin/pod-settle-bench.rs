@@ -16,8 +16,14 @@
 //! nobody settles, each with one bit of one reporter signature flipped, so
 //! every storage check passes and the whole batch's signatures are
 //! verified before it is refused: the most a forgery can cost a
-//! validator). It prints both halves' settlement and block rates and what
-//! became of the forgeries.
+//! validator). The forgeries come on their own RPC connection, as a
+//! stranger's would: a node run with `--rpc-rate-limit N` holds that
+//! connection to `N` calls a minute (the excess waits, then is refused);
+//! `--flood-from` picks the address it comes from, so a node that exempts
+//! its own edges' address (`--rpc-rate-limit-whitelisted-ips`) limits the
+//! spammer alone.
+//! It prints both halves' settlement and block rates and what became of
+//! the forgeries.
 
 use anyhow::Result;
 use clap::Parser;
@@ -70,6 +76,10 @@ struct Args {
 	/// Attestations per forged batch.
 	#[arg(long, default_value_t = MAX_BATCH as usize)]
 	flood_batch: usize,
+	/// The local address the spammer connects from (e.g. 127.0.0.2, so a
+	/// node that rate-limits all but 127.0.0.1 limits it); default: any.
+	#[arg(long)]
+	flood_from: Option<std::net::IpAddr>,
 }
 
 /// The seed of synthetic edge `i` (shared with the setup script).
@@ -251,20 +261,34 @@ async fn flood_run(
 	println!("== windows {stormy:?} while {} forged batches/s hit the pool", args.flood);
 	let forged = forgeries(args, genesis, content, forged_window);
 	let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-	let flood = tokio::spawn(flood(chain.clone(), forged, args.flood, stop.clone()));
+	// The spammer's own connection, as a stranger's would be: a node's
+	// `--rpc-rate-limit` counts calls per connection.
+	let spammer = match args.flood_from {
+		Some(local) => connect_from(&args.chain, local).await?,
+		None => Chain::connect(&args.chain).await?,
+	};
+	let flood = tokio::spawn(flood(spammer, forged, args.flood, stop.clone()));
 	let (rate1, blocks1) = phase(chain, args, stormy, genesis, content).await?;
 	stop.store(true, std::sync::atomic::Ordering::Relaxed);
 	let f = flood.await?;
 	let per = args.flood_batch.clamp(1, MAX_BATCH as usize);
 	println!(
-		"forgeries: {} batches sent ({} attestations, {} signatures to verify each), {} refused by the pool as invalid, {} accepted, {} otherwise (RPC errors, timeouts)",
-		f.sent, f.sent * per, 2 * per, f.refused, f.accepted, f.sent - f.refused - f.accepted
+		"forgeries: {} batches sent ({} attestations, {} signatures to verify each), {} refused by the pool as invalid, {} refused by the node's RPC rate limit, {} accepted, {} otherwise (RPC errors, timeouts)",
+		f.sent,
+		f.sent * per,
+		2 * per,
+		f.refused,
+		f.rate_limited,
+		f.accepted,
+		f.sent - f.refused - f.rate_limited - f.accepted
 	);
 	let cost = (f.refused * per) as f64 / f.seconds / batched;
 	println!(
-		"the forgeries asked the node they were sent to (the pool does not pass invalid ones on) for {:.2} core-seconds of batch verification per second, {:.1} batches/s",
+		"the forgeries asked the node they were sent to (the pool does not pass invalid ones on) for {:.2} core-seconds of batch verification per second: {:.1} batches/s sent of {} attempted, {:.1} reached the pool",
 		cost,
-		f.sent as f64 / f.seconds
+		f.sent as f64 / f.seconds,
+		args.flood,
+		f.refused as f64 / f.seconds
 	);
 	println!(
 		"under flood / baseline: settlement {:.3}, finalized blocks {:.3}",
@@ -273,6 +297,30 @@ async fn flood_run(
 	);
 	anyhow::ensure!(f.accepted == 0, "a forged batch was accepted");
 	Ok(())
+}
+
+/// The chain at `url` (`ws://` host and port) over a connection from the
+/// local address `local`.
+async fn connect_from(url: &str, local: std::net::IpAddr) -> Result<Chain> {
+	use jsonrpsee::client_transport::ws::{Url, WsTransportClientBuilder};
+	let parsed = Url::parse(url)?;
+	let addr = tokio::net::lookup_host((
+		parsed.host_str().unwrap_or("127.0.0.1"),
+		parsed.port_or_known_default().unwrap_or(9944),
+	))
+	.await?
+	.next()
+	.ok_or_else(|| anyhow::anyhow!("{url} resolves to nothing"))?;
+	let socket = if local.is_ipv4() {
+		tokio::net::TcpSocket::new_v4()?
+	} else {
+		tokio::net::TcpSocket::new_v6()?
+	};
+	socket.bind((local, 0).into())?;
+	let stream = socket.connect(addr).await?;
+	let (tx, rx) = WsTransportClientBuilder::default().build_with_stream(parsed, stream).await?;
+	let client = jsonrpsee::core::client::ClientBuilder::default().build_with_tokio(tx, rx);
+	Ok(Chain::over(url, subxt::rpcs::RpcClient::new(client)).await?)
 }
 
 /// `--flood-batch` attestations for `window` (closed, settled by nobody),
@@ -292,6 +340,7 @@ fn forgeries(args: &Args, genesis: [u8; 32], content: [u8; 32], window: u32) -> 
 struct Flood {
 	sent: usize,
 	refused: usize,
+	rate_limited: usize,
 	accepted: usize,
 	seconds: f64,
 }
@@ -330,11 +379,12 @@ async fn flood(
 		}));
 	}
 	let seconds = start.elapsed().as_secs_f64();
-	let mut f = Flood { sent: tasks.len(), refused: 0, accepted: 0, seconds };
+	let mut f = Flood { sent: tasks.len(), refused: 0, rate_limited: 0, accepted: 0, seconds };
 	for t in tasks {
 		match t.await {
 			Ok(Ok(Ok(_))) => f.accepted += 1,
 			Ok(Ok(Err(pod_chain::ChainError::Invalid(_)))) => f.refused += 1,
+			Ok(Ok(Err(e))) if e.to_string().contains("rate limit") => f.rate_limited += 1,
 			_ => {}
 		}
 	}
