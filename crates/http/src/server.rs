@@ -206,8 +206,6 @@ mod tests {
 	use super::*;
 	use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-	/// A client that sends half its headers and then nothing is cut off
-	/// after the header timeout instead of holding its connection forever.
 	/// A server answering "ok" to everything; stopped by its sender.
 	async fn ok_server(
 	) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>)
@@ -225,6 +223,8 @@ mod tests {
 		(addr, stop, server)
 	}
 
+	/// A client that sends half its headers and then nothing is cut off
+	/// after the header timeout instead of holding its connection forever.
 	#[tokio::test(start_paused = true)]
 	async fn a_client_dribbling_its_headers_is_cut_off() {
 		let (addr, stop, server) = ok_server().await;
