@@ -6,8 +6,9 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::StatusCode;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use pod_http::client::HttpsConnector;
 use pod_primitives::{keys, keys::Keypair, ContentId, Manifest, Receipt, SignedTicket};
 use pod_wire::{headers, Fault, Side};
 use std::collections::VecDeque;
@@ -217,7 +218,7 @@ struct Shared {
 	path: PathBuf,
 	progress: Box<dyn Fn(u64) + Send + Sync>,
 	failed: Mutex<Option<FetchError>>,
-	client: Client<HttpConnector, Empty<Bytes>>,
+	client: Client<HttpsConnector, Empty<Bytes>>,
 }
 
 impl Shared {
@@ -259,11 +260,12 @@ fn open_output(out: &Path, size: u64) -> Result<std::fs::File, FetchError> {
 	Ok(file)
 }
 
-fn chunk_client() -> Client<HttpConnector, Empty<Bytes>> {
-	let mut connector = HttpConnector::new();
-	connector.set_nodelay(true);
-	connector.set_connect_timeout(Some(Duration::from_secs(3)));
-	Client::builder(TokioExecutor::new()).build(connector)
+/// The chunk client: `http://` or `https://` edges (system roots, or
+/// `SSL_CERT_FILE`'s), HTTP/2 by ALPN over TLS.
+fn chunk_client() -> Client<HttpsConnector, Empty<Bytes>> {
+	let tls = pod_http::client_tls(vec![]);
+	Client::builder(TokioExecutor::new())
+		.build(pod_http::client::connector(tls, Duration::from_secs(3)))
 }
 
 /// One download attempt: how every source behaved (with the receipts signed

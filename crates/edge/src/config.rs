@@ -21,6 +21,18 @@ pub struct EdgeConfig {
 	/// proxy limits clients itself.
 	#[serde(default = "default_per_peer")]
 	pub max_connections_per_peer: usize,
+	/// PEM certificate chain the public listener serves HTTPS with (HTTP/2
+	/// by ALPN); with `tls_key`. Neither: plain HTTP.
+	#[serde(default)]
+	pub tls_cert: Option<PathBuf>,
+	/// PEM private key of `tls_cert`.
+	#[serde(default)]
+	pub tls_key: Option<PathBuf>,
+	/// Web origins whose pages may call the public listener (CORS): `*`
+	/// (the default) for any, exact origins (`https://pub.example`), or none
+	/// (`[]`) to send no CORS headers.
+	#[serde(default = "default_cors_origins")]
+	pub cors_origins: Vec<String>,
 	/// Where the cache, manifests and the receipt ledger live.
 	pub data_dir: PathBuf,
 	/// Hex seed of the edge's sr25519 key (32 bytes).
@@ -123,6 +135,9 @@ fn default_claim_receipts() -> usize {
 
 fn default_listen() -> std::net::SocketAddr {
 	"127.0.0.1:8700".parse().expect("valid address")
+}
+fn default_cors_origins() -> Vec<String> {
+	vec!["*".into()]
 }
 fn default_per_peer() -> usize {
 	pod_http::server::MAX_CONNECTIONS_PER_PEER

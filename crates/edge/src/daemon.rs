@@ -57,7 +57,8 @@ pub struct Edge {
 	/// Order bodies (manifests of signed orders) being read at once.
 	pub(crate) order_slots: tokio::sync::Semaphore,
 	/// Connections one client address may hold on the data plane.
-	pub(crate) per_peer: usize,
+	/// How the public listener serves: connection cap, TLS, CORS.
+	pub(crate) plane: pod_http::PublicPlane,
 }
 
 /// Order bodies the edge reads at once.
@@ -134,7 +135,7 @@ impl Edge {
 			peers: OnceLock::new(),
 			peer_gate: crate::peer_gate::PeerGate::new(genesis),
 			order_slots: tokio::sync::Semaphore::new(ORDER_SLOTS),
-			per_peer: cfg.max_connections_per_peer,
+			plane: public_plane(cfg)?,
 		};
 		edge.load_manifests()?;
 		Ok(Arc::new(edge))
@@ -424,6 +425,17 @@ impl Edge {
 			})
 			.collect()
 	}
+}
+
+/// The public listener's connection cap, TLS and CORS, from the config.
+fn public_plane(cfg: &EdgeConfig) -> Result<pod_http::PublicPlane, EdgeError> {
+	pod_http::PublicPlane::configured(
+		cfg.max_connections_per_peer,
+		cfg.tls_cert.as_deref(),
+		cfg.tls_key.as_deref(),
+		&cfg.cors_origins,
+	)
+	.map_err(|e| EdgeError::Config { field: e.field(), reason: e.to_string() })
 }
 
 /// The extra roots trusted for `https://` origins, from a PEM file.

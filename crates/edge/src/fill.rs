@@ -129,26 +129,7 @@ type OriginConnector = hyper_rustls::HttpsConnector<HttpConnector<crate::origin:
 /// The TLS configuration for `https://` origins: the system's roots and
 /// `extra` ones.
 pub fn origin_tls(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
-	let mut roots = rustls::RootCertStore::empty();
-	let native = rustls_native_certs::load_native_certs();
-	for e in &native.errors {
-		tracing::warn!(error = %e, "a system root certificate could not be read");
-	}
-	let (_, unusable) = roots.add_parsable_certificates(native.certs);
-	if unusable > 0 {
-		tracing::debug!(unusable, "system root certificates rustls cannot use");
-	}
-	for c in extra {
-		if let Err(e) = roots.add(c) {
-			tracing::warn!(error = %e, "an extra origin root certificate is unusable");
-		}
-	}
-	let provider = Arc::new(rustls::crypto::ring::default_provider());
-	rustls::ClientConfig::builder_with_provider(provider)
-		.with_safe_default_protocol_versions()
-		.expect("ring supports the default TLS versions")
-		.with_root_certificates(roots)
-		.with_no_client_auth()
+	pod_http::client::client_tls(extra)
 }
 
 /// The filler.

@@ -144,9 +144,9 @@ pub async fn serve(
 	admin: TcpListener,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	let (e, per_peer) = (edge.clone(), edge.per_peer);
+	let (e, plane) = (edge.clone(), edge.plane.clone());
 	pod_http::serve_planes(
-		(public, per_peer, move |_, req| handle(e.clone(), req)),
+		(public, plane, move |_, req| handle(e.clone(), req)),
 		(admin, move |_, req| handle_admin(edge.clone(), req)),
 		shutdown,
 	)

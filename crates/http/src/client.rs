@@ -1,6 +1,10 @@
 //! A client for the small control-plane requests between reporter, edges
-//! and clients (keep-alive pool, HTTP/1.1), with errors that say whether a
-//! retry can help.
+//! and clients (keep-alive pool; `http://`, or `https://` with rustls and
+//! HTTP/2 by ALPN), with errors that say whether a retry can help.
+//!
+//! `https://` services are trusted by the system's root certificates (or
+//! those in `SSL_CERT_FILE`, which replaces them: a test network's own CA)
+//! plus any the caller adds.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -8,17 +12,61 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use pod_wire::{Fault, Side};
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The control-plane client.
-pub type HttpClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
+pub type HttpClient = hyper_util::client::legacy::Client<HttpsConnector, Full<Bytes>>;
 
-/// A new [`HttpClient`] (3 s connect timeout, no Nagle).
+/// A connector for `http://` and `https://` URLs.
+pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A new [`HttpClient`] (3 s connect timeout, no Nagle) trusting the
+/// system's roots.
 pub fn http_client() -> HttpClient {
+	hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+		.build(connector(client_tls(vec![]), Duration::from_secs(3)))
+}
+
+/// A connector for `http://` and `https://` (by `tls`, HTTP/1.1 or HTTP/2
+/// by ALPN) with a `connect_timeout`, no Nagle.
+pub fn connector(tls: rustls::ClientConfig, connect_timeout: Duration) -> HttpsConnector {
 	let mut c = HttpConnector::new();
 	c.set_nodelay(true);
-	c.set_connect_timeout(Some(Duration::from_secs(3)));
-	hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(c)
+	c.set_connect_timeout(Some(connect_timeout));
+	c.enforce_http(false);
+	hyper_rustls::HttpsConnectorBuilder::new()
+		.with_tls_config(tls)
+		.https_or_http()
+		.enable_http1()
+		.enable_http2()
+		.wrap_connector(c)
+}
+
+/// The TLS configuration for `https://` servers: the system's roots (or
+/// `SSL_CERT_FILE`'s) and `extra` ones.
+pub fn client_tls(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
+	let mut roots = rustls::RootCertStore::empty();
+	let native = rustls_native_certs::load_native_certs();
+	for e in &native.errors {
+		tracing::warn!(error = %e, "a system root certificate could not be read");
+	}
+	let (_, unusable) = roots.add_parsable_certificates(native.certs);
+	if unusable > 0 {
+		tracing::debug!(unusable, "system root certificates rustls cannot use");
+	}
+	for c in extra {
+		if let Err(e) = roots.add(c) {
+			tracing::warn!(error = %e, "an extra root certificate is unusable");
+		}
+	}
+	let provider = Arc::new(rustls::crypto::ring::default_provider());
+	rustls::ClientConfig::builder_with_provider(provider)
+		.with_safe_default_protocol_versions()
+		.expect("ring supports the default TLS versions")
+		.with_root_certificates(roots)
+		.with_no_client_auth()
 }
 
 /// Largest response body [`call`] reads.

@@ -6,6 +6,7 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`server`] | the serve loop (HTTP/1.1 and HTTP/2 on one port, graceful shutdown) |
+//! | [`public`] | what a public plane is served with: TLS (rustls) and CORS for browsers |
 //! | [`refusal`] | [`Refusal`]: a specific status and a JSON [`ErrorBody`](pod_wire::replies::ErrorBody) |
 //! | [`reply`] | responses: JSON, bytes, request bodies with limits |
 //! | [`client`] | a small control-plane client whose errors say whether to retry |
@@ -15,12 +16,14 @@
 
 pub mod client;
 pub mod metrics;
+pub mod public;
 pub mod refusal;
 pub mod reply;
 pub mod server;
 pub mod service;
 
-pub use client::{call, http_client, CallError, HttpClient, Reply};
+pub use client::{call, client_tls, http_client, CallError, HttpClient, Reply};
+pub use public::PublicPlane;
 pub use refusal::Refusal;
 pub use reply::{binary, body, full, json, json_body, text, Body, Resp};
 pub use server::{serve, serve_planes};

@@ -7,6 +7,7 @@
 //! [`MAX_CONNECTIONS_PER_PEER`] of them (the rest are closed at once), so a
 //! single attacker cannot take every slot from everyone else.
 
+use crate::public::PublicPlane;
 use crate::reply::Resp;
 use hyper::body::Incoming;
 use hyper::Request;
@@ -82,15 +83,16 @@ where
 	H: Fn(SocketAddr, Request<Incoming>) -> F + Clone + Send + Sync + 'static,
 	F: Future<Output = Resp> + Send + 'static,
 {
-	serve_limited(listener, MAX_CONNECTIONS_PER_PEER, shutdown, handler).await
+	serve_limited(listener, PublicPlane::plain(MAX_CONNECTIONS_PER_PEER), shutdown, handler).await
 }
 
-/// [`serve`] with `per_peer` connections per peer at most (0: no per-peer
-/// cap — behind a reverse proxy on the same host every client is one peer,
-/// and the proxy limits them itself).
+/// [`serve`] as `plane` says: at most `plane.per_peer` connections per
+/// peer (0: no per-peer cap — behind a reverse proxy on the same host every
+/// client is one peer, and the proxy limits them itself), TLS and CORS when
+/// it has them.
 pub async fn serve_limited<H, F>(
 	listener: TcpListener,
-	per_peer: usize,
+	plane: PublicPlane,
 	shutdown: impl Future<Output = ()>,
 	handler: H,
 ) -> std::io::Result<()>
@@ -98,7 +100,7 @@ where
 	H: Fn(SocketAddr, Request<Incoming>) -> F + Clone + Send + Sync + 'static,
 	F: Future<Output = Resp> + Send + 'static,
 {
-	let per_peer_cap = if per_peer == 0 { usize::MAX } else { per_peer };
+	let per_peer_cap = if plane.per_peer == 0 { usize::MAX } else { plane.per_peer };
 	let graceful = hyper_util::server::graceful::GracefulShutdown::new();
 	let mut builder = Builder::new(TokioExecutor::new());
 	builder
@@ -131,17 +133,15 @@ where
 					continue;
 				};
 				let _ = stream.set_nodelay(true);
+				let conn = Connection {
+					peer,
+					plane: plane.clone(),
+					builder: builder.clone(),
+					watcher: graceful.watcher(),
+				};
 				let handler = handler.clone();
-				let svc = hyper::service::service_fn(move |req| {
-					let fut = handler(peer, req);
-					async move { Ok::<_, std::convert::Infallible>(fut.await) }
-				});
-				let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-				let conn = graceful.watch(conn.into_owned());
 				tokio::spawn(async move {
-					if let Err(e) = conn.await {
-						tracing::debug!(error = %e, %peer, "connection ended");
-					}
+					conn.serve(stream, handler).await;
 					drop((slot, peer_slot));
 				});
 			},
@@ -153,12 +153,62 @@ where
 	Ok(())
 }
 
-/// A service's public plane (at most `per_peer` connections per peer, see
+/// One accepted connection, and what it is served with.
+struct Connection {
+	peer: SocketAddr,
+	plane: PublicPlane,
+	builder: Builder<TokioExecutor>,
+	watcher: hyper_util::server::graceful::Watcher,
+}
+
+impl Connection {
+	/// The TLS handshake (within the header timeout: a client that
+	/// dribbles its hello is cut off like one that dribbles its headers),
+	/// then HTTP until the connection ends.
+	async fn serve<H, F>(self, stream: tokio::net::TcpStream, handler: H)
+	where
+		H: Fn(SocketAddr, Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+		F: Future<Output = Resp> + Send + 'static,
+	{
+		let peer = self.peer;
+		let Some(acceptor) = self.plane.tls.clone() else {
+			return self.http(TokioIo::new(stream), handler).await;
+		};
+		match tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await {
+			Ok(Ok(tls)) => self.http(TokioIo::new(tls), handler).await,
+			Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+			Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+		}
+	}
+
+	/// HTTP/1.1 or HTTP/2 on `io`, each request through CORS (when the
+	/// plane has it) to `handler`.
+	async fn http<I, H, F>(self, io: I, handler: H)
+	where
+		I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+		H: Fn(SocketAddr, Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+		F: Future<Output = Resp> + Send + 'static,
+	{
+		let peer = self.peer;
+		let routes = tower::service_fn(move |req| {
+			let fut = handler(peer, req);
+			async move { Ok::<_, std::convert::Infallible>(fut.await) }
+		});
+		let svc = tower::ServiceBuilder::new().option_layer(self.plane.cors).service(routes);
+		let svc = hyper_util::service::TowerToHyperService::new(svc);
+		let conn = self.builder.serve_connection_with_upgrades(io, svc).into_owned();
+		if let Err(e) = self.watcher.watch(conn).await {
+			tracing::debug!(error = %e, %peer, "connection ended");
+		}
+	}
+}
+
+/// A service's public plane (served as `plane` says, see
 /// [`serve_limited`]) and its operator's admin plane, each on its own
 /// listener (who reaches the admin plane is decided by where it is bound,
 /// never by a request's peer address), both until `shutdown` resolves.
 pub async fn serve_planes<P, PF, A, AF>(
-	(public, per_peer, on_public): (TcpListener, usize, P),
+	(public, plane, on_public): (TcpListener, PublicPlane, P),
 	(admin, on_admin): (TcpListener, A),
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()>
@@ -177,7 +227,7 @@ where
 	};
 	let both = async {
 		tokio::try_join!(
-			serve_limited(public, per_peer, stopped(), on_public),
+			serve_limited(public, plane, stopped(), on_public),
 			serve(admin, stopped(), on_admin)
 		)
 	};

@@ -21,6 +21,18 @@ pub struct ReporterConfig {
 	/// proxy limits clients itself.
 	#[serde(default = "default_per_peer")]
 	pub max_connections_per_peer: usize,
+	/// PEM certificate chain the public listener serves HTTPS with (HTTP/2
+	/// by ALPN); with `tls_key`. Neither: plain HTTP.
+	#[serde(default)]
+	pub tls_cert: Option<PathBuf>,
+	/// PEM private key of `tls_cert`.
+	#[serde(default)]
+	pub tls_key: Option<PathBuf>,
+	/// Web origins whose pages may call the public listener (CORS): `*`
+	/// (the default) for any, exact origins (`https://pub.example`), or none
+	/// (`[]`) to send no CORS headers.
+	#[serde(default = "default_cors_origins")]
+	pub cors_origins: Vec<String>,
 	/// Where the reporter's database lives.
 	pub data_dir: PathBuf,
 	/// Hex seed of the reporter's sr25519 key (registered on chain as a reporter).
@@ -91,6 +103,9 @@ fn default_open_per_network() -> u32 {
 
 fn default_listen() -> std::net::SocketAddr {
 	"127.0.0.1:8800".parse().expect("valid address")
+}
+fn default_cors_origins() -> Vec<String> {
+	vec!["*".into()]
 }
 fn default_per_peer() -> usize {
 	pod_http::server::MAX_CONNECTIONS_PER_PEER

@@ -104,9 +104,9 @@ pub async fn serve(
 	admin: TcpListener,
 	shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-	let (r, per_peer) = (reporter.clone(), reporter.cfg.max_connections_per_peer);
+	let (r, plane) = (reporter.clone(), reporter.plane.clone());
 	pod_http::serve_planes(
-		(public, per_peer, move |peer, req| handle(r.clone(), peer, req)),
+		(public, plane, move |peer, req| handle(r.clone(), peer, req)),
 		(admin, move |_, req| handle_admin(reporter.clone(), req)),
 		shutdown,
 	)

@@ -55,6 +55,8 @@ pub struct Reporter {
 	/// Serialises edge-record read-modify-writes.
 	edges_lock: Mutex<()>,
 	pub(crate) http: HttpClient,
+	/// How the public listener serves: connection cap, TLS, CORS.
+	pub(crate) plane: pod_http::PublicPlane,
 }
 
 impl std::fmt::Debug for Reporter {
@@ -88,6 +90,13 @@ impl Reporter {
 			reason: format!("{}: {e}", cfg.data_dir.display()),
 		})?;
 		let store = Arc::new(Store::open(&cfg.data_dir.join("state"))?);
+		let plane = pod_http::PublicPlane::configured(
+			cfg.max_connections_per_peer,
+			cfg.tls_cert.as_deref(),
+			cfg.tls_key.as_deref(),
+			&cfg.cors_origins,
+		)
+		.map_err(|e| ReporterError::Config { field: e.field(), reason: e.to_string() })?;
 		let open_limits = crate::open::OpenLimiter::new(
 			cfg.open_per_viewer_per_minute,
 			cfg.open_per_network_per_minute,
@@ -114,6 +123,7 @@ impl Reporter {
 			confirms: crate::attest::Confirmations::default(),
 			edges_lock: Mutex::new(()),
 			http: pod_http::http_client(),
+			plane,
 		}))
 	}
 

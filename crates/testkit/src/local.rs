@@ -194,6 +194,26 @@ pub fn test_ca(dir: &Path) -> (PathBuf, rustls::ServerConfig) {
 	(dir.join("ca.pem"), tls)
 }
 
+/// A control-plane client that trusts the PEM CA at `ca` (made by
+/// [`test_ca`]) besides the system's roots.
+pub fn client_trusting(ca: &Path) -> pod_http::HttpClient {
+	use rustls::pki_types::{pem::PemObject, CertificateDer};
+	let roots = CertificateDer::pem_file_iter(ca).unwrap().map(Result::unwrap).collect();
+	let connector =
+		pod_http::client::connector(pod_http::client_tls(roots), Duration::from_secs(3));
+	Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// The PEM certificate and key files [`test_ca`] wrote in `dir`, as an
+/// edge's or a reporter's `tls_cert` and `tls_key` settings.
+pub fn tls_settings(dir: &Path) -> String {
+	format!(
+		"tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+		dir.join("leaf.pem").display(),
+		dir.join("leaf.key").display()
+	)
+}
+
 impl Origin {
 	/// Starts an origin serving `data` over plain HTTP.
 	pub async fn start(data: Arc<Vec<u8>>) -> Origin {

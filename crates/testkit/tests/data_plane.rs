@@ -561,3 +561,58 @@ async fn one_address_holds_at_most_its_connections() {
 	assert_eq!(r.status, 200);
 	drop(held);
 }
+
+/// Browsers can call an edge: the preflight for the pod headers is
+/// answered (any origin, by default), a chunk's response exposes the pod
+/// headers to scripts, and with a certificate the edge serves HTTPS,
+/// HTTP/2 by ALPN; plain HTTP on that port gets nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_reach_an_edge_over_https_with_cors() {
+	use http_body_util::{BodyExt, Full};
+	let bytes = Arc::new(data(CHUNK as usize + 5));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let pki = tmp.path().join("pki");
+	let (ca, _) = test_ca(&pki);
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, &tls_settings(&pki));
+	hold(&e, &m, &origin.url()).await;
+	let client = client_trusting(&ca);
+	let url = format!("https://{}/c/{}/0", e.addr, hex::encode(m.id()));
+	let page = "https://publisher.example";
+	let preflight = hyper::Request::builder()
+		.method(Method::OPTIONS)
+		.uri(&url)
+		.header("origin", page)
+		.header("access-control-request-method", "GET")
+		.header("access-control-request-headers", "x-pod-ticket,x-pod-receipt,range")
+		.body(Full::default())
+		.unwrap();
+	let r = client.request(preflight).await.unwrap();
+	assert!(r.status().is_success(), "{:?}", r.status());
+	assert_eq!(r.version(), hyper::Version::HTTP_2, "HTTP/2 by ALPN");
+	assert_eq!(r.headers()["access-control-allow-origin"], "*");
+	let allowed = r.headers()["access-control-allow-headers"].to_str().unwrap().to_owned();
+	for name in ["x-pod-ticket", "x-pod-receipt", "range"] {
+		assert!(allowed.contains(name), "{allowed}");
+	}
+	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
+	let get = hyper::Request::get(&url)
+		.header("origin", page)
+		.header(pod_wire::headers::TICKET, pod_wire::headers::value(&t))
+		.body(Full::default())
+		.unwrap();
+	let r = client.request(get).await.unwrap();
+	assert_eq!(r.status(), 200);
+	assert_eq!(r.headers()["access-control-allow-origin"], "*");
+	let exposed = r.headers()["access-control-expose-headers"].to_str().unwrap().to_owned();
+	for name in ["x-pod-served", "x-pod-acked", "content-range"] {
+		assert!(exposed.contains(name), "{exposed}");
+	}
+	let body = r.into_body().collect().await.unwrap().to_bytes();
+	assert_eq!(&body[..], &bytes[..CHUNK as usize]);
+	let http = pod_http::http_client();
+	let plain = format!("http://{}/c/{}/0", e.addr, hex::encode(m.id()));
+	let r = pod_http::call(&http, Method::GET, &plain, &[], vec![], Duration::from_secs(3)).await;
+	assert!(r.is_err(), "plain HTTP on the TLS port was answered: {:?}", r.map(|r| r.status));
+}

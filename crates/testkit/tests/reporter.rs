@@ -15,10 +15,10 @@ use pod_wire::api::{ConfirmRequest, ConfirmResponse, Heartbeat, SignedHeartbeat}
 use std::sync::Arc;
 use std::time::Duration;
 
-fn config(dir: &std::path::Path) -> ReporterConfig {
+fn config(dir: &std::path::Path, extra: &str) -> ReporterConfig {
 	toml::from_str(&format!(
 		"listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\nchain = \"unused\"\n\
-		 ticket_ttl_secs = 3\nconfirm_grace_ms = 200\nedge_timeout_secs = 10\n",
+		 ticket_ttl_secs = 3\nconfirm_grace_ms = 200\nedge_timeout_secs = 10\n{extra}",
 		dir.display(),
 		hex::encode(REPORTER_SEED)
 	))
@@ -35,7 +35,12 @@ struct Running {
 }
 
 async fn start(dir: &std::path::Path, window: u32) -> Running {
-	let reporter = Reporter::open_with(config(dir), None, GENESIS, window).unwrap();
+	start_with(dir, window, "").await
+}
+
+/// [`start`] with more configuration.
+async fn start_with(dir: &std::path::Path, window: u32, extra: &str) -> Running {
+	let reporter = Reporter::open_with(config(dir, extra), None, GENESIS, window).unwrap();
 	let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let a = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let url = format!("http://{}", l.local_addr().unwrap());
@@ -400,7 +405,7 @@ async fn open_contents_are_rate_limited_per_viewer_and_network() {
 #[tokio::test]
 async fn tickets_expire_at_their_windows_end() {
 	let dir = tempfile::tempdir().unwrap();
-	let mut cfg = config(dir.path());
+	let mut cfg = config(dir.path(), "");
 	cfg.ticket_ttl_secs = 600;
 	let r = Reporter::open_with(cfg, None, GENESIS, 5).unwrap();
 	let now = pod_wire::clock::now_ms();
@@ -666,4 +671,61 @@ async fn bodies_over_their_routes_limit_are_refused_unread() {
 	assert!(answer.starts_with("HTTP/1.1 413"), "chunked: {answer}");
 	let _ = r.stop.send(());
 	r.server.await.unwrap();
+}
+
+/// A page's preflight for `route` from `page`: the allowed origin the
+/// reporter answers with, if any.
+async fn preflight(url: &str, route: &str, page: &str) -> Option<String> {
+	let r = http(
+		Method::OPTIONS,
+		&format!("{url}/{route}"),
+		&[
+			("origin", page.into()),
+			("access-control-request-method", "POST".into()),
+			("access-control-request-headers", "content-type".into()),
+		],
+		vec![],
+	)
+	.await;
+	assert!(r.status.is_success(), "{route}: {}", r.status);
+	r.headers.get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// Pages may call the reporter: any origin by default; with
+/// `cors_origins` set, only those listed (a preflight from another origin
+/// gets no permission, so the browser sends nothing). Over HTTPS with a
+/// certificate, HTTP/2 by ALPN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_may_call_the_reporter_from_the_origins_it_allows() {
+	let tmp = tempfile::tempdir().unwrap();
+	let any = start(&tmp.path().join("any"), 1).await;
+	for route in ["schedule", "reports"] {
+		assert_eq!(preflight(&any.url, route, "https://a.example").await.as_deref(), Some("*"));
+	}
+	let only = "cors_origins = [\"https://pub.example\"]\n";
+	let listed = start_with(&tmp.path().join("listed"), 1, only).await;
+	let allowed = preflight(&listed.url, "schedule", "https://pub.example").await;
+	assert_eq!(allowed.as_deref(), Some("https://pub.example"));
+	assert_eq!(preflight(&listed.url, "schedule", "https://evil.example").await, None);
+	let bad = Reporter::open_with(
+		config(&tmp.path().join("bad"), "cors_origins = [\"pub.example\"]\n"),
+		None,
+		GENESIS,
+		1,
+	);
+	let e = bad.unwrap_err().to_string();
+	assert!(e.contains("cors_origins") && e.contains("pub.example"), "{e}");
+	let pki = tmp.path().join("pki");
+	let (ca, _) = test_ca(&pki);
+	let tls = start_with(&tmp.path().join("tls"), 1, &tls_settings(&pki)).await;
+	let https = tls.url.replace("http://", "https://");
+	let r = client_trusting(&ca)
+		.request(
+			hyper::Request::get(format!("{https}/status"))
+				.body(http_body_util::Full::default())
+				.unwrap(),
+		)
+		.await
+		.unwrap();
+	assert_eq!((r.status().as_u16(), r.version()), (200, hyper::Version::HTTP_2));
 }
