@@ -51,6 +51,29 @@ pod_wire_wasm() {
   echo "pod-wire builds for wasm32-unknown-unknown; no tokio, hyper, RocksDB, libp2p or subxt in its dependencies"
 }
 
+# The browser SDK: pod-web for wasm32-unknown-unknown (std built from the
+# installed source, release), then wasm-bindgen's JavaScript bindings into
+# POD_WEB_PKG (what web/pod.js imports as ./pkg/). wasm-bindgen-cli must
+# match the wasm-bindgen crate's version exactly: it is installed from
+# crates.io into the cache beside the target directory when missing.
+pod_web_pkg() {
+  local root version cli
+  root=$(pod_root)
+  version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$root/Cargo.lock")
+  [ -n "$version" ] || { echo "no wasm-bindgen in Cargo.lock" >&2; return 1; }
+  cli="$(dirname "$CARGO_TARGET_DIR")/tools/wasm-bindgen-$version"
+  if [ ! -x "$cli/bin/wasm-bindgen" ]; then
+    echo "installing wasm-bindgen-cli $version into $cli"
+    cargo install -q wasm-bindgen-cli --version "=$version" --root "$cli"
+  fi
+  (cd "$root" &&
+    RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$POD_WASM_TARGET_DIR" \
+      cargo build -q --release -p pod-web --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
+  "$cli/bin/wasm-bindgen" --target web --out-dir "$POD_WEB_PKG" \
+    "$POD_WASM_TARGET_DIR/wasm32-unknown-unknown/release/pod_web.wasm"
+  echo "pod-web for the browser: $(du -k "$POD_WEB_PKG/pod_web_bg.wasm" | cut -f1) KiB of wasm in $POD_WEB_PKG"
+}
+
 # The crate layering the design relies on: data flows client → edge →
 # reporter → chain, so no role depends on another; the client library embeds
 # without a database, a peer-to-peer stack or a chain client.

@@ -19,7 +19,7 @@ _pod_log() { printf '[setup] %s\n' "$*" >&2; }
 
 _pod_need_apt() {
   local missing=()
-  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev g++ openssl; do
+  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev g++ openssl chromium; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -125,6 +125,8 @@ WASM_BUILD_WORKSPACE_HINT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export WASM_BUILD_WORKSPACE_HINT
 mkdir -p "$CARGO_TARGET_DIR"
 export POD_WASM_TARGET_DIR="${POD_WASM_TARGET_DIR:-$(dirname "$CARGO_TARGET_DIR")/wasm-target}"
+# The browser SDK's build (scripts/lib.sh pod_web_pkg), served as web/pkg.
+export POD_WEB_PKG="${POD_WEB_PKG:-$POD_WASM_TARGET_DIR/pkg}"
 
 # Cargo.lock is not committed. The resolution the shared target directory was
 # built with is kept beside it, so a fresh clone on this machine builds the same

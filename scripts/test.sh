@@ -35,6 +35,10 @@ step "the wire crate for the browser (wasm32-unknown-unknown); crate layering"
 pod_wire_wasm
 pod_check_layering
 
+step "the browser SDK (pod-web to wasm, wasm-bindgen) and its test driver (playwright-core, the system's Chromium)"
+pod_web_pkg
+(cd web/test && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; })
+
 step "unit, property and integration tests of every crate"
 cargo test --workspace --all-targets
 

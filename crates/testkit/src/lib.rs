@@ -6,6 +6,8 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`local`] | single-role fixtures: a Range-capable origin, real `pod-edge` processes, keys, tickets, receipts, a small HTTP client |
+//! | [`inproc`] | a reporter in this process (no chain) and the test customer whose contents it serves under grants |
+//! | [`publisher`] | a publisher's web server: the demo page, the browser SDK, a grant-minting endpoint |
 //! | [`process`] | child processes killed on drop, a supervisor that restarts fault-injected exits, waits that fail loudly |
 //! | [`devnet`] | a four-validator local chain on loopback |
 //! | [`books`] | the chain's books against the bytes clients received; dev accounts and on-chain set-up |
@@ -18,7 +20,9 @@
 pub mod books;
 pub mod devnet;
 pub mod e2e;
+pub mod inproc;
 pub mod local;
 pub mod process;
+pub mod publisher;
 
 pub use local::*;

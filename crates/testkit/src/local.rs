@@ -463,41 +463,31 @@ pub struct LiarEdge {
 
 impl LiarEdge {
 	/// Serves chunk `i` as `corrupt[i·CHUNK..(i+1)·CHUNK]`, whatever the
-	/// ticket.
+	/// ticket, to browsers too (CORS from any origin).
 	pub async fn start(corrupt: Arc<Vec<u8>>) -> LiarEdge {
 		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let addr = listener.local_addr().unwrap();
-		tokio::spawn(async move {
-			loop {
-				let Ok((s, _)) = listener.accept().await else { return };
-				let corrupt = corrupt.clone();
-				tokio::spawn(async move {
-					let svc = hyper::service::service_fn(
-						move |req: hyper::Request<hyper::body::Incoming>| {
-							let corrupt = corrupt.clone();
-							async move {
-								let idx: usize = req
-									.uri()
-									.path()
-									.rsplit('/')
-									.next()
-									.and_then(|s| s.parse().ok())
-									.unwrap_or(0);
-								let c = CHUNK as usize;
-								let body =
-									bytes::Bytes::copy_from_slice(&corrupt[idx * c..(idx + 1) * c]);
-								Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
-									body,
-								)))
-							}
-						},
-					);
-					let _ = hyper::server::conn::http1::Builder::new()
-						.serve_connection(TokioIo::new(s), svc)
-						.await;
-				});
+		let plane = pod_http::PublicPlane {
+			cors: pod_http::public::cors_layer(&["*".into()]).unwrap(),
+			..pod_http::PublicPlane::plain(0)
+		};
+		let answer = move |_, req: hyper::Request<hyper::body::Incoming>| {
+			let corrupt = corrupt.clone();
+			async move {
+				let path = req.uri().path();
+				let idx: usize = path.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+				let c = CHUNK as usize;
+				let (from, to) = ((idx * c).min(corrupt.len()), ((idx + 1) * c).min(corrupt.len()));
+				let body = Bytes::copy_from_slice(&corrupt[from..to]);
+				pod_http::binary(StatusCode::OK, "application/octet-stream", body)
 			}
-		});
+		};
+		tokio::spawn(pod_http::server::serve_limited(
+			listener,
+			plane,
+			std::future::pending(),
+			answer,
+		));
 		LiarEdge { addr }
 	}
 

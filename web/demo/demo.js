@@ -1,0 +1,59 @@
+// The publisher's page: asks its own backend (`/config`, `/grant`) what to
+// show and for a viewer grant, downloads the content through the PoD CDN
+// with podFetch, shows it, and fills a panel with what each edge delivered.
+
+import { podFetch } from '../pod.js';
+
+const $ = (id) => document.getElementById(id);
+
+async function main() {
+  const config = await (await fetch('/config')).json();
+  $('what').textContent = `${config.title} — content ${config.content.slice(0, 16)}…, reporter ${config.reporter}`;
+  const started = performance.now();
+  const result = await podFetch(config.content, {
+    reporter: config.reporter,
+    edges: config.edges,
+    grant: async (viewer) => (await fetch('/grant', { method: 'POST', body: viewer })).text(),
+    onProgress: ({ verified, total }) => {
+      $('bar').firstElementChild.style.width = `${(100 * verified) / total}%`;
+      $('status').textContent = `${verified} of ${total} bytes verified`;
+    },
+  });
+  const ms = performance.now() - started;
+  show(result.bytes, config.type);
+  panel(result.edges);
+  const receipts = result.edges.reduce((n, e) => n + e.chunks, 0);
+  $('status').textContent = `${result.bytes.length} bytes verified in ${ms.toFixed(0)} ms from ` +
+    `${result.edges.filter((e) => e.bytes > 0).length} edges; ${receipts} receipts signed; ` +
+    `reported to the reporter: ${JSON.stringify(result.reported)}`;
+  return { ...result, ms };
+}
+
+function show(bytes, type) {
+  if (!type) return;
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const el = document.createElement(type.startsWith('video/') ? 'video' : 'img');
+  el.src = url;
+  if (el.tagName === 'VIDEO') { el.controls = true; el.muted = true; }
+  $('media').replaceChildren(el);
+}
+
+function panel(edges) {
+  $('edges').tBodies[0].replaceChildren(...edges.map((e) => {
+    const tr = document.createElement('tr');
+    const state = e.lying !== null ? `lying (chunk ${e.lying}), accused` : e.dead ? `dead: ${e.error}` : 'ok';
+    for (const v of [`${e.url} (${e.key.slice(0, 8)}…)`, e.bytes, e.chunks, state]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    if (e.lying !== null) tr.className = 'lying';
+    return tr;
+  }));
+}
+
+// The outcome, for whoever drives the page (the browser tests).
+window.podDemo = main().then(
+  (r) => ({ ok: true, ms: r.ms, edges: r.edges, reported: r.reported, bytes: r.bytes }),
+  (err) => { $('status').textContent = `failed: ${err.message}`; return { ok: false, error: String(err.message ?? err) }; },
+);

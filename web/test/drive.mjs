@@ -1,0 +1,50 @@
+// Opens a page in the system's Chromium (headless, a fresh profile), waits
+// for its `window.podDemo` outcome, posts the bytes it got to the page's
+// own server (`POST /result`, so the test compares them byte for byte),
+// optionally keeps a screenshot, and prints the outcome as one JSON line.
+//
+//   node drive.mjs URL [SCREENSHOT.png]
+//
+// CHROMIUM overrides the browser's path (default /usr/bin/chromium).
+
+import { chromium } from 'playwright-core';
+
+const [url, screenshot] = process.argv.slice(2);
+if (!url) {
+  console.error('usage: node drive.mjs URL [SCREENSHOT.png]');
+  process.exit(2);
+}
+// playwright gives the browser a fresh temporary profile. Without the background-networking flags Chromium keeps trying hosts this
+// machine cannot reach.
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let code = 0;
+try {
+  const page = await browser.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.goto(url);
+  const outcome = await page.evaluate(async () => {
+    const r = await window.podDemo;
+    if (r.ok) {
+      await fetch('/result', { method: 'POST', body: r.bytes });
+      r.length = r.bytes.length;
+      delete r.bytes;
+    }
+    return r;
+  });
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  outcome.logs = logs;
+  console.log(JSON.stringify(outcome));
+  if (!outcome.ok) code = 1;
+} catch (e) {
+  console.log(JSON.stringify({ ok: false, error: String(e.message ?? e) }));
+  code = 1;
+} finally {
+  await browser.close();
+}
+process.exit(code);
