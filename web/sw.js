@@ -1,0 +1,106 @@
+// sw.js — a service worker that lets a publisher's page use plain
+// `<video src="/pod/<content>">`, `<img>` or `fetch` for content delivered
+// by the PoD CDN: it answers requests for `/pod/<content id>` (whole, or a
+// byte Range as media elements ask) with bytes downloaded from the edges
+// and verified in this worker, each edge's delivery receipted.
+//
+//   navigator.serviceWorker.register('/sw.js?reporter=URL&grant=/grant', { type: 'module' })
+//
+// `grant` is the publisher's backend route that mints a viewer grant for a
+// session key POSTed to it (default /grant); `?type=` on a `/pod/` URL sets
+// the response's content type. A content left idle for `idle` ms (default
+// 3000) is closed: its last receipts go to the edges and its report to the
+// reporter; the next request opens it again.
+
+import { PodContent } from './pod.js';
+
+const params = new URL(self.location.href).searchParams;
+const reporter = params.get('reporter');
+const grantUrl = params.get('grant') ?? '/grant';
+const idleMs = Number(params.get('idle') ?? 3000);
+const opened = new Map(); // content id -> { content: Promise<PodContent>, timer }
+const closed = new Map(); // content id -> the last close's edges and report
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  const match = url.origin === self.location.origin && url.pathname.match(/^\/pod\/([0-9a-f]{64})$/);
+  if (match) event.respondWith(answer(match[1], url.searchParams.get('type'), event.request));
+});
+
+// A page may close a content now (`{ type: 'pod-close', content }`) and is
+// told what each edge delivered and what the reporter said.
+self.addEventListener('message', (event) => {
+  if (event.data?.type !== 'pod-close') return;
+  event.waitUntil(close(event.data.content).then((summary) => event.source.postMessage({ type: 'pod-closed', ...summary })));
+});
+
+async function answer(id, type, request) {
+  try {
+    const c = await open(id);
+    const range = parseRange(request.headers.get('range'), c.size);
+    if (range === null) {
+      return new Response(null, { status: 416, headers: { 'content-range': `bytes */${c.size}` } });
+    }
+    const [start, end] = range ?? [0, c.size];
+    const bytes = await c.read(start, end);
+    touch(id);
+    const headers = { 'content-type': type ?? 'application/octet-stream', 'accept-ranges': 'bytes' };
+    if (!range) return new Response(bytes, { status: 200, headers });
+    headers['content-range'] = `bytes ${start}-${end - 1}/${c.size}`;
+    return new Response(bytes, { status: 206, headers });
+  } catch (err) {
+    return new Response(`PoD CDN: ${err.message ?? err}`, { status: 502, headers: { 'content-type': 'text/plain' } });
+  }
+}
+
+function open(id) {
+  let entry = opened.get(id);
+  if (!entry) {
+    const grant = async (viewer) => {
+      const r = await fetch(grantUrl, { method: 'POST', body: viewer });
+      if (!r.ok) throw new Error(`grant: ${r.status} ${await r.text()}`);
+      return r.text();
+    };
+    entry = { content: PodContent.open(id, { reporter, grant }), timer: null };
+    entry.content.catch(() => opened.delete(id));
+    opened.set(id, entry);
+  }
+  return entry.content;
+}
+
+function touch(id) {
+  const entry = opened.get(id);
+  if (!entry) return;
+  clearTimeout(entry.timer);
+  entry.timer = setTimeout(() => close(id), idleMs);
+}
+
+async function close(id) {
+  const entry = opened.get(id);
+  if (entry) {
+    opened.delete(id);
+    clearTimeout(entry.timer);
+    const c = await entry.content;
+    await c.close();
+    closed.set(id, { content: id, edges: c.edgeReport(), reported: c.reported });
+  }
+  return closed.get(id) ?? { content: id, edges: [], reported: null };
+}
+
+/** `[start, end)` of a single `bytes=` range; undefined without one (or for several); null when unsatisfiable. */
+function parseRange(header, size) {
+  const m = header?.match(/^bytes=(\d*)-(\d*)$/);
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start, end;
+  if (m[1] === '') {
+    start = Math.max(size - Number(m[2]), 0);
+    end = size;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size : Math.min(Number(m[2]) + 1, size);
+  }
+  return start < end && start < size ? [start, end] : null;
+}
