@@ -8,6 +8,7 @@
 //! | [`local`] | single-role fixtures: a Range-capable origin, real `pod-edge` processes, keys, tickets, receipts, a small HTTP client |
 //! | [`inproc`] | a reporter in this process (no chain) and the test customer whose contents it serves under grants |
 //! | [`publisher`] | a publisher's web server: the demo page, the browser SDK, a grant-minting endpoint |
+//! | [`web`] | browsers as viewers: the network a page downloads from, Chromium driving a page |
 //! | [`process`] | child processes killed on drop, a supervisor that restarts fault-injected exits, waits that fail loudly |
 //! | [`devnet`] | a four-validator local chain on loopback |
 //! | [`books`] | the chain's books against the bytes clients received; dev accounts and on-chain set-up |
@@ -24,5 +25,6 @@ pub mod inproc;
 pub mod local;
 pub mod process;
 pub mod publisher;
+pub mod web;
 
 pub use local::*;

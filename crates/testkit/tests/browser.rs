@@ -10,124 +10,13 @@
 //! (`npm ci` there), and pod-web built for the browser (`pod_web_pkg` in
 //! `scripts/lib.sh`, into `POD_WEB_PKG`).
 
-use pod_primitives::{keys, Manifest};
-use pod_testkit::inproc::{customer_only, heartbeat_as, start, Running, CUSTOMER, GRANT_KEY_SEED};
-use pod_testkit::publisher::{Publisher, Site};
+use pod_primitives::Manifest;
+use pod_testkit::inproc::heartbeat_as;
+use pod_testkit::publisher::Publisher;
+use pod_testkit::web::{drive, repo, Network};
 use pod_testkit::*;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-
-fn repo() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// pod-web's wasm-bindgen output, which must exist.
-fn pkg() -> PathBuf {
-	let dir = std::env::var_os("POD_WEB_PKG").map(PathBuf::from).unwrap_or_else(|| {
-		let home = std::env::var_os("HOME").expect("HOME");
-		PathBuf::from(home).join(".cache/pod-cdn/wasm-target/pkg")
-	});
-	assert!(
-		dir.join("pod_web_bg.wasm").is_file(),
-		"no pod-web build in {}: run `. scripts/lib.sh && pod_web_pkg` (the test command does)",
-		dir.display()
-	);
-	dir
-}
-
-/// Runs the page at `url` in Chromium; its outcome.
-fn drive(url: &str, screenshot: &std::path::Path) -> serde_json::Value {
-	let driver = repo().join("web/test/drive.mjs");
-	assert!(
-		repo().join("web/test/node_modules/playwright-core").is_dir(),
-		"run `npm ci` in web/test (the test command does)"
-	);
-	let out = std::process::Command::new("node")
-		.arg(driver)
-		.arg(url)
-		.arg(screenshot)
-		.output()
-		.expect("node runs");
-	let stdout = String::from_utf8_lossy(&out.stdout);
-	let line = stdout.lines().last().unwrap_or_default();
-	serde_json::from_str(line).unwrap_or_else(|e| {
-		panic!("driver said {e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr))
-	})
-}
-
-/// A reporter (no chain), two honest edges heartbeating to it, and the
-/// test customer's content `m` (from an origin serving `bytes`) registered
-/// there, for grants only.
-struct Network {
-	reporter: Running,
-	edges: [EdgeProc; 2],
-	_origin: Origin,
-}
-
-impl Network {
-	async fn start(dir: &std::path::Path, bytes: Arc<Vec<u8>>, m: &Manifest) -> Network {
-		let origin = Origin::start(bytes).await;
-		let reporter = start(&dir.join("reporter"), 3).await;
-		let url = &reporter.url;
-		let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1");
-		let edges = [
-			EdgeProc::start(&dir.join("e0"), 0, &extra),
-			EdgeProc::start(&dir.join("e1"), 1, &extra),
-		];
-		let h = [("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))];
-		let contents = format!("{url}/contents");
-		let r = http(hyper::Method::POST, &contents, &h, codec::Encode::encode(m)).await;
-		assert_eq!(r.status, 200, "{}", r.error());
-		customer_only(
-			&reporter.reporter,
-			m.id(),
-			m.size,
-			&keys::keypair_from_seed(&[1; 32]),
-			m.size,
-		);
-		Network { reporter, edges, _origin: origin }
-	}
-
-	/// The publisher's site for content `m`, of media type `media`.
-	async fn publisher(&self, m: &Manifest, media: Option<&str>) -> Publisher {
-		wait_for_edges(&self.reporter.url, self.edges.len()).await;
-		Publisher::start(Site {
-			web: repo().join("web"),
-			pkg: pkg(),
-			config: serde_json::json!({
-				"title": "a test content", "content": hex::encode(m.id()),
-				"reporter": self.reporter.url, "edges": 3, "type": media,
-			}),
-			customer: CUSTOMER,
-			grant_key: keys::keypair_from_seed(&GRANT_KEY_SEED),
-			reporter: reporter_public(),
-			genesis: GENESIS,
-			contents: vec![m.id()],
-			budget: 2 * m.size,
-		})
-		.await
-	}
-
-	/// Each honest edge holds the browser's receipts for exactly what the
-	/// page says it delivered; their sum.
-	async fn check_receipts(&self, edges: &[serde_json::Value]) -> u64 {
-		let mut served = 0;
-		for (i, e) in self.edges.iter().enumerate() {
-			let key = hex::encode(edge_public(i as u8));
-			let Some(record) = edges.iter().find(|r| r["key"] == key.as_str()) else { continue };
-			assert_eq!(record["dead"], false, "{record}");
-			let seen = record["bytes"].as_u64().unwrap();
-			assert_eq!(
-				acked(e).await,
-				seen,
-				"edge {i} holds the browser's receipt for what it served"
-			);
-			served += seen;
-		}
-		served
-	}
-}
 
 /// The page's bytes equal the origin's; the lying edge is caught in the
 /// browser (no byte of it used, an accusation signed) and the download
@@ -139,12 +28,11 @@ async fn a_browser_verifies_receipts_and_survives_a_lying_edge() {
 	let bytes = Arc::new(data(6 * CHUNK as usize + 77));
 	let m = Manifest::of_bytes(&bytes, CHUNK);
 	let tmp = tempfile::tempdir().unwrap();
-	let net = Network::start(tmp.path(), bytes.clone(), &m).await;
+	let net = Network::start(tmp.path(), bytes.clone(), &m, 2, "").await;
 	let corrupt = Arc::new(bytes.iter().map(|b| b ^ 0x5A).collect::<Vec<u8>>());
 	let liar = LiarEdge::start(corrupt).await;
 	heartbeat_as(&net.reporter.url, 5, &liar.url(), m.id()).await;
-	wait_for_edges(&net.reporter.url, 3).await;
-	let publisher = net.publisher(&m, None).await;
+	let publisher = net.publisher(&m, None, 3).await;
 	let shot = tmp.path().join("demo.png");
 	let outcome = run_page(&publisher, "demo/index.html", &shot).await;
 	assert_eq!(
@@ -174,8 +62,8 @@ async fn a_service_worker_answers_plain_tags_and_ranges() {
 	let bytes = Arc::new(png);
 	let m = Manifest::of_bytes(&bytes, 16 << 10);
 	let tmp = tempfile::tempdir().unwrap();
-	let net = Network::start(tmp.path(), bytes.clone(), &m).await;
-	let publisher = net.publisher(&m, Some("image/png")).await;
+	let net = Network::start(tmp.path(), bytes.clone(), &m, 2, "").await;
+	let publisher = net.publisher(&m, Some("image/png"), 2).await;
 	let shot = tmp.path().join("sw.png");
 	let outcome = run_page(&publisher, "demo/sw.html", &shot).await;
 	assert_eq!(outcome["width"], width, "{outcome:#}");
@@ -209,21 +97,4 @@ fn keep_screenshot(shot: &std::path::Path, name: &str) {
 	if let Some(dir) = std::env::var_os("POD_SCREENSHOTS") {
 		std::fs::copy(shot, PathBuf::from(dir).join(name)).unwrap();
 	}
-}
-
-/// Bytes an edge holds receipts for, over every window.
-async fn acked(e: &EdgeProc) -> u64 {
-	let windows = status(e).await["windows"].as_array().cloned().unwrap_or_default();
-	windows.iter().map(|w| w["acked_bytes"].as_u64().unwrap_or(0)).sum()
-}
-
-async fn wait_for_edges(reporter: &str, n: usize) {
-	for _ in 0..100 {
-		let s = http(hyper::Method::GET, &format!("{reporter}/status"), &[], vec![]).await.json();
-		if s["edges"].as_array().is_some_and(|a| a.len() >= n) {
-			return;
-		}
-		tokio::time::sleep(Duration::from_millis(100)).await;
-	}
-	panic!("the reporter never knew {n} edges");
 }

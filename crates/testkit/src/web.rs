@@ -1,0 +1,148 @@
+//! Browsers as viewers: the network a page downloads from (a reporter in
+//! this process, honest edges, the publisher's site), and Chromium driven
+//! by playwright-core (`web/test/drive.mjs`) to run a page and return its
+//! outcome. Used by the browser tests and `pod-web-bench`.
+
+use crate::inproc::{customer_only, start, Running, CUSTOMER, GRANT_KEY_SEED};
+use crate::local::{edge_public, http, reporter_public, status, EdgeProc, Origin, GENESIS};
+use crate::publisher::{Publisher, Site};
+use pod_primitives::{keys, Manifest};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// pod-web's wasm-bindgen output (`POD_WEB_PKG`, default beside the
+/// target directory), which must exist.
+pub fn pkg() -> PathBuf {
+	let dir = std::env::var_os("POD_WEB_PKG").map(PathBuf::from).unwrap_or_else(|| {
+		let home = std::env::var_os("HOME").expect("HOME");
+		PathBuf::from(home).join(".cache/pod-cdn/wasm-target/pkg")
+	});
+	assert!(
+		dir.join("pod_web_bg.wasm").is_file(),
+		"no pod-web build in {}: run `. scripts/lib.sh && pod_web_pkg` (the test command does)",
+		dir.display()
+	);
+	dir
+}
+
+/// Runs the page at `url` in Chromium, keeping a screenshot at `shot`; the
+/// page's outcome (`window.podDemo`).
+pub fn drive(url: &str, shot: &Path) -> serde_json::Value {
+	let driver = repo().join("web/test/drive.mjs");
+	assert!(
+		repo().join("web/test/node_modules/playwright-core").is_dir(),
+		"run `npm ci` in web/test (the test command does)"
+	);
+	let out = std::process::Command::new("node")
+		.arg(driver)
+		.arg(url)
+		.arg(shot)
+		.output()
+		.expect("node runs");
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	let line = stdout.lines().last().unwrap_or_default();
+	serde_json::from_str(line).unwrap_or_else(|e| {
+		panic!("driver said {e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+	})
+}
+
+/// A reporter (no chain), honest edges heartbeating to it, and the test
+/// customer's content `m` (from an origin serving its bytes) registered
+/// there, for grants only.
+pub struct Network {
+	/// The reporter.
+	pub reporter: Running,
+	/// The honest edges (keys 0, 1, …).
+	pub edges: Vec<EdgeProc>,
+	_origin: Origin,
+}
+
+impl Network {
+	/// `edges` honest edges in `dir`, each with `edge_config` added.
+	pub async fn start(
+		dir: &Path,
+		bytes: Arc<Vec<u8>>,
+		m: &Manifest,
+		edges: u8,
+		edge_config: &str,
+	) -> Network {
+		let origin = Origin::start(bytes).await;
+		let reporter = start(&dir.join("reporter"), 3).await;
+		let url = &reporter.url;
+		let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1\n{edge_config}");
+		let edges =
+			(0..edges).map(|i| EdgeProc::start(&dir.join(format!("e{i}")), i, &extra)).collect();
+		let h = [("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))];
+		let contents = format!("{url}/contents");
+		let r = http(hyper::Method::POST, &contents, &h, codec::Encode::encode(m)).await;
+		assert_eq!(r.status, 200, "{}", r.error());
+		let anyone = keys::keypair_from_seed(&[1; 32]);
+		customer_only(&reporter.reporter, m.id(), m.size, &anyone, m.size);
+		Network { reporter, edges, _origin: origin }
+	}
+
+	/// The publisher's site for content `m` (media type `media`), once the
+	/// reporter knows `known` edges.
+	pub async fn publisher(&self, m: &Manifest, media: Option<&str>, known: usize) -> Publisher {
+		wait_for_edges(&self.reporter.url, known).await;
+		Publisher::start(Site {
+			web: repo().join("web"),
+			pkg: pkg(),
+			config: serde_json::json!({
+				"title": "a test content", "content": hex::encode(m.id()),
+				"reporter": self.reporter.url, "edges": 3, "type": media,
+			}),
+			customer: CUSTOMER,
+			grant_key: keys::keypair_from_seed(&GRANT_KEY_SEED),
+			reporter: reporter_public(),
+			genesis: GENESIS,
+			contents: vec![m.id()],
+			budget: 64 * m.size,
+		})
+		.await
+	}
+
+	/// Each honest edge holds the browser's receipts for exactly what the
+	/// page says it delivered (`edges`: the page's per-edge outcome); their
+	/// sum.
+	pub async fn check_receipts(&self, edges: &[serde_json::Value]) -> u64 {
+		let mut served = 0;
+		for (i, e) in self.edges.iter().enumerate() {
+			let key = hex::encode(edge_public(i as u8));
+			let Some(record) = edges.iter().find(|r| r["key"] == key.as_str()) else { continue };
+			assert_eq!(record["dead"], false, "{record}");
+			let seen = record["bytes"].as_u64().unwrap();
+			assert_eq!(
+				acked(e).await,
+				seen,
+				"edge {i} holds the browser's receipt for what it served"
+			);
+			served += seen;
+		}
+		served
+	}
+}
+
+/// Bytes an edge holds receipts for, over every window.
+pub async fn acked(e: &EdgeProc) -> u64 {
+	let windows = status(e).await["windows"].as_array().cloned().unwrap_or_default();
+	windows.iter().map(|w| w["acked_bytes"].as_u64().unwrap_or(0)).sum()
+}
+
+/// Waits until the reporter knows `n` edges.
+pub async fn wait_for_edges(reporter: &str, n: usize) {
+	for _ in 0..100 {
+		let s = http(hyper::Method::GET, &format!("{reporter}/status"), &[], vec![]).await.json();
+		if s["edges"].as_array().is_some_and(|a| a.len() >= n) {
+			return;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	panic!("the reporter never knew {n} edges");
+}
