@@ -5,25 +5,34 @@
 //
 //   node drive.mjs URL [SCREENSHOT.png]
 //
-// CHROMIUM overrides the browser's path (default /usr/bin/chromium).
+// CHROMIUM overrides the browser's path (default /usr/bin/chromium);
+// POD_CHROMIUM_ARGS adds flags (space-separated).
 
 import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const [url, screenshot] = process.argv.slice(2);
 if (!url) {
   console.error('usage: node drive.mjs URL [SCREENSHOT.png]');
   process.exit(2);
 }
-// playwright gives the browser a fresh temporary profile. Without the background-networking flags Chromium keeps trying hosts this
+// A fresh profile of our own (Chromium honours a trusted-key flag only with
+// an explicit profile directory). Without the background-networking flags Chromium keeps trying hosts this
 // machine cannot reach.
-const browser = await chromium.launch({
+const profile = mkdtempSync(join(tmpdir(), 'pod-chromium-'));
+const browser = await chromium.launchPersistentContext(profile, {
+  headless: true,
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    // e.g. --ignore-certificate-errors-spki-list=…: a test's own CA
+    ...(process.env.POD_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean)],
 });
 let code = 0;
 try {
-  const page = await browser.newPage();
+  const page = browser.pages()[0] ?? await browser.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
@@ -46,5 +55,6 @@ try {
   code = 1;
 } finally {
   await browser.close();
+  rmSync(profile, { recursive: true, force: true });
 }
 process.exit(code);

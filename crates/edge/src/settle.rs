@@ -475,7 +475,10 @@ impl Edge {
 			.collect();
 		let scfg = SettleConfig {
 			reporters,
-			public_url: cfg.public_url.clone().unwrap_or_else(|| format!("http://{listen}")),
+			public_url: cfg.public_url.clone().unwrap_or_else(|| {
+				let scheme = if cfg.tls_cert.is_some() { "https" } else { "http" };
+				format!("{scheme}://{listen}")
+			}),
 			region: cfg.region.clone(),
 			capacity: cfg.capacity,
 			heartbeat: Duration::from_secs(cfg.heartbeat_secs.max(1)),

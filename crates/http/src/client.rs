@@ -35,6 +35,11 @@ pub fn connector(tls: rustls::ClientConfig, connect_timeout: Duration) -> HttpsC
 	let mut c = HttpConnector::new();
 	c.set_nodelay(true);
 	c.set_connect_timeout(Some(connect_timeout));
+	with_tls(c, tls)
+}
+
+/// `c` (e.g. bound to a local address) made to speak `https://` too.
+pub fn with_tls(mut c: HttpConnector, tls: rustls::ClientConfig) -> HttpsConnector {
 	c.enforce_http(false);
 	hyper_rustls::HttpsConnectorBuilder::new()
 		.with_tls_config(tls)

@@ -127,6 +127,11 @@ impl Reporter {
 		}))
 	}
 
+	/// `https` when its public listener serves TLS, else `http`.
+	pub fn scheme(&self) -> &'static str {
+		self.plane.scheme()
+	}
+
 	/// The reporter's public key.
 	pub fn public(&self) -> PublicKey {
 		self.public

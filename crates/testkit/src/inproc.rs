@@ -46,7 +46,7 @@ pub async fn start_with(dir: &std::path::Path, window: u32, extra: &str) -> Runn
 	let reporter = Reporter::open_with(config(dir, extra), None, GENESIS, window).unwrap();
 	let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let a = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-	let url = format!("http://{}", l.local_addr().unwrap());
+	let url = format!("{}://{}", reporter.scheme(), l.local_addr().unwrap());
 	let admin = format!("http://{}", a.local_addr().unwrap());
 	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 	let r2 = reporter.clone();

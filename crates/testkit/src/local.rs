@@ -181,6 +181,10 @@ pub fn test_ca(dir: &Path) -> (PathBuf, rustls::ServerConfig) {
 		"-extfile",
 		"leaf.ext",
 	]);
+	// What a server sends: its certificate, then the CA's.
+	let chain =
+		[std::fs::read(dir.join("leaf.pem")).unwrap(), std::fs::read(dir.join("ca.pem")).unwrap()];
+	std::fs::write(dir.join("fullchain.pem"), chain.concat()).unwrap();
 	let certs: Vec<CertificateDer<'static>> =
 		CertificateDer::pem_file_iter(dir.join("leaf.pem")).unwrap().map(Result::unwrap).collect();
 	let key = PrivateKeyDer::from_pem_file(dir.join("leaf.key")).unwrap();
@@ -204,12 +208,12 @@ pub fn client_trusting(ca: &Path) -> pod_http::HttpClient {
 	Client::builder(TokioExecutor::new()).build(connector)
 }
 
-/// The PEM certificate and key files [`test_ca`] wrote in `dir`, as an
-/// edge's or a reporter's `tls_cert` and `tls_key` settings.
+/// The PEM certificate chain and key files [`test_ca`] wrote in `dir`, as
+/// an edge's or a reporter's `tls_cert` and `tls_key` settings.
 pub fn tls_settings(dir: &Path) -> String {
 	format!(
 		"tls_cert = \"{}\"\ntls_key = \"{}\"\n",
-		dir.join("leaf.pem").display(),
+		dir.join("fullchain.pem").display(),
 		dir.join("leaf.key").display()
 	)
 }
@@ -275,6 +279,8 @@ pub struct EdgeProc {
 	pub dir: PathBuf,
 	/// Its index (key seed).
 	pub index: u8,
+	/// Whether its data plane serves HTTPS (`tls_cert` in its config).
+	pub https: bool,
 }
 
 impl EdgeProc {
@@ -315,12 +321,13 @@ impl EdgeProc {
 			}
 		};
 		let admin = admin.expect("pod-edge prints its admin address first");
-		EdgeProc { child, addr, admin, p2p, dir: dir.to_path_buf(), index }
+		let https = extra_toml.contains("tls_cert");
+		EdgeProc { child, addr, admin, p2p, dir: dir.to_path_buf(), index, https }
 	}
 
 	/// Its data plane's base URL.
 	pub fn url(&self) -> String {
-		format!("http://{}", self.addr)
+		format!("{}://{}", if self.https { "https" } else { "http" }, self.addr)
 	}
 
 	/// Its admin plane's base URL.
@@ -392,6 +399,7 @@ pub async fn http_from(
 ) -> Reply {
 	let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
 	connector.set_local_address(from);
+	let connector = pod_http::client::with_tls(connector, pod_http::client_tls(vec![]));
 	let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
 	let mut req = Request::builder().method(method).uri(url);
 	for (k, v) in headers {

@@ -36,6 +36,9 @@ pub struct Site {
 	pub contents: Vec<ContentId>,
 	/// Each grant's budget in bytes.
 	pub budget: u64,
+	/// A directory holding `fullchain.pem` and `leaf.key` (see
+	/// [`crate::local::test_ca`]): serve HTTPS with them.
+	pub tls: Option<PathBuf>,
 }
 
 /// A running publisher server.
@@ -50,12 +53,21 @@ impl Publisher {
 	/// Serves `site` on a loopback port.
 	pub async fn start(site: Site) -> Publisher {
 		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
-		let url = format!("http://{}", listener.local_addr().expect("bound"));
+		let plane = match &site.tls {
+			Some(dir) => {
+				let (cert, key) = (dir.join("fullchain.pem"), dir.join("leaf.key"));
+				pod_http::PublicPlane::configured(0, Some(&cert), Some(&key), &[])
+					.expect("TLS files")
+			}
+			None => pod_http::PublicPlane::plain(0),
+		};
+		let url = format!("{}://{}", plane.scheme(), listener.local_addr().expect("bound"));
 		let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 		let result = Arc::new(Mutex::new(None));
 		let state = Arc::new((site, result.clone()));
-		tokio::spawn(pod_http::serve(
+		tokio::spawn(pod_http::server::serve_limited(
 			listener,
+			plane,
 			async {
 				let _ = stopped.await;
 			},

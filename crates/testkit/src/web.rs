@@ -3,8 +3,10 @@
 //! by playwright-core (`web/test/drive.mjs`) to run a page and return its
 //! outcome. Used by the browser tests and `pod-web-bench`.
 
-use crate::inproc::{customer_only, start, Running, CUSTOMER, GRANT_KEY_SEED};
-use crate::local::{edge_public, http, reporter_public, status, EdgeProc, Origin, GENESIS};
+use crate::inproc::{customer_only, start_with, Running, CUSTOMER, GRANT_KEY_SEED};
+use crate::local::{
+	edge_public, http, reporter_public, status, tls_settings, EdgeProc, Origin, GENESIS,
+};
 use crate::publisher::{Publisher, Site};
 use pod_primitives::{keys, Manifest};
 use std::path::{Path, PathBuf};
@@ -34,12 +36,31 @@ pub fn pkg() -> PathBuf {
 /// Runs the page at `url` in Chromium, keeping a screenshot at `shot`; the
 /// page's outcome (`window.podDemo`).
 pub fn drive(url: &str, shot: &Path) -> serde_json::Value {
+	drive_with(url, shot, &[])
+}
+
+/// The Chromium flag that makes it trust certificates chained to the PEM CA
+/// at `ca` (by the SHA-256 of the CA's public key).
+pub fn trust_flag(ca: &Path) -> String {
+	let script = format!(
+		"openssl x509 -in '{}' -pubkey -noout | openssl pkey -pubin -outform der \
+		 | openssl dgst -sha256 -binary | openssl enc -base64",
+		ca.display()
+	);
+	let out = std::process::Command::new("sh").arg("-c").arg(script).output().expect("openssl");
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	format!("--ignore-certificate-errors-spki-list={}", String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// [`drive`] with more Chromium flags.
+pub fn drive_with(url: &str, shot: &Path, flags: &[String]) -> serde_json::Value {
 	let driver = repo().join("web/test/drive.mjs");
 	assert!(
 		repo().join("web/test/node_modules/playwright-core").is_dir(),
 		"run `npm ci` in web/test (the test command does)"
 	);
 	let out = std::process::Command::new("node")
+		.env("POD_CHROMIUM_ARGS", flags.join(" "))
 		.arg(driver)
 		.arg(url)
 		.arg(shot)
@@ -72,10 +93,25 @@ impl Network {
 		edges: u8,
 		edge_config: &str,
 	) -> Network {
+		Self::start_with(dir, bytes, m, edges, edge_config, None).await
+	}
+
+	/// [`Self::start`], the reporter and the edges serving HTTPS with the
+	/// certificate [`test_ca`] made in `pki` when given (whoever calls them
+	/// must trust its CA: `SSL_CERT_FILE` for this process and the edges).
+	pub async fn start_with(
+		dir: &Path,
+		bytes: Arc<Vec<u8>>,
+		m: &Manifest,
+		edges: u8,
+		edge_config: &str,
+		pki: Option<&Path>,
+	) -> Network {
 		let origin = Origin::start(bytes).await;
-		let reporter = start(&dir.join("reporter"), 3).await;
+		let tls = pki.map(tls_settings).unwrap_or_default();
+		let reporter = start_with(&dir.join("reporter"), 3, &tls).await;
 		let url = &reporter.url;
-		let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1\n{edge_config}");
+		let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1\n{edge_config}\n{tls}");
 		let edges =
 			(0..edges).map(|i| EdgeProc::start(&dir.join(format!("e{i}")), i, &extra)).collect();
 		let h = [("x-pod-origin", origin.url()), ("x-pod-content", hex::encode(m.id()))];
@@ -90,6 +126,17 @@ impl Network {
 	/// The publisher's site for content `m` (media type `media`), once the
 	/// reporter knows `known` edges.
 	pub async fn publisher(&self, m: &Manifest, media: Option<&str>, known: usize) -> Publisher {
+		self.publisher_with(m, media, known, None).await
+	}
+
+	/// [`Self::publisher`], over HTTPS with the certificate in `pki`.
+	pub async fn publisher_with(
+		&self,
+		m: &Manifest,
+		media: Option<&str>,
+		known: usize,
+		pki: Option<&Path>,
+	) -> Publisher {
 		wait_for_edges(&self.reporter.url, known).await;
 		Publisher::start(Site {
 			web: repo().join("web"),
@@ -104,6 +151,7 @@ impl Network {
 			genesis: GENESIS,
 			contents: vec![m.id()],
 			budget: 64 * m.size,
+			tls: pki.map(Path::to_path_buf),
 		})
 		.await
 	}

@@ -13,7 +13,7 @@
 use pod_primitives::Manifest;
 use pod_testkit::inproc::heartbeat_as;
 use pod_testkit::publisher::Publisher;
-use pod_testkit::web::{drive, repo, Network};
+use pod_testkit::web::{drive_with, repo, trust_flag, Network};
 use pod_testkit::*;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -83,10 +83,49 @@ async fn a_service_worker_answers_plain_tags_and_ranges() {
 	keep_screenshot(&shot, "browser-service-worker.png");
 }
 
+/// An HTTPS page (the publisher's) downloads from HTTPS edges scheduled by
+/// an HTTPS reporter (an HTTPS page may call nothing else): the test's own
+/// CA, trusted by the browser and — through `SSL_CERT_FILE` — by the edges
+/// and the reporter when they call each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_page_downloads_from_https_edges() {
+	let tmp = tempfile::tempdir().unwrap();
+	let pki = tmp.path().join("pki");
+	let (ca, _) = test_ca(&pki);
+	std::env::set_var("SSL_CERT_FILE", &ca);
+	let bytes = Arc::new(data(3 * CHUNK as usize + 5));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let net = Network::start_with(tmp.path(), bytes.clone(), &m, 2, "", Some(&pki)).await;
+	assert!(net.reporter.url.starts_with("https://"));
+	let publisher = net.publisher_with(&m, None, 2, Some(&pki)).await;
+	assert!(publisher.url.starts_with("https://"));
+	let shot = tmp.path().join("https.png");
+	let outcome = run_page_with(&publisher, "demo/index.html", &shot, vec![trust_flag(&ca)]).await;
+	assert_eq!(
+		publisher.result().as_deref(),
+		Some(&bytes[..]),
+		"the page's bytes are the origin's"
+	);
+	let edges = outcome["edges"].as_array().unwrap();
+	assert!(edges.iter().all(|e| e["url"].as_str().unwrap().starts_with("https://")), "{edges:?}");
+	assert_eq!(net.check_receipts(edges).await, m.size);
+}
+
 /// Opens `page` of `publisher` in Chromium; its outcome, which must be ok.
 async fn run_page(publisher: &Publisher, page: &str, shot: &std::path::Path) -> serde_json::Value {
+	run_page_with(publisher, page, shot, vec![]).await
+}
+
+/// [`run_page`] with more Chromium flags.
+async fn run_page_with(
+	publisher: &Publisher,
+	page: &str,
+	shot: &std::path::Path,
+	flags: Vec<String>,
+) -> serde_json::Value {
 	let (url, shot) = (format!("{}/{page}", publisher.url), shot.to_path_buf());
-	let outcome = tokio::task::spawn_blocking(move || drive(&url, &shot)).await.unwrap();
+	let outcome =
+		tokio::task::spawn_blocking(move || drive_with(&url, &shot, &flags)).await.unwrap();
 	assert_eq!(outcome["ok"], true, "{outcome:#}");
 	outcome
 }
