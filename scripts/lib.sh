@@ -54,8 +54,8 @@ pod_wire_wasm() {
 # The browser SDK: pod-web for wasm32-unknown-unknown (std built from the
 # installed source, release), then wasm-bindgen's JavaScript bindings into
 # POD_WEB_PKG (what web/pod.js imports as ./pkg/). wasm-bindgen-cli must
-# match the wasm-bindgen crate's version exactly: it is installed from
-# crates.io into the cache beside the target directory when missing.
+# match the wasm-bindgen crate's version exactly: `cargo install` puts it
+# in the cache beside the target directory when missing.
 pod_web_pkg() {
   local root version cli
   root=$(pod_root)
