@@ -93,7 +93,7 @@ export class PodContent {
     for (let e = 0; e < this.plan.edges; e++) {
       this.edges.push({ url: this.plan.url(e).replace(/\/$/, ''), key: this.plan.edgeKey(e), ticket: this.plan.ticket(e),
         maxBytes: this.plan.maxBytes(e), expiresAt: this.plan.expiresAt(e), bytes: 0, reserved: 0, chunks: 0,
-        inflight: 0, failures: 0, lying: null, dead: false, receipt: null, plan: this.plan });
+        inflight: 0, failures: 0, lying: null, dead: false, receipt: null });
     }
   }
 
@@ -191,7 +191,7 @@ class Job {
   constructor(content, want, options) {
     this.c = content;
     this.queue = [...want];
-    this.want = want;
+    this.missing = new Set(want);
     this.options = options;
     this.verified = 0;
     this.total = want.reduce((n, i) => n + content.manifest.chunkLength(i), 0);
@@ -203,13 +203,9 @@ class Job {
     await Promise.all(Array.from({ length: workers }, () => this.worker()));
   }
 
-  done() {
-    return this.want.every((i) => this.c.chunks.has(i));
-  }
-
   async worker() {
     const edges = this.c.edges;
-    while (!this.done()) {
+    while (this.missing.size) {
       this.options.signal?.throwIfAborted();
       const index = this.queue[0];
       if (index !== undefined && !edges.some((x, e) => this.usable(e, index, false))) return;
@@ -259,14 +255,15 @@ class Job {
     }
     const bytes = await bytesOf(r);
     if (!this.c.manifest.verifyChunk(index, bytes)) {
-      edge.lying = { chunk: index, accusation: edge.plan.accusation(e, index) };
+      edge.lying = { chunk: index, accusation: this.c.plan.accusation(e, index) };
       this.queue.unshift(index);
       return;
     }
     this.c.chunks.set(index, bytes);
+    this.missing.delete(index);
     edge.bytes += bytes.length;
     edge.chunks++;
-    edge.receipt = edge.plan.receipt(e, edge.bytes, edge.chunks);
+    edge.receipt = this.c.plan.receipt(e, edge.bytes, edge.chunks);
     this.verified += bytes.length;
     this.options.onProgress?.({ verified: this.verified, total: this.total, edge: edge.url, chunk: index });
   }

@@ -107,7 +107,8 @@ impl Edge {
 		let manifests_dir = directory(dir.join("manifests"))?;
 		let metrics = Arc::new(Metrics::default());
 		let peers = Arc::new(NoPeers);
-		let tls = crate::fill::origin_tls(origin_roots(cfg.origin_ca_file.as_deref())?);
+		// `https://` origins: the system's roots and the operator's own.
+		let tls = pod_http::client_tls(origin_roots(cfg.origin_ca_file.as_deref())?);
 		let filler = Arc::new(Filler::new(
 			store.clone(),
 			metrics.clone(),

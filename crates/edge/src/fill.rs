@@ -12,7 +12,6 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use pod_primitives::{ContentId, Manifest};
 use pod_wire::{Fault, Side};
-use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -125,12 +124,6 @@ type FillFuture = Shared<BoxFuture<'static, Result<Bytes, FillError>>>;
 /// (rustls, the system's roots plus any the operator adds), public
 /// addresses only unless the operator allows private ones.
 type OriginConnector = hyper_rustls::HttpsConnector<HttpConnector<crate::origin::PublicResolver>>;
-
-/// The TLS configuration for `https://` origins: the system's roots and
-/// `extra` ones.
-pub fn origin_tls(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
-	pod_http::client::client_tls(extra)
-}
 
 /// The filler.
 pub struct Filler {
@@ -331,7 +324,7 @@ mod tests {
 
 	fn filler(dir: &std::path::Path, allow_private: bool) -> Arc<Filler> {
 		let store = Arc::new(ChunkStore::open(dir, 1 << 30, 0).unwrap());
-		let tls = origin_tls(vec![]);
+		let tls = pod_http::client_tls(vec![]);
 		Arc::new(Filler::new(store, Arc::default(), Arc::new(NoPeers), allow_private, tls))
 	}
 

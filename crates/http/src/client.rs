@@ -52,15 +52,7 @@ pub fn with_tls(mut c: HttpConnector, tls: rustls::ClientConfig) -> HttpsConnect
 /// The TLS configuration for `https://` servers: the system's roots (or
 /// `SSL_CERT_FILE`'s) and `extra` ones.
 pub fn client_tls(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
-	let mut roots = rustls::RootCertStore::empty();
-	let native = rustls_native_certs::load_native_certs();
-	for e in &native.errors {
-		tracing::warn!(error = %e, "a system root certificate could not be read");
-	}
-	let (_, unusable) = roots.add_parsable_certificates(native.certs);
-	if unusable > 0 {
-		tracing::debug!(unusable, "system root certificates rustls cannot use");
-	}
+	let mut roots = system_roots();
 	for c in extra {
 		if let Err(e) = roots.add(c) {
 			tracing::warn!(error = %e, "an extra root certificate is unusable");
@@ -72,6 +64,31 @@ pub fn client_tls(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
 		.expect("ring supports the default TLS versions")
 		.with_root_certificates(roots)
 		.with_no_client_auth()
+}
+
+/// The system's root certificates (or `SSL_CERT_FILE`'s), read from disk
+/// once per value of `SSL_CERT_FILE`: clients are made per call in places,
+/// and reading and parsing the bundle each time would cost more than the
+/// call.
+fn system_roots() -> rustls::RootCertStore {
+	type Cached = Option<(Option<std::ffi::OsString>, rustls::RootCertStore)>;
+	static CACHE: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
+	let file = std::env::var_os("SSL_CERT_FILE");
+	let mut cache = CACHE.lock().expect("roots cache");
+	if let Some((_, roots)) = cache.as_ref().filter(|(f, _)| *f == file) {
+		return roots.clone();
+	}
+	let mut roots = rustls::RootCertStore::empty();
+	let native = rustls_native_certs::load_native_certs();
+	for e in &native.errors {
+		tracing::warn!(error = %e, "a system root certificate could not be read");
+	}
+	let (_, unusable) = roots.add_parsable_certificates(native.certs);
+	if unusable > 0 {
+		tracing::debug!(unusable, "system root certificates rustls cannot use");
+	}
+	*cache = Some((file, roots.clone()));
+	roots
 }
 
 /// Largest response body [`call`] reads.

@@ -504,3 +504,22 @@ impl LiarEdge {
 		format!("http://{}", self.addr)
 	}
 }
+
+/// A bare libp2p peer (seed `seed`) presenting `credential` on its chunk
+/// requests, bootstrapped to `boot`, holding nothing and taking no orders.
+pub fn bare_peer(
+	seed: u8,
+	boot: &str,
+	credential: pod_primitives::PeerCredential,
+) -> Result<pod_edge::p2p::Peers, String> {
+	use pod_edge::p2p::{LocalChunks, PeerConfig, Peers};
+	let cfg = PeerConfig {
+		seed: [seed; 32],
+		listen: "/ip4/127.0.0.1/tcp/0".parse().expect("a multiaddr"),
+		bootstrap: vec![boot.parse().map_err(|e| format!("bootstrap {boot}: {e}"))?],
+		mdns: false,
+		credential,
+	};
+	let nothing: LocalChunks = Arc::new(|_, _| futures::FutureExt::boxed(async { None }));
+	Peers::start(cfg, nothing, Arc::new(|_| false)).map_err(|e| e.to_string())
+}

@@ -3,7 +3,7 @@
 use hyper::Method;
 use pod_client::{fetch, FetchPlan, Source};
 use pod_edge::fill::PeerSource;
-use pod_edge::p2p::{peer_id_of, LocalChunks, PeerConfig, Peers};
+use pod_edge::p2p::{peer_id_of, Peers};
 use pod_edge::peer_gate::PeerGate;
 use pod_primitives::{keys, DomainTag, HoldOrder, Manifest, PeerCredential, SignedOrder};
 use pod_testkit::*;
@@ -93,18 +93,9 @@ async fn second_edge_fills_from_first_over_libp2p() {
 	assert_eq!(metric(&b, "pod_edge_fills_total{source=\"Peer\"}").await, 4);
 }
 
-/// A bare peer (libp2p seed `seed`) presenting `credential`, bootstrapped
-/// to `boot`.
-fn bare_peer(seed: u8, boot: &str, credential: PeerCredential) -> Peers {
-	let cfg = PeerConfig {
-		seed: [seed; 32],
-		listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
-		bootstrap: vec![boot.parse().unwrap()],
-		mdns: false,
-		credential,
-	};
-	let nothing: LocalChunks = Arc::new(|_, _| futures::FutureExt::boxed(async { None }));
-	Peers::start(cfg, nothing, Arc::new(|_| false)).unwrap()
+/// [`bare_peer`], which must start.
+fn bare_peer_ok(seed: u8, boot: &str, credential: PeerCredential) -> Peers {
+	bare_peer(seed, boot, credential).unwrap()
 }
 
 /// Chunks go only to a peer whose credential binds an edge key to its own
@@ -118,12 +109,12 @@ async fn chunks_go_only_to_peers_whose_credential_names_them() {
 	let boot = a.p2p.clone().expect("A runs the peer layer");
 	let key = keys::keypair_from_seed(&edge_seed(5));
 	let elsewhere = PeerGate::credential(&key, &GENESIS, &peer_id_of([97; 32]).unwrap());
-	let replayed = bare_peer(98, &boot, elsewhere);
+	let replayed = bare_peer_ok(98, &boot, elsewhere);
 	tokio::time::sleep(Duration::from_millis(500)).await;
 	assert_eq!(replayed.fetch(m.id(), 0).await, None);
 	assert!(metric(&a, "pod_edge_rejected_total{reason=\"peer_not_admitted\"}").await >= 1);
 	let own = PeerGate::credential(&key, &GENESIS, &peer_id_of([96; 32]).unwrap());
-	let honest = bare_peer(96, &boot, own);
+	let honest = bare_peer_ok(96, &boot, own);
 	tokio::time::sleep(Duration::from_millis(500)).await;
 	let chunk = honest.fetch(m.id(), 0).await.expect("an edge's own credential is honoured");
 	assert_eq!(&chunk[..], &bytes[..CHUNK as usize]);
@@ -138,7 +129,7 @@ async fn reporter_order_makes_an_edge_prefetch() {
 	let e = EdgeProc::start(&tmp.path().join("e"), 0, "p2p_listen = \"/ip4/127.0.0.1/tcp/0\"");
 	// The "reporter": a bare peer that gossips a signed order.
 	let unused = PeerCredential { edge: [0; 32], signature: [0; 64] };
-	let reporter = bare_peer(99, e.p2p.as_deref().unwrap(), unused);
+	let reporter = bare_peer_ok(99, e.p2p.as_deref().unwrap(), unused);
 	let order = HoldOrder {
 		content: m.id(),
 		manifest: codec::Encode::encode(&m),
@@ -191,7 +182,7 @@ async fn peers_are_served_within_the_monthly_cap() {
 	let boot = a.p2p.clone().expect("A runs the peer layer");
 	let key = keys::keypair_from_seed(&edge_seed(5));
 	let own = PeerGate::credential(&key, &GENESIS, &peer_id_of([95; 32]).unwrap());
-	let peer = bare_peer(95, &boot, own);
+	let peer = bare_peer_ok(95, &boot, own);
 	tokio::time::sleep(Duration::from_millis(500)).await;
 	let first = peer.fetch(m.id(), 0).await.expect("the first chunk is within the cap");
 	assert_eq!(&first[..], &bytes[..CHUNK as usize]);

@@ -8,10 +8,9 @@ use super::E2eConfig;
 use super::{edge_admin_url, edge_seed, get, p2p_address, seed_of, Content, EDGES};
 use crate::process::{wait_for, HarnessError};
 use pod_edge::fill::PeerSource;
-use pod_edge::p2p::{LocalChunks, PeerConfig, Peers};
+use pod_edge::p2p::Peers;
 use pod_edge::peer_gate::PeerGate;
 use pod_primitives::keys::{self, Keypair};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The edges' refusals of peers, as their metrics count them.
@@ -68,17 +67,10 @@ fn bare_peer(
 	key: &Keypair,
 	genesis: [u8; 32],
 ) -> Result<Peers, HarnessError> {
-	let fault = |what: &str, e: String| HarnessError::Check(format!("bare peer {what}: {e}"));
-	let peer = pod_edge::p2p::peer_id_of([seed; 32]).map_err(|e| fault("id", e.to_string()))?;
-	let cfg = PeerConfig {
-		seed: [seed; 32],
-		listen: "/ip4/127.0.0.1/tcp/0".parse().expect("a multiaddr"),
-		bootstrap: vec![boot.parse().map_err(|e| fault("bootstrap", format!("{e}")))?],
-		mdns: false,
-		credential: PeerGate::credential(key, &genesis, &peer),
-	};
-	let nothing: LocalChunks = Arc::new(|_, _| futures::FutureExt::boxed(async { None }));
-	Peers::start(cfg, nothing, Arc::new(|_| false)).map_err(|e| fault("start", e.to_string()))
+	let fault = |e: String| HarnessError::Check(format!("bare peer: {e}"));
+	let peer = pod_edge::p2p::peer_id_of([seed; 32]).map_err(|e| fault(e.to_string()))?;
+	let credential = PeerGate::credential(key, &genesis, &peer);
+	crate::local::bare_peer(seed, boot, credential).map_err(fault)
 }
 
 /// Every edge's count of refused peers, summed.
