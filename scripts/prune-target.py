@@ -26,44 +26,69 @@ import sys
 from pathlib import Path
 
 HASH = re.compile(r"-([0-9a-f]{16})(?=[._/]|$)")
+INCOMPLETE = "incomplete"
 
 
 def uplifted_hash(path: Path, deps: Path):
     """Hash of the unit behind an uplifted file (`debug/pod-node`, a workspace
     member's `lib*.rlib`): cargo hard-links it from `deps/`, or copies it when
     it cannot; then the newest `deps/` file of that name is the one."""
-    try:
-        st = path.stat()
-    except OSError:
+    st = stat_or_none(path)
+    if st is None:
         return None
     stem = path.stem.replace("-", "_")
-    candidates = [e for e in deps.glob(f"{stem}-*{path.suffix}") if HASH.search(e.name)]
-    for e in candidates:
-        if e.stat().st_ino == st.st_ino:
+    # A binary has no suffix: only `deps/` names without a dot are its
+    # candidates (rustc's `*.rcgu.o` temporaries come and go while it runs).
+    candidates = []
+    for e in deps.glob(f"{stem}-*{path.suffix}"):
+        if not HASH.search(e.name) or (not path.suffix and "." in e.name):
+            continue
+        est = stat_or_none(e)
+        if est is not None:
+            candidates.append((e, est))
+    for e, est in candidates:
+        if est.st_ino == st.st_ino:
             return HASH.search(e.name).group(1)
     if candidates:
-        newest = max(candidates, key=lambda e: e.stat().st_mtime)
+        newest, _ = max(candidates, key=lambda c: c[1].st_mtime)
         return HASH.search(newest.name).group(1)
     return None
 
 
+def stat_or_none(path: Path):
+    """A concurrent build may delete a file between listing and stat."""
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
 def record(stream, out):
+    """Never fails the build it listens to: a message it cannot read marks the
+    listing incomplete (prune then deletes nothing) and it reads on."""
     used = set()
     for line in stream:
         if not line.startswith("{"):
             continue
-        msg = json.loads(line)
-        names = list(msg.get("filenames") or [])
-        names += [msg.get("out_dir") or "", msg.get("executable") or ""]
-        for name in names:
-            found = HASH.findall(name)
-            if not found and name:
-                path = Path(name)
-                h = uplifted_hash(path, path.parent / "deps")
-                found = [h] if h else []
-            used.update(found)
+        try:
+            used.update(hashes_named(json.loads(line)))
+        except (ValueError, OSError) as e:
+            print(f"prune-target: listing incomplete: {e}", file=sys.stderr)
+            used.add(INCOMPLETE)
     with open(out, "a", encoding="utf-8") as f:
         f.writelines(h + "\n" for h in sorted(used))
+
+
+def hashes_named(msg):
+    names = list(msg.get("filenames") or [])
+    names += [msg.get("out_dir") or "", msg.get("executable") or ""]
+    for name in names:
+        found = HASH.findall(name)
+        if not found and name:
+            path = Path(name)
+            h = uplifted_hash(path, path.parent / "deps")
+            found = [h] if h else []
+        yield from found
 
 
 def size_of(p: Path) -> int:
@@ -94,6 +119,9 @@ def main() -> int:
     profile = Path(sys.argv[2])
     with open(sys.argv[3], encoding="utf-8") as f:
         used = {line.strip() for line in f if line.strip()}
+    if INCOMPLETE in used:
+        print("prune: a build's listing was incomplete; nothing deleted", file=sys.stderr)
+        return 1
     if len(used) < 50:
         # A failed or empty listing must never empty the cache.
         print(f"prune: only {len(used)} units named; nothing deleted", file=sys.stderr)
