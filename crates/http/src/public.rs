@@ -16,18 +16,19 @@ use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Request headers a page may send.
-const ALLOWED_HEADERS: [&str; 7] = [
+const ALLOWED_HEADERS: [&str; 8] = [
 	"range",
 	"content-type",
 	pod_wire::headers::TICKET,
 	pod_wire::headers::RECEIPT,
 	pod_wire::headers::CONTENT,
 	pod_wire::headers::ORIGIN,
+	pod_wire::headers::PROOF,
 	"if-none-match",
 ];
 
 /// Response headers a page's scripts may read (besides the safelisted).
-const EXPOSED_HEADERS: [&str; 7] = [
+const EXPOSED_HEADERS: [&str; 8] = [
 	"content-range",
 	"accept-ranges",
 	"retry-after",
@@ -35,6 +36,7 @@ const EXPOSED_HEADERS: [&str; 7] = [
 	pod_wire::headers::SERVED,
 	pod_wire::headers::ACKED,
 	pod_wire::headers::FAULT,
+	pod_wire::headers::PROOF,
 ];
 
 /// How long a browser may cache a preflight's answer.

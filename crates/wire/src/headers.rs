@@ -17,6 +17,11 @@ pub const ORDER: &str = "x-pod-order";
 pub const SERVED: &str = "x-pod-served";
 /// Response to a 402: bytes the client has acknowledged so far.
 pub const ACKED: &str = "x-pod-acked";
+/// Request: with a `Range`, ask for a verified slice in this encoding
+/// ([`crate::slice::PROOF_BLAKE3_16K`]): the range's whole groups with the
+/// hashes that check them against the chunk's hash. The response says the
+/// encoding back, and its `Content-Range` the groups' span (what is charged).
+pub const PROOF: &str = "x-pod-proof";
 /// Response: which side a failure came from (`upstream`, `downstream`, `internal`).
 pub const FAULT: &str = "x-pod-fault";
 

@@ -18,6 +18,7 @@
 //! | [`hex`] | hex fields: keys, ids, SCALE values |
 //! | [`range`] | `Range: bytes=…` parsing |
 //! | [`manifest`] | checking manifest bytes against a content id |
+//! | [`slice`] | verified slices of a chunk (BLAKE3 verified streaming, 16 KiB groups) |
 //! | [`peer`] | the frames of the edges' chunk exchange |
 //! | [`fault`] | where a fault came from and whether a retry helps |
 //! | [`clock`] | the wall clock (also in a browser) |
@@ -33,6 +34,7 @@ pub mod manifest;
 pub mod peer;
 pub mod range;
 pub mod replies;
+pub mod slice;
 
 pub use pod_primitives as primitives;
 
