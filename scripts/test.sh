@@ -9,7 +9,8 @@
 #   4. pod-e2e on a four-validator local devnet on loopback: finality, the
 #      @polkadot/api check (reads and drives Pod with metadata types only),
 #      then the whole product end to end at small scale (origin, reporter,
-#      three edges, clients, settlement) with its fault cases: the reporter
+#      three edges, two CLI clients and a browser on the publisher's demo
+#      page, settlement) with its fault cases: the reporter
 #      restarted between claim and confirmation, an edge restarted between
 #      confirmation and submission, a validator stopped during settlement;
 #      exact credits checked; issue #11's trust scenarios (viewer grants,
@@ -48,9 +49,9 @@ bash scripts/fuzz.sh smoke "${FUZZ_SMOKE_SECS:-4}"
 step "pallet benchmarks, each run once as a test (runtime-benchmarks)"
 cargo test -p pallet-pod --features runtime-benchmarks benchmark
 
-step "end to end on a four-validator devnet (pod-e2e): @polkadot/api check, the product with faults, one validator stopped"
+step "end to end on a four-validator devnet (pod-e2e): @polkadot/api check, the product with faults and a browser among the clients, one validator stopped"
 (cd scripts/polkadot-check && { [ -d node_modules/@polkadot/api ] || npm ci --no-audit --no-fund; })
 dir=$(mktemp -d /tmp/pod-test-e2e.XXXXXX)
-"$CARGO_TARGET_DIR/debug/pod-e2e" --mib "${E2E_MIB:-24}" --clients 2 --faults --quiet \
+"$CARGO_TARGET_DIR/debug/pod-e2e" --mib "${E2E_MIB:-24}" --clients 2 --browser --faults --quiet \
   --polkadot-check --stop-one --dir "$dir" \
   --rpc-base "${RPC_BASE:-19944}" --p2p-base "${BASE_PORT:-40333}" --offchain-base "${OFFCHAIN_BASE:-18600}"

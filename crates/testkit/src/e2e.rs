@@ -20,6 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use subxt_signer::sr25519::dev as dev_accounts;
 
+mod browser;
 mod peers;
 mod trust;
 
@@ -36,6 +37,8 @@ pub struct E2eConfig {
 	pub faults: bool,
 	/// No progress bars.
 	pub quiet: bool,
+	/// A browser (Chromium, the demo page) downloads too, after the clients.
+	pub browser: bool,
 	/// Run `scripts/polkadot-check/check.mjs` against the devnet first.
 	pub polkadot_check: bool,
 	/// Afterwards, stop a validator and check that finality continues.
@@ -181,6 +184,10 @@ async fn deliver_and_settle(
 	claimed_regions_ignored(&off.reporter_url).await?;
 	ungranted_viewer_refused(&off.reporter_url, &content).await?;
 	download(cfg, &content, &off.reporter_url, chain.genesis(), &mut expected)?;
+	if cfg.browser {
+		browser::download(&cfg.dir, &content, &off.reporter_url, chain.genesis(), &mut expected)
+			.await?;
+	}
 	peers::unregistered_peer_refused(cfg, &content, chain.genesis()).await?;
 	if cfg.faults {
 		println!("== fault: validator Dave stops before settlement");

@@ -21,16 +21,22 @@ pub fn repo() -> PathBuf {
 /// pod-web's wasm-bindgen output (`POD_WEB_PKG`, default beside the
 /// target directory), which must exist.
 pub fn pkg() -> PathBuf {
+	try_pkg().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`pkg`], or why it is missing.
+pub fn try_pkg() -> Result<PathBuf, String> {
 	let dir = std::env::var_os("POD_WEB_PKG").map(PathBuf::from).unwrap_or_else(|| {
-		let home = std::env::var_os("HOME").expect("HOME");
+		let home = std::env::var_os("HOME").unwrap_or_default();
 		PathBuf::from(home).join(".cache/pod-cdn/wasm-target/pkg")
 	});
-	assert!(
-		dir.join("pod_web_bg.wasm").is_file(),
-		"no pod-web build in {}: run `. scripts/lib.sh && pod_web_pkg` (the test command does)",
-		dir.display()
-	);
-	dir
+	if !dir.join("pod_web_bg.wasm").is_file() {
+		return Err(format!(
+			"no pod-web build in {}: run `. scripts/lib.sh && pod_web_pkg` (the test command does)",
+			dir.display()
+		));
+	}
+	Ok(dir)
 }
 
 /// Runs the page at `url` in Chromium, keeping a screenshot at `shot`; the
@@ -54,22 +60,28 @@ pub fn trust_flag(ca: &Path) -> String {
 
 /// [`drive`] with more Chromium flags.
 pub fn drive_with(url: &str, shot: &Path, flags: &[String]) -> serde_json::Value {
+	try_drive(url, shot, flags).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`drive_with`], saying what went wrong instead of panicking: the driver
+/// or its page failed (the page's own outcome has `ok: false` and is
+/// returned as it is).
+pub fn try_drive(url: &str, shot: &Path, flags: &[String]) -> Result<serde_json::Value, String> {
 	let driver = repo().join("web/test/drive.mjs");
-	assert!(
-		repo().join("web/test/node_modules/playwright-core").is_dir(),
-		"run `npm ci` in web/test (the test command does)"
-	);
+	if !repo().join("web/test/node_modules/playwright-core").is_dir() {
+		return Err("no playwright-core: run `npm ci` in web/test (the test command does)".into());
+	}
 	let out = std::process::Command::new("node")
 		.env("POD_CHROMIUM_ARGS", flags.join(" "))
 		.arg(driver)
 		.arg(url)
 		.arg(shot)
 		.output()
-		.expect("node runs");
+		.map_err(|e| format!("running node: {e}"))?;
 	let stdout = String::from_utf8_lossy(&out.stdout);
 	let line = stdout.lines().last().unwrap_or_default();
-	serde_json::from_str(line).unwrap_or_else(|e| {
-		panic!("driver said {e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+	serde_json::from_str(line).map_err(|e| {
+		format!("the driver said {e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr))
 	})
 }
 

@@ -2,7 +2,7 @@
 //! at full size, the test command small and with faults).
 //!
 //! ```text
-//! pod-e2e [--mib N] [--clients N] [--faults] [--quiet] [--polkadot-check] [--stop-one] [--dir DIR]
+//! pod-e2e [--mib N] [--clients N] [--faults] [--quiet] [--browser] [--polkadot-check] [--stop-one] [--dir DIR]
 //! ```
 //! Everything it starts is stopped when it ends, whatever happens; the logs
 //! stay in the directory it names.
@@ -28,6 +28,10 @@ struct Args {
 	/// No progress bars (client logs go to files).
 	#[arg(long)]
 	quiet: bool,
+	/// A browser downloads too (Chromium and the browser SDK's build, as the
+	/// test command sets up).
+	#[arg(long)]
+	browser: bool,
 	/// Run the @polkadot/api check (scripts/polkadot-check/check.mjs) first.
 	#[arg(long)]
 	polkadot_check: bool,
@@ -64,6 +68,7 @@ async fn main() -> std::process::ExitCode {
 		clients: a.clients,
 		faults: a.faults,
 		quiet: a.quiet,
+		browser: a.browser,
 		polkadot_check: a.polkadot_check,
 		stop_one: a.stop_one,
 		ports: DevnetPorts { rpc: a.rpc_base, p2p: a.p2p_base },
