@@ -56,7 +56,8 @@ pub struct Edge {
 	pub(crate) peer_gate: crate::peer_gate::PeerGate,
 	/// Order bodies (manifests of signed orders) being read at once.
 	pub(crate) order_slots: tokio::sync::Semaphore,
-	/// Connections one client address may hold on the data plane.
+	/// Proofs of recently sliced chunks.
+	pub(crate) proofs: crate::proofs::Proofs,
 	/// How the public listener serves: connection cap, TLS, CORS.
 	pub(crate) plane: pod_http::PublicPlane,
 }
@@ -136,6 +137,7 @@ impl Edge {
 			peers: OnceLock::new(),
 			peer_gate: crate::peer_gate::PeerGate::new(genesis),
 			order_slots: tokio::sync::Semaphore::new(ORDER_SLOTS),
+			proofs: Default::default(),
 			plane: public_plane(cfg)?,
 		};
 		edge.load_manifests()?;

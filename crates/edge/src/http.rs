@@ -4,7 +4,7 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `GET/HEAD /c/{content}/{index}` | a chunk (or a `Range` of it); needs `x-pod-ticket`, takes `x-pod-receipt` |
+//! | `GET/HEAD /c/{content}/{index}` | a chunk (or a `Range` of it; with `x-pod-proof`, a verified slice of whole 16 KiB groups); needs `x-pod-ticket`, takes `x-pod-receipt` |
 //! | `POST /receipt` | a final receipt (`x-pod-ticket` + `x-pod-receipt`), e.g. after the last chunk |
 //! | `GET /manifest/{content}` | the manifest (SCALE), public |
 //! | `POST /order` | a reporter-signed order: `SignedOrderTerms` in `x-pod-order` (checked first), the manifest as the body: hold and prefetch |
@@ -42,7 +42,7 @@ use pod_primitives::{ContentId, SignedOrderTerms, SignedReceipt, SignedTicket};
 use pod_wire::clock::now_ms;
 use pod_wire::range::{self, RangeSpec};
 use pod_wire::replies::{HoldReply, OrderReply, ReceiptReply};
-use pod_wire::{headers, Code, Fault, Side};
+use pod_wire::{headers, slice, Code, Fault, Side};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -398,32 +398,86 @@ async fn chunk(
 	let target = ChunkTarget::parse(edge, id, index)?;
 	let ticket = admit_ticket(edge, req.headers(), &target.id)?;
 	let receipt = optional_receipt(req.headers())?;
-	let (status, start, end) = byte_span(req.headers(), target.len)?;
-	let n = end - start + 1;
+	let span = Span::asked(req.headers(), target.len)?;
+	let n = span.charged();
 	let head = req.method() == Method::HEAD;
 	let session = edge.sessions.get_or_start(&ticket, &edge.ledger)?;
 	let reservation = admit_bytes(edge, &session, receipt, n, head)?;
 	let base = Response::builder()
 		.header(header::ETAG, target.etag())
 		.header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
-		.header(header::ACCEPT_RANGES, "bytes")
-		.header(header::CONTENT_TYPE, "application/octet-stream");
+		.header(header::ACCEPT_RANGES, "bytes");
 	let Some(reservation) = reservation else {
 		let empty = pod_http::full(Bytes::new());
-		return Ok(base.header(header::CONTENT_LENGTH, target.len).body(empty).expect("valid"));
+		let b = base.header(header::CONTENT_TYPE, "application/octet-stream");
+		return Ok(b.header(header::CONTENT_LENGTH, target.len).body(empty).expect("valid"));
 	};
 	let h = &target.holding;
 	let bytes =
 		edge.filler.chunk(target.id, h.manifest.clone(), h.origin.clone(), target.index).await?;
-	edge.bandwidth.account(n)?;
+	let body = span.body(edge, &target, bytes)?;
+	edge.bandwidth.account(body.len() as u64)?;
 	reservation.commit();
 	edge.metrics.served_bytes.inc_by(n);
-	let mut b = base.status(status).header(header::CONTENT_LENGTH, n);
-	if status == StatusCode::PARTIAL_CONTENT {
-		b = b.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{}", target.len));
+	let b = span.headers(base, target.len).header(header::CONTENT_LENGTH, body.len());
+	Ok(b.body(paced(edge.clone(), body)).expect("valid response"))
+}
+
+/// What a chunk request asks for: bytes `start..=end` of the chunk, plain
+/// or as a verified slice ([`pod_wire::slice`], whole 16 KiB groups).
+struct Span {
+	status: StatusCode,
+	start: u64,
+	end: u64,
+	proof: bool,
+}
+
+impl Span {
+	fn asked(h: &HeaderMap, len: u64) -> Result<Span, Refusal> {
+		let (status, start, end) = byte_span(h, len)?;
+		let Some(proof) = h.get(headers::PROOF) else {
+			return Ok(Span { status, start, end, proof: false });
+		};
+		if proof.as_bytes() != slice::PROOF_BLAKE3_16K.as_bytes() {
+			let message = format!("{} must be {}", headers::PROOF, slice::PROOF_BLAKE3_16K);
+			return Err(Refusal::bad_request(Code::ProofUnknown, message));
+		}
+		let (start, end) = slice::aligned(start, end + 1, len).expect("a satisfiable range");
+		Ok(Span { status: StatusCode::PARTIAL_CONTENT, start, end: end - 1, proof: true })
 	}
-	let body = paced(edge.clone(), bytes.slice(start as usize..=end as usize));
-	Ok(b.body(body).expect("valid response"))
+
+	/// Bytes charged (and receipted): the chunk's bytes sent, not the hashes.
+	fn charged(&self) -> u64 {
+		self.end - self.start + 1
+	}
+
+	fn body(&self, edge: &Edge, t: &ChunkTarget, chunk: Bytes) -> Result<Bytes, Refusal> {
+		if !self.proof {
+			return Ok(chunk.slice(self.start as usize..=self.end as usize));
+		}
+		let proof = edge.proofs.of(t.id, t.index, &chunk);
+		let encoded = proof.encode(&chunk, self.start, self.end + 1).map_err(|e| {
+			Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, e.to_string())
+		})?;
+		Ok(encoded.into())
+	}
+
+	fn headers(
+		&self,
+		b: hyper::http::response::Builder,
+		len: u64,
+	) -> hyper::http::response::Builder {
+		let mut b = b.status(self.status);
+		if self.status == StatusCode::PARTIAL_CONTENT {
+			b = b.header(header::CONTENT_RANGE, format!("bytes {}-{}/{len}", self.start, self.end));
+		}
+		if self.proof {
+			return b
+				.header(headers::PROOF, slice::PROOF_BLAKE3_16K)
+				.header(header::CONTENT_TYPE, "application/x-pod-slice");
+		}
+		b.header(header::CONTENT_TYPE, "application/octet-stream")
+	}
 }
 
 /// `bytes` as a body sent in pieces of at most [`PACE_PIECE`], each when

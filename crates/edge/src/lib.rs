@@ -11,6 +11,7 @@
 //! | [`daemon`] | [`Edge`]: keys, stores and shared state; holding contents; reporter orders |
 //! | [`http`] | the data plane: chunks under tickets and receipts, manifests, admin, status |
 //! | [`session`] | one serving session per ticket, and byte reservations |
+//! | [`proofs`] | the hashes verified slices of a chunk are cut with |
 //! | [`protocol`] | pure rules: ticket checks, the receipt credit window, claims |
 //! | [`cache`] | the on-disk chunk cache (S3-FIFO, verified on every read) |
 //! | [`fill`] | cache misses filled from peers, then the origin; verified before use |
@@ -38,6 +39,7 @@ pub mod metrics;
 pub mod origin;
 pub mod p2p;
 pub mod peer_gate;
+pub mod proofs;
 pub mod protocol;
 pub mod session;
 pub mod settle;

@@ -109,6 +109,53 @@ async fn ranges_head_and_manifest() {
 	assert_eq!(pod_wire::manifest::decode_manifest(&man.body, Some(&m.id())).unwrap(), m);
 }
 
+/// A verified slice (`x-pod-proof`): the requested bytes' whole 16 KiB
+/// groups with the hashes that check them against the manifest's chunk
+/// hash, charged (and receipted) as the groups' bytes only; an unknown
+/// encoding is refused before anything is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verified_slices_are_whole_groups_checked_against_the_manifest() {
+	use pod_wire::slice::{self, GROUP};
+	let bytes = Arc::new(data(2 * CHUNK as usize + 10));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
+	hold(&e, &m, &origin.url()).await;
+	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
+	let url = format!("{}/c/{}/1", e.url(), hex::encode(m.id()));
+	let ask = async |range: Option<&str>, proof: &str, r: Option<u64>| {
+		let mut h = vec![
+			(pod_wire::headers::TICKET, pod_wire::headers::value(&t)),
+			(pod_wire::headers::PROOF, proof.to_string()),
+		];
+		h.extend(range.map(|v| ("range", v.to_string())));
+		h.extend(
+			r.map(|n| (pod_wire::headers::RECEIPT, pod_wire::headers::value(&receipt_for(&t, n)))),
+		);
+		pod_testkit::http(Method::GET, &url, &h, vec![]).await
+	};
+	let r = ask(Some("bytes=20000-20099"), "sha256", None).await;
+	assert_eq!((r.status.as_u16(), r.error()), (400, "proof_unknown".into()));
+	let r = ask(Some("bytes=20000-20099"), slice::PROOF_BLAKE3_16K, None).await;
+	assert_eq!(r.status, 206);
+	assert_eq!(r.headers["content-range"], format!("bytes {GROUP}-{}/{CHUNK}", 2 * GROUP - 1));
+	assert_eq!(r.headers[pod_wire::headers::PROOF], slice::PROOF_BLAKE3_16K);
+	assert_eq!(r.body.len() as u64, slice::encoded_len(CHUNK as u64, GROUP, 2 * GROUP));
+	let got = slice::decode(&m.chunks[1], CHUNK as u64, GROUP, 2 * GROUP, &r.body).unwrap();
+	let at = CHUNK as usize + GROUP as usize;
+	assert_eq!(got, bytes[at..at + GROUP as usize]);
+	// One group was charged: a receipt for a byte more is ahead of it.
+	let r = ask(Some("bytes=0-0"), slice::PROOF_BLAKE3_16K, Some(GROUP + 1)).await;
+	assert_eq!((r.status.as_u16(), r.error()), (400, "receipt_ahead_of_served".into()));
+	// Without a Range, the whole chunk as a slice.
+	let r = ask(None, slice::PROOF_BLAKE3_16K, Some(GROUP)).await;
+	assert_eq!(r.headers["content-range"], format!("bytes 0-{}/{CHUNK}", CHUNK - 1));
+	let got = slice::decode(&m.chunks[1], CHUNK as u64, 0, CHUNK as u64, &r.body).unwrap();
+	assert_eq!(got, bytes[CHUNK as usize..2 * CHUNK as usize]);
+	assert_eq!(acked(&e).await, GROUP);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_tickets_and_receipts_are_refused_specifically() {
 	let bytes = Arc::new(data(5 * CHUNK as usize));

@@ -68,6 +68,53 @@ impl Content {
 	pub fn verify_chunk(&self, index: u32, bytes: &[u8]) -> bool {
 		self.manifest.verify_chunk(index, bytes)
 	}
+
+	/// The whole groups covering bytes `start..end` of chunk `index`, as
+	/// `[start, end]`: the span to ask an edge for as a verified slice (and
+	/// the bytes it charges).
+	#[wasm_bindgen(js_name = sliceSpan)]
+	pub fn slice_span(&self, index: u32, start: u32, end: u32) -> Result<Vec<u32>, JsError> {
+		Ok(self.span(index, start, end)?.into())
+	}
+
+	/// Bytes `start..end` of chunk `index` from an edge's verified slice
+	/// (`encoded`, the answer to a request with `x-pod-proof`), every group
+	/// checked against the chunk's hash; throws if any is wrong, or the
+	/// span is not one [`Content::slice_span`] gives.
+	#[wasm_bindgen(js_name = verifySlice)]
+	pub fn verify_slice(
+		&self,
+		index: u32,
+		start: u32,
+		end: u32,
+		encoded: &[u8],
+	) -> Result<Vec<u8>, JsError> {
+		Ok(self.slice(index, start, end, encoded)?)
+	}
+}
+
+impl Content {
+	fn span(&self, index: u32, start: u32, end: u32) -> Result<[u32; 2], Refusal> {
+		let len = self.manifest.chunk_len(index).unwrap_or(0) as u64;
+		let (s, e) = pod_wire::slice::aligned(start as u64, end as u64, len)
+			.map_err(|e| refuse("slice", e))?;
+		Ok([s as u32, e as u32])
+	}
+
+	pub(crate) fn slice(
+		&self,
+		index: u32,
+		start: u32,
+		end: u32,
+		encoded: &[u8],
+	) -> Result<Vec<u8>, Refusal> {
+		let hash = self.manifest.chunks.get(index as usize).ok_or_else(|| {
+			refuse("slice", format!("no chunk {index} in {} chunks", self.manifest.chunks.len()))
+		})?;
+		let len = self.manifest.chunk_len(index).unwrap_or(0) as u64;
+		pod_wire::slice::decode(hash, len, start as u64, end as u64, encoded)
+			.map_err(|e| refuse("slice", e))
+	}
 }
 
 #[cfg(test)]
@@ -95,5 +142,25 @@ mod tests {
 		let mut trailing = m.encode();
 		trailing.push(0);
 		assert_eq!(Content::check(&id, &trailing).err().unwrap().what, "manifest");
+	}
+
+	#[test]
+	fn slices_verify_against_the_manifest_and_nothing_else_does() {
+		let data: Vec<u8> = (0..200_000u32).map(|i| (i * 13 + i / 7) as u8).collect();
+		let m = Manifest::of_bytes(&data, 65_536);
+		let c = Content::check(&hex::encode(m.id()), &m.encode()).unwrap();
+		let [s, e] = c.span(1, 17_000, 18_000).unwrap();
+		assert_eq!((s, e), (16_384, 32_768));
+		let chunk = &data[65_536..2 * 65_536];
+		let enc = pod_wire::slice::ChunkProof::of(chunk).encode(chunk, s as u64, e as u64).unwrap();
+		assert_eq!(c.slice(1, s, e, &enc).unwrap(), chunk[16_384..32_768]);
+		// The last chunk is short: its one group is the whole of it.
+		assert_eq!(c.span(3, 1000, 2000).unwrap(), [0, 200_000 - 3 * 65_536]);
+		// Chunk 2's slice is not chunk 1's; there is no chunk 4.
+		let two = &data[2 * 65_536..3 * 65_536];
+		let enc2 = pod_wire::slice::ChunkProof::of(two).encode(two, s as u64, e as u64).unwrap();
+		assert_eq!(c.slice(1, s, e, &enc2).err().unwrap().what, "slice");
+		assert_eq!(c.slice(4, s, e, &enc).err().unwrap().what, "slice");
+		assert_eq!(c.span(3, 9_000, 9_000).err().unwrap().what, "slice");
 	}
 }

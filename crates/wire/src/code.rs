@@ -94,6 +94,8 @@ codes! {
 	NoSuchChunk => "no_such_chunk",
 	/// The `Range` cannot be satisfied.
 	RangeUnsatisfiable => "range_unsatisfiable",
+	/// `x-pod-proof` names an encoding this edge does not serve.
+	ProofUnknown => "proof_unknown",
 	/// The `Range` asks for more than one response may carry.
 	RangeTooLarge => "range_too_large",
 	/// No such file (the stand-in origin).
