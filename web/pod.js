@@ -23,6 +23,8 @@ export function podReady() {
 const PER_EDGE = 2;          // chunk requests in flight per edge (its credit window is 2 MiB)
 const FAILURES_TO_DROP = 3;  // an edge that fails this often is not asked again
 const TIMEOUT_MS = 20000;    // one chunk request
+const GROUP = 16 << 10;      // a verified slice's group (pod_wire::slice::GROUP)
+const PROOF = 'blake3-16k';  // the slice encoding asked for (x-pod-proof)
 
 /**
  * Downloads `content` (hex id) through the PoD CDN.
@@ -33,6 +35,7 @@ const TIMEOUT_MS = 20000;    // one chunk request
  *             the publisher's backend minting a grant for this session
  *   edges     how many edges to ask for (default 3)
  *   range     { start, end } bytes (end exclusive) to fetch only those
+ *   slices    false to fetch whole chunks even for a small part of one
  *   onProgress ({ verified, total, edge, chunk }) => void
  *   signal    an AbortSignal
  *
@@ -72,7 +75,9 @@ export class PodContent {
     this.count = options.edges ?? 3;
     this.keepBytes = options.keepBytes ?? 64 << 20;
     this.session = new Session();
+    this.slices = options.slices ?? true;
     this.chunks = new Map();
+    this.groups = new Map();
     this.reports = [];
     this.reported = null;
   }
@@ -97,27 +102,67 @@ export class PodContent {
     }
   }
 
-  /** Bytes `[start, end)`, every chunk behind them verified. */
+  /**
+   * Bytes `[start, end)`, every byte behind them verified. A chunk needed
+   * only in small part (less than half of it) is asked for as a verified
+   * slice of 16 KiB groups (unless `slices: false`), not whole.
+   */
   async read(start, end, options = {}) {
     end = Math.min(end, this.size);
     if (!(start >= 0 && start < end)) throw new RangeError(`bad range ${start}-${end} of ${this.size} bytes`);
-    const cs = this.manifest.chunkSize, first = Math.floor(start / cs), last = Math.ceil(end / cs);
-    const want = [];
-    for (let i = first; i < last; i++) want.push(i);
+    const want = this.pieces(start, end, options.slices ?? this.slices);
     for (let round = 0; ; round++) {
-      await new Job(this, want.filter((i) => !this.chunks.has(i)), options).run();
-      if (want.every((i) => this.chunks.has(i))) break;
-      if (round > 0 || !this.expired()) throw new Error(`chunks of ${start}-${end} could not be fetched from any edge`);
+      await new Job(this, want.filter((p) => !this.has(p)), options).run();
+      if (want.every((p) => this.has(p))) break;
+      if (round > 0 || !this.expired()) {
+        const why = this.edges.map((x) => `${x.url}: ${x.lying ? `lying (chunk ${x.lying.chunk})` : x.error ?? 'no room'}`);
+        throw new Error(`bytes ${start}-${end} could not be fetched from any edge (${why.join('; ')})`);
+      }
       await this.renew();
     }
     const out = new Uint8Array(end - start);
-    for (const i of want) {
-      const chunk = this.chunks.get(i), at = i * cs;
-      const from = Math.max(start - at, 0), to = Math.min(end - at, chunk.length);
-      out.set(chunk.subarray(from, to), at + from - start);
+    for (const p of want) {
+      const bytes = this.bytesOf(p), at = p.index * this.manifest.chunkSize + p.from;
+      const from = Math.max(start - at, 0), to = Math.min(end - at, bytes.length);
+      out.set(bytes.subarray(from, to), at + from - start);
     }
-    this.evict(want);
+    this.evict(want.map((p) => p.index));
     return out;
+  }
+
+  /** What `[start, end)` needs, per chunk: the whole chunk, or a slice of its groups. */
+  pieces(start, end, slices) {
+    const cs = this.manifest.chunkSize, out = [];
+    for (let i = Math.floor(start / cs); i < Math.ceil(end / cs); i++) {
+      const length = this.manifest.chunkLength(i);
+      const a = Math.max(start - i * cs, 0), b = Math.min(end - i * cs, length);
+      const [from, to] = slices && !this.chunks.has(i) ? this.manifest.sliceSpan(i, a, b) : [0, length];
+      out.push(2 * (to - from) < length ? { index: i, from, to } : { index: i, from: 0, to: length, whole: true });
+    }
+    return out;
+  }
+
+  /** Whether piece `p` is verified and kept. */
+  has(p) {
+    if (this.chunks.has(p.index)) return true;
+    if (p.whole) return false;
+    for (let g = p.from; g < p.to; g += GROUP) if (!this.groups.has(`${p.index}:${g}`)) return false;
+    return true;
+  }
+
+  /** The kept bytes of piece `p` (which {@link has}). */
+  bytesOf(p) {
+    const chunk = this.chunks.get(p.index);
+    if (chunk) return chunk.subarray(p.from, p.to);
+    const out = new Uint8Array(p.to - p.from);
+    for (let g = p.from; g < p.to; g += GROUP) out.set(this.groups.get(`${p.index}:${g}`), g - p.from);
+    return out;
+  }
+
+  /** Keeps piece `p`'s verified bytes. */
+  keep(p, bytes) {
+    if (p.whole) { this.chunks.set(p.index, bytes); return; }
+    for (let g = p.from; g < p.to; g += GROUP) this.groups.set(`${p.index}:${g}`, bytes.subarray(g - p.from, Math.min(g - p.from + GROUP, bytes.length)));
   }
 
   /** Whether every ticket of the current schedule has expired (time to schedule again). */
@@ -125,15 +170,22 @@ export class PodContent {
     return this.edges.every((x) => x.expiresAt <= Date.now() || x.dead);
   }
 
-  /** Keeps at most `keepBytes` of verified chunks, those just read last. */
+  /** Keeps at most `keepBytes` of verified chunks and groups, those of the chunks just read last. */
   evict(keep) {
     let held = 0;
     for (const c of this.chunks.values()) held += c.length;
-    for (const i of this.chunks.keys()) {
-      if (held <= this.keepBytes) break;
+    for (const g of this.groups.values()) held += g.length;
+    for (const [i, c] of this.chunks) {
+      if (held <= this.keepBytes) return;
       if (keep.includes(i)) continue;
-      held -= this.chunks.get(i).length;
+      held -= c.length;
       this.chunks.delete(i);
+    }
+    for (const [k, g] of this.groups) {
+      if (held <= this.keepBytes) return;
+      if (keep.includes(Number(k.split(':')[0]))) continue;
+      held -= g.length;
+      this.groups.delete(k);
     }
   }
 
@@ -186,7 +238,7 @@ export class PodContent {
   }
 }
 
-/** One read: a chunk queue worked by several requests per edge. */
+/** One read: a queue of pieces (whole chunks or slices) worked by several requests per edge. */
 class Job {
   constructor(content, want, options) {
     this.c = content;
@@ -194,10 +246,10 @@ class Job {
     this.missing = new Set(want);
     this.options = options;
     this.verified = 0;
-    this.total = want.reduce((n, i) => n + content.manifest.chunkLength(i), 0);
+    this.total = want.reduce((n, p) => n + p.to - p.from, 0);
   }
 
-  /** Runs workers until every wanted chunk is verified, or no edge can serve the rest. */
+  /** Runs workers until every wanted piece is verified, or no edge can serve the rest. */
   async run() {
     const workers = this.c.edges.length * PER_EDGE;
     await Promise.all(Array.from({ length: workers }, () => this.worker()));
@@ -207,21 +259,21 @@ class Job {
     const edges = this.c.edges;
     while (this.missing.size) {
       this.options.signal?.throwIfAborted();
-      const index = this.queue[0];
-      if (index !== undefined && !edges.some((x, e) => this.usable(e, index, false))) return;
-      const e = index === undefined ? null : this.pickEdge(index);
+      const piece = this.queue[0];
+      if (piece !== undefined && !edges.some((x, e) => this.usable(e, piece, false))) return;
+      const e = piece === undefined ? null : this.pickEdge(piece);
       if (e === null) {
         await sleep(5);
         continue;
       }
       this.queue.shift();
-      const edge = edges[e], length = this.c.manifest.chunkLength(index);
+      const edge = edges[e], length = piece.to - piece.from;
       edge.inflight++;
       edge.reserved += length;
       try {
-        await this.fetchChunk(e, index);
+        await this.fetchPiece(e, piece);
       } catch (err) {
-        this.fail(e, index, err);
+        this.fail(e, piece, err);
       } finally {
         edge.inflight--;
         edge.reserved -= length;
@@ -229,38 +281,39 @@ class Job {
     }
   }
 
-  /** Whether edge `e` can serve chunk `index`: alive, honest, unexpired, and its ticket has room (besides what is in flight, unless `counting` is false). */
-  usable(e, index, counting = true) {
+  /** Whether edge `e` can serve `piece`: alive, honest, unexpired, and its ticket has room (besides what is in flight, unless `counting` is false). */
+  usable(e, piece, counting = true) {
     const x = this.c.edges[e];
     const taken = x.bytes + (counting ? x.reserved : 0);
-    return !x.dead && !x.lying && x.expiresAt > Date.now() && taken + this.c.manifest.chunkLength(index) <= x.maxBytes;
+    return !x.dead && !x.lying && x.expiresAt > Date.now() && taken + piece.to - piece.from <= x.maxBytes;
   }
 
-  /** The first edge, best first, that can serve chunk `index` now. */
-  pickEdge(index) {
-    const i = this.c.edges.findIndex((x, e) => x.inflight < PER_EDGE && this.usable(e, index));
+  /** The first edge, best first, that can serve `piece` now. */
+  pickEdge(piece) {
+    const i = this.c.edges.findIndex((x, e) => x.inflight < PER_EDGE && this.usable(e, piece));
     return i < 0 ? null : i;
   }
 
-  async fetchChunk(e, index) {
-    const edge = this.c.edges[e];
+  async fetchPiece(e, piece) {
+    const edge = this.c.edges[e], { index, from, to } = piece;
     const headers = { 'x-pod-ticket': edge.ticket };
     if (edge.receipt) headers['x-pod-receipt'] = edge.receipt;
+    if (!piece.whole) Object.assign(headers, { range: `bytes=${from}-${to - 1}`, 'x-pod-proof': PROOF });
     const r = await call(`${edge.url}/c/${this.c.content}/${index}`, { headers }, TIMEOUT_MS, [402]);
     if (r.status === 402) {
       // Bytes still arriving on the other request: wait for its receipt.
-      this.queue.unshift(index);
+      this.queue.unshift(piece);
       await sleep(5);
       return;
     }
-    const bytes = await bytesOf(r);
-    if (!this.c.manifest.verifyChunk(index, bytes)) {
+    const bytes = this.verify(piece, await bytesOf(r));
+    if (!bytes) {
       edge.lying = { chunk: index, accusation: this.c.plan.accusation(e, index) };
-      this.queue.unshift(index);
+      this.queue.unshift(piece);
       return;
     }
-    this.c.chunks.set(index, bytes);
-    this.missing.delete(index);
+    this.c.keep(piece, bytes);
+    this.missing.delete(piece);
     edge.bytes += bytes.length;
     edge.chunks++;
     edge.receipt = this.c.plan.receipt(e, edge.bytes, edge.chunks);
@@ -268,12 +321,23 @@ class Job {
     this.options.onProgress?.({ verified: this.verified, total: this.total, edge: edge.url, chunk: index });
   }
 
-  fail(e, index, err) {
+  /** The piece's bytes if what an edge sent checks against the manifest, else null. */
+  verify(piece, got) {
+    const m = this.c.manifest;
+    if (piece.whole) return m.verifyChunk(piece.index, got) ? got : null;
+    try {
+      return m.verifySlice(piece.index, piece.from, piece.to, got);
+    } catch {
+      return null;
+    }
+  }
+
+  fail(e, piece, err) {
     const edge = this.c.edges[e];
     edge.failures++;
     edge.error = String(err?.message ?? err);
     if (edge.failures >= FAILURES_TO_DROP) edge.dead = true;
-    this.queue.push(index);
+    this.queue.push(piece);
   }
 }
 

@@ -5,9 +5,11 @@
 //   pod:   podFetch — the same chunks, two in flight, every chunk verified
 //          and receipted, the schedule, final receipts and the report;
 // then the WebAssembly costs on their own: BLAKE3 verification per MiB and
-// receipt signing per receipt.
+// receipt signing per receipt; then small seeks (reads of 4 KiB and 64 KiB
+// at random places, each in a chunk not read before) with whole chunks
+// and with verified slices, alternately.
 
-import { podFetch, podReady } from '../pod.js';
+import { podFetch, podReady, PodContent } from '../pod.js';
 import { Content, Session } from '../pkg/pod_web.js';
 
 const ROUNDS = 3;
@@ -28,10 +30,11 @@ async function main() {
     pod.push(mib / await seconds(async () => { lastBytes = (await podFetch(id, { reporter, grant, edges: 1 })).bytes; }));
     log(`round ${round + 1}: plain ${plain[round].toFixed(1)} MiB/s, verified ${pod[round].toFixed(1)} MiB/s`);
   }
-  const wasm = wasmCosts(manifest, lastBytes, id, reporter, grant);
+  const wasm = await wasmCosts(manifest, lastBytes, id, reporter, grant);
+  const seeks = await seekCosts(id, reporter, grant, manifest);
   const result = {
     ok: true, mib, plainMiBs: median(plain), podMiBs: median(pod), ratio: median(pod) / median(plain),
-    ...await wasm, bytes: lastBytes,
+    ...wasm, seeks, bytes: lastBytes,
   };
   log(`median: plain ${result.plainMiBs.toFixed(1)} MiB/s, verified ${result.podMiBs.toFixed(1)} MiB/s, ratio ${result.ratio.toFixed(3)}`);
   log(`wasm: BLAKE3 verification ${result.verifyMsPerMiB.toFixed(2)} ms/MiB, receipt signing ${result.signUsPerReceipt.toFixed(1)} µs/receipt`);
@@ -59,6 +62,41 @@ async function schedule(id, reporter, grant) {
   const body = JSON.stringify({ content: id, client: session.public, grant: await grant(session.public), count: 1 });
   const r = await fetch(`${reporter}/schedule`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   return session.plan(id, await r.text());
+}
+
+const SEEKS = 24;
+
+/**
+ * Per read size: SEEKS reads at random offsets, each in a chunk that
+ * content has not read, with whole chunks and with verified slices (one
+ * opened content each, reads alternating): median and 90th-percentile ms
+ * per read, and bytes downloaded (charged) per read.
+ */
+async function seekCosts(id, reporter, grant, manifest) {
+  const out = {};
+  let seed = 7;
+  const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  for (const size of [4096, 65536]) {
+    const modes = { whole: await PodContent.open(id, { reporter, grant, edges: 1, slices: false }),
+      slice: await PodContent.open(id, { reporter, grant, edges: 1, slices: true }) };
+    const times = { whole: [], slice: [] };
+    const chunks = [...Array(manifest.chunks).keys()].sort(() => random() - 0.5).slice(0, SEEKS);
+    for (const i of chunks) {
+      const start = i * manifest.chunkSize + Math.floor(random() * (manifest.chunkLength(i) - size));
+      for (const mode of Object.keys(modes)) {
+        times[mode].push(1000 * await seconds(() => modes[mode].read(start, start + size)));
+      }
+    }
+    out[size] = {};
+    for (const [mode, c] of Object.entries(modes)) {
+      const bytes = c.edgeReport().reduce((n, e) => n + e.bytes, 0);
+      await c.close();
+      const t = [...times[mode]].sort((a, b) => a - b);
+      out[size][mode] = { ms: median(t), p90: t[Math.floor(0.9 * t.length)], bytesPerRead: bytes / SEEKS };
+      log(`${size}-byte seeks, ${mode}: median ${median(t).toFixed(2)} ms, p90 ${out[size][mode].p90.toFixed(2)} ms, ${(bytes / SEEKS).toFixed(0)} bytes per read`);
+    }
+  }
+  return out;
 }
 
 /** BLAKE3 verification of every chunk (ms per MiB) and receipt signing (µs per receipt), in wasm. */

@@ -13,6 +13,7 @@ async function main() {
   const result = await podFetch(config.content, {
     reporter: config.reporter,
     edges: config.edges,
+    range: config.range,
     grant: async (viewer) => (await fetch('/grant', { method: 'POST', body: viewer })).text(),
     onProgress: ({ verified, total }) => {
       $('bar').firstElementChild.style.width = `${(100 * verified) / total}%`;

@@ -406,6 +406,9 @@ async fn chunk(
 	let base = Response::builder()
 		.header(header::ETAG, target.etag())
 		.header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+		// A browser's cache must not answer a slice request with a stored
+		// plain chunk (nor the reverse): same URL, different bodies.
+		.header(header::VARY, headers::PROOF)
 		.header(header::ACCEPT_RANGES, "bytes");
 	let Some(reservation) = reservation else {
 		let empty = pod_http::full(Bytes::new());

@@ -464,7 +464,8 @@ pub async fn status(edge: &EdgeProc) -> serde_json::Value {
 	http(Method::GET, &format!("{}/status", edge.url()), &[], vec![]).await.json()
 }
 
-/// A server that answers every chunk request with the wrong bytes.
+/// A server that answers every chunk request with the wrong bytes (and
+/// every slice request with a well-formed verified slice of them).
 pub struct LiarEdge {
 	addr: std::net::SocketAddr,
 }
@@ -486,7 +487,11 @@ impl LiarEdge {
 				let idx: usize = path.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
 				let c = CHUNK as usize;
 				let (from, to) = ((idx * c).min(corrupt.len()), ((idx + 1) * c).min(corrupt.len()));
-				let body = Bytes::copy_from_slice(&corrupt[from..to]);
+				let chunk = &corrupt[from..to];
+				if req.headers().contains_key(pod_wire::headers::PROOF) {
+					return well_formed_slice_of(chunk, req.headers());
+				}
+				let body = Bytes::copy_from_slice(chunk);
 				pod_http::binary(StatusCode::OK, "application/octet-stream", body)
 			}
 		};
@@ -503,6 +508,25 @@ impl LiarEdge {
 	pub fn url(&self) -> String {
 		format!("http://{}", self.addr)
 	}
+}
+
+/// A verified slice of the wrong bytes, well formed in every other way.
+fn well_formed_slice_of(chunk: &[u8], h: &hyper::HeaderMap) -> pod_http::Resp {
+	use pod_wire::range::{parse, RangeSpec};
+	let len = chunk.len() as u64;
+	let range = h.get("range").and_then(|v| v.to_str().ok());
+	let (start, end) = match parse(range, len) {
+		RangeSpec::Partial { start, end } => (start, end + 1),
+		_ => (0, len),
+	};
+	let (start, end) = pod_wire::slice::aligned(start, end, len).expect("a slice");
+	let proof = pod_wire::slice::ChunkProof::of(chunk);
+	let body = proof.encode(chunk, start, end).expect("aligned");
+	let mut r =
+		pod_http::binary(StatusCode::PARTIAL_CONTENT, "application/x-pod-slice", body.into());
+	let range = format!("bytes {start}-{}/{len}", end - 1);
+	r.headers_mut().insert("content-range", range.parse().expect("a header value"));
+	r
 }
 
 /// A bare libp2p peer (seed `seed`) presenting `credential` on its chunk

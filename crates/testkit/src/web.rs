@@ -149,14 +149,32 @@ impl Network {
 		known: usize,
 		pki: Option<&Path>,
 	) -> Publisher {
+		let config = serde_json::json!({ "type": media });
+		self.publisher_of(m, config, known, pki).await
+	}
+
+	/// The publisher's site for content `m`, once the reporter knows `known`
+	/// edges, its page's `/config` with `config`'s fields added (e.g. a
+	/// `range` the demo page reads instead of the whole content).
+	pub async fn publisher_of(
+		&self,
+		m: &Manifest,
+		config: serde_json::Value,
+		known: usize,
+		pki: Option<&Path>,
+	) -> Publisher {
 		wait_for_edges(&self.reporter.url, known).await;
+		let mut page = serde_json::json!({
+			"title": "a test content", "content": hex::encode(m.id()),
+			"reporter": self.reporter.url, "edges": 3,
+		});
+		for (k, v) in config.as_object().into_iter().flatten() {
+			page[k] = v.clone();
+		}
 		Publisher::start(Site {
 			web: repo().join("web"),
 			pkg: pkg(),
-			config: serde_json::json!({
-				"title": "a test content", "content": hex::encode(m.id()),
-				"reporter": self.reporter.url, "edges": 3, "type": media,
-			}),
+			config: page,
 			customer: CUSTOMER,
 			grant_key: keys::keypair_from_seed(&GRANT_KEY_SEED),
 			reporter: reporter_public(),

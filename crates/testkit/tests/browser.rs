@@ -50,6 +50,38 @@ async fn a_browser_verifies_receipts_and_survives_a_lying_edge() {
 	keep_screenshot(&shot, "browser-demo.png");
 }
 
+/// A read of a small part of a chunk is a verified slice: the page asks an
+/// edge for the part's 16 KiB groups with their hashes, not the chunk; an
+/// edge sending a well-formed slice of the wrong bytes (or wrong whole
+/// chunks) is caught by the manifest's hash and the read completes from
+/// the other. The honest edge holds receipts for exactly the groups and
+/// chunks it served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seek_is_a_verified_slice_and_a_lying_slice_is_caught() {
+	let bytes = Arc::new(data(4 * CHUNK as usize + 9));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let tmp = tempfile::tempdir().unwrap();
+	let net = Network::start(tmp.path(), bytes.clone(), &m, 1, "").await;
+	let corrupt = Arc::new(bytes.iter().map(|b| b ^ 0x5A).collect::<Vec<u8>>());
+	let liar = LiarEdge::start(corrupt).await;
+	heartbeat_as(&net.reporter.url, 5, &liar.url(), m.id()).await;
+	// The tail of chunk 0, chunks 1 and 2, the head of chunk 3: two slices
+	// and two whole chunks, one of each to each edge at first.
+	let (start, end) = (CHUNK as usize - 100_000, 3 * CHUNK as usize + 50_000);
+	let range = serde_json::json!({ "range": { "start": start, "end": end } });
+	let publisher = net.publisher_of(&m, range, 2, None).await;
+	let outcome = run_page(&publisher, "demo/index.html", &tmp.path().join("seek.png")).await;
+	assert_eq!(publisher.result().as_deref(), Some(&bytes[start..end]), "the range's bytes");
+	let edges = outcome["edges"].as_array().unwrap();
+	let caught = edges.iter().find(|e| e["key"] == hex::encode(edge_public(5))).unwrap();
+	assert!(caught["lying"].is_u64() && caught["bytes"] == 0, "{caught}");
+	let group = pod_wire::slice::GROUP as usize;
+	let tail = CHUNK as usize - (CHUNK as usize - 100_000) / group * group;
+	let head = 50_000usize.div_ceil(group) * group;
+	let served = net.check_receipts(edges).await;
+	assert_eq!(served, (tail + 2 * CHUNK as usize + head) as u64, "{outcome:#}");
+}
+
 /// A page with a plain `<img src="/pod/…">` and `fetch`es, nothing else:
 /// the service worker answers them from verified chunks — the image
 /// decodes, a Range request gets exactly its bytes (206, Content-Range),

@@ -141,6 +141,7 @@ async fn verified_slices_are_whole_groups_checked_against_the_manifest() {
 	assert_eq!(r.status, 206);
 	assert_eq!(r.headers["content-range"], format!("bytes {GROUP}-{}/{CHUNK}", 2 * GROUP - 1));
 	assert_eq!(r.headers[pod_wire::headers::PROOF], slice::PROOF_BLAKE3_16K);
+	assert_eq!(r.headers["vary"], pod_wire::headers::PROOF, "caches keep slices apart");
 	assert_eq!(r.body.len() as u64, slice::encoded_len(CHUNK as u64, GROUP, 2 * GROUP));
 	let got = slice::decode(&m.chunks[1], CHUNK as u64, GROUP, 2 * GROUP, &r.body).unwrap();
 	let at = CHUNK as usize + GROUP as usize;

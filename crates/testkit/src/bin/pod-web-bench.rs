@@ -12,9 +12,11 @@
 //! runs `web/bench/index.html`, which downloads the content from that edge
 //! alternately with plain `fetch` (the ticket header only) and with
 //! `podFetch` (every chunk verified, every receipt signed), three rounds
-//! each, two requests in flight for both; then times BLAKE3 verification
-//! and receipt signing in WebAssembly. The same two operations are timed
-//! here natively, on the same bytes.
+//! each, two requests in flight for both; then small seeks (4 KiB and
+//! 64 KiB reads into chunks not read before) with whole chunks and with
+//! verified slices; then times BLAKE3 verification and receipt signing in
+//! WebAssembly. The same two operations are timed here natively, on the
+//! same bytes.
 
 use clap::Parser;
 use pod_primitives::{keys, Manifest, Receipt};
@@ -55,6 +57,7 @@ async fn main() {
 		f("podMiBs"),
 		f("ratio")
 	);
+	print_seeks(&outcome["seeks"]);
 	let (verify, sign) = native_costs(&bytes, &m);
 	println!(
 		"BLAKE3 verification: wasm {:.2} ms/MiB, native {:.2} ms/MiB ({:.1}x)",
@@ -68,6 +71,26 @@ async fn main() {
 		sign,
 		f("signUsPerReceipt") / sign
 	);
+}
+
+/// Small seeks with whole chunks and with verified slices, side by side.
+fn print_seeks(seeks: &serde_json::Value) {
+	let Some(sizes) = seeks.as_object() else { return };
+	for (size, modes) in sizes {
+		let f = |mode: &str, k: &str| modes[mode][k].as_f64().unwrap_or(f64::NAN);
+		println!(
+			"{size}-byte seeks (24, each into a new 1 MiB chunk): whole chunks {:.2} ms median / {:.2} p90, \
+			 {:.0} bytes each; verified slices {:.2} ms / {:.2}, {:.0} bytes each: {:.1}x faster, {:.0}x fewer bytes",
+			f("whole", "ms"),
+			f("whole", "p90"),
+			f("whole", "bytesPerRead"),
+			f("slice", "ms"),
+			f("slice", "p90"),
+			f("slice", "bytesPerRead"),
+			f("whole", "ms") / f("slice", "ms"),
+			f("whole", "bytesPerRead") / f("slice", "bytesPerRead"),
+		);
+	}
 }
 
 /// Native BLAKE3 verification of every chunk (ms per MiB, three passes)
