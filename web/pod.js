@@ -78,6 +78,7 @@ export class PodContent {
     this.slices = options.slices ?? true;
     this.chunks = new Map();
     this.groups = new Map();
+    this.running = new Set(); // reads in progress: their receipts belong in this schedule's report
     this.reports = [];
     this.reported = null;
   }
@@ -112,7 +113,13 @@ export class PodContent {
     if (!(start >= 0 && start < end)) throw new RangeError(`bad range ${start}-${end} of ${this.size} bytes`);
     const want = this.pieces(start, end, options.slices ?? this.slices);
     for (let round = 0; ; round++) {
-      await new Job(this, want.filter((p) => !this.has(p)), options).run();
+      const job = new Job(this, want.filter((p) => !this.has(p)).map((p) => this.missingPart(p)), options).run();
+      this.running.add(job);
+      try {
+        await job;
+      } finally {
+        this.running.delete(job);
+      }
       if (want.every((p) => this.has(p))) break;
       if (round > 0 || !this.expired()) {
         const why = this.edges.map((x) => `${x.url}: ${x.lying ? `lying (chunk ${x.lying.chunk})` : x.error ?? 'no room'}`);
@@ -137,9 +144,26 @@ export class PodContent {
       const length = this.manifest.chunkLength(i);
       const a = Math.max(start - i * cs, 0), b = Math.min(end - i * cs, length);
       const [from, to] = slices && !this.chunks.has(i) ? this.manifest.sliceSpan(i, a, b) : [0, length];
-      out.push(2 * (to - from) < length ? { index: i, from, to } : { index: i, from: 0, to: length, whole: true });
+      const small = 2 * (to - from) < length || this.heldGroups(i);
+      out.push(slices && small ? { index: i, from, to } : { index: i, from: 0, to: length, whole: true });
     }
     return out;
+  }
+
+  /** Whether any group of chunk `i` is kept (its chunk then continues in slices, never paid twice). */
+  heldGroups(i) {
+    for (const k of this.groups.keys()) if (k.startsWith(`${i}:`)) return true;
+    return false;
+  }
+
+  /** Slice `p` without the kept groups at its two ends (what is left to fetch). */
+  missingPart(p) {
+    if (p.whole) return p;
+    let { from, to } = p;
+    while (from < to && this.groups.has(`${p.index}:${from}`)) from += GROUP;
+    const last = (t) => t - ((t % GROUP) || GROUP);
+    while (from < to && this.groups.has(`${p.index}:${last(to)}`)) to = last(to);
+    return { index: p.index, from, to };
   }
 
   /** Whether piece `p` is verified and kept. */
@@ -210,6 +234,7 @@ export class PodContent {
    * the reporter this client's receipts and accusations (`POST /reports`).
    */
   async settle() {
+    await Promise.allSettled([...this.running]);
     const edges = this.edges;
     this.edges = [];
     await Promise.all(edges.filter((x) => x.receipt).map((x) =>
@@ -299,7 +324,9 @@ class Job {
     const headers = { 'x-pod-ticket': edge.ticket };
     if (edge.receipt) headers['x-pod-receipt'] = edge.receipt;
     if (!piece.whole) Object.assign(headers, { range: `bytes=${from}-${to - 1}`, 'x-pod-proof': PROOF });
-    const r = await call(`${edge.url}/c/${this.c.content}/${index}`, { headers }, TIMEOUT_MS, [402]);
+    // Never from the browser's cache: a delivery is paid under this ticket,
+    // and a receipt for bytes the edge did not send would be refused.
+    const r = await call(`${edge.url}/c/${this.c.content}/${index}`, { headers, cache: 'no-store' }, TIMEOUT_MS, [402]);
     if (r.status === 402) {
       // Bytes still arriving on the other request: wait for its receipt.
       this.queue.unshift(piece);

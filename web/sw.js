@@ -6,6 +6,12 @@
 //
 //   navigator.serviceWorker.register('/sw.js?reporter=URL&grant=/grant', { type: 'module' })
 //
+// Bytes are streamed: the first chunk's part before the response starts,
+// then two chunks at a time as the page reads, so a `<video>` shows its
+// first frame once the first 256 KiB (verified 16 KiB groups of the first
+// chunk; the rest of that chunk follows as groups too, never paid twice)
+// have arrived, not the whole file.
+//
 // `grant` is the publisher's backend route that mints a viewer grant for a
 // session key POSTed to it (default /grant); `?type=` on a `/pod/` URL sets
 // the response's content type. A content left idle for `idle` ms (default
@@ -18,6 +24,7 @@ const params = new URL(self.location.href).searchParams;
 const reporter = params.get('reporter');
 const grantUrl = params.get('grant') ?? '/grant';
 const idleMs = Number(params.get('idle') ?? 3000);
+const FIRST = 256 << 10; // the first part of a response: verified groups, not a whole chunk
 const opened = new Map(); // content id -> { content: Promise<PodContent>, timer }
 const closed = new Map(); // content id -> the last close's edges and report
 
@@ -42,18 +49,54 @@ async function answer(id, type, request) {
     const c = await open(id);
     const range = parseRange(request.headers.get('range'), c.size);
     if (range === null) {
-      return new Response(null, { status: 416, headers: { 'content-range': `bytes */${c.size}` } });
+      return new Response(null, { status: 416, headers: { 'content-type': 'text/plain', 'content-range': `bytes */${c.size}` } });
     }
     const [start, end] = range ?? [0, c.size];
-    const bytes = await c.read(start, end);
+    const first = await c.read(start, Math.min(end, start + FIRST, chunkEnd(c, start)));
     touch(id);
-    const headers = { 'content-type': type ?? 'application/octet-stream', 'accept-ranges': 'bytes' };
-    if (!range) return new Response(bytes, { status: 200, headers });
+    const headers = { 'content-type': type ?? 'application/octet-stream', 'accept-ranges': 'bytes', 'content-length': String(end - start) };
+    const body = stream(id, first, start + first.length, end);
+    if (!range) return new Response(body, { status: 200, headers });
     headers['content-range'] = `bytes ${start}-${end - 1}/${c.size}`;
-    return new Response(bytes, { status: 206, headers });
+    return new Response(body, { status: 206, headers });
   } catch (err) {
     return new Response(`PoD CDN: ${err.message ?? err}`, { status: 502, headers: { 'content-type': 'text/plain' } });
   }
+}
+
+/** One past the last byte of the chunk holding byte `at`. */
+function chunkEnd(c, at) {
+  const cs = c.manifest.chunkSize;
+  return (Math.floor(at / cs) + 1) * cs;
+}
+
+/**
+ * The response body: `first` (already read, so an error before any byte
+ * is a 502, not a broken stream), then bytes `[at, end)` as the reader
+ * asks for them, two chunks per read (two edges' requests at once). A
+ * media element stops reading when its buffer is full and cancels on a
+ * seek, so only what it plays is downloaded (and receipted). The content
+ * is opened again if it was closed while the reader paused.
+ */
+function stream(id, first, at, end) {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(first);
+      if (at >= end) controller.close();
+    },
+    async pull(controller) {
+      try {
+        const c = await open(id);
+        const to = Math.min(end, chunkEnd(c, chunkEnd(c, at)));
+        controller.enqueue(await c.read(at, to));
+        touch(id);
+        at = to;
+        if (at >= end) controller.close();
+      } catch (err) {
+        controller.error(err);
+      }
+    },
+  }, { highWaterMark: 0 });
 }
 
 function open(id) {

@@ -39,7 +39,7 @@ try {
   await page.goto(url);
   const outcome = await page.evaluate(async () => {
     const r = await window.podDemo;
-    if (r.ok) {
+    if (r.ok && r.bytes) {
       await fetch('/result', { method: 'POST', body: r.bytes });
       r.length = r.bytes.length;
       delete r.bytes;

@@ -405,9 +405,10 @@ async fn chunk(
 	let reservation = admit_bytes(edge, &session, receipt, n, head)?;
 	let base = Response::builder()
 		.header(header::ETAG, target.etag())
-		.header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
-		// A browser's cache must not answer a slice request with a stored
-		// plain chunk (nor the reverse): same URL, different bodies.
+		// Every delivery is paid under a ticket: a cache answering in the
+		// edge's place would make the viewer's receipts run ahead of what
+		// the edge served (and a slice and a whole chunk share a URL).
+		.header(header::CACHE_CONTROL, "no-store")
 		.header(header::VARY, headers::PROOF)
 		.header(header::ACCEPT_RANGES, "bytes");
 	let Some(reservation) = reservation else {

@@ -131,17 +131,24 @@ where
 	let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(s), svc).await;
 }
 
-/// The `206` answer to a request's `Range: bytes=a-b`.
+/// The answer to a request: the whole object (200), its `Range` (206), or
+/// 416, as a static file server would (a `<video>` asks `bytes=0-`).
 fn range_of(data: &[u8], req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
-	let r = req.headers().get("range").and_then(|v| v.to_str().ok()).unwrap_or("");
-	let (a, b) = r.trim_start_matches("bytes=").split_once('-').unwrap();
-	let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
-	let b = b.min(data.len() - 1);
-	Response::builder()
-		.status(206)
-		.header("content-range", format!("bytes {a}-{b}/{}", data.len()))
-		.body(Full::new(Bytes::copy_from_slice(&data[a..=b])))
-		.unwrap()
+	use pod_wire::range::{parse, RangeSpec};
+	let len = data.len() as u64;
+	let b = Response::builder().header("accept-ranges", "bytes");
+	let (b, from, to) = match parse(req.headers().get("range").and_then(|v| v.to_str().ok()), len) {
+		RangeSpec::Full => (b.status(200), 0, data.len()),
+		RangeSpec::Partial { start, end } => {
+			let b = b.status(206).header("content-range", format!("bytes {start}-{end}/{len}"));
+			(b, start as usize, end as usize + 1)
+		}
+		RangeSpec::Unsatisfiable => {
+			let b = b.status(416).header("content-range", format!("bytes */{len}"));
+			(b, 0, 0)
+		}
+	};
+	b.body(Full::new(Bytes::copy_from_slice(&data[from..to]))).unwrap()
 }
 
 /// A certificate authority made for one test, and a server certificate it

@@ -93,7 +93,8 @@ pub struct Network {
 	pub reporter: Running,
 	/// The honest edges (keys 0, 1, …).
 	pub edges: Vec<EdgeProc>,
-	_origin: Origin,
+	/// The origin the edges fill from (plain HTTP, byte ranges).
+	pub origin: Origin,
 }
 
 impl Network {
@@ -132,7 +133,7 @@ impl Network {
 		assert_eq!(r.status, 200, "{}", r.error());
 		let anyone = keys::keypair_from_seed(&[1; 32]);
 		customer_only(&reporter.reporter, m.id(), m.size, &anyone, m.size);
-		Network { reporter, edges, _origin: origin }
+		Network { reporter, edges, origin }
 	}
 
 	/// The publisher's site for content `m` (media type `media`), once the

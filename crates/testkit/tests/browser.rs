@@ -115,6 +115,30 @@ async fn a_service_worker_answers_plain_tags_and_ranges() {
 	keep_screenshot(&shot, "browser-service-worker.png");
 }
 
+/// A plain `<video src="/pod/…">` plays: the service worker streams it from
+/// the edges (the first 256 KiB as verified groups, the rest as the
+/// player reads), its first frame timed against the same file straight
+/// from the origin. Each edge holds receipts for exactly what the page
+/// verified from it, and no byte of the play was paid twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_plays_through_the_service_worker() {
+	let bytes = Arc::new(std::fs::read(repo().join("web/demo/media/demo.webm")).unwrap());
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let tmp = tempfile::tempdir().unwrap();
+	let net = Network::start(tmp.path(), bytes.clone(), &m, 2, "").await;
+	let config = serde_json::json!({ "type": "video/webm", "origin": net.origin.url() });
+	let publisher = net.publisher_of(&m, config, 2, None).await;
+	let shot = tmp.path().join("video.png");
+	let outcome = run_page(&publisher, "demo/video.html?runs=1", &shot).await;
+	assert_eq!((outcome["width"].as_u64(), outcome["height"].as_u64()), (Some(640), Some(360)));
+	assert!(outcome["time"].as_f64().unwrap() > 0.3, "it played: {outcome:#}");
+	assert!(outcome["worker"][0].is_f64() && outcome["origin"][0].is_f64(), "{outcome:#}");
+	net.check_receipts(outcome["edges"].as_array().unwrap()).await;
+	let played = outcome["playedBytes"].as_u64().unwrap();
+	assert!(played > 0 && played <= m.size, "{played} of {} bytes paid for the play", m.size);
+	keep_screenshot(&shot, "browser-video.png");
+}
+
 /// An HTTPS page (the publisher's) downloads from HTTPS edges scheduled by
 /// an HTTPS reporter (an HTTPS page may call nothing else): the test's own
 /// CA, trusted by the browser and — through `SSL_CERT_FILE` — by the edges
