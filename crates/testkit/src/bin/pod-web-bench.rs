@@ -16,11 +16,12 @@
 //! 64 KiB reads into chunks not read before) with whole chunks and with
 //! verified slices; then times BLAKE3 verification and receipt signing in
 //! WebAssembly. The same two operations are timed here natively, on the
-//! same bytes.
+//! same bytes. Last, the demo video's first frame through the service
+//! worker vs straight from its origin (`web/demo/video.html`).
 
 use clap::Parser;
 use pod_primitives::{keys, Manifest, Receipt};
-use pod_testkit::web::{drive, Network};
+use pod_testkit::web::{drive, repo, Network};
 use pod_testkit::*;
 use std::sync::Arc;
 use std::time::Instant;
@@ -58,6 +59,8 @@ async fn main() {
 		f("ratio")
 	);
 	print_seeks(&outcome["seeks"]);
+	shaped_seeks(&tmp.path().join("shaped"), bytes.clone(), &m).await;
+	first_frame(&tmp.path().join("video")).await;
 	let (verify, sign) = native_costs(&bytes, &m);
 	println!(
 		"BLAKE3 verification: wasm {:.2} ms/MiB, native {:.2} ms/MiB ({:.1}x)",
@@ -73,14 +76,61 @@ async fn main() {
 	);
 }
 
+/// The same seeks from an edge whose operator capped it at a home uplink's
+/// 20 Mbit/s (`rate_limit`), where the bytes a seek costs are its time.
+async fn shaped_seeks(dir: &std::path::Path, bytes: Arc<Vec<u8>>, m: &Manifest) {
+	const UPLINK: u64 = 2_500_000;
+	let config = format!("credit_bytes = {}\nrate_limit = {UPLINK}", 2 * bytes.len());
+	let net = Network::start(dir, bytes, m, 1, &config).await;
+	let publisher = net.publisher(m, None, 1).await;
+	let url = format!("{}/bench/index.html?only=seeks", publisher.url);
+	let shot = dir.join("seeks.png");
+	println!("== the same seeks from an edge capped at 20 Mbit/s");
+	let outcome = tokio::task::spawn_blocking(move || drive(&url, &shot)).await.expect("driver");
+	assert_eq!(outcome["ok"], true, "{outcome:#}");
+	print_seeks(&outcome["seeks"]);
+}
+
+/// Runs of the demo video's first frame (`web/demo/video.html`): through
+/// the service worker from two edges (each run opening the content cold:
+/// grant, schedule, manifest, the first verified groups) vs the same file
+/// straight from its origin, alternately.
+async fn first_frame(dir: &std::path::Path) {
+	const RUNS: usize = 7;
+	let bytes =
+		Arc::new(std::fs::read(repo().join("web/demo/media/demo.webm")).expect("the demo video"));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let net = Network::start(dir, bytes.clone(), &m, 2, "").await;
+	let config = serde_json::json!({ "type": "video/webm", "origin": net.origin.url() });
+	let publisher = net.publisher_of(&m, config, 2, None).await;
+	let url = format!("{}/demo/video.html?runs={RUNS}", publisher.url);
+	let shot = dir.join("video.png");
+	let outcome = tokio::task::spawn_blocking(move || drive(&url, &shot)).await.expect("driver");
+	assert_eq!(outcome["ok"], true, "{outcome:#}");
+	let stats = |k: &str| {
+		let mut v: Vec<f64> =
+			outcome[k].as_array().into_iter().flatten().filter_map(|x| x.as_f64()).collect();
+		v.sort_by(f64::total_cmp);
+		(v.first().copied().unwrap_or(f64::NAN), v.get(v.len() / 2).copied().unwrap_or(f64::NAN))
+	};
+	let ((w0, w), (o0, o)) = (stats("worker"), stats("origin"));
+	println!(
+		"first frame of the demo video ({} bytes, {RUNS} runs each): through the service worker \
+		 median {w:.0} ms (best {w0:.0}), from the origin median {o:.0} ms (best {o0:.0}): {:.1}x",
+		bytes.len(),
+		w / o
+	);
+}
+
 /// Small seeks with whole chunks and with verified slices, side by side.
 fn print_seeks(seeks: &serde_json::Value) {
 	let Some(sizes) = seeks.as_object() else { return };
 	for (size, modes) in sizes {
 		let f = |mode: &str, k: &str| modes[mode][k].as_f64().unwrap_or(f64::NAN);
 		println!(
-			"{size}-byte seeks (24, each into a new 1 MiB chunk): whole chunks {:.2} ms median / {:.2} p90, \
+			"{size}-byte seeks ({}, each into a new 1 MiB chunk): whole chunks {:.2} ms median / {:.2} p90, \
 			 {:.0} bytes each; verified slices {:.2} ms / {:.2}, {:.0} bytes each: {:.1}x faster, {:.0}x fewer bytes",
+			f("slice", "reads"),
 			f("whole", "ms"),
 			f("whole", "p90"),
 			f("whole", "bytesPerRead"),
