@@ -113,7 +113,7 @@ export class PodContent {
     if (!(start >= 0 && start < end)) throw new RangeError(`bad range ${start}-${end} of ${this.size} bytes`);
     const want = this.pieces(start, end, options.slices ?? this.slices);
     for (let round = 0; ; round++) {
-      const job = new Job(this, want.filter((p) => !this.has(p)).map((p) => this.missingPart(p)), options).run();
+      const job = new Job(this, want.filter((p) => !this.has(p)).flatMap((p) => this.missingParts(p)), options).run();
       this.running.add(job);
       try {
         await job;
@@ -156,14 +156,17 @@ export class PodContent {
     return false;
   }
 
-  /** Slice `p` without the kept groups at its two ends (what is left to fetch). */
-  missingPart(p) {
-    if (p.whole) return p;
-    let { from, to } = p;
-    while (from < to && this.groups.has(`${p.index}:${from}`)) from += GROUP;
-    const last = (t) => t - ((t % GROUP) || GROUP);
-    while (from < to && this.groups.has(`${p.index}:${last(to)}`)) to = last(to);
-    return { index: p.index, from, to };
+  /** The runs of groups of slice `p` not kept yet (what is left to fetch); a whole chunk as it is. */
+  missingParts(p) {
+    if (p.whole) return [p];
+    const runs = [];
+    for (let g = p.from; g < p.to; g += GROUP) {
+      if (this.groups.has(`${p.index}:${g}`)) continue;
+      const end = Math.min(g + GROUP, p.to), last = runs[runs.length - 1];
+      if (last && last.to === g) last.to = end;
+      else runs.push({ index: p.index, from: g, to: end });
+    }
+    return runs;
   }
 
   /** Whether piece `p` is verified and kept. */

@@ -51,11 +51,12 @@ async fn a_browser_verifies_receipts_and_survives_a_lying_edge() {
 }
 
 /// A read of a small part of a chunk is a verified slice: the page asks an
-/// edge for the part's 16 KiB groups with their hashes, not the chunk; an
-/// edge sending a well-formed slice of the wrong bytes (or wrong whole
-/// chunks) is caught by the manifest's hash and the read completes from
+/// edge for the part's 16 KiB groups with their hashes, not the chunk; a
+/// later read over the rest of that chunk takes only the groups not held;
+/// an edge sending a well-formed slice of the wrong bytes (or wrong whole
+/// chunks) is caught by the manifest's hash and the reads complete from
 /// the other. The honest edge holds receipts for exactly the groups and
-/// chunks it served.
+/// chunks it served, none twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seek_is_a_verified_slice_and_a_lying_slice_is_caught() {
 	let bytes = Arc::new(data(4 * CHUNK as usize + 9));
@@ -65,21 +66,27 @@ async fn a_seek_is_a_verified_slice_and_a_lying_slice_is_caught() {
 	let corrupt = Arc::new(bytes.iter().map(|b| b ^ 0x5A).collect::<Vec<u8>>());
 	let liar = LiarEdge::start(corrupt).await;
 	heartbeat_as(&net.reporter.url, 5, &liar.url(), m.id()).await;
-	// The tail of chunk 0, chunks 1 and 2, the head of chunk 3: two slices
-	// and two whole chunks, one of each to each edge at first.
-	let (start, end) = (CHUNK as usize - 100_000, 3 * CHUNK as usize + 50_000);
-	let range = serde_json::json!({ "range": { "start": start, "end": end } });
-	let publisher = net.publisher_of(&m, range, 2, None).await;
+	// A seek into the middle of chunk 1 (one group); then the tail of chunk
+	// 0, chunks 1 and 2, the head of chunk 3: slices, the rest of chunk 1 as
+	// its two runs of missing groups, whole chunk 2.
+	let (c, seek) = (CHUNK as usize, CHUNK as usize + 300_000);
+	let (start, end) = (c - 100_000, 3 * c + 50_000);
+	let ranges = [(seek, seek + 10_000), (start, end)];
+	let config = serde_json::json!({
+		"ranges": ranges.iter().map(|(s, e)| serde_json::json!({ "start": s, "end": e })).collect::<Vec<_>>(),
+	});
+	let publisher = net.publisher_of(&m, config, 2, None).await;
 	let outcome = run_page(&publisher, "demo/index.html", &tmp.path().join("seek.png")).await;
-	assert_eq!(publisher.result().as_deref(), Some(&bytes[start..end]), "the range's bytes");
+	let want: Vec<u8> = ranges.iter().flat_map(|&(s, e)| bytes[s..e].to_vec()).collect();
+	assert_eq!(publisher.result().as_deref(), Some(&want[..]), "the ranges' bytes");
 	let edges = outcome["edges"].as_array().unwrap();
 	let caught = edges.iter().find(|e| e["key"] == hex::encode(edge_public(5))).unwrap();
 	assert!(caught["lying"].is_u64() && caught["bytes"] == 0, "{caught}");
 	let group = pod_wire::slice::GROUP as usize;
-	let tail = CHUNK as usize - (CHUNK as usize - 100_000) / group * group;
+	let tail = c - (c - 100_000) / group * group;
 	let head = 50_000usize.div_ceil(group) * group;
 	let served = net.check_receipts(edges).await;
-	assert_eq!(served, (tail + 2 * CHUNK as usize + head) as u64, "{outcome:#}");
+	assert_eq!(served, (tail + 2 * c + head) as u64, "nothing paid twice: {outcome:#}");
 }
 
 /// A page with a plain `<img src="/pod/…">` and `fetch`es, nothing else:

@@ -70,16 +70,34 @@ async fn two_edges_byte_exact_and_every_byte_receipted() {
 	}
 }
 
+/// One edge holding a content of `len` bytes, and a ticket for all of it.
+struct Held {
+	bytes: Arc<Vec<u8>>,
+	m: Manifest,
+	edge: EdgeProc,
+	ticket: pod_primitives::SignedTicket,
+	_origin: Origin,
+	_tmp: tempfile::TempDir,
+}
+
+impl Held {
+	async fn start(len: usize) -> Held {
+		let bytes = Arc::new(data(len));
+		let m = Manifest::of_bytes(&bytes, CHUNK);
+		let origin = Origin::start(bytes.clone()).await;
+		let tmp = tempfile::tempdir().unwrap();
+		let edge = EdgeProc::start(&tmp.path().join("e"), 0, "");
+		hold(&edge, &m, &origin.url()).await;
+		let ticket = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
+		Held { bytes, m, edge, ticket, _origin: origin, _tmp: tmp }
+	}
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ranges_head_and_manifest() {
-	let bytes = Arc::new(data(2 * CHUNK as usize + 10));
-	let m = Manifest::of_bytes(&bytes, CHUNK);
-	let origin = Origin::start(bytes.clone()).await;
-	let tmp = tempfile::tempdir().unwrap();
-	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
-	hold(&e, &m, &origin.url()).await;
-	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
-	let r = get_chunk(&e, &m, 1, Some(&t), None, Some("bytes=100-199")).await;
+	let held = Held::start(2 * CHUNK as usize + 10).await;
+	let (bytes, m, e, t) = (&held.bytes, &held.m, &held.edge, &held.ticket);
+	let r = get_chunk(e, m, 1, Some(t), None, Some("bytes=100-199")).await;
 	assert_eq!(r.status, 206);
 	assert_eq!(&r.body[..], &bytes[CHUNK as usize + 100..CHUNK as usize + 200]);
 	assert_eq!(r.headers["content-range"], format!("bytes 100-199/{CHUNK}"));
@@ -88,15 +106,15 @@ async fn ranges_head_and_manifest() {
 		r.headers["cache-control"], "no-store",
 		"deliveries are paid: no cache answers for the edge"
 	);
-	let r = get_chunk(&e, &m, 2, Some(&t), Some(&receipt_for(&t, 100)), Some("bytes=-4")).await;
+	let r = get_chunk(e, m, 2, Some(t), Some(&receipt_for(t, 100)), Some("bytes=-4")).await;
 	assert_eq!((r.status.as_u16(), &r.body[..]), (206, &bytes[bytes.len() - 4..]));
-	let r = get_chunk(&e, &m, 2, Some(&t), None, Some("bytes=10-")).await;
+	let r = get_chunk(e, m, 2, Some(t), None, Some("bytes=10-")).await;
 	assert_eq!(r.status, 416);
 	assert_eq!(r.headers["content-range"], "bytes */10");
 	let head = pod_testkit::http(
 		Method::HEAD,
 		&format!("{}/c/{}/0", e.url(), hex::encode(m.id())),
-		&[(pod_wire::headers::TICKET, pod_wire::headers::value(&t))],
+		&[(pod_wire::headers::TICKET, pod_wire::headers::value(t))],
 		vec![],
 	)
 	.await;
@@ -109,7 +127,7 @@ async fn ranges_head_and_manifest() {
 		vec![],
 	)
 	.await;
-	assert_eq!(pod_wire::manifest::decode_manifest(&man.body, Some(&m.id())).unwrap(), m);
+	assert_eq!(pod_wire::manifest::decode_manifest(&man.body, Some(&m.id())).unwrap(), *m);
 }
 
 /// A verified slice (`x-pod-proof`): the requested bytes' whole 16 KiB
@@ -119,22 +137,17 @@ async fn ranges_head_and_manifest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verified_slices_are_whole_groups_checked_against_the_manifest() {
 	use pod_wire::slice::{self, GROUP};
-	let bytes = Arc::new(data(2 * CHUNK as usize + 10));
-	let m = Manifest::of_bytes(&bytes, CHUNK);
-	let origin = Origin::start(bytes.clone()).await;
-	let tmp = tempfile::tempdir().unwrap();
-	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
-	hold(&e, &m, &origin.url()).await;
-	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
+	let held = Held::start(2 * CHUNK as usize + 10).await;
+	let (bytes, m, e, t) = (&held.bytes, &held.m, &held.edge, &held.ticket);
 	let url = format!("{}/c/{}/1", e.url(), hex::encode(m.id()));
 	let ask = async |range: Option<&str>, proof: &str, r: Option<u64>| {
 		let mut h = vec![
-			(pod_wire::headers::TICKET, pod_wire::headers::value(&t)),
+			(pod_wire::headers::TICKET, pod_wire::headers::value(t)),
 			(pod_wire::headers::PROOF, proof.to_string()),
 		];
 		h.extend(range.map(|v| ("range", v.to_string())));
 		h.extend(
-			r.map(|n| (pod_wire::headers::RECEIPT, pod_wire::headers::value(&receipt_for(&t, n)))),
+			r.map(|n| (pod_wire::headers::RECEIPT, pod_wire::headers::value(&receipt_for(t, n)))),
 		);
 		pod_testkit::http(Method::GET, &url, &h, vec![]).await
 	};
@@ -157,7 +170,7 @@ async fn verified_slices_are_whole_groups_checked_against_the_manifest() {
 	assert_eq!(r.headers["content-range"], format!("bytes 0-{}/{CHUNK}", CHUNK - 1));
 	let got = slice::decode(&m.chunks[1], CHUNK as u64, 0, CHUNK as u64, &r.body).unwrap();
 	assert_eq!(got, bytes[CHUNK as usize..2 * CHUNK as usize]);
-	assert_eq!(acked(&e).await, GROUP);
+	assert_eq!(acked(e).await, GROUP);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
