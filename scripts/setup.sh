@@ -19,7 +19,9 @@ _pod_log() { printf '[setup] %s\n' "$*" >&2; }
 
 _pod_need_apt() {
   local missing=()
-  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev g++ openssl chromium; do
+  # prometheus for promtool, systemd for systemd-analyze (the metrics and
+  # deploy tests), chromium for the browser tests.
+  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev g++ openssl chromium prometheus systemd; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -28,6 +30,10 @@ _pod_need_apt() {
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    # Only promtool is wanted: not a Prometheus server running on this machine.
+    case " ${missing[*]} " in
+      *" prometheus "*) $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true ;;
+    esac
   fi
 }
 

@@ -45,6 +45,38 @@ impl sc_client_api::execution_extensions::ExtensionsFactory<Block> for VerifiedB
 	}
 }
 
+/// The cache's counts as a Prometheus counter read at each scrape:
+/// `substrate_pod_signature_batches_total{how="verified"|"cached"}` (the
+/// node's registry adds `substrate_`).
+#[derive(Clone)]
+struct BatchCounts(Arc<pod_crypto::VerifiedBatches>);
+
+impl substrate_prometheus_endpoint::MetricSource for BatchCounts {
+	type N = u64;
+
+	fn collect(&self, mut set: impl FnMut(&[&str], u64)) {
+		let s = self.0.stats();
+		set(&["verified"], s.misses);
+		set(&["cached"], s.hits);
+	}
+}
+
+/// Exports the cache's counts on the node's Prometheus endpoint, if it has one.
+fn export_verified_batches(
+	cache: &Arc<pod_crypto::VerifiedBatches>,
+	registry: Option<&substrate_prometheus_endpoint::Registry>,
+) -> Result<(), substrate_prometheus_endpoint::PrometheusError> {
+	use substrate_prometheus_endpoint::{register, Opts, SourcedCounter};
+	let Some(registry) = registry else { return Ok(()) };
+	let opts = Opts::new(
+		"pod_signature_batches_total",
+		"Signature batches this node checked: verified with curve arithmetic, or answered from its cache",
+	)
+	.variable_label("how");
+	register(SourcedCounter::new(&opts, BatchCounts(cache.clone()))?, registry)?;
+	Ok(())
+}
+
 /// Logs how often the cache of verified batches answered, every 30 s while
 /// it is used.
 async fn log_verified_batches(cache: Arc<pod_crypto::VerifiedBatches>) {
@@ -105,6 +137,8 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	// re-validations and the block that carries it find it in this cache.
 	let verified = Arc::new(pod_crypto::VerifiedBatches::new(VERIFIED_BATCHES));
 	client.execution_extensions().set_extensions_factory(VerifiedBatchesFactory(verified.clone()));
+	export_verified_batches(&verified, config.prometheus_registry())
+		.map_err(|e| ServiceError::Other(format!("registering the batch metrics: {e}")))?;
 	task_manager.spawn_handle().spawn("pod-verified-batches", None, log_verified_batches(verified));
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {

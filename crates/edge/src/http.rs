@@ -9,6 +9,7 @@
 //! | `GET /manifest/{content}` | the manifest (SCALE), public |
 //! | `POST /order` | a reporter-signed order: `SignedOrderTerms` in `x-pod-order` (checked first), the manifest as the body: hold and prefetch |
 //! | `GET /status` | JSON [`EdgeStatus`](pod_wire::replies::EdgeStatus) |
+//! | `GET /healthz` | `200 ok` while the edge serves |
 //!
 //! The operator's admin plane (`admin_listen`, loopback by default), on its
 //! own listener: who can reach it is decided by where it is bound, never by
@@ -18,7 +19,8 @@
 //! | route | what |
 //! | --- | --- |
 //! | `POST /hold/{content}` | hold a content: body = manifest, `x-pod-origin`, `?prefetch=1` |
-//! | `GET /metrics` | Prometheus text |
+//! | `GET /metrics` | OpenMetrics text ([`crate::metrics`]) |
+//! | `GET /healthz` | `200 ok` |
 //! | `GET /status` | as on the data plane |
 //!
 //! Every refusal is a specific status with a JSON body
@@ -154,18 +156,30 @@ pub async fn serve(
 }
 
 async fn handle(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
+	let started = std::time::Instant::now();
 	edge.metrics.requests.inc();
 	let path = req.uri().path().to_string();
 	let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-	let result = match (req.method(), parts.as_slice()) {
-		(&Method::GET | &Method::HEAD, ["c", id, index]) => chunk(&edge, &req, id, index).await,
-		(&Method::POST, ["receipt"]) => receipt_only(&edge, &req).await,
-		(&Method::GET, ["manifest", id]) => manifest(&edge, id),
-		(&Method::POST, ["order"]) => order(&edge, req).await,
-		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &edge.status())),
-		_ => Err(no_route(&req, &path)),
+	let (route, result) = match (req.method(), parts.as_slice()) {
+		(&Method::GET | &Method::HEAD, ["c", id, index]) => {
+			("chunk", chunk(&edge, &req, id, index).await)
+		}
+		(&Method::POST, ["receipt"]) => ("receipt", receipt_only(&edge, &req).await),
+		(&Method::GET, ["manifest", id]) => ("manifest", manifest(&edge, id)),
+		(&Method::POST, ["order"]) => ("order", order(&edge, req).await),
+		(&Method::GET, ["status"]) => ("status", Ok(json(StatusCode::OK, &edge.status()))),
+		(&Method::GET, ["healthz"]) => ("healthz", Ok(healthz())),
+		_ => ("other", Err(no_route(&req, &path))),
 	};
-	answer(&edge, result)
+	let resp = answer(&edge, result);
+	pod_http::metrics::observe(&edge.metrics.latency, route, started);
+	resp
+}
+
+/// `GET /healthz`: the service is up and answering (for load balancers
+/// and systemd watchdogs; what it is doing is in `/status`).
+fn healthz() -> Resp {
+	text(StatusCode::OK, "text/plain; charset=utf-8", "ok\n".into())
 }
 
 async fn handle_admin(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
@@ -174,9 +188,10 @@ async fn handle_admin(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
 	let result = match (req.method(), parts.as_slice()) {
 		(&Method::POST, ["hold", id]) => hold(&edge, req, id.to_string()).await,
 		(&Method::GET, ["metrics"]) => {
-			Ok(text(StatusCode::OK, "text/plain; version=0.0.4", edge.render_metrics()))
+			Ok(pod_http::metrics::exposition(&req, edge.render_metrics()))
 		}
 		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &edge.status())),
+		(&Method::GET, ["healthz"]) => Ok(healthz()),
 		_ => Err(no_route(&req, &path)),
 	};
 	answer(&edge, result)
@@ -506,7 +521,11 @@ impl Edge {
 	pub(crate) fn render_metrics(&self) -> String {
 		let s = self.store.stats();
 		self.metrics.cache_bytes.set(s.bytes as i64);
-		self.metrics.evictions.set(s.evictions as i64);
+		let counted = self.metrics.evictions.get();
+		self.metrics.evictions.inc_by(s.evictions.saturating_sub(counted));
+		if let Ok(windows) = self.ledger.unsettled() {
+			self.metrics.set_windows(windows.iter().map(|(_, state)| state));
+		}
 		self.metrics.render()
 	}
 }

@@ -20,7 +20,9 @@ use codec::Encode;
 use hyper::Method;
 use pod_chain::{Chain, ChainError};
 use pod_http::{CallError, HttpClient};
-use pod_primitives::{keys, Attestation, Claim, DomainTag, PublicKey, TicketId, WindowIndex};
+use pod_primitives::{
+	keys, Attestation, Claim, DomainTag, PublicKey, SettlementRecord, TicketId, WindowIndex,
+};
 use pod_wire::api::{ConfirmRequest, ConfirmResponse, Heartbeat, SignedHeartbeat};
 use pod_wire::clock::now_ms;
 use pod_wire::hex::DecodeError;
@@ -191,6 +193,9 @@ impl Fault for StepError {
 	}
 }
 
+/// How often the owner's credits are read from the chain for the metrics.
+const EARNINGS_EVERY: Duration = Duration::from_secs(30);
+
 /// Drives every unsettled slot forward until the edge is dropped. `urls`
 /// maps each reporter's key to its base URL.
 pub fn spawn_settlement(
@@ -203,12 +208,17 @@ pub fn spawn_settlement(
 	let me = Arc::downgrade(edge);
 	tokio::spawn(async move {
 		let mut backoff = Backoff::default();
+		let mut earnings_read: Option<Instant> = None;
 		loop {
 			tokio::time::sleep(cfg.interval).await;
 			let Some(edge) = me.upgrade() else { return };
 			let settler =
 				Settler { edge: &edge, chain: &chain, cfg: &cfg, urls: &urls, http: &http };
 			settler.pass(&mut backoff).await;
+			if earnings_read.is_none_or(|t| t.elapsed() >= EARNINGS_EVERY) {
+				settler.refresh_earnings().await;
+				earnings_read = Some(Instant::now());
+			}
 		}
 	});
 }
@@ -370,7 +380,7 @@ impl Settler<'_> {
 		if let Some(rec) = self.chain.settlement(&public, w, &reporter, part).await? {
 			let (credits, bytes) = (rec.credits, rec.bytes);
 			tracing::info!(window = w, credits, bytes, "window already settled on chain");
-			return self.finalized(slot, [0; 32]);
+			return self.finalized(slot, [0; 32], Some(&rec));
 		}
 		if current > w + self.cfg.max_window_age {
 			let why = format!("window aged out (chain is at {current}) before it settled");
@@ -391,11 +401,11 @@ impl Settler<'_> {
 			Ok(block) => {
 				let rec = self.chain.settlement(&public, w, &reporter, part).await?;
 				tracing::info!(window = w, block = %hex::encode(block), credits = rec.as_ref().map(|r| r.credits), "attestation finalized");
-				self.finalized(slot, block)
+				self.finalized(slot, block, rec.as_ref())
 			}
 			// Whatever the error, the finalized chain decides.
 			Err(e) => match self.chain.settlement(&public, w, &reporter, part).await? {
-				Some(_) => self.finalized(slot, [0; 32]),
+				Some(rec) => self.finalized(slot, [0; 32], Some(&rec)),
 				None => {
 					if let ChainError::Unpayable(reason) = &e {
 						let refused =
@@ -408,10 +418,35 @@ impl Settler<'_> {
 		}
 	}
 
-	fn finalized(&self, slot: Slot, block: [u8; 32]) -> Result<(), StepError> {
-		self.edge.ledger.set_state(slot, &WindowState::Finalized { block })?;
-		self.edge.ledger.prune(slot)?;
+	/// Records the slot's finality (and what it earned, in the metrics),
+	/// then prunes its rows.
+	fn finalized(
+		&self,
+		slot: Slot,
+		block: [u8; 32],
+		rec: Option<&SettlementRecord>,
+	) -> Result<(), StepError> {
+		let ledger = &self.edge.ledger;
+		if let Some(rec) = rec {
+			let expired = ledger.expiry(slot)?;
+			let lag = expired.map(|ms| (now_ms() as f64 - ms as f64) / 1000.0);
+			self.edge.metrics.settled(rec.bytes, rec.credits, lag);
+		}
+		ledger.set_state(slot, &WindowState::Finalized { block })?;
+		ledger.prune(slot)?;
 		Ok(())
+	}
+
+	/// The owner's credits on chain, for the metrics (best effort: a failed
+	/// read leaves the last figures).
+	async fn refresh_earnings(&self) {
+		let Ok(Some(me)) = self.chain.edge(&self.edge.public).await else { return };
+		if let (Ok(credits), Ok(unvested)) =
+			(self.chain.credits(&me.owner).await, self.chain.unvested(&me.owner).await)
+		{
+			self.edge.metrics.owner_credits.set(credits as f64);
+			self.edge.metrics.owner_unvested.set(unvested as f64);
+		}
 	}
 }
 

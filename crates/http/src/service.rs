@@ -1,5 +1,12 @@
 //! What every binary of the project sets up the same way: logging to stderr
-//! (`RUST_LOG`, default `info`) and reading its TOML configuration file.
+//! (`RUST_LOG`, default `info`), reading its TOML configuration file, and
+//! its exit codes.
+//!
+//! | exit code | meaning | restart? |
+//! | --- | --- | --- |
+//! | 0 | stopped (a signal, or the command finished) | — |
+//! | 1 | failed while running (a store, the network, the chain) | yes: it may work again |
+//! | 2 | unusable configuration or command line | no: fix it first (systemd units say `RestartPreventExitStatus=2`) |
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +15,27 @@ pub fn init_tracing() {
 	let filter =
 		tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
 	tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// Exit code 2: the configuration or command line cannot be used.
+pub const EXIT_CONFIG: u8 = 2;
+
+/// Ends a binary's run: `Ok` is 0; an error is logged and gives
+/// [`EXIT_CONFIG`] when `is_config` says it is the configuration's fault,
+/// else 1.
+pub fn exit(
+	result: anyhow::Result<()>,
+	is_config: impl Fn(&anyhow::Error) -> bool,
+) -> std::process::ExitCode {
+	match result {
+		Ok(()) => std::process::ExitCode::SUCCESS,
+		Err(e) => {
+			let config = is_config(&e) || e.downcast_ref::<ConfigFileError>().is_some();
+			tracing::error!(error = format!("{e:#}"), "stopping");
+			eprintln!("error: {e:#}");
+			std::process::ExitCode::from(if config { EXIT_CONFIG } else { 1 })
+		}
+	}
 }
 
 /// Why a configuration file cannot be used.

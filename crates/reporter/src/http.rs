@@ -12,11 +12,13 @@
 //! | `POST /reports` | JSON [`ClientReport`]: a client's own receipts and signed accusations |
 //! | `POST /confirm` | an edge's `ConfirmRequest` (SCALE) → JSON `ConfirmResponse` |
 //! | `GET /status` | JSON [`ReporterStatus`](pod_wire::replies::ReporterStatus) |
+//! | `GET /healthz` | `200 ok` while the reporter serves |
 //!
 //! | admin route | what |
 //! | --- | --- |
 //! | `POST /audit` | audit one random edge now |
-//! | `GET /metrics` | Prometheus text |
+//! | `GET /metrics` | OpenMetrics text ([`crate::metrics`]) |
+//! | `GET /healthz` | `200 ok` |
 //! | `GET /status` | as on the public plane |
 //!
 //! Refusals are `{"error": code, "message": …}` with a specific status;
@@ -123,8 +125,9 @@ async fn handle_admin(r: Arc<Reporter>, req: Request<Incoming>) -> Resp {
 		}
 		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &r.status())),
 		(&Method::GET, ["metrics"]) => {
-			Ok(text(StatusCode::OK, "text/plain; version=0.0.4", r.metrics().render()))
+			Ok(pod_http::metrics::exposition(&req, r.metrics().render()))
 		}
+		(&Method::GET, ["healthz"]) => Ok(healthz()),
 		_ => Err(Refusal::not_found(Code::NoRoute, format!("no route for {method} {path}"))),
 	};
 	result.unwrap_or_else(|e| {
@@ -134,25 +137,38 @@ async fn handle_admin(r: Arc<Reporter>, req: Request<Incoming>) -> Resp {
 }
 
 async fn handle(r: Arc<Reporter>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+	let started = std::time::Instant::now();
 	let path = req.uri().path().to_string();
 	let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
 	let method = req.method().clone();
-	let result = match (&method, parts.as_slice()) {
-		(&Method::POST, ["contents"]) => register_content(&r, req).await,
-		(&Method::GET, ["contents", id, "manifest"]) => manifest(&r, id),
-		(&Method::POST, ["schedule"]) => schedule(&r, peer, req).await,
-		(&Method::POST, ["heartbeat"]) => heartbeat(&r, req).await,
-		(&Method::POST, ["reports"]) => reports(&r, req).await,
-		(&Method::POST, ["confirm"]) => confirm(&r, req).await,
+	let (route, result) = match (&method, parts.as_slice()) {
+		(&Method::POST, ["contents"]) => ("contents", register_content(&r, req).await),
+		(&Method::GET, ["contents", id, "manifest"]) => ("manifest", manifest(&r, id)),
+		(&Method::POST, ["schedule"]) => ("schedule", schedule(&r, peer, req).await),
+		(&Method::POST, ["heartbeat"]) => ("heartbeat", heartbeat(&r, req).await),
+		(&Method::POST, ["reports"]) => ("reports", reports(&r, req).await),
+		(&Method::POST, ["confirm"]) => ("confirm", confirm(&r, req).await),
 		(&Method::GET, ["status"]) | (&Method::GET, ["edges"]) => {
-			Ok(json(StatusCode::OK, &r.status()))
+			("status", Ok(json(StatusCode::OK, &r.status())))
 		}
-		_ => Err(Refusal::not_found(Code::NoRoute, format!("no route for {method} {path}"))),
+		(&Method::GET, ["healthz"]) => ("healthz", Ok(healthz())),
+		_ => {
+			let no_route = format!("no route for {method} {path}");
+			("other", Err(Refusal::not_found(Code::NoRoute, no_route)))
+		}
 	};
-	result.unwrap_or_else(|e| {
+	let resp = result.unwrap_or_else(|e| {
 		r.metrics().reject(e.code.as_str());
 		e.into_response()
-	})
+	});
+	pod_http::metrics::observe(&r.metrics().latency, route, started);
+	resp
+}
+
+/// `GET /healthz`: the service is up and answering (what it is doing is
+/// in `/status`).
+fn healthz() -> Resp {
+	text(StatusCode::OK, "text/plain; charset=utf-8", "ok\n".into())
 }
 
 async fn register_content(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {

@@ -1,9 +1,12 @@
-//! Prometheus metrics of the reporter (`/metrics`).
+//! Prometheus metrics of the reporter (`/metrics` on the admin listener,
+//! OpenMetrics text: `promtool check metrics` passes on it): counters by
+//! reason, confirmed `_bytes`, request latency per route (`_seconds`
+//! histogram) and `build_info`.
 
-use pod_http::metrics::ReasonLabel;
+use pod_http::metrics::{Latency, ReasonLabel};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::{counter::Counter, family::Family};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Registry, Unit};
 use std::sync::atomic::AtomicU64;
 
 /// All reporter metrics.
@@ -35,6 +38,8 @@ pub struct ReporterMetrics {
 	pub rejected: Family<ReasonLabel, Counter>,
 	/// Confirmation requests refused again from memory, unverified.
 	pub repeated_refusals: Counter,
+	/// API latency per route.
+	pub latency: Latency,
 }
 
 impl std::fmt::Debug for ReporterMetrics {
@@ -61,6 +66,7 @@ impl Default for ReporterMetrics {
 			audits: Family::default(),
 			rejected: Family::default(),
 			repeated_refusals: Counter::default(),
+			latency: pod_http::metrics::register_latency(&mut registry),
 		};
 		registry.register("schedules", "Clients scheduled", m.schedules.clone());
 		registry.register("tickets", "Tickets issued", m.tickets.clone());
@@ -71,7 +77,8 @@ impl Default for ReporterMetrics {
 			"Windows confirmed and co-signed",
 			m.confirmations.clone(),
 		);
-		registry.register("confirmed_bytes", "Bytes confirmed", m.confirmed_bytes.clone());
+		let confirmed = m.confirmed_bytes.clone();
+		registry.register_with_unit("confirmed", "Bytes confirmed", Unit::Bytes, confirmed);
 		registry.register("reductions", "Confirmation reductions, by reason", m.reductions.clone());
 		registry.register(
 			"client_disputes",
@@ -91,6 +98,7 @@ impl Default for ReporterMetrics {
 			"Confirmation requests refused again from memory, without verifying",
 			m.repeated_refusals.clone(),
 		);
+		pod_http::metrics::register_build_info(&mut registry, env!("CARGO_PKG_VERSION"));
 		ReporterMetrics { registry, ..m }
 	}
 }
@@ -120,7 +128,7 @@ impl ReporterMetrics {
 		Self::bump(&self.rejected, code);
 	}
 
-	/// The text exposition.
+	/// The OpenMetrics text.
 	pub fn render(&self) -> String {
 		let mut out = String::new();
 		encode(&mut out, &self.registry).expect("writing to a String cannot fail");

@@ -9,6 +9,7 @@
 //! | [`inproc`] | a reporter in this process (no chain) and the test customer whose contents it serves under grants |
 //! | [`publisher`] | a publisher's web server: the demo page, the browser SDK, a grant-minting endpoint |
 //! | [`web`] | browsers as viewers: the network a page downloads from, Chromium driving a page |
+//! | [`metrics`] | `/metrics` checked by `promtool check metrics`, and its samples read |
 //! | [`process`] | child processes killed on drop, a supervisor that restarts fault-injected exits, waits that fail loudly |
 //! | [`devnet`] | a four-validator local chain on loopback |
 //! | [`books`] | the chain's books against the bytes clients received; dev accounts and on-chain set-up |
@@ -23,6 +24,7 @@ pub mod devnet;
 pub mod e2e;
 pub mod inproc;
 pub mod local;
+pub mod metrics;
 pub mod process;
 pub mod publisher;
 pub mod web;
