@@ -87,10 +87,23 @@ impl RunArgs {
 	}
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// Exit codes: `pod_http::service` (0 stopped, 1 failed while running, 2
+/// unusable configuration).
+fn main() -> std::process::ExitCode {
 	pod_http::service::init_tracing();
-	match Cli::parse().cmd {
+	let cli = Cli::parse();
+	let result =
+		tokio::runtime::Runtime::new().map_err(Into::into).and_then(|rt| rt.block_on(command(cli)));
+	pod_http::service::exit(result, |e| {
+		matches!(
+			e.downcast_ref::<pod_edge::EdgeError>(),
+			Some(pod_edge::EdgeError::Config { .. } | pod_edge::EdgeError::ConfigHex(_))
+		) || e.downcast_ref::<pod_wire::hex::DecodeError>().is_some()
+	})
+}
+
+async fn command(cli: Cli) -> Result<()> {
+	match cli.cmd {
 		Cmd::Run(args) => run(args.config()?).await,
 		Cmd::Key { seed } => {
 			let seed = pod_wire::hex::hex32("seed", &seed)?;

@@ -50,10 +50,20 @@ impl Args {
 	}
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// Exit codes: `pod_http::service` (0 stopped, 1 failed while running, 2
+/// unusable configuration).
+fn main() -> std::process::ExitCode {
 	pod_http::service::init_tracing();
-	let cfg = Args::parse().config()?;
+	let args = Args::parse();
+	let result =
+		tokio::runtime::Runtime::new().map_err(Into::into).and_then(|rt| rt.block_on(run(args)));
+	pod_http::service::exit(result, |e| {
+		matches!(e.downcast_ref::<ReporterError>(), Some(ReporterError::Config { .. }))
+	})
+}
+
+async fn run(args: Args) -> Result<()> {
+	let cfg = args.config()?;
 	let (listen, admin_listen) = (cfg.listen, cfg.admin_listen);
 	let reporter = open(cfg).await?;
 	reporter.start();

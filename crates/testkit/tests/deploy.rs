@@ -1,0 +1,91 @@
+//! Running it for real (issue #14): the systemd units in `deploy/systemd`
+//! pass `systemd-analyze verify` (pointed at the binaries this build made);
+//! the sample configurations in `deploy/config` are read by the services'
+//! own configuration types (unknown keys are refused); and the binaries
+//! exit with the documented codes: 2 for an unusable configuration, which
+//! the units do not restart.
+
+use pod_testkit::binary;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn deploy() -> PathBuf {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy")
+}
+
+/// `unit` with its `/usr/local/bin/<name>` replaced by this build's binary,
+/// written to `dir`.
+fn unit_for_this_build(unit: &Path, dir: &Path) -> PathBuf {
+	let mut text = std::fs::read_to_string(unit).unwrap();
+	for name in ["pod-edge", "pod-reporter", "pod-node"] {
+		let built = binary(name);
+		text = text.replace(&format!("/usr/local/bin/{name}"), built.to_str().unwrap());
+	}
+	let out = dir.join(unit.file_name().unwrap());
+	std::fs::write(&out, text).unwrap();
+	out
+}
+
+#[test]
+fn the_systemd_units_verify() {
+	let tmp = tempfile::tempdir().unwrap();
+	let mut units: Vec<PathBuf> = std::fs::read_dir(deploy().join("systemd"))
+		.unwrap()
+		.map(|e| e.unwrap().path())
+		.filter(|p| p.extension().is_some_and(|x| x == "service"))
+		.collect();
+	units.sort();
+	assert_eq!(units.len(), 3, "{units:?}");
+	for unit in units {
+		let local = unit_for_this_build(&unit, tmp.path());
+		let out = Command::new("systemd-analyze")
+			.args(["verify", "--man=no"])
+			.arg(&local)
+			.output()
+			.expect("systemd-analyze (Debian's systemd package) runs");
+		let said = format!(
+			"{}{}",
+			String::from_utf8_lossy(&out.stdout),
+			String::from_utf8_lossy(&out.stderr)
+		);
+		assert!(out.status.success() && said.trim().is_empty(), "{}: {said}", unit.display());
+	}
+}
+
+#[test]
+fn the_sample_configurations_are_read_by_the_services() {
+	let edge: pod_edge::EdgeConfig =
+		pod_http::service::load_toml(&deploy().join("config/edge.toml")).unwrap();
+	assert_eq!(edge.admin_listen.ip().to_string(), "127.0.0.1", "admin stays on loopback");
+	let reporter: pod_reporter::ReporterConfig =
+		pod_http::service::load_toml(&deploy().join("config/reporter.toml")).unwrap();
+	assert_eq!(reporter.admin_listen.ip().to_string(), "127.0.0.1");
+}
+
+/// An unusable configuration exits 2 (not restarted by the units), with
+/// the reason on stderr; so does a missing file.
+#[test]
+fn an_unusable_configuration_exits_2() {
+	let tmp = tempfile::tempdir().unwrap();
+	let bad = tmp.path().join("bad.toml");
+	let sample = std::fs::read_to_string(deploy().join("config/edge.toml")).unwrap();
+	let data = tmp.path().join("data");
+	let sample = sample.replace("/var/lib/pod-edge", data.to_str().unwrap());
+	std::fs::write(&bad, sample).unwrap();
+	let run = |cmd: &mut Command| {
+		let out = cmd.output().unwrap();
+		(out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+	};
+	let (code, said) = run(Command::new(binary("pod-edge")).args(["run", "--config"]).arg(&bad));
+	assert_eq!(code, Some(2), "{said}");
+	assert!(said.contains("key_seed") || said.contains("seed"), "{said}");
+	let missing = tmp.path().join("none.toml");
+	let (code, said) =
+		run(Command::new(binary("pod-edge")).args(["run", "--config"]).arg(&missing));
+	assert_eq!(code, Some(2), "{said}");
+	assert!(said.contains("none.toml"), "{said}");
+	let (code, said) = run(Command::new(binary("pod-reporter")).arg("--config").arg(&missing));
+	assert_eq!(code, Some(2), "{said}");
+	let (code, _) = run(Command::new(binary("pod-edge")).arg("--no-such-flag"));
+	assert_eq!(code, Some(2), "a usage error");
+}
