@@ -22,6 +22,13 @@ pub struct DevnetPorts {
 	pub p2p: u16,
 }
 
+impl DevnetPorts {
+	/// Alice's Prometheus port (loopback); the others follow.
+	pub fn prometheus(&self) -> u16 {
+		self.rpc + 200
+	}
+}
+
 /// The running devnet.
 #[derive(Debug)]
 pub struct Devnet {
@@ -46,6 +53,11 @@ impl Devnet {
 	/// Alice's WebSocket RPC URL.
 	pub fn ws(&self) -> String {
 		format!("ws://127.0.0.1:{}", self.ports.rpc)
+	}
+
+	/// Alice's Prometheus endpoint.
+	pub fn metrics_url(&self) -> String {
+		format!("http://127.0.0.1:{}/metrics", self.ports.prometheus())
 	}
 
 	/// Where the logs are.
@@ -81,7 +93,8 @@ fn validator(node: &Path, dir: &Path, who: &str, i: u16, ports: &DevnetPorts) ->
 		.args(["--database", "rocksdb", "--listen-addr"])
 		.arg(format!("/ip4/127.0.0.1/tcp/{}", ports.p2p + i))
 		.args(["--rpc-port", &(ports.rpc + i).to_string(), "--rpc-cors", "all"])
-		.args(["--no-telemetry", "--no-prometheus", "--no-mdns"])
+		.args(["--no-telemetry", "--no-mdns", "--prometheus-port"])
+		.arg((ports.prometheus() + i).to_string())
 		.arg("--unsafe-force-node-key-generation");
 	if who == "alice" {
 		cmd.args(["--node-key", ALICE_NODE_KEY]);
