@@ -10,11 +10,13 @@
 //! | [`refusal`] | [`Refusal`]: a specific status and a JSON [`ErrorBody`](pod_wire::replies::ErrorBody) |
 //! | [`reply`] | responses: JSON, bytes, request bodies with limits |
 //! | [`client`] | a small control-plane client whose errors say whether to retry |
-//! | [`metrics`] | the `reason` label the services count refusals by |
-//! | [`service`] | logging set-up and configuration files, for every binary |
+//! | [`metrics`] | the exposition in the format a scraper accepts, labels, latency histograms, `build_info` |
+//! | [`logs`] | log lines: text on a terminal, JSON lines otherwise |
+//! | [`service`] | logging set-up, configuration files and exit codes, for every binary |
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod logs;
 pub mod metrics;
 pub mod public;
 pub mod refusal;
