@@ -35,8 +35,14 @@ pub struct EdgeConfig {
 	pub cors_origins: Vec<String>,
 	/// Where the cache, manifests and the receipt ledger live.
 	pub data_dir: PathBuf,
-	/// Hex seed of the edge's sr25519 key (32 bytes).
+	/// Hex seed of the edge's sr25519 key (32 bytes), inline: better kept
+	/// in `key_file` or `POD_EDGE_SEED`, which take precedence.
+	#[serde(default)]
 	pub key_seed: String,
+	/// A file holding the key seed (hex), readable by its owner only
+	/// (mode 0600): refused otherwise.
+	#[serde(default)]
+	pub key_file: Option<PathBuf>,
 	/// Hex genesis hash of the chain the edge is paid on.
 	pub genesis: String,
 	/// Hex public keys of the reporters whose tickets are honoured.

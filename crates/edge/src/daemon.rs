@@ -84,7 +84,9 @@ fn directory(p: PathBuf) -> Result<PathBuf, EdgeError> {
 impl Edge {
 	/// Opens the edge's stores and state from `cfg`.
 	pub fn open(cfg: &EdgeConfig) -> Result<Arc<Self>, EdgeError> {
-		let seed = pod_wire::hex::hex32("key_seed", &cfg.key_seed)?;
+		let seed =
+			pod_http::service::key_seed(&cfg.key_seed, cfg.key_file.as_deref(), "POD_EDGE_SEED")
+				.map_err(|reason| EdgeError::Config { field: "key_seed", reason })?;
 		let key = keys::keypair_from_seed(&seed);
 		let genesis = pod_wire::hex::hex32("genesis", &cfg.genesis)?;
 		let reporters = cfg

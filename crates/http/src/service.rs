@@ -1,6 +1,6 @@
 //! What every binary of the project sets up the same way: logging to stderr
-//! (`RUST_LOG`, default `info`), reading its TOML configuration file, and
-//! its exit codes.
+//! (`RUST_LOG`, default `info`; JSON lines when stderr is not a terminal),
+//! reading its TOML configuration file, and its exit codes.
 //!
 //! | exit code | meaning | restart? |
 //! | --- | --- | --- |
@@ -10,11 +10,52 @@
 
 use std::path::{Path, PathBuf};
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`): coloured text
+/// on a terminal, JSON lines otherwise ([`crate::logs`]).
 pub fn init_tracing() {
 	let filter =
 		tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-	tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+	let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+	match crate::logs::LogFormat::chosen() {
+		crate::logs::LogFormat::Text => fmt.init(),
+		crate::logs::LogFormat::Json => fmt.event_format(crate::logs::JsonLines).init(),
+	}
+}
+
+/// A service's key seed (32 bytes of hex), from where an operator keeps it:
+/// the file `file` names (which only its owner may read), else the
+/// environment variable `env`, else `inline` (the configuration file's own
+/// `key_seed`). The error is the reason, for the configuration's `field`.
+pub fn key_seed(inline: &str, file: Option<&Path>, env: &str) -> Result<[u8; 32], String> {
+	let (text, from) = if let Some(file) = file {
+		private_file(file)?;
+		let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+		(text, file.display().to_string())
+	} else if let Some(v) = std::env::var(env).ok().filter(|v| !v.trim().is_empty()) {
+		(v, env.to_string())
+	} else if !inline.trim().is_empty() {
+		(inline.to_string(), "key_seed".to_string())
+	} else {
+		return Err(format!("no key: set key_file, {env} or key_seed"));
+	};
+	pod_wire::hex::hex32("key seed", text.trim()).map_err(|e| format!("{from}: {e}"))
+}
+
+/// Refuses a key file that its group or others may read or write.
+fn private_file(file: &Path) -> Result<(), String> {
+	#[cfg(unix)]
+	{
+		use std::os::unix::fs::PermissionsExt;
+		let meta = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?;
+		let mode = meta.permissions().mode() & 0o777;
+		if mode & 0o077 != 0 {
+			return Err(format!(
+				"{} is open to its group or others (mode {mode:o}): chmod 600 it",
+				file.display()
+			));
+		}
+	}
+	Ok(())
 }
 
 /// Exit code 2: the configuration or command line cannot be used.
@@ -71,6 +112,27 @@ pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Confi
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn a_key_comes_from_a_private_file_then_the_environment_then_inline() {
+		use std::os::unix::fs::PermissionsExt;
+		let dir = std::env::temp_dir().join(format!("pod-http-key-{}", std::process::id()));
+		std::fs::create_dir_all(&dir).unwrap();
+		let (a, b) = ("11".repeat(32), "22".repeat(32));
+		let file = dir.join("key");
+		std::fs::write(&file, format!("{a}\n")).unwrap();
+		std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+		let env = "POD_HTTP_TEST_SEED_UNSET";
+		assert_eq!(key_seed(&b, Some(&file), env), Ok([0x11; 32]), "the file wins");
+		assert_eq!(key_seed(&b, None, env), Ok([0x22; 32]), "then inline");
+		std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+		let open = key_seed(&b, Some(&file), env).unwrap_err();
+		assert!(open.contains("mode 640") && open.contains("chmod 600"), "{open}");
+		assert!(key_seed("", None, env).unwrap_err().contains("no key"));
+		let bad = key_seed("zz", None, env).unwrap_err();
+		assert!(bad.starts_with("key_seed:"), "{bad}");
+		std::fs::remove_dir_all(&dir).unwrap();
+	}
 
 	#[derive(Debug, serde::Deserialize, PartialEq)]
 	#[serde(deny_unknown_fields)]

@@ -35,8 +35,14 @@ pub struct ReporterConfig {
 	pub cors_origins: Vec<String>,
 	/// Where the reporter's database lives.
 	pub data_dir: PathBuf,
-	/// Hex seed of the reporter's sr25519 key (registered on chain as a reporter).
+	/// Hex seed of the reporter's sr25519 key (32 bytes), inline: better kept
+	/// in `key_file` or `POD_REPORTER_SEED`, which take precedence.
+	#[serde(default)]
 	pub key_seed: String,
+	/// A file holding the key seed (hex), readable by its owner only
+	/// (mode 0600): refused otherwise.
+	#[serde(default)]
+	pub key_file: Option<PathBuf>,
 	/// Node WebSocket RPC, e.g. `ws://127.0.0.1:9944`.
 	pub chain: String,
 	/// Longest ticket validity; a ticket expires at its window's end at the latest.

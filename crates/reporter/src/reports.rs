@@ -107,6 +107,7 @@ mod tests {
 			cors_origins: vec![],
 			data_dir: dir.to_path_buf(),
 			key_seed: hex::encode([1u8; 32]),
+			key_file: None,
 			chain: "unused".into(),
 			ticket_ttl_secs: 600,
 			confirm_grace_ms: 0,

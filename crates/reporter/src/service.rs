@@ -82,8 +82,12 @@ impl Reporter {
 		genesis: [u8; 32],
 		window: WindowIndex,
 	) -> Result<Arc<Self>, ReporterError> {
-		let seed = pod_wire::hex::hex32("key_seed", &cfg.key_seed)
-			.map_err(|e| ReporterError::Config { field: "key_seed", reason: e.to_string() })?;
+		let seed = pod_http::service::key_seed(
+			&cfg.key_seed,
+			cfg.key_file.as_deref(),
+			"POD_REPORTER_SEED",
+		)
+		.map_err(|reason| ReporterError::Config { field: "key_seed", reason })?;
 		let key = keys::keypair_from_seed(&seed);
 		std::fs::create_dir_all(&cfg.data_dir).map_err(|e| ReporterError::Config {
 			field: "data_dir",

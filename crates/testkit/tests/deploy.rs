@@ -63,7 +63,8 @@ fn the_sample_configurations_are_read_by_the_services() {
 }
 
 /// An unusable configuration exits 2 (not restarted by the units), with
-/// the reason on stderr; so does a missing file.
+/// the reason on stderr: a missing key file, a key file others may read, a
+/// missing configuration file, a bad flag.
 #[test]
 fn an_unusable_configuration_exits_2() {
 	let tmp = tempfile::tempdir().unwrap();
@@ -79,6 +80,18 @@ fn an_unusable_configuration_exits_2() {
 	let (code, said) = run(Command::new(binary("pod-edge")).args(["run", "--config"]).arg(&bad));
 	assert_eq!(code, Some(2), "{said}");
 	assert!(said.contains("key_seed") || said.contains("seed"), "{said}");
+	// A key file its group or others may read is refused.
+	use std::os::unix::fs::PermissionsExt;
+	let key = tmp.path().join("edge.key");
+	std::fs::write(&key, "11".repeat(32)).unwrap();
+	std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+	let open_key = tmp.path().join("open-key.toml");
+	let text = std::fs::read_to_string(&bad).unwrap();
+	std::fs::write(&open_key, text.replace("/etc/pod/edge.key", key.to_str().unwrap())).unwrap();
+	let (code, said) =
+		run(Command::new(binary("pod-edge")).args(["run", "--config"]).arg(&open_key));
+	assert_eq!(code, Some(2), "{said}");
+	assert!(said.contains("chmod 600"), "{said}");
 	let missing = tmp.path().join("none.toml");
 	let (code, said) =
 		run(Command::new(binary("pod-edge")).args(["run", "--config"]).arg(&missing));
