@@ -1,6 +1,7 @@
 //! Audits: at random, the reporter fetches a chunk from an edge exactly as a
 //! client would (its own ticket, a fresh session key) and checks the bytes
-//! against the manifest. An audit sends no receipt, so it is never paid;
+//! against the manifest, then one 16 KiB group of it as a verified slice (an
+//! edge lying only to viewers who seek fails that). An audit sends no receipt, so it is never paid;
 //! failures lower the edge's reputation and show in `/status` and metrics.
 
 use crate::error::ReporterError;
@@ -9,8 +10,8 @@ use crate::store::EdgeRecord;
 use hyper::{Method, StatusCode};
 use pod_primitives::{keys, ContentId, Manifest, PublicKey, SignedTicket};
 use pod_wire::clock::now_ms;
-use pod_wire::headers;
 use pod_wire::replies::AuditReply;
+use pod_wire::{headers, slice};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -147,7 +148,8 @@ impl Reporter {
 		let mut seed = [0u8; 32];
 		getrandom::fill(&mut seed).expect("the OS has randomness");
 		let session = keys::keypair_from_seed(&seed).public.to_bytes();
-		let len = p.manifest.chunk_len(p.index).unwrap_or(0) as u64;
+		// The chunk, and one group of it again as a verified slice.
+		let len = p.manifest.chunk_len(p.index).unwrap_or(0) as u64 + slice::GROUP;
 		let expires_at = now_ms() + AUDIT_TICKET_TTL_MS;
 		let terms = crate::schedule::TicketTerms {
 			client: session,
@@ -162,11 +164,19 @@ impl Reporter {
 		Ok(t)
 	}
 
+	/// The chunk whole, then one random 16 KiB group of it as a verified
+	/// slice: an edge that lies only to viewers who seek is caught too.
 	async fn run_probe(&self, p: &Probe, t: &SignedTicket) -> (Outcome, String) {
-		let url = format!("{}/c/{}/{}", p.url, hex::encode(p.content), p.index);
+		let found = self.probe_whole(p, t).await;
+		if found.0 != Outcome::Passed {
+			return found;
+		}
+		self.probe_slice(p, t).await
+	}
+
+	async fn probe_whole(&self, p: &Probe, t: &SignedTicket) -> (Outcome, String) {
 		let h = [(headers::TICKET, headers::value(t))];
-		let t = Duration::from_secs(20);
-		match pod_http::call(&self.http, Method::GET, &url, &h, Vec::new(), t).await {
+		match self.probe_get(p, &h).await {
 			Err(e) => (Outcome::Unreachable, e.to_string()),
 			Ok(r) if r.status != StatusCode::OK => {
 				(Outcome::Refused, format!("edge answered {}", r.status))
@@ -177,6 +187,47 @@ impl Reporter {
 			),
 			Ok(_) => (Outcome::Passed, String::new()),
 		}
+	}
+
+	async fn probe_slice(&self, p: &Probe, t: &SignedTicket) -> (Outcome, String) {
+		let len = p.manifest.chunk_len(p.index).unwrap_or(0) as u64;
+		let group = random_below(len.div_ceil(slice::GROUP) as usize) as u64 * slice::GROUP;
+		let Ok((start, end)) = slice::aligned(group, (group + slice::GROUP).min(len), len) else {
+			return (Outcome::Passed, String::new());
+		};
+		let h = [
+			(headers::TICKET, headers::value(t)),
+			(headers::PROOF, slice::PROOF_BLAKE3_16K.to_string()),
+			("range", format!("bytes={start}-{}", end - 1)),
+		];
+		let hash = &p.manifest.chunks[p.index as usize];
+		match self.probe_get(p, &h).await {
+			Err(e) => (Outcome::Unreachable, e.to_string()),
+			Ok(r) if r.status != StatusCode::PARTIAL_CONTENT => {
+				(Outcome::Refused, format!("edge answered {} to a verified slice", r.status))
+			}
+			Ok(r) => match slice::decode(hash, len, start, end, &r.body) {
+				Ok(_) => (Outcome::Passed, String::new()),
+				Err(e) => (
+					Outcome::BadBytes,
+					format!(
+						"bytes {start}..{end} of chunk {} of {}: {e}",
+						p.index,
+						hex::encode(p.content)
+					),
+				),
+			},
+		}
+	}
+
+	async fn probe_get(
+		&self,
+		p: &Probe,
+		h: &[(&str, String)],
+	) -> Result<pod_http::Reply, pod_http::CallError> {
+		let url = format!("{}/c/{}/{}", p.url, hex::encode(p.content), p.index);
+		let t = Duration::from_secs(20);
+		pod_http::call(&self.http, Method::GET, &url, h, Vec::new(), t).await
 	}
 }
 

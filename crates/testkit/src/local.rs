@@ -481,6 +481,12 @@ impl LiarEdge {
 	/// Serves chunk `i` as `corrupt[i·CHUNK..(i+1)·CHUNK]`, whatever the
 	/// ticket, to browsers too (CORS from any origin).
 	pub async fn start(corrupt: Arc<Vec<u8>>) -> LiarEdge {
+		Self::start_with(corrupt.clone(), corrupt).await
+	}
+
+	/// An edge that serves whole chunks from `whole` and verified slices cut
+	/// from `sliced` (e.g. right chunks, wrong slices).
+	pub async fn start_with(whole: Arc<Vec<u8>>, sliced: Arc<Vec<u8>>) -> LiarEdge {
 		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let addr = listener.local_addr().unwrap();
 		let plane = pod_http::PublicPlane {
@@ -488,17 +494,18 @@ impl LiarEdge {
 			..pod_http::PublicPlane::plain(0)
 		};
 		let answer = move |_, req: hyper::Request<hyper::body::Incoming>| {
-			let corrupt = corrupt.clone();
+			let (whole, sliced) = (whole.clone(), sliced.clone());
 			async move {
 				let path = req.uri().path();
 				let idx: usize = path.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-				let c = CHUNK as usize;
-				let (from, to) = ((idx * c).min(corrupt.len()), ((idx + 1) * c).min(corrupt.len()));
-				let chunk = &corrupt[from..to];
+				let chunk = |all: &[u8]| {
+					let c = CHUNK as usize;
+					all[(idx * c).min(all.len())..((idx + 1) * c).min(all.len())].to_vec()
+				};
 				if req.headers().contains_key(pod_wire::headers::PROOF) {
-					return well_formed_slice_of(chunk, req.headers());
+					return well_formed_slice_of(&chunk(&sliced), req.headers());
 				}
-				let body = Bytes::copy_from_slice(chunk);
+				let body = Bytes::from(chunk(&whole));
 				pod_http::binary(StatusCode::OK, "application/octet-stream", body)
 			}
 		};

@@ -425,6 +425,29 @@ async fn accusations_are_confirmed_by_an_audit() {
 	drop(honest);
 }
 
+/// An edge that serves right whole chunks but wrong verified slices (lying
+/// only to viewers who seek) fails the reporter's audit: it asks for one
+/// group as a slice after the whole chunk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_lying_only_in_slices_fails_its_audit() {
+	let bytes = Arc::new(data(2 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let Running { url, admin, stop: _stop, server: _server, reporter: _reporter } =
+		start(&tmp.path().join("reporter"), 3).await;
+	let r = post_content(&url, m.id(), origin.url(), m.encode()).await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	let corrupt: Vec<u8> = bytes.iter().map(|b| b ^ 0x5A).collect();
+	let liar = LiarEdge::start_with(bytes.clone(), Arc::new(corrupt)).await;
+	heartbeat_as(&url, 5, &liar.url(), m.id()).await;
+	let audit = http(Method::POST, &format!("{admin}/audit"), &[], vec![]).await;
+	assert_eq!(audit.json()["result"], "bad_bytes", "{}", String::from_utf8_lossy(&audit.body));
+	let rec = edge_record(&url, 5, |r| r["audits_failed"] == 1).await;
+	let why = rec["last_failure"].as_str().unwrap_or_default();
+	assert!(why.starts_with("bad_bytes: bytes "), "{rec}");
+}
+
 /// A download that outlives its tickets (they expire with their window; here
 /// after 3 s, from an edge capped at 1 MiB/s) renews them: `pod fetch`
 /// reports its receipts, asks again under the same grant and resumes. The
