@@ -36,7 +36,8 @@ pub enum Subcommand {
 	Revert(sc_cli::RevertCmd),
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
-	/// Runtime benchmarks (`benchmark pallet`), to produce `weights.rs`.
+	/// Benchmarks: `benchmark pallet` (the runtime's `weights.rs`) and
+	/// `benchmark storage` (database read and write costs).
 	#[cfg(feature = "runtime-benchmarks")]
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),

@@ -123,7 +123,9 @@ fn run_chain_maintenance(cli: &Cli, sub: &Subcommand) -> sc_cli::Result<()> {
 	}
 }
 
-/// `benchmark pallet`, the one benchmark built into the node.
+/// `benchmark pallet` (the runtime's weights) and `benchmark storage` (what
+/// a database read and write cost on this machine's disk, with this
+/// node's state), the benchmarks built into the node.
 #[cfg(feature = "runtime-benchmarks")]
 fn run_benchmark(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cli::Result<()> {
 	use frame_benchmarking_cli::BenchmarkCmd;
@@ -133,6 +135,12 @@ fn run_benchmark(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cl
 			.run_with_spec::<sp_runtime::traits::HashingFor<Block>, pod_crypto::HostFunctions>(
 				Some(config.chain_spec),
 			),
-		_ => Err("only `benchmark pallet` is built into pod-node".into()),
+		BenchmarkCmd::Storage(cmd) => {
+			let parts = service::new_partial(&config)?;
+			let (db, storage) = (parts.backend.expose_db(), parts.backend.expose_storage());
+			let cache = parts.backend.expose_shared_trie_cache();
+			cmd.run(config, parts.client, db, storage, cache)
+		}
+		_ => Err("pod-node has `benchmark pallet` and `benchmark storage`".into()),
 	})
 }
