@@ -8,10 +8,10 @@
 //! the tracing-subscriber the node's polkadot-sdk stack shares, and rebuild
 //! that stack, for a few dozen lines.
 
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -86,49 +86,16 @@ impl Visit for Fields {
 	}
 }
 
-/// UTC now as `2026-11-29T17:00:00.123Z`.
+/// UTC now in RFC 3339, as tracing-subscriber writes it.
 fn now_rfc3339() -> String {
-	let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-	let (secs, ms) = (d.as_secs() as i64, d.subsec_millis());
-	let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-	let (y, m, day) = civil_from_days(days);
-	let mut s = String::with_capacity(24);
-	let _ = write!(
-		s,
-		"{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-		rem / 3600,
-		rem / 60 % 60,
-		rem % 60
-	);
+	let mut s = String::with_capacity(32);
+	let _ = tracing_subscriber::fmt::time::SystemTime.format_time(&mut Writer::new(&mut s));
 	s
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
-/// Hinnant's days-to-civil algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-	let z = z + 719_468;
-	let era = z.div_euclid(146_097);
-	let doe = z.rem_euclid(146_097);
-	let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-	let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	let mp = (5 * doy + 2) / 153;
-	let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-	let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-	(yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	#[test]
-	fn days_become_dates() {
-		assert_eq!(civil_from_days(0), (1970, 1, 1));
-		assert_eq!(civil_from_days(59), (1970, 3, 1));
-		assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-		assert_eq!(civil_from_days(20_786), (2026, 11, 29));
-		assert_eq!(civil_from_days(-1), (1969, 12, 31));
-	}
 
 	#[test]
 	fn events_are_one_json_object_per_line_with_their_fields() {
@@ -165,7 +132,8 @@ mod tests {
 			(v["window"].as_u64(), v["edge"].as_str(), v["ok"].as_bool()),
 			(Some(7), Some("ab\"c"), Some(true))
 		);
-		assert!(v["time"].as_str().unwrap().ends_with('Z'));
+		let time = v["time"].as_str().unwrap();
+		assert!(time.starts_with("20") && time.ends_with('Z') && time.contains('T'), "{time}");
 		assert!(!text.contains('\u{1b}'), "no ANSI codes");
 	}
 }

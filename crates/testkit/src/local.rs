@@ -471,6 +471,35 @@ pub async fn status(edge: &EdgeProc) -> serde_json::Value {
 	http(Method::GET, &format!("{}/status", edge.url()), &[], vec![]).await.json()
 }
 
+/// Edge 0 holding a content of `len` bytes (1 MiB chunks) filled from an
+/// origin, and a ticket for all of it.
+pub struct HeldContent {
+	/// The content.
+	pub bytes: Arc<Vec<u8>>,
+	/// Its manifest.
+	pub m: Manifest,
+	/// The edge holding it.
+	pub edge: EdgeProc,
+	/// A ticket for all of it from the fixtures' reporter.
+	pub ticket: SignedTicket,
+	_origin: Origin,
+	_tmp: tempfile::TempDir,
+}
+
+impl HeldContent {
+	/// The origin, the edge, the hold and the ticket.
+	pub async fn start(len: usize) -> HeldContent {
+		let bytes = Arc::new(data(len));
+		let m = Manifest::of_bytes(&bytes, CHUNK);
+		let origin = Origin::start(bytes.clone()).await;
+		let tmp = tempfile::tempdir().unwrap();
+		let edge = EdgeProc::start(&tmp.path().join("e"), 0, "");
+		hold(&edge, &m, &origin.url()).await;
+		let ticket = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
+		HeldContent { bytes, m, edge, ticket, _origin: origin, _tmp: tmp }
+	}
+}
+
 /// A server that answers every chunk request with the wrong bytes (and
 /// every slice request with a well-formed verified slice of them).
 pub struct LiarEdge {

@@ -29,9 +29,7 @@ async fn a_browser_verifies_receipts_and_survives_a_lying_edge() {
 	let m = Manifest::of_bytes(&bytes, CHUNK);
 	let tmp = tempfile::tempdir().unwrap();
 	let net = Network::start(tmp.path(), bytes.clone(), &m, 2, "").await;
-	let corrupt = Arc::new(bytes.iter().map(|b| b ^ 0x5A).collect::<Vec<u8>>());
-	let liar = LiarEdge::start(corrupt).await;
-	heartbeat_as(&net.reporter.url, 5, &liar.url(), m.id()).await;
+	let _liar = liar_beside(&net, &bytes, &m).await;
 	let publisher = net.publisher(&m, None, 3).await;
 	let shot = tmp.path().join("demo.png");
 	let outcome = run_page(&publisher, "demo/index.html", &shot).await;
@@ -63,9 +61,7 @@ async fn a_seek_is_a_verified_slice_and_a_lying_slice_is_caught() {
 	let m = Manifest::of_bytes(&bytes, CHUNK);
 	let tmp = tempfile::tempdir().unwrap();
 	let net = Network::start(tmp.path(), bytes.clone(), &m, 1, "").await;
-	let corrupt = Arc::new(bytes.iter().map(|b| b ^ 0x5A).collect::<Vec<u8>>());
-	let liar = LiarEdge::start(corrupt).await;
-	heartbeat_as(&net.reporter.url, 5, &liar.url(), m.id()).await;
+	let _liar = liar_beside(&net, &bytes, &m).await;
 	// A seek into the middle of chunk 1 (one group); then the tail of chunk
 	// 0, chunks 1 and 2, the head of chunk 3: slices, the rest of chunk 1 as
 	// its two runs of missing groups, whole chunk 2.
@@ -174,6 +170,15 @@ async fn an_https_page_downloads_from_https_edges() {
 	let edges = outcome["edges"].as_array().unwrap();
 	assert!(edges.iter().all(|e| e["url"].as_str().unwrap().starts_with("https://")), "{edges:?}");
 	assert_eq!(net.check_receipts(edges).await, m.size);
+}
+
+/// An edge (key 5) serving every byte of `m` flipped, known to `net`'s
+/// reporter as holding it.
+async fn liar_beside(net: &Network, bytes: &[u8], m: &Manifest) -> LiarEdge {
+	let corrupt = Arc::new(bytes.iter().map(|b| b ^ 0x5A).collect::<Vec<u8>>());
+	let liar = LiarEdge::start(corrupt).await;
+	heartbeat_as(&net.reporter.url, 5, &liar.url(), m.id()).await;
+	liar
 }
 
 /// Opens `page` of `publisher` in Chromium; its outcome, which must be ok.

@@ -70,32 +70,9 @@ async fn two_edges_byte_exact_and_every_byte_receipted() {
 	}
 }
 
-/// One edge holding a content of `len` bytes, and a ticket for all of it.
-struct Held {
-	bytes: Arc<Vec<u8>>,
-	m: Manifest,
-	edge: EdgeProc,
-	ticket: pod_primitives::SignedTicket,
-	_origin: Origin,
-	_tmp: tempfile::TempDir,
-}
-
-impl Held {
-	async fn start(len: usize) -> Held {
-		let bytes = Arc::new(data(len));
-		let m = Manifest::of_bytes(&bytes, CHUNK);
-		let origin = Origin::start(bytes.clone()).await;
-		let tmp = tempfile::tempdir().unwrap();
-		let edge = EdgeProc::start(&tmp.path().join("e"), 0, "");
-		hold(&edge, &m, &origin.url()).await;
-		let ticket = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
-		Held { bytes, m, edge, ticket, _origin: origin, _tmp: tmp }
-	}
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ranges_head_and_manifest() {
-	let held = Held::start(2 * CHUNK as usize + 10).await;
+	let held = HeldContent::start(2 * CHUNK as usize + 10).await;
 	let (bytes, m, e, t) = (&held.bytes, &held.m, &held.edge, &held.ticket);
 	let r = get_chunk(e, m, 1, Some(t), None, Some("bytes=100-199")).await;
 	assert_eq!(r.status, 206);
@@ -137,7 +114,7 @@ async fn ranges_head_and_manifest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verified_slices_are_whole_groups_checked_against_the_manifest() {
 	use pod_wire::slice::{self, GROUP};
-	let held = Held::start(2 * CHUNK as usize + 10).await;
+	let held = HeldContent::start(2 * CHUNK as usize + 10).await;
 	let (bytes, m, e, t) = (&held.bytes, &held.m, &held.edge, &held.ticket);
 	let url = format!("{}/c/{}/1", e.url(), hex::encode(m.id()));
 	let ask = async |range: Option<&str>, proof: &str, r: Option<u64>| {

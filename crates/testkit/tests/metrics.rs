@@ -6,11 +6,9 @@
 //! is a `build_info`; both services answer `/healthz`.
 
 use hyper::Method;
-use pod_primitives::Manifest;
 use pod_testkit::inproc::start;
 use pod_testkit::metrics::{promtool_check, sample};
 use pod_testkit::*;
-use std::sync::Arc;
 
 /// `/metrics` as Prometheus scrapes it (OpenMetrics, which it accepts) and
 /// as `promtool` reads it (Prometheus text, for a client that does not say):
@@ -41,15 +39,10 @@ async fn healthy(base: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_edges_metrics_pass_promtool() {
-	let bytes = Arc::new(data(2 * CHUNK as usize + 10));
-	let m = Manifest::of_bytes(&bytes, CHUNK);
-	let origin = Origin::start(bytes.clone()).await;
-	let tmp = tempfile::tempdir().unwrap();
-	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
-	hold(&e, &m, &origin.url()).await;
-	let t = ticket_for(edge_public(0), m.id(), m.size, 600_000, 1);
-	assert_eq!(get_chunk(&e, &m, 0, Some(&t), None, None).await.status, 200);
-	assert_eq!(get_chunk(&e, &m, 1, None, None, None).await.status, 401);
+	let held = HeldContent::start(2 * CHUNK as usize + 10).await;
+	let (m, e, t) = (&held.m, &held.edge, &held.ticket);
+	assert_eq!(get_chunk(e, m, 0, Some(t), None, None).await.status, 200);
+	assert_eq!(get_chunk(e, m, 1, None, None, None).await.status, 401);
 	healthy(&e.url()).await;
 	healthy(&e.admin_url()).await;
 	let text = scrape(&e.admin_url()).await;
