@@ -12,6 +12,12 @@
 
 #![deny(missing_docs)]
 
+mod account;
+mod calls;
+
+pub use account::Account;
+pub use calls::{BlockHash, EdgeRegistration, PendingWithdrawal, Redemption};
+
 use codec::{Decode, Encode};
 use pod_primitives::{Attestation, PartIndex, PublicKey, SettlementRecord, WindowIndex};
 use pod_wire::{Fault, Side};
@@ -45,7 +51,7 @@ pub enum ChainError {
 		err: codec::Error,
 	},
 	/// The pool refused the transaction.
-	#[error("the transaction pool refused the attestation: {0}")]
+	#[error("the transaction pool refused the transaction: {0}")]
 	Invalid(String),
 	/// The pool refused the attestation because it would charge less than
 	/// the chain's minimum: the customers' escrow, spending limits or
@@ -54,19 +60,28 @@ pub enum ChainError {
 	#[error("the chain refuses the attestation: nobody would pay for it ({0})")]
 	Unpayable(String),
 	/// The transaction left the pool without being included.
-	#[error("the attestation left the pool without reaching a block: {0}")]
+	#[error("the transaction left the pool without reaching a block: {0}")]
 	Dropped(String),
 	/// The transaction was included and failed.
-	#[error("the attestation failed in block 0x{block}: {reason}")]
+	#[error("the transaction failed in block 0x{block}: {reason}")]
 	Failed {
 		/// The block (hex).
 		block: String,
 		/// The dispatch error.
 		reason: String,
 	},
+	/// A secret URI that names no sr25519 key.
+	#[error("not an account's secret (a secret URI such as `//Alice`, a mnemonic or 0x and a hex seed): {0}")]
+	BadAccount(String),
 }
 
 impl ChainError {
+	/// Whether the transaction failed in its block with the pallet error
+	/// `name` (e.g. `"InsufficientEscrow"`).
+	pub fn failed_with(&self, name: &str) -> bool {
+		matches!(self, ChainError::Failed { reason, .. } if reason.contains(name))
+	}
+
 	/// Whether the same request may succeed later (node down, pool churn).
 	/// `Invalid` and `Failed` need the caller to look at the chain first.
 	pub fn retryable(&self) -> bool {
@@ -438,6 +453,42 @@ impl Chain {
 		let addr = subxt::storage::dynamic::<K, subxt::ext::scale_value::Value>(pallet, entry);
 		let v = at.storage().try_fetch(addr, keys).await.map_err(rpc)?;
 		Ok(v.map(|v| v.bytes().to_vec()))
+	}
+
+	/// A map entry decoded, if present.
+	async fn decoded_entry<K, T: Decode>(
+		&self,
+		pallet: &str,
+		entry: &str,
+		keys: K,
+		what: &'static str,
+	) -> Result<Option<T>, ChainError>
+	where
+		K: subxt::ext::frame_decode::storage::IntoEncodableValues
+			+ subxt::ext::frame_decode::storage::IntoDecodableValues,
+	{
+		let Some(raw) = self.storage(pallet, entry, keys).await? else { return Ok(None) };
+		T::decode(&mut &raw[..]).map(Some).map_err(|err| ChainError::Decode { what, err })
+	}
+
+	/// Every entry of the one-key map `pallet::entry` at the finalized head, as
+	/// (whole storage key, SCALE value): for maps whose size the chain
+	/// bounds (edges, reporters, contents, redemptions).
+	async fn entries(
+		&self,
+		pallet: &str,
+		entry: &str,
+	) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ChainError> {
+		use subxt::ext::scale_value::Value;
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let addr = subxt::storage::dynamic::<(Value,), Value>(pallet, entry);
+		let mut it = at.storage().iter(addr, ()).await.map_err(rpc)?;
+		let mut out = Vec::new();
+		while let Some(kv) = it.next().await {
+			let kv = kv.map_err(rpc)?;
+			out.push((kv.key_bytes().to_vec(), kv.value().bytes().to_vec()));
+		}
+		Ok(out)
 	}
 }
 
