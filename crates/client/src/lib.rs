@@ -1,7 +1,8 @@
 //! # pod-client
 //!
 //! The viewer's and the publisher's side of the PoD CDN, as a library to
-//! embed (no database, no peer-to-peer stack) and the `pod` command.
+//! embed (no database, no peer-to-peer stack, no chain client); the `pod`
+//! command (`pod-cli`) is built on it.
 //!
 //! | module | what |
 //! | --- | --- |

@@ -27,18 +27,42 @@ pub fn init_tracing() {
 /// environment variable `env`, else `inline` (the configuration file's own
 /// `key_seed`). The error is the reason, for the configuration's `field`.
 pub fn key_seed(inline: &str, file: Option<&Path>, env: &str) -> Result<[u8; 32], String> {
-	let (text, from) = if let Some(file) = file {
-		private_file(file)?;
-		let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-		(text, file.display().to_string())
-	} else if let Some(v) = std::env::var(env).ok().filter(|v| !v.trim().is_empty()) {
-		(v, env.to_string())
-	} else if !inline.trim().is_empty() {
-		(inline.to_string(), "key_seed".to_string())
-	} else {
-		return Err(format!("no key: set key_file, {env} or key_seed"));
+	let (text, from) = match secret(file, env)? {
+		Some(found) => found,
+		None if !inline.trim().is_empty() => (inline.to_string(), "key_seed".to_string()),
+		None => return Err(format!("no key: set key_file, {env} or key_seed")),
 	};
 	pod_wire::hex::hex32("key seed", text.trim()).map_err(|e| format!("{from}: {e}"))
+}
+
+/// A secret, and where it came from: the file (refused unless only its
+/// owner may read it) or else the environment variable `env`, if set.
+pub fn secret(file: Option<&Path>, env: &str) -> Result<Option<(String, String)>, String> {
+	if let Some(file) = file {
+		private_file(file)?;
+		let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+		return Ok(Some((text.trim().to_string(), file.display().to_string())));
+	}
+	Ok(std::env::var(env).ok().filter(|v| !v.trim().is_empty()).map(|v| (v, env.to_string())))
+}
+
+/// Writes a new secret file only its owner may read (mode 0600); an
+/// existing file is never overwritten.
+pub fn write_secret(file: &Path, text: &str) -> Result<(), String> {
+	use std::io::Write;
+	let mut opts = std::fs::OpenOptions::new();
+	opts.write(true).create_new(true);
+	#[cfg(unix)]
+	std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+	let mut f = opts.open(file).map_err(|e| match e.kind() {
+		std::io::ErrorKind::AlreadyExists => {
+			format!("{} exists: a key is never overwritten (move it away first)", file.display())
+		}
+		_ => format!("{}: {e}", file.display()),
+	})?;
+	f.write_all(text.as_bytes())
+		.and_then(|()| f.sync_all())
+		.map_err(|e| format!("{}: {e}", file.display()))
 }
 
 /// Refuses a key file that its group or others may read or write.
@@ -131,6 +155,23 @@ mod tests {
 		assert!(key_seed("", None, env).unwrap_err().contains("no key"));
 		let bad = key_seed("zz", None, env).unwrap_err();
 		assert!(bad.starts_with("key_seed:"), "{bad}");
+		std::fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn a_secret_file_is_written_private_and_never_overwritten() {
+		use std::os::unix::fs::PermissionsExt;
+		let dir = std::env::temp_dir().join(format!("pod-http-secret-{}", std::process::id()));
+		std::fs::create_dir_all(&dir).unwrap();
+		let file = dir.join("edge.key");
+		write_secret(&file, "first").unwrap();
+		let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+		assert_eq!(mode, 0o600);
+		let again = write_secret(&file, "second").unwrap_err();
+		assert!(again.contains("never overwritten"), "{again}");
+		let (text, from) = secret(Some(&file), "POD_HTTP_TEST_UNSET").unwrap().unwrap();
+		assert_eq!((text.as_str(), from), ("first", file.display().to_string()));
+		assert_eq!(secret(None, "POD_HTTP_TEST_UNSET"), Ok(None));
 		std::fs::remove_dir_all(&dir).unwrap();
 	}
 

@@ -3,8 +3,13 @@
 //! ```text
 //! pod publish FILE [--chunk-size N] [-o MANIFEST]            print the content id
 //! pod register MANIFEST --origin URL --reporter URL          register a content with a reporter
-//! pod grant --customer ACCOUNT --reporter KEY --viewer KEY --content ID… --budget BYTES
-//!                                                            mint a viewer grant (publisher)
+//! pod customer publish FILE --origin URL --price P --reporter URL
+//!                                                            chunk, register on chain and with the reporter
+//! pod customer deposit|withdraw AMOUNT, claim-withdrawal     the escrow that pays for deliveries
+//! pod customer budget LIMIT [--content ID [--open]]          spending limit / a content's budget per window
+//! pod customer grant-key PUBLIC | grant …                    name the grant key; mint a viewer grant
+//! pod customer status | usage [--format table|csv|json] | watch
+//!                                                            the account, usage per window, live settlements
 //! pod fetch CONTENT -o FILE --reporter URL [--grant G --session-seed S]
 //!                                                            download via the reporter
 //! pod fetch CONTENT -o FILE --manifest M --source URL=TICKET… --session-seed S --genesis G
@@ -12,7 +17,16 @@
 //! pod ticket …                                               (dev) issue a ticket as a reporter
 //! ```
 
+mod amount;
+mod customer;
+mod output;
+
 use anyhow::{Context, Result};
+
+/// Input the command cannot use: an amount, a key, a range (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
 use clap::{Parser, Subcommand};
 use pod_client::content;
 use pod_client::{FetchPlan, FetchReport, FetchSummary, Source};
@@ -58,36 +72,15 @@ enum Cmd {
 	},
 	/// (dev) Issue a ticket signed by a reporter seed; prints it as hex.
 	Ticket(TicketArgs),
-	/// Mint a viewer grant with the customer's grant key; prints it as hex
-	/// (what a publisher's web backend hands a viewer's page).
-	Grant(GrantArgs),
-}
-
-#[derive(clap::Args)]
-struct GrantArgs {
-	/// Hex seed of the grant key the customer named on chain (`set_grant_key`).
-	#[arg(long, env = "POD_GRANT_KEY_SEED")]
-	grant_key_seed: String,
-	/// The customer's account id (hex).
-	#[arg(long)]
-	customer: String,
-	/// The reporter that will honour it (hex public key).
-	#[arg(long)]
-	reporter: String,
-	/// The viewer's session public key (hex).
-	#[arg(long)]
-	viewer: String,
-	/// A content it covers (repeat for several).
-	#[arg(long = "content", required = true)]
-	contents: Vec<String>,
-	/// Most bytes all its tickets together may allow.
-	#[arg(long)]
-	budget: u64,
-	/// Validity in seconds from now.
-	#[arg(long, default_value_t = 3600)]
-	valid_secs: u64,
-	#[arg(long, env = "POD_GENESIS")]
-	genesis: String,
+	/// A customer's account on chain: contents, escrow, budgets, grants, usage.
+	Customer {
+		#[command(subcommand)]
+		cmd: customer::CustomerCmd,
+		#[command(flatten)]
+		chain: customer::ChainArgs,
+		#[command(flatten)]
+		account: customer::AccountArgs,
+	},
 }
 
 #[derive(clap::Args)]
@@ -151,10 +144,28 @@ struct TicketArgs {
 	genesis: String,
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-	pod_http::service::init_tracing();
-	match Cli::parse().cmd {
+/// Exit codes: 0 done, 1 failed, 2 unusable input (an account, key or
+/// amount that cannot be used; clap's own usage errors are 2 too).
+fn main() -> std::process::ExitCode {
+	// A command's output is its own lines; logs only when asked for.
+	if std::env::var_os("RUST_LOG").is_some() {
+		pod_http::service::init_tracing();
+	}
+	let cli = Cli::parse();
+	let result =
+		tokio::runtime::Runtime::new().map_err(Into::into).and_then(|rt| rt.block_on(command(cli)));
+	pod_http::service::exit(result, |e| {
+		e.chain().any(|c| {
+			c.downcast_ref::<pod_chain::ChainError>()
+				.is_some_and(|c| matches!(c, pod_chain::ChainError::BadAccount(_)))
+				|| c.downcast_ref::<pod_wire::hex::DecodeError>().is_some()
+				|| c.downcast_ref::<InputError>().is_some()
+		})
+	})
+}
+
+async fn command(cli: Cli) -> Result<()> {
+	match cli.cmd {
 		Cmd::Publish { file, chunk_size, output } => publish(file, chunk_size, output),
 		Cmd::Register { manifest, origin, reporter } => register(manifest, origin, reporter).await,
 		Cmd::Fetch(args) => fetch_command(args).await,
@@ -164,7 +175,7 @@ async fn main() -> Result<()> {
 			Ok(())
 		}
 		Cmd::Ticket(args) => ticket(args),
-		Cmd::Grant(args) => grant(args),
+		Cmd::Customer { cmd, chain, account } => customer::run(cmd, chain, account).await,
 	}
 }
 
@@ -186,24 +197,6 @@ async fn register(manifest: PathBuf, origin: String, reporter: String) -> Result
 		std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
 	let reply = pod_client::reporter::register(&reporter, bytes, &origin).await?;
 	println!("{}", serde_json::to_string(&reply)?);
-	Ok(())
-}
-
-fn grant(a: GrantArgs) -> Result<()> {
-	let key = keys::keypair_from_seed(&hex32("grant key seed", &a.grant_key_seed)?);
-	let contents =
-		a.contents.iter().map(|c| Ok(hex32("content", c)?)).collect::<Result<Vec<_>>>()?;
-	let terms = pod_client::grant::GrantTerms {
-		customer: hex32("customer", &a.customer)?,
-		reporter: hex32("reporter", &a.reporter)?,
-		viewer: hex32("viewer", &a.viewer)?,
-		contents,
-		budget: a.budget,
-		valid_for: Duration::from_secs(a.valid_secs),
-	};
-	let g = pod_client::grant::mint(&key, &hex32("genesis", &a.genesis)?, terms)?;
-	eprintln!("grant {} for {} bytes", hex::encode(g.grant.id()), g.grant.budget);
-	println!("{}", pod_wire::hex::encode_scale(&g));
 	Ok(())
 }
 
