@@ -13,7 +13,9 @@
 #![deny(missing_docs)]
 
 mod account;
+pub mod amount;
 mod calls;
+pub mod listing;
 
 pub use account::Account;
 pub use calls::{BlockHash, EdgeRegistration, PendingWithdrawal, Redemption};

@@ -1,9 +1,10 @@
 //! `pod customer …`: a publisher's account on chain — contents, escrow,
 //! budgets, grants, usage.
 
-use crate::output::{grouped, Format, Listing};
-use crate::{amount, InputError};
+use crate::InputError;
 use anyhow::{bail, Context, Result};
+use pod_chain::amount;
+use pod_chain::listing::{grouped, Format, Listing};
 use pod_chain::{Account, Chain};
 use pod_primitives::keys;
 use pod_wire::hex::hex32;
@@ -158,7 +159,8 @@ pub struct UsageArgs {
 	/// The last window (default: the current one).
 	#[arg(long)]
 	pub to: Option<u32>,
-	#[arg(long, value_enum, default_value = "table")]
+	/// `table`, `csv` or `json` (numbers in planck).
+	#[arg(long, default_value = "table")]
 	pub format: Format,
 	/// Whose usage (hex account id; default: the signing account's).
 	#[arg(long)]

@@ -17,9 +17,7 @@
 //! pod ticket …                                               (dev) issue a ticket as a reporter
 //! ```
 
-mod amount;
 mod customer;
-mod output;
 
 use anyhow::{Context, Result};
 
@@ -160,6 +158,7 @@ fn main() -> std::process::ExitCode {
 				.is_some_and(|c| matches!(c, pod_chain::ChainError::BadAccount(_)))
 				|| c.downcast_ref::<pod_wire::hex::DecodeError>().is_some()
 				|| c.downcast_ref::<InputError>().is_some()
+				|| c.downcast_ref::<pod_chain::amount::AmountError>().is_some()
 		})
 	})
 }

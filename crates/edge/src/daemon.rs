@@ -5,7 +5,7 @@ use crate::cache::ChunkStore;
 use crate::config::EdgeConfig;
 use crate::error::{EdgeError, HoldError, OrderError};
 use crate::fill::{Filler, NoPeers};
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, LedgerError, WindowState};
 use crate::limiter::Bandwidth;
 use crate::metrics::Metrics;
 use crate::p2p::{peer_id_of, LocalChunks, OrderSink, PeerConfig, Peers};
@@ -17,7 +17,7 @@ use pod_primitives::{
 	keys, keys::Keypair, ContentId, DomainTag, Manifest, PublicKey, SignedOrder, SignedOrderTerms,
 };
 use pod_wire::manifest::decode_manifest;
-use pod_wire::replies::{BandwidthStatus, CacheStatus, EdgeStatus, WindowStatus};
+use pod_wire::replies::{BandwidthStatus, CacheStatus, EdgeStatus, WindowEarnings, WindowStatus};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -384,6 +384,42 @@ impl Edge {
 
 	pub(crate) fn is_reporter(&self, key: &PublicKey) -> bool {
 		self.reporters.read().expect("reporters lock").contains(key)
+	}
+
+	/// The newest `limit` slots of the ledger with what each earned so far
+	/// (`GET /earnings` on the admin plane).
+	pub fn earnings(&self, limit: usize) -> Result<Vec<WindowEarnings>, LedgerError> {
+		let mut out = Vec::new();
+		for (slot, state) in self.ledger.slots()?.into_iter().take(limit) {
+			let confirmation = self.ledger.slot_record(slot)?;
+			let held = self.ledger.receipts(slot)?;
+			let (receipts, acked_bytes) = match (&confirmation, held.is_empty()) {
+				// Pruned once finalized: the claim's own count stands.
+				(Some(c), true) => (c.receipts, c.claimed_bytes),
+				_ => (held.len(), held.iter().map(|(_, r)| r.receipt.bytes_total).sum()),
+			};
+			let (block, note) = match &state {
+				WindowState::Submitted { block, .. } | WindowState::Finalized { block } => {
+					(Some(hex::encode(block)), None)
+				}
+				WindowState::Unpaid { reason } | WindowState::Refused { reason, .. } => {
+					(None, Some(reason.clone()))
+				}
+				_ => (None, None),
+			};
+			out.push(WindowEarnings {
+				window: slot.window,
+				reporter: hex::encode(slot.reporter),
+				part: slot.part,
+				state: state.name().into(),
+				receipts,
+				acked_bytes,
+				confirmation,
+				block,
+				note,
+			});
+		}
+		Ok(out)
 	}
 
 	/// `/status` document.

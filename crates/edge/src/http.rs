@@ -22,6 +22,7 @@
 //! | `GET /metrics` | OpenMetrics text ([`crate::metrics`]) |
 //! | `GET /healthz` | `200 ok` |
 //! | `GET /status` | as on the data plane |
+//! | `GET /earnings?limit=N` | JSON [`WindowEarnings`](pod_wire::replies::WindowEarnings) of the newest N (default 100, at most 1,000) window parts: receipts, claimed, confirmed, every reduction, block |
 //!
 //! Every refusal is a specific status with a JSON body
 //! `{"error": code, "message": …}`; fill failures also say where the fault
@@ -191,10 +192,26 @@ async fn handle_admin(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
 			Ok(pod_http::metrics::exposition(&req, edge.render_metrics()))
 		}
 		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &edge.status())),
+		(&Method::GET, ["earnings"]) => earnings(&edge, &req),
 		(&Method::GET, ["healthz"]) => Ok(healthz()),
 		_ => Err(no_route(&req, &path)),
 	};
 	answer(&edge, result)
+}
+
+/// Most window parts one `GET /earnings` lists.
+const EARNINGS_MAX: usize = 1000;
+
+fn earnings(edge: &Edge, req: &Request<Incoming>) -> Result<Resp, Refusal> {
+	let limit = match req.uri().query().and_then(|q| q.strip_prefix("limit=")) {
+		None => 100,
+		Some(n) => {
+			n.parse::<usize>().ok().filter(|n| (1..=EARNINGS_MAX).contains(n)).ok_or_else(|| {
+				Refusal::bad_request(Code::BadRequest, format!("limit={n}: 1 to {EARNINGS_MAX}"))
+			})?
+		}
+	};
+	Ok(json(StatusCode::OK, &edge.earnings(limit)?))
 }
 
 fn no_route(req: &Request<Incoming>, path: &str) -> Refusal {

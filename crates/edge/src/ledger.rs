@@ -7,6 +7,10 @@
 //! - `windows`:  window (BE) ‖ reporter ‖ ticket id → () — a window's tickets of one reporter
 //! - `states`:   window (BE) ‖ reporter ‖ part (BE) → `WindowState` — claim →
 //!   confirmation → submission → finality
+//! - `earnings`: the same key → JSON [`SlotRecord`](pod_wire::replies::SlotRecord):
+//!   what the claim said and what the reporter confirmed, with every
+//!   reduction it made — kept after the receipts are pruned, for the
+//!   operator's `status`
 //!
 //! A window is claimed, confirmed and settled separately with each reporter
 //! whose tickets the edge served in it, in as many parts as its receipts
@@ -29,6 +33,7 @@ const CF_TICKETS: &str = "tickets";
 const CF_RECEIPTS: &str = "receipts";
 const CF_WINDOWS: &str = "windows";
 const CF_STATES: &str = "states";
+const CF_EARNINGS: &str = "earnings";
 
 /// One part of a window's tickets of one reporter: what one claim covers
 /// and one attestation settles.
@@ -198,7 +203,7 @@ impl Ledger {
 		let mut opts = Options::default();
 		opts.create_if_missing(true);
 		opts.create_missing_column_families(true);
-		let cfs = [CF_TICKETS, CF_RECEIPTS, CF_WINDOWS, CF_STATES]
+		let cfs = [CF_TICKETS, CF_RECEIPTS, CF_WINDOWS, CF_STATES, CF_EARNINGS]
 			.into_iter()
 			.map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
 		let db = DB::open_cf_descriptors(&opts, path, cfs)?;
@@ -338,6 +343,51 @@ impl Ledger {
 		w.set_sync(true);
 		self.db.write_opt(b, &w)?;
 		Ok(())
+	}
+
+	/// Moves a slot to `Confirmed` and keeps what the reporter said about
+	/// it, in one write.
+	pub fn set_confirmed(
+		&self,
+		slot: Slot,
+		att: Attestation,
+		record: &pod_wire::replies::SlotRecord,
+	) -> Result<(), LedgerError> {
+		let json = serde_json::to_vec(record).expect("a record serializes");
+		let mut b = WriteBatch::default();
+		b.put_cf(self.cf(CF_STATES), slot.key(), WindowState::Confirmed(att).encode());
+		b.put_cf(self.cf(CF_EARNINGS), slot.key(), json);
+		let mut w = WriteOptions::default();
+		w.set_sync(true);
+		self.db.write_opt(b, &w)?;
+		Ok(())
+	}
+
+	/// What the reporter confirmed of a slot, once it has.
+	pub fn slot_record(
+		&self,
+		slot: Slot,
+	) -> Result<Option<pod_wire::replies::SlotRecord>, LedgerError> {
+		let Some(raw) = self.db.get_cf(self.cf(CF_EARNINGS), slot.key())? else { return Ok(None) };
+		serde_json::from_slice(&raw)
+			.map(Some)
+			.map_err(|e| LedgerError::Corrupt { cf: CF_EARNINGS, detail: e.to_string() })
+	}
+
+	/// Every slot the ledger knows, with its state, newest window first.
+	pub fn slots(&self) -> Result<Vec<(Slot, WindowState)>, LedgerError> {
+		let mut out = Vec::new();
+		for item in self.db.iterator_cf(self.cf(CF_STATES), rocksdb::IteratorMode::End) {
+			let (k, v) = item?;
+			let slot = Slot::from_key(&k).ok_or(LedgerError::Corrupt {
+				cf: CF_STATES,
+				detail: format!("a {}-byte key", k.len()),
+			})?;
+			let s = WindowState::decode(&mut &v[..])
+				.map_err(|err| LedgerError::Decode { cf: CF_STATES, err })?;
+			out.push((slot, s));
+		}
+		Ok(out)
 	}
 
 	/// The states of every part of `slot`'s window and reporter.

@@ -363,7 +363,14 @@ impl Settler<'_> {
 		}
 		let (claimed, confirmed) = (resp.claimed_bytes, resp.confirmed_bytes);
 		tracing::info!(window = w, claimed, confirmed, "window confirmed by the reporter");
-		edge.ledger.set_state(slot, &WindowState::Confirmed(att))?;
+		let record = pod_wire::replies::SlotRecord {
+			receipts: tickets.len(),
+			claimed_bytes: claimed,
+			confirmed_bytes: confirmed,
+			reductions: resp.reductions,
+			disputes: resp.disputes.len(),
+		};
+		edge.ledger.set_confirmed(slot, att, &record)?;
 		fault_point("exit-after-confirm");
 		Ok(())
 	}

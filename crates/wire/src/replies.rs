@@ -24,6 +24,52 @@ impl ErrorBody {
 
 // ---- edge ----
 
+/// What the reporter confirmed of one part of one window, as the edge keeps
+/// it once the receipts themselves are pruned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotRecord {
+	/// Receipts the claim carried.
+	pub receipts: usize,
+	/// Bytes the edge claimed (what its receipts acknowledge).
+	pub claimed_bytes: u64,
+	/// Bytes the reporter confirmed.
+	pub confirmed_bytes: u64,
+	/// Every cut the reporter made, and why.
+	pub reductions: Vec<crate::api::Reduction>,
+	/// Receipts whose viewer reported less to the reporter (paid in full).
+	#[serde(default)]
+	pub disputes: usize,
+}
+
+/// One part of one window in an edge's `GET /earnings` (admin plane),
+/// newest window first: the edge's own side of what it earned. What the
+/// chain paid for it is the chain's `settlements(edge, window)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowEarnings {
+	/// The chain window.
+	pub window: u32,
+	/// The reporter (hex) whose tickets these are.
+	pub reporter: String,
+	/// The part of the window (a window with many receipts settles in parts).
+	pub part: u16,
+	/// `open`, `claimed`, `confirmed`, `submitted`, `finalized`, `unpaid`
+	/// or `refused`.
+	pub state: String,
+	/// Receipts held (or, once pruned, that the claim carried).
+	pub receipts: usize,
+	/// Bytes those receipts acknowledge.
+	pub acked_bytes: u64,
+	/// What the reporter confirmed, once it has.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub confirmation: Option<SlotRecord>,
+	/// The block the attestation is in (hex), once submitted.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub block: Option<String>,
+	/// Why the window is unpaid or refused.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub note: Option<String>,
+}
+
 /// One unsettled window in an edge's `/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowStatus {

@@ -1,9 +1,10 @@
-//! Tables for people, CSV and JSON for scripts.
+//! Listings of chain data for the tools: tables for people, CSV and JSON
+//! for scripts.
 
 use serde::Serialize;
 
-/// How a listing is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How a listing is printed (`table`, `csv`, `json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
 	/// Aligned columns.
 	Table,
@@ -11,6 +12,19 @@ pub enum Format {
 	Csv,
 	/// One JSON array (raw numbers, planck).
 	Json,
+}
+
+impl std::str::FromStr for Format {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, String> {
+		match s {
+			"table" => Ok(Format::Table),
+			"csv" => Ok(Format::Csv),
+			"json" => Ok(Format::Json),
+			_ => Err(format!("{s:?}: table, csv or json")),
+		}
+	}
 }
 
 /// A listing: column names, and for each row its cells for the table and

@@ -1,11 +1,14 @@
 //! Amounts of the chain's token: planck on chain, `POD` for people.
 
-use crate::InputError;
+/// Text that is not an amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AmountError(String);
 
-type Result<T> = std::result::Result<T, InputError>;
+type Result<T> = std::result::Result<T, AmountError>;
 
-fn bad(text: &str, why: &str) -> InputError {
-	InputError(format!("{text:?}: {why}"))
+fn bad(text: &str, why: &str) -> AmountError {
+	AmountError(format!("{text:?}: {why}"))
 }
 
 /// Planck per POD (the chain spec's `tokenDecimals`: 12).
