@@ -128,6 +128,38 @@ impl ReductionReason {
 	}
 }
 
+impl ReductionReason {
+	/// What it means for the edge's operator, in a sentence.
+	pub const fn explanation(self) -> &'static str {
+		match self {
+			ReductionReason::DuplicateReceipts => {
+				"several receipts of one ticket were sent; only the largest counts"
+			}
+			ReductionReason::UnknownTicket => "the reporter never issued this receipt's ticket",
+			ReductionReason::OtherReporter => "the ticket was issued by another reporter",
+			ReductionReason::TicketForOtherEdge => "the ticket names another edge",
+			ReductionReason::TicketForOtherWindow => "the ticket belongs to another window",
+			ReductionReason::BadClientSignature => {
+				"the receipt is not signed by the ticket's viewer"
+			}
+			ReductionReason::CappedByMaxBytes => {
+				"the receipt acknowledges more than its ticket allowed; the ticket's limit is paid"
+			}
+			ReductionReason::ClientReportedLess => "the viewer reported fewer bytes (older rule)",
+			ReductionReason::NoValidReceipts => "no valid receipt supports this content's claim",
+			ReductionReason::AboveReceipts => {
+				"the claim for this content is above what its valid receipts acknowledge"
+			}
+			ReductionReason::ConfirmedInOtherPart => {
+				"the ticket was already confirmed in another part of the window"
+			}
+			ReductionReason::GrantBudgetReached => {
+				"the viewer's grant had already been paid its whole budget"
+			}
+		}
+	}
+}
+
 impl std::fmt::Display for ReductionReason {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		f.write_str(self.as_str())

@@ -1,11 +1,21 @@
 //! `pod-edge`: the edge daemon.
 //!
 //! ```text
+//! pod-edge init --config edge.toml --chain WS --reporter-url URL --data-dir D --region R --capacity B/s
+//!                                                write a configuration (chain parameters read from the
+//!                                                chain) and a new edge key (mode 0600)
+//! pod-edge register --config edge.toml           register the edge on chain (owner: POD_ACCOUNT or
+//!                                                --account-file), with the key's proof of possession
+//! pod-edge status --config edge.toml [--windows N] [--format table|csv|json]
+//!                                                earnings per window, every reduction explained
+//! pod-edge redeem AMOUNT --config edge.toml      credits into a redemption request
 //! pod-edge run --config edge.toml [overrides…]   run an edge
 //! pod-edge key --seed HEX                        print a seed's public key (the edge key to register)
 //! pod-edge proof --seed HEX --owner HEX --genesis HEX
 //!                                                the proof of possession `register_edge` takes
 //! ```
+
+mod operator;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -23,6 +33,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+	/// Write a configuration (every chain parameter read from the chain) and a new edge key.
+	Init(operator::InitArgs),
+	/// Register the edge on chain, bonding the owner's funds.
+	Register(operator::OwnerArgs),
+	/// Earnings per window: receipts, claimed, confirmed, settled, credits; every reduction explained.
+	Status(operator::StatusArgs),
+	/// Turn credits into a redemption request.
+	Redeem {
+		/// `2.5POD` or planck.
+		amount: String,
+		#[command(flatten)]
+		owner: operator::OwnerArgs,
+	},
 	/// Run an edge.
 	Run(RunArgs),
 	/// Print the sr25519 public key (hex) of a 32-byte hex seed.
@@ -90,20 +113,35 @@ impl RunArgs {
 /// Exit codes: `pod_http::service` (0 stopped, 1 failed while running, 2
 /// unusable configuration).
 fn main() -> std::process::ExitCode {
-	pod_http::service::init_tracing();
 	let cli = Cli::parse();
+	// The daemon logs; a command's output is its own lines, logs only when asked for.
+	if matches!(cli.cmd, Cmd::Run(_)) || std::env::var_os("RUST_LOG").is_some() {
+		pod_http::service::init_tracing();
+	}
 	let result =
 		tokio::runtime::Runtime::new().map_err(Into::into).and_then(|rt| rt.block_on(command(cli)));
 	pod_http::service::exit(result, |e| {
 		matches!(
 			e.downcast_ref::<pod_edge::EdgeError>(),
 			Some(pod_edge::EdgeError::Config { .. } | pod_edge::EdgeError::ConfigHex(_))
-		) || e.downcast_ref::<pod_wire::hex::DecodeError>().is_some()
+		) || e.chain().any(|c| {
+			c.downcast_ref::<pod_wire::hex::DecodeError>().is_some()
+				|| c.downcast_ref::<operator::InputError>().is_some()
+				|| c.downcast_ref::<pod_chain::amount::AmountError>().is_some()
+				|| matches!(
+					c.downcast_ref::<pod_chain::ChainError>(),
+					Some(pod_chain::ChainError::BadAccount(_))
+				)
+		})
 	})
 }
 
 async fn command(cli: Cli) -> Result<()> {
 	match cli.cmd {
+		Cmd::Init(args) => operator::init(args).await,
+		Cmd::Register(args) => operator::register(args).await,
+		Cmd::Status(args) => operator::status(args).await,
+		Cmd::Redeem { amount, owner } => operator::redeem(owner, &amount).await,
 		Cmd::Run(args) => run(args.config()?).await,
 		Cmd::Key { seed } => {
 			let seed = pod_wire::hex::hex32("seed", &seed)?;
