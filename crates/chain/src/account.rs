@@ -48,9 +48,44 @@ impl Account {
 	}
 }
 
+/// An account id as people write it: SS58 (prefix 42, what polkadot.js shows).
+pub fn ss58(id: &[u8; 32]) -> String {
+	subxt::utils::AccountId32(*id).to_string()
+}
+
+/// An account id from SS58 or hex (with or without `0x`).
+pub fn parse_account_id(text: &str) -> Result<[u8; 32], ChainError> {
+	let t = text.trim();
+	if let Ok(id) = pod_wire::hex::hex32("account", t.trim_start_matches("0x")) {
+		return Ok(id);
+	}
+	t.parse::<subxt::utils::AccountId32>().map(|a| a.0).map_err(|_| {
+		ChainError::BadAccount(format!("{t:?} is neither an SS58 address nor 32 bytes of hex"))
+	})
+}
+
+/// A new account: a random 32-byte seed as a secret URI (`0x…`).
+pub fn new_secret() -> Result<String, ChainError> {
+	let mut seed = [0u8; 32];
+	getrandom::fill(&mut seed)
+		.map_err(|e| ChainError::BadAccount(format!("no randomness: {e}")))?;
+	Ok(format!("0x{}", hex::encode(seed)))
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn addresses_read_and_write_as_ss58_or_hex() {
+		let alice = Account::from_uri("//Alice").unwrap().id();
+		assert_eq!(ss58(&alice), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+		assert_eq!(parse_account_id(&ss58(&alice)).unwrap(), alice);
+		assert_eq!(parse_account_id(&format!("0x{}", hex::encode(alice))).unwrap(), alice);
+		assert!(parse_account_id("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQX").is_err());
+		let fresh = Account::from_uri(&new_secret().unwrap()).unwrap();
+		assert_ne!(fresh.id(), Account::from_uri(&new_secret().unwrap()).unwrap().id());
+	}
 
 	#[test]
 	fn dev_names_mnemonics_and_seeds_name_accounts() {

@@ -31,6 +31,24 @@ pub struct Redemption {
 	pub requested_at: u32,
 }
 
+/// `frame_system::AccountInfo` with `pallet_balances::AccountData`.
+#[derive(Decode)]
+struct AccountInfo {
+	_nonce: u32,
+	_consumers: u32,
+	_providers: u32,
+	_sufficients: u32,
+	data: AccountData,
+}
+
+#[derive(Decode)]
+struct AccountData {
+	free: u128,
+	_reserved: u128,
+	_frozen: u128,
+	_flags: u128,
+}
+
 /// An edge's registration, as `register_edge` takes it.
 #[derive(Debug, Clone)]
 pub struct EdgeRegistration {
@@ -117,6 +135,26 @@ impl Chain {
 	/// `Pod::redeem`: turns `amount` credits into a redemption request.
 	pub async fn redeem(&self, who: &Account, amount: u128) -> Result<BlockHash, ChainError> {
 		self.submit_signed("redeem", amount.encode(), who.signer()).await
+	}
+
+	/// `Balances::transfer_keep_alive`: `amount` to `to` (the sender keeps
+	/// the existential deposit).
+	pub async fn transfer(
+		&self,
+		from: &Account,
+		to: &[u8; 32],
+		amount: u128,
+	) -> Result<BlockHash, ChainError> {
+		// MultiAddress::Id(to), Compact(amount).
+		let args = (0u8, *to, codec::Compact(amount)).encode();
+		self.submit_signed_in("Balances", "transfer_keep_alive", args, from.signer()).await
+	}
+
+	/// An account's free balance.
+	pub async fn free_balance(&self, who: &[u8; 32]) -> Result<u128, ChainError> {
+		let info: Option<AccountInfo> =
+			self.decoded_entry("System", "Account", (*who,), "account").await?;
+		Ok(info.map_or(0, |i| i.data.free))
 	}
 
 	/// A customer's spending limit per window, if set.

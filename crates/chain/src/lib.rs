@@ -17,7 +17,7 @@ pub mod amount;
 mod calls;
 pub mod listing;
 
-pub use account::Account;
+pub use account::{new_secret, parse_account_id, ss58, Account};
 pub use calls::{BlockHash, EdgeRegistration, PendingWithdrawal, Redemption};
 
 use codec::{Decode, Encode};
@@ -372,6 +372,20 @@ impl Chain {
 		sign_and_watch(&at, &payload, signer).await
 	}
 
+	/// Submits `<pallet>::<call_name>` with SCALE `args` (a pallet other
+	/// than Pod, e.g. `Balances`), signed by `signer`, and waits for finality.
+	pub async fn submit_signed_in<S: subxt::tx::Signer<SubstrateConfig>>(
+		&self,
+		pallet: &str,
+		call_name: &str,
+		args: Vec<u8>,
+		signer: &S,
+	) -> Result<[u8; 32], ChainError> {
+		let at = self.api.at_current_block().await.map_err(rpc)?;
+		let payload = payload_in(&at, pallet, call_name, &args)?;
+		sign_and_watch(&at, &payload, signer).await
+	}
+
 	/// Submits `Sudo::sudo(Pod::<call_name>(args))` signed by the sudo key
 	/// and waits for finality. Sudo's own extrinsic succeeds even when the
 	/// wrapped call fails (`Sudid` carries its result): callers check the
@@ -507,7 +521,17 @@ fn call_payload(
 	call_name: &str,
 	args: &[u8],
 ) -> Result<subxt::tx::DynamicPayload<subxt::ext::scale_value::Composite<()>>, ChainError> {
-	let data = pod_call_bytes(at, call_name, args)?;
+	payload_in(at, "Pod", call_name, args)
+}
+
+/// `<pallet>::<call_name>(args)`, checked against the runtime's metadata.
+fn payload_in(
+	at: &AtBlock,
+	pallet: &str,
+	call_name: &str,
+	args: &[u8],
+) -> Result<subxt::tx::DynamicPayload<subxt::ext::scale_value::Composite<()>>, ChainError> {
+	let data = call_bytes(at, pallet, call_name, args)?;
 	// Decoding our bytes against the metadata checks they are the call the
 	// runtime expects.
 	at.tx()
@@ -532,11 +556,22 @@ async fn sign_and_watch<S: subxt::tx::Signer<SubstrateConfig>>(
 
 /// `Pod::<call_name>` with SCALE `args`, as a runtime call's bytes.
 fn pod_call_bytes(at: &AtBlock, call_name: &str, args: &[u8]) -> Result<Vec<u8>, ChainError> {
+	call_bytes(at, "Pod", call_name, args)
+}
+
+/// `<pallet>::<call_name>` with SCALE `args`, as a runtime call's bytes.
+fn call_bytes(
+	at: &AtBlock,
+	pallet: &str,
+	call_name: &str,
+	args: &[u8],
+) -> Result<Vec<u8>, ChainError> {
 	let md = at.metadata_ref();
-	let pallet = md.pallet_by_name("Pod").ok_or_else(|| ChainError::Metadata("Pod".into()))?;
+	let pallet_md = md.pallet_by_name(pallet).ok_or_else(|| ChainError::Metadata(pallet.into()))?;
+	let pallet = pallet_md;
 	let call = pallet
 		.call_variant_by_name(call_name)
-		.ok_or_else(|| ChainError::Metadata(format!("Pod::{call_name}")))?;
+		.ok_or_else(|| ChainError::Metadata(format!("{}::{call_name}", pallet.name())))?;
 	let mut data = vec![pallet.call_index(), call.index];
 	data.extend_from_slice(args);
 	Ok(data)

@@ -127,7 +127,7 @@ mod tests {
 		let rows = [Row { name: "a,\"b\"".into(), n: 7 }, Row { name: "c".into(), n: 1234 }];
 		let l = listing(&rows);
 		assert_eq!(l.render(Format::Csv), "name,n\n\"a,\"\"b\"\"\",7\nc,1234\n");
-		assert_eq!(l.render(Format::Table), "  name     n\na,\"b\"     7\n     c  1234\n");
+		assert_eq!(l.render(Format::Table), " name     n\na,\"b\"     7\n    c  1234\n");
 		let json: serde_json::Value = serde_json::from_str(&l.render(Format::Json)).unwrap();
 		assert_eq!(json[1]["n"], 1234);
 		assert_eq!(grouped(1234567u64), "1,234,567");

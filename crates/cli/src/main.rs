@@ -13,10 +13,13 @@
 //! pod fetch CONTENT -o FILE --reporter URL [--grant G --session-seed S]
 //!                                                            download via the reporter
 //! pod fetch CONTENT -o FILE --manifest M --source URL=TICKET… --session-seed S --genesis G
-//! pod key --seed HEX                                         print a seed's public key
+//! pod key new --file F | public --file F                     an sr25519 key (edge, reporter, grant)
+//! pod account new --file F | show [ADDR] | transfer TO AMOUNT
+//!                                                            accounts that pay
 //! pod ticket …                                               (dev) issue a ticket as a reporter
 //! ```
 
+mod account;
 mod customer;
 
 use anyhow::{Context, Result};
@@ -63,10 +66,17 @@ enum Cmd {
 	},
 	/// Download a content from edges.
 	Fetch(FetchArgs),
-	/// Print the sr25519 public key (hex) of a 32-byte hex seed.
-	Key {
-		#[arg(long)]
-		seed: String,
+	/// sr25519 keys that sign PoD messages: edge, reporter, grant keys.
+	#[command(subcommand)]
+	Key(account::KeyCmd),
+	/// Accounts that pay: new, show, transfer.
+	Account {
+		#[command(subcommand)]
+		cmd: account::AccountCmd,
+		#[command(flatten)]
+		chain: customer::ChainArgs,
+		#[command(flatten)]
+		account: customer::AccountArgs,
 	},
 	/// (dev) Issue a ticket signed by a reporter seed; prints it as hex.
 	Ticket(TicketArgs),
@@ -168,11 +178,8 @@ async fn command(cli: Cli) -> Result<()> {
 		Cmd::Publish { file, chunk_size, output } => publish(file, chunk_size, output),
 		Cmd::Register { manifest, origin, reporter } => register(manifest, origin, reporter).await,
 		Cmd::Fetch(args) => fetch_command(args).await,
-		Cmd::Key { seed } => {
-			let public = keys::keypair_from_seed(&hex32("seed", &seed)?).public.to_bytes();
-			println!("{}", hex::encode(public));
-			Ok(())
-		}
+		Cmd::Key(cmd) => account::key(cmd),
+		Cmd::Account { cmd, chain, account } => account::run(cmd, chain, account).await,
 		Cmd::Ticket(args) => ticket(args),
 		Cmd::Customer { cmd, chain, account } => customer::run(cmd, chain, account).await,
 	}
