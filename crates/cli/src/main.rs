@@ -14,6 +14,7 @@
 //!                                                            download via the reporter
 //! pod fetch CONTENT -o FILE --manifest M --source URL=TICKET… --session-seed S --genesis G
 //! pod key new --file F | public --file F                     an sr25519 key (edge, reporter, grant)
+//! pod network                                               finality, window, reporters, edges by region
 //! pod account new --file F | show [ADDR] | transfer TO AMOUNT
 //!                                                            accounts that pay
 //! pod ticket …                                               (dev) issue a ticket as a reporter
@@ -21,6 +22,7 @@
 
 mod account;
 mod customer;
+mod network;
 
 use anyhow::{Context, Result};
 
@@ -69,6 +71,11 @@ enum Cmd {
 	/// sr25519 keys that sign PoD messages: edge, reporter, grant keys.
 	#[command(subcommand)]
 	Key(account::KeyCmd),
+	/// The network: finality, the window, reporters, edges by region.
+	Network {
+		#[command(flatten)]
+		chain: customer::ChainArgs,
+	},
 	/// Accounts that pay: new, show, transfer.
 	Account {
 		#[command(subcommand)]
@@ -179,6 +186,7 @@ async fn command(cli: Cli) -> Result<()> {
 		Cmd::Register { manifest, origin, reporter } => register(manifest, origin, reporter).await,
 		Cmd::Fetch(args) => fetch_command(args).await,
 		Cmd::Key(cmd) => account::key(cmd),
+		Cmd::Network { chain } => network::show(chain).await,
 		Cmd::Account { cmd, chain, account } => account::run(cmd, chain, account).await,
 		Cmd::Ticket(args) => ticket(args),
 		Cmd::Customer { cmd, chain, account } => customer::run(cmd, chain, account).await,
