@@ -125,10 +125,11 @@ pub struct BudgetArgs {
 /// `pod customer grant`.
 #[derive(clap::Args, Debug)]
 pub struct GrantArgs {
-	/// Hex seed of the grant key named on chain (`grant-key`).
-	#[arg(long, env = "POD_GRANT_KEY_SEED", hide_env_values = true)]
-	pub grant_key_seed: String,
-	/// The customer's account id (hex).
+	/// The grant key's seed file (hex, mode 0600; `pod key new`); otherwise
+	/// the `POD_GRANT_KEY_SEED` environment variable.
+	#[arg(long)]
+	pub grant_key_file: Option<PathBuf>,
+	/// The customer's account (SS58 or hex).
 	#[arg(long)]
 	pub customer: String,
 	/// The reporter that will honour it (hex public key).
@@ -146,8 +147,9 @@ pub struct GrantArgs {
 	/// Validity in seconds from now.
 	#[arg(long, default_value_t = 3600)]
 	pub valid_secs: u64,
+	/// The chain's genesis hash (hex); default: read from the chain.
 	#[arg(long, env = "POD_GENESIS")]
-	pub genesis: String,
+	pub genesis: Option<String>,
 }
 
 /// `pod customer usage`.
@@ -184,7 +186,13 @@ pub struct WatchArgs {
 /// Runs a customer command.
 pub async fn run(cmd: CustomerCmd, chain: ChainArgs, who: AccountArgs) -> Result<()> {
 	match cmd {
-		CustomerCmd::Grant(a) => grant(a),
+		CustomerCmd::Grant(a) => {
+			let genesis = match &a.genesis {
+				Some(g) => hex32("genesis", g)?,
+				None => chain.connect().await?.genesis(),
+			};
+			grant(a, genesis)
+		}
 		CustomerCmd::Usage(a) => {
 			let id = customer_id(&a.customer, &who)?;
 			usage(a, &chain.connect().await?, id).await
@@ -315,19 +323,21 @@ fn show_origin(origin: &[u8]) -> String {
 	String::from_utf8_lossy(origin).into_owned()
 }
 
-fn grant(a: GrantArgs) -> Result<()> {
-	let key = keys::keypair_from_seed(&hex32("grant key seed", &a.grant_key_seed)?);
+fn grant(a: GrantArgs, genesis: [u8; 32]) -> Result<()> {
+	let seed = pod_http::service::key_seed("", a.grant_key_file.as_deref(), "POD_GRANT_KEY_SEED")
+		.map_err(InputError)?;
+	let key = keys::keypair_from_seed(&seed);
 	let contents =
 		a.contents.iter().map(|c| Ok(hex32("content", c)?)).collect::<Result<Vec<_>>>()?;
 	let terms = pod_client::grant::GrantTerms {
-		customer: hex32("customer", &a.customer)?,
+		customer: pod_chain::parse_account_id(&a.customer)?,
 		reporter: hex32("reporter", &a.reporter)?,
 		viewer: hex32("viewer", &a.viewer)?,
 		contents,
 		budget: a.budget,
 		valid_for: Duration::from_secs(a.valid_secs),
 	};
-	let g = pod_client::grant::mint(&key, &hex32("genesis", &a.genesis)?, terms)?;
+	let g = pod_client::grant::mint(&key, &genesis, terms)?;
 	eprintln!("grant {} for {} bytes", hex::encode(g.grant.id()), g.grant.budget);
 	println!("{}", pod_wire::hex::encode_scale(&g));
 	Ok(())
