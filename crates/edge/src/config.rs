@@ -33,6 +33,10 @@ pub struct EdgeConfig {
 	/// (`[]`) to send no CORS headers.
 	#[serde(default = "default_cors_origins")]
 	pub cors_origins: Vec<String>,
+	/// The dashboard's files (`web/dashboard`, built), served on the admin
+	/// plane under `/dashboard/` (none: not served).
+	#[serde(default)]
+	pub dashboard_dir: Option<PathBuf>,
 	/// Where the cache, manifests and the receipt ledger live.
 	pub data_dir: PathBuf,
 	/// Hex seed of the edge's sr25519 key (32 bytes), inline: better kept

@@ -50,6 +50,8 @@ pub struct Edge {
 	pub(crate) sessions: Sessions,
 	manifests_dir: PathBuf,
 	started: std::time::Instant,
+	/// The dashboard's files, served on the admin plane.
+	pub(crate) dashboard_dir: Option<PathBuf>,
 	seed: [u8; 32],
 	pub(crate) peers: OnceLock<Peers>,
 	/// Who may take chunks over libp2p.
@@ -135,6 +137,7 @@ impl Edge {
 			sessions: Sessions::new(cfg.credit_bytes),
 			manifests_dir,
 			started: std::time::Instant::now(),
+			dashboard_dir: cfg.dashboard_dir.clone(),
 			seed,
 			peers: OnceLock::new(),
 			peer_gate: crate::peer_gate::PeerGate::new(genesis),

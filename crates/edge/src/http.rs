@@ -22,6 +22,7 @@
 //! | `GET /metrics` | OpenMetrics text ([`crate::metrics`]) |
 //! | `GET /healthz` | `200 ok` |
 //! | `GET /status` | as on the data plane |
+//! | `GET /dashboard/…` | the dashboard's files, when `dashboard_dir` names them |
 //! | `GET /earnings?limit=N` | JSON [`WindowEarnings`](pod_wire::replies::WindowEarnings) of the newest N (default 100, at most 1,000) window parts: receipts, claimed, confirmed, every reduction, block |
 //!
 //! Every refusal is a specific status with a JSON body
@@ -193,6 +194,10 @@ async fn handle_admin(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
 		}
 		(&Method::GET, ["status"]) => Ok(json(StatusCode::OK, &edge.status())),
 		(&Method::GET, ["earnings"]) => earnings(&edge, &req),
+		(&Method::GET, ["dashboard", ..]) => match edge.dashboard_dir.clone() {
+			Some(dir) => Ok(pod_http::files::serve_dir(&dir, "/dashboard", req).await),
+			None => Err(no_route(&req, &path)),
+		},
 		(&Method::GET, ["healthz"]) => Ok(healthz()),
 		_ => Err(no_route(&req, &path)),
 	};

@@ -9,6 +9,7 @@
 //! | [`public`] | what a public plane is served with: TLS (rustls) and CORS for browsers |
 //! | [`refusal`] | [`Refusal`]: a specific status and a JSON [`ErrorBody`](pod_wire::replies::ErrorBody) |
 //! | [`reply`] | responses: JSON, bytes, request bodies with limits |
+//! | [`files`] | static files under a URL prefix (tower-http's `ServeDir`) |
 //! | [`client`] | a small control-plane client whose errors say whether to retry |
 //! | [`metrics`] | the exposition in the format a scraper accepts, labels, latency histograms, `build_info` |
 //! | [`logs`] | log lines: text on a terminal, JSON lines otherwise |
@@ -16,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod files;
 pub mod logs;
 pub mod metrics;
 pub mod public;

@@ -54,6 +54,10 @@ pub struct InitArgs {
 	/// Disk the cache may use, bytes.
 	#[arg(long, default_value_t = 100 << 30)]
 	pub cache_quota: u64,
+	/// The dashboard's files (`web/dashboard` with its `dist/`), served on
+	/// the admin plane under `/dashboard/`.
+	#[arg(long)]
+	pub dashboard_dir: Option<PathBuf>,
 	/// Fill from origins on private addresses too (a local test network).
 	#[arg(long)]
 	pub allow_private_origins: bool,
@@ -123,10 +127,13 @@ fn config_text(
 		.public_url
 		.as_deref()
 		.map_or(String::new(), |u| format!("public_url = {}\n", toml_str(u)));
+	let dashboard = a.dashboard_dir.as_deref().map_or(String::new(), |d| {
+		format!("dashboard_dir = {}\n", toml_str(&d.display().to_string()))
+	});
 	format!(
 		"# Written by `pod-edge init` from the chain at {chain_url}.\n\
 		 # Every key: crates/edge/README.md.\n\
-		 listen = \"{listen}\"\nadmin_listen = \"{admin}\"\n{public}\
+		 listen = \"{listen}\"\nadmin_listen = \"{admin}\"\n{public}{dashboard}\
 		 data_dir = {data}\n{key_line}\n\
 		 # From the chain:\ngenesis = \"{genesis}\"\nreporters = [{keys}]\nmax_window_age = {max_window_age}\n\
 		 chain = {chain_q}\nreporter_url = {first}\nmore_reporter_urls = [{more}]\n\
