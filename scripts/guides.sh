@@ -24,6 +24,7 @@ for b in pod-node pod-reporter pod-edge pod pod-origin; do
   [ -x "$bin/$b" ] || { echo "guides: $bin/$b is missing: build the workspace first" >&2; exit 1; }
 done
 work=$(mktemp -d /tmp/pod-guides.XXXXXX)
+pod_dashboard_build
 base=${GUIDES_PORT_BASE:-29900}
 
 # ```sh blocks of a guide; $1: "now" (plain blocks) or "later".
@@ -43,7 +44,7 @@ script=$work/guides-run.sh
 } > "$script"
 
 echo "guides: running ${guides[*]} in $work (script: $script)"
-export PATH="$bin:$PATH" POD_HOME=$work/home
+export PATH="$bin:$PATH" POD_HOME=$work/home POD_DASHBOARD=$root/web/dashboard
 export V1_P2P=$base V2_P2P=$((base + 1)) V1_RPC=$((base + 2)) V2_RPC=$((base + 3))
 export REPORTER_PORT=$((base + 10)) REPORTER_ADMIN=$((base + 11))
 export EDGE_PORT=$((base + 20)) EDGE_ADMIN=$((base + 21)) ORIGIN_PORT=$((base + 30))
@@ -75,3 +76,16 @@ if [ "$status" != 0 ]; then
   exit 1
 fi
 echo "guides: every command of ${guides[*]} ran (log: $work/guides.log)"
+
+# The network the guides made is still up: the dashboard, in Chromium, on
+# the edge's admin plane, must show it as the guides left it.
+if [ "${guides[*]}" = "validator operator customer" ]; then
+  h=$POD_HOME
+  url="http://127.0.0.1:$EDGE_ADMIN/dashboard/?chain=ws://127.0.0.1:$V1_RPC"
+  url+="&reporter=http://127.0.0.1:$REPORTER_PORT&customer=$(cat "$h/customer.address")"
+  expect=$(printf '{"validators":2,"edges":1,"region":"guide-west","edge":"%s","customer_bytes":3000000}' "$(cat "$h/edge.public")")
+  (cd "$root/web/test" && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; })
+  echo "guides: the dashboard in Chromium: $url"
+  node "$root/web/test/dashboard.mjs" "$url" "$root/docs" "$expect"
+  echo "guides: dashboard checked; screenshots docs/dashboard-{network,operator,customer}.png"
+fi

@@ -203,3 +203,11 @@ devnet_stop_one() { # name
 devnet_stop() {
   for who in "${!DEVNET_PIDS[@]}"; do devnet_stop_one "$who"; done
 }
+
+# The dashboard (web/dashboard): @polkadot/api and Chart.js from npm, bundled
+# by esbuild into web/dashboard/dist/.
+pod_dashboard_build() {
+  (cd "$(pod_root)/web/dashboard" &&
+    { [ -d node_modules/chart.js ] || npm ci --no-audit --no-fund; } &&
+    npm run --silent build)
+}
