@@ -85,6 +85,8 @@ if [ "${guides[*]}" = "validator operator customer" ]; then
   url+="&reporter=http://127.0.0.1:$REPORTER_PORT&customer=$(cat "$h/customer.address")"
   expect=$(printf '{"validators":2,"edges":1,"region":"guide-west","edge":"%s","customer_bytes":3000000}' "$(cat "$h/edge.public")")
   (cd "$root/web/test" && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; })
+  # GUIDES_HOLD=SECS keeps the network up that long first (to look at it).
+  [ -z "${GUIDES_HOLD:-}" ] || { echo "guides: holding the network for ${GUIDES_HOLD}s: $url"; sleep "$GUIDES_HOLD"; }
   echo "guides: the dashboard in Chromium: $url"
   node "$root/web/test/dashboard.mjs" "$url" "$root/docs" "$expect"
   echo "guides: dashboard checked; screenshots docs/dashboard-{network,operator,customer}.png"

@@ -31,8 +31,9 @@ export async function showCustomer(api, account) {
   const contents = (await api.query.pod.contents.entries())
     .map(([k, v]) => ({ id: hex(k.args[0]), c: v.unwrap() }))
     .filter(({ c }) => c.owner.toString() === account);
+  // A codec struct is a Map: @polkadot/types renames its `size` field `size_`.
   fillTable(document.getElementById('contents-table'), contents.map(({ id, c }) => [
-    { text: id, cls: 'key' }, grouped(c.size.toBigInt()), pod(c.pricePerGib.toBigInt()),
+    { text: id, cls: 'key' }, grouped(c.get('size_').toBigInt()), pod(c.pricePerGib.toBigInt()),
     c.budget.isSome ? pod(c.budget.unwrap().toBigInt()) : 'none', c.open.isTrue ? 'yes' : 'no',
   ]));
 }

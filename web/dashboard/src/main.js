@@ -49,5 +49,5 @@ async function main() {
 
 main().catch((e) => {
   set('connection', `error: ${e.message}`);
-  window.podDashboard = { error: e.message };
+  window.podDashboard = { error: `${e.message} ${e.stack ?? ''}` };
 });
