@@ -17,6 +17,8 @@
 #      self-dealing, two reporters in one window, an under-reporting client,
 #      a content budget, a capped reporter revoked and voided) with exact
 #      amounts; and finality continuing with one validator stopped
+#   5. the three guides in docs/guides/ run command by command on a network of
+#      their own (scripts/guides.sh), and the dashboard checked in Chromium on it
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -55,3 +57,6 @@ dir=$(mktemp -d /tmp/pod-test-e2e.XXXXXX)
 "$CARGO_TARGET_DIR/debug/pod-e2e" --mib "${E2E_MIB:-24}" --clients 2 --browser --faults --quiet \
   --polkadot-check --stop-one --dir "$dir" \
   --rpc-base "${RPC_BASE:-19944}" --p2p-base "${BASE_PORT:-40333}" --offchain-base "${OFFCHAIN_BASE:-18600}"
+
+step "the guides as a new user follows them (scripts/guides.sh): a network of one's own from export-chain-spec, an edge operator's and a customer's every command, then the dashboard in Chromium against that network (screenshots in docs/)"
+bash scripts/guides.sh

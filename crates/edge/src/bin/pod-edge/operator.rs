@@ -332,8 +332,8 @@ async fn earned(cfg: &EdgeConfig, chain: &Chain, key: &PublicKey, n: usize) -> R
 	let mut settled: HashMap<u32, Vec<(PublicKey, u16, SettlementRecord)>> = HashMap::new();
 	let mut out = Vec::new();
 	for w in windows {
-		if !settled.contains_key(&w.window) {
-			settled.insert(w.window, chain.settlements(key, w.window).await?);
+		if let std::collections::hash_map::Entry::Vacant(e) = settled.entry(w.window) {
+			e.insert(chain.settlements(key, w.window).await?);
 		}
 		let record = settled[&w.window]
 			.iter()
