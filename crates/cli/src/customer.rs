@@ -164,7 +164,7 @@ pub struct UsageArgs {
 	/// `table`, `csv` or `json` (numbers in planck).
 	#[arg(long, default_value = "table")]
 	pub format: Format,
-	/// Whose usage (hex account id; default: the signing account's).
+	/// Whose usage (SS58 or hex; default: the signing account's).
 	#[arg(long)]
 	pub customer: Option<String>,
 }
@@ -175,7 +175,7 @@ pub struct WatchArgs {
 	/// Stop after this many seconds (default: until interrupted).
 	#[arg(long)]
 	pub for_secs: Option<u64>,
-	/// Whose usage (hex account id; default: the signing account's).
+	/// Whose usage (SS58 or hex; default: the signing account's).
 	#[arg(long)]
 	pub customer: Option<String>,
 	/// JSON lines instead of text.
@@ -195,6 +195,11 @@ pub async fn run(cmd: CustomerCmd, chain: ChainArgs, who: AccountArgs) -> Result
 		}
 		CustomerCmd::Usage(a) => {
 			let id = customer_id(&a.customer, &who)?;
+			if let (Some(from), Some(to)) = (a.from, a.to) {
+				if from > to {
+					return Err(InputError(format!("--from {from} is after --to {to}")).into());
+				}
+			}
 			usage(a, &chain.connect().await?, id).await
 		}
 		CustomerCmd::Watch(a) => {
@@ -383,7 +388,7 @@ pub struct WindowUsage {
 
 fn customer_id(given: &Option<String>, who: &AccountArgs) -> Result<[u8; 32]> {
 	match given {
-		Some(hex) => Ok(hex32("customer", hex)?),
+		Some(text) => Ok(pod_chain::parse_account_id(text)?),
 		None => Ok(who.account()?.id()),
 	}
 }

@@ -102,3 +102,91 @@ fn an_unusable_configuration_exits_2() {
 	let (code, _) = run(Command::new(binary("pod-edge")).arg("--no-such-flag"));
 	assert_eq!(code, Some(2), "a usage error");
 }
+
+/// Runs a command with no secrets inherited and a chain nobody listens on:
+/// (exit code, stderr).
+fn tool(name: &str, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+	let mut cmd = Command::new(binary(name));
+	cmd.args(args).env("POD_CHAIN", "ws://127.0.0.1:1");
+	for var in
+		["POD_ACCOUNT", "POD_ACCOUNT_FILE", "POD_EDGE_SEED", "POD_GRANT_KEY_SEED", "RUST_LOG"]
+	{
+		cmd.env_remove(var);
+	}
+	for (k, v) in env {
+		cmd.env(k, v);
+	}
+	let out = cmd.output().unwrap();
+	(out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+/// The customer's and the operator's tools say what is wrong with their
+/// input before they connect to anything (exit 2, never "cannot reach the
+/// node"), never echo a secret, and never overwrite a key or a configuration.
+#[test]
+fn the_tools_refuse_bad_input_before_connecting() {
+	let tmp = tempfile::tempdir().unwrap();
+	let alice = [("POD_ACCOUNT", "//Alice")];
+	let cases: &[(&str, &[&str], &[(&str, &str)], &str)] = &[
+		("pod", &["customer", "deposit", "5POD"], &[], "no account"),
+		("pod", &["customer", "deposit", "5PODS"], &alice, "\"5PODS\""),
+		("pod", &["customer", "deposit", "1.0000000000001POD"], &alice, "12 decimals"),
+		("pod", &["customer", "withdraw", "3 planck"], &alice, "planck"),
+		(
+			"pod",
+			&["customer", "budget", "none", "--content", "00", "--open"],
+			&alice,
+			"needs a budget",
+		),
+		("pod", &["customer", "grant-key", "abcd"], &alice, "grant key"),
+		("pod", &["customer", "status"], &[("POD_ACCOUNT", "correct horse battery")], "secret URI"),
+		("pod", &["customer", "usage", "--customer", "//x"], &[], "neither an SS58 address"),
+		(
+			"pod",
+			&["customer", "usage", "--from", "9", "--to", "3", "--customer", ALICE],
+			&[],
+			"after --to",
+		),
+		("pod", &["account", "transfer", "5Grwva", "1POD"], &alice, "SS58"),
+		("pod-edge", &["redeem", "lots", "--config", "none.toml"], &alice, "\"lots\""),
+	];
+	for (bin, args, env, says) in cases {
+		let (code, said) = tool(bin, args, env);
+		assert_eq!(code, Some(2), "{bin} {args:?}: {said}");
+		assert!(said.contains(says), "{bin} {args:?} should say {says:?}: {said}");
+		assert!(!said.contains("cannot reach"), "{bin} {args:?} connected first: {said}");
+		assert!(!said.contains("horse"), "{bin} {args:?} echoed a secret: {said}");
+	}
+	// A secret file others may read is refused; new key files are 0600 and
+	// never overwritten.
+	let key = tmp.path().join("grant.key");
+	let k = key.to_str().unwrap();
+	let (code, said) = tool("pod", &["key", "new", "--file", k], &[]);
+	assert_eq!(code, Some(0), "{said}");
+	use std::os::unix::fs::PermissionsExt;
+	assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+	let before = std::fs::read(&key).unwrap();
+	let (code, said) = tool("pod", &["key", "new", "--file", k], &[]);
+	assert_eq!((code, std::fs::read(&key).unwrap()), (Some(2), before), "{said}");
+	assert!(said.contains("never overwritten"), "{said}");
+	let account = tmp.path().join("owner.secret");
+	std::fs::write(&account, "//Alice").unwrap();
+	std::fs::set_permissions(&account, std::fs::Permissions::from_mode(0o640)).unwrap();
+	let a = account.to_str().unwrap();
+	let (code, said) = tool("pod", &["customer", "deposit", "1POD", "--account-file", a], &[]);
+	assert_eq!(code, Some(2), "{said}");
+	assert!(said.contains("chmod 600"), "{said}");
+	// init never overwrites a configuration.
+	let config = tmp.path().join("edge.toml");
+	std::fs::write(&config, "# mine").unwrap();
+	let c = config.to_str().unwrap();
+	let init = ["init", "--config", c, "--chain", "ws://127.0.0.1:1", "--reporter-url", "http://x"];
+	let rest = ["--data-dir", "d", "--region", "r", "--capacity", "1"];
+	let args: Vec<&str> = init.iter().chain(rest.iter()).copied().collect();
+	let (code, said) = tool("pod-edge", &args, &[]);
+	assert_eq!(code, Some(2), "{said}");
+	assert!(said.contains("never overwritten"), "{said}");
+	assert_eq!(std::fs::read_to_string(&config).unwrap(), "# mine");
+}
