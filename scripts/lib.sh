@@ -84,6 +84,7 @@ pod_check_layering() {
   local bad=0 crate forbidden found
   for rule in "pod-edge:pod-reporter|pod-client" "pod-reporter:pod-edge|pod-client" \
     "pod-client:pod-edge|pod-reporter|rocksdb|librocksdb-sys|libp2p|subxt" \
+    "pod-cli:pod-edge|pod-reporter|rocksdb|librocksdb-sys|libp2p" \
     "pod-chain:pod-edge|pod-reporter|pod-client" "pod-http:pod-edge|pod-reporter|pod-client|pod-chain"; do
     crate=${rule%%:*} forbidden=${rule#*:}
     found=$(cd "$(pod_root)" && cargo tree -q -p "$crate" -e normal --prefix none --format '{p}' |
