@@ -376,8 +376,13 @@ impl Ledger {
 
 	/// Every slot the ledger knows, with its state, newest window first.
 	pub fn slots(&self) -> Result<Vec<(Slot, WindowState)>, LedgerError> {
+		self.states(rocksdb::IteratorMode::End)
+	}
+
+	/// Every slot with its state, in `mode`'s order.
+	fn states(&self, mode: rocksdb::IteratorMode) -> Result<Vec<(Slot, WindowState)>, LedgerError> {
 		let mut out = Vec::new();
-		for item in self.db.iterator_cf(self.cf(CF_STATES), rocksdb::IteratorMode::End) {
+		for item in self.db.iterator_cf(self.cf(CF_STATES), mode) {
 			let (k, v) = item?;
 			let slot = Slot::from_key(&k).ok_or(LedgerError::Corrupt {
 				cf: CF_STATES,
@@ -408,20 +413,11 @@ impl Ledger {
 
 	/// Slots not yet finalized (or closed unpaid), oldest window first.
 	pub fn unsettled(&self) -> Result<Vec<(Slot, WindowState)>, LedgerError> {
-		let mut out = Vec::new();
-		for item in self.db.iterator_cf(self.cf(CF_STATES), rocksdb::IteratorMode::Start) {
-			let (k, v) = item?;
-			let slot = Slot::from_key(&k).ok_or(LedgerError::Corrupt {
-				cf: CF_STATES,
-				detail: format!("a {}-byte key", k.len()),
-			})?;
-			let s = WindowState::decode(&mut &v[..])
-				.map_err(|err| LedgerError::Decode { cf: CF_STATES, err })?;
-			if !matches!(s, WindowState::Finalized { .. } | WindowState::Unpaid { .. }) {
-				out.push((slot, s));
-			}
-		}
-		Ok(out)
+		let mut all = self.states(rocksdb::IteratorMode::Start)?;
+		all.retain(|(_, s)| {
+			!matches!(s, WindowState::Finalized { .. } | WindowState::Unpaid { .. })
+		});
+		Ok(all)
 	}
 
 	/// Deletes the tickets and receipts of a finalized slot's window and

@@ -7,7 +7,6 @@ use codec::{Decode, Encode};
 use pod_chain::Chain;
 use pod_primitives::{PublicKey, SettlementRecord, SettlementState, WindowIndex};
 use std::collections::BTreeMap;
-use subxt::utils::AccountId32;
 use subxt_signer::sr25519::Keypair;
 
 const GIB: u128 = 1 << 30;
@@ -72,19 +71,7 @@ async fn operator(chain: &Chain) -> Result<[u8; 32], HarnessError> {
 
 /// An account's free balance (`System::Account`).
 async fn free_balance(chain: &Chain, who: [u8; 32]) -> Result<u128, HarnessError> {
-	#[derive(Decode)]
-	struct AccountInfo {
-		_nonce: u32,
-		_consumers: u32,
-		_providers: u32,
-		_sufficients: u32,
-		free: u128,
-	}
-	let raw = chain.storage("System", "Account", (AccountId32(who),)).await.map_err(chain_err)?;
-	let Some(raw) = raw else { return Ok(0) };
-	let info = AccountInfo::decode(&mut &raw[..])
-		.map_err(|e| HarnessError::Check(format!("account info: {e}")))?;
-	Ok(info.free)
+	chain.free_balance(&who).await.map_err(chain_err)
 }
 
 impl Snapshot {
@@ -182,15 +169,7 @@ struct Totals {
 }
 
 fn fmt(v: impl Into<u128>) -> String {
-	let s = v.into().to_string();
-	let mut out = String::new();
-	for (i, c) in s.chars().enumerate() {
-		if i > 0 && (s.len() - i) % 3 == 0 {
-			out.push(',');
-		}
-		out.push(c);
-	}
-	out
+	pod_chain::listing::grouped(v)
 }
 
 /// Checks every settlement against the formula, recomputed here from its

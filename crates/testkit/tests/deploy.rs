@@ -120,6 +120,9 @@ fn tool(name: &str, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String
 	(out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
 }
 
+/// (binary, arguments, environment, what its error must say).
+type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 
 /// The customer's and the operator's tools say what is wrong with their
@@ -129,7 +132,7 @@ const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 fn the_tools_refuse_bad_input_before_connecting() {
 	let tmp = tempfile::tempdir().unwrap();
 	let alice = [("POD_ACCOUNT", "//Alice")];
-	let cases: &[(&str, &[&str], &[(&str, &str)], &str)] = &[
+	let cases: &[Case] = &[
 		("pod", &["customer", "deposit", "5POD"], &[], "no account"),
 		("pod", &["customer", "deposit", "5PODS"], &alice, "\"5PODS\""),
 		("pod", &["customer", "deposit", "1.0000000000001POD"], &alice, "12 decimals"),
