@@ -20,8 +20,9 @@ _pod_log() { printf '[setup] %s\n' "$*" >&2; }
 _pod_need_apt() {
   local missing=()
   # prometheus for promtool, systemd for systemd-analyze (the metrics and
-  # deploy tests), chromium for the browser tests.
-  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev g++ openssl chromium prometheus systemd; do
+  # deploy tests), chromium for the browser tests, curl and python3 for the
+  # guides (scripts/guides.sh runs their commands).
+  for p in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 protobuf-compiler clang libclang-dev g++ openssl chromium prometheus systemd curl python3; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
