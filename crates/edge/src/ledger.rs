@@ -564,4 +564,60 @@ mod tests {
 		assert!(l.receipts(slot(7)).unwrap().is_empty());
 		assert!(l.unsettled().unwrap().is_empty());
 	}
+
+	#[test]
+	fn what_the_reporter_confirmed_outlives_the_receipts() {
+		use pod_primitives::{Attestation, AttestationPayload};
+		use pod_wire::api::{Reduction, ReductionReason};
+		let dir = tempfile::tempdir().unwrap();
+		let l = Ledger::open(dir.path(), true).unwrap();
+		for n in 1..=3 {
+			l.record_ticket(&ticket(n, 7)).unwrap();
+			l.record_receipt(&receipt(n, n as u64 * 10)).unwrap();
+		}
+		l.record_ticket(&ticket(4, 8)).unwrap();
+		let claim =
+			crate::protocol::build_claim([0; 32], 7, &l.receipts(slot(7)).unwrap()).unwrap();
+		let payload = AttestationPayload {
+			edge: claim.edge,
+			window: claim.window,
+			part: claim.part,
+			entries: claim.entries.clone(),
+			receipts_root: claim.receipts_root,
+			receipt_count: claim.receipt_count,
+		};
+		let att = Attestation {
+			payload,
+			edge_signature: [0; 64],
+			reporter: [0; 32],
+			reporter_signature: [0; 64],
+		};
+		let cut = Reduction {
+			reason: ReductionReason::CappedByMaxBytes,
+			ticket: Some("01".repeat(16)),
+			content: None,
+			claimed: 30,
+			confirmed: 20,
+			detail: "the ticket allows 20 bytes".into(),
+		};
+		let record = pod_wire::replies::SlotRecord {
+			receipts: 3,
+			claimed_bytes: 60,
+			confirmed_bytes: 50,
+			reductions: vec![cut],
+			disputes: 0,
+		};
+		assert_eq!(l.slot_record(slot(7)).unwrap(), None);
+		l.set_confirmed(slot(7), att, &record).unwrap();
+		assert!(matches!(l.state(slot(7)).unwrap(), Some(WindowState::Confirmed(_))));
+		l.set_state(slot(7), &WindowState::Finalized { block: [3; 32] }).unwrap();
+		assert_eq!(l.prune(slot(7)).unwrap(), 3);
+		drop(l);
+		// Reopened, with the receipts gone: the reporter's word is kept.
+		let l = Ledger::open(dir.path(), true).unwrap();
+		assert!(l.receipts(slot(7)).unwrap().is_empty());
+		assert_eq!(l.slot_record(slot(7)).unwrap(), Some(record));
+		let windows: Vec<_> = l.slots().unwrap().iter().map(|(s, _)| s.window).collect();
+		assert_eq!(windows, vec![8, 7], "newest first");
+	}
 }
