@@ -20,4 +20,4 @@ grep -E '^(Pallet|Time|Reads|Writes|Recorded proof| +[a-z]+ +[0-9.]+)' "$log" ||
 echo "weights written to pallets/pod/src/weights.rs (full output: $log)"
 # The same target selection as scripts/test.sh (a `--test` filter would
 # resolve features differently and rebuild), then a name filter.
-cargo test -q --workspace --all-targets -- --nocapture --test-threads 1 block_capacity
+cargo test -q --locked --workspace --all-targets -- --nocapture --test-threads 1 block_capacity

@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 
 echo "== building (first run on a fresh machine: about an hour on 2 cores)"
-cargo build --workspace --all-targets && pod_save_lockfile
+cargo build --locked --workspace --all-targets
 echo "== the browser SDK and its driver (a browser downloads too; DEMO_BROWSER=0 skips it)"
 if [ "${DEMO_BROWSER:-1}" = 1 ]; then
   pod_web_pkg

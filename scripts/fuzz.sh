@@ -24,11 +24,9 @@ export CARGO_TARGET_DIR="$(dirname "$CARGO_TARGET_DIR")/fuzz-target"
 mkdir -p "$CARGO_TARGET_DIR"
 out=${FUZZ_OUT:-/tmp/pod-fuzz-artifacts}
 mkdir -p "$out"
-# The fuzz crate has its own lockfile (its builds are instrumented, so they
-# share no units with the workspace's); kept beside its target directory like
-# the workspace's, so a fresh clone reuses the same versions.
-saved_lock="$CARGO_TARGET_DIR/pod-cdn-fuzz.Cargo.lock"
-[ -f "$fuzz/Cargo.lock" ] || { [ -f "$saved_lock" ] && cp "$saved_lock" "$fuzz/Cargo.lock"; } || true
+# The fuzz crate has its own recorded resolution (fuzz/Cargo.lock.recorded,
+# written out as fuzz/Cargo.lock by setup.sh): its builds are instrumented, so
+# they share no units with the workspace's.
 
 # With an explicit --target, RUSTFLAGS reach only the target's code, not build
 # scripts and proc macros (which would need libFuzzer's symbols to link).
@@ -49,8 +47,7 @@ instrumented() {
 build() {
   local bins=()
   for t in $(targets); do bins+=(--bin "$t"); done
-  (cd "$fuzz" && instrumented build -q --release --target "$host" "${bins[@]}")
-  cp "$fuzz/Cargo.lock" "$saved_lock"
+  (cd "$fuzz" && instrumented build -q --locked --release --target "$host" "${bins[@]}")
 }
 
 # fuzz_one TARGET SECS CORPUS_DIRS...: the first directory receives new inputs.
@@ -72,7 +69,7 @@ case "${1:-}" in
   build) build ;;
   list) targets ;;
   seeds)
-    (cd "$fuzz" && cargo run -q --release --bin seeds)
+    (cd "$fuzz" && cargo run -q --locked --release --bin seeds)
     ;;
   smoke)
     build

@@ -8,7 +8,7 @@ pod_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 # Builds the node if needed and prints its path.
 pod_node_binary() {
   if [ -n "${POD_NODE:-}" ]; then echo "$POD_NODE"; return; fi
-  (cd "$(pod_root)" && cargo build -q --workspace --all-targets >&2 && pod_save_lockfile)
+  (cd "$(pod_root)" && cargo build -q --locked --workspace --all-targets >&2)
   echo "$CARGO_TARGET_DIR/debug/pod-node"
 }
 
@@ -17,7 +17,7 @@ pod_node_binary() {
 # compiler's, e.g. clippy's `-D warnings`) stay after it.
 pod_cargo() {
   if [ -z "${POD_UNITS:-}" ]; then
-    cargo "$@"
+    cargo "$1" --locked "${@:2}"
     return
   fi
   local args=() rest=() seen=0 a
@@ -28,7 +28,7 @@ pod_cargo() {
   [ $seen = 1 ] && rest=(-- "${rest[@]}")
   (
     set -o pipefail
-    cargo "${args[@]}" --message-format=json-render-diagnostics "${rest[@]}" |
+    cargo "${args[@]}" --locked --message-format=json-render-diagnostics "${rest[@]}" |
       python3 "$(pod_root)/scripts/prune-target.py" record "$POD_UNITS"
   )
 }
@@ -39,9 +39,9 @@ pod_cargo() {
 pod_wire_wasm() {
   (cd "$(pod_root)" &&
     RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$POD_WASM_TARGET_DIR" \
-      cargo build -q -p pod-wire --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
+      cargo build -q --locked -p pod-wire --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
   local heavy
-  heavy=$(cd "$(pod_root)" && cargo tree -q -p pod-wire -e normal --target wasm32-unknown-unknown \
+  heavy=$(cd "$(pod_root)" && cargo tree -q --locked -p pod-wire -e normal --target wasm32-unknown-unknown \
     --prefix none --format '{p}' | awk '{print $1}' |
     grep -xE 'tokio|hyper|hyper-util|rocksdb|librocksdb-sys|libp2p|subxt' | sort -u || true)
   if [ -n "$heavy" ]; then
@@ -64,14 +64,14 @@ pod_web_pkg() {
   cli="$(dirname "$CARGO_TARGET_DIR")/tools/wasm-bindgen-$version"
   if [ ! -x "$cli/bin/wasm-bindgen" ]; then
     echo "installing wasm-bindgen-cli $version into $cli"
-    cargo install -q wasm-bindgen-cli --version "=$version" --root "$cli"
+    cargo install -q --locked wasm-bindgen-cli --version "=$version" --root "$cli"
   fi
   # simd128: BLAKE3's SIMD path (every current browser runs wasm SIMD). Its
   # own target directory: other flags than pod_wire_wasm's, so neither
   # build undoes the other's.
   (cd "$root" &&
     RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$POD_WASM_TARGET_DIR/web" RUSTFLAGS="-C target-feature=+simd128" \
-      cargo build -q --release -p pod-web --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
+      cargo build -q --locked --release -p pod-web --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
   "$cli/bin/wasm-bindgen" --target web --out-dir "$POD_WEB_PKG" \
     "$POD_WASM_TARGET_DIR/web/wasm32-unknown-unknown/release/pod_web.wasm"
   echo "pod-web for the browser: $(du -k "$POD_WEB_PKG/pod_web_bg.wasm" | cut -f1) KiB of wasm in $POD_WEB_PKG"
@@ -87,7 +87,7 @@ pod_check_layering() {
     "pod-cli:pod-edge|pod-reporter|rocksdb|librocksdb-sys|libp2p" \
     "pod-chain:pod-edge|pod-reporter|pod-client" "pod-http:pod-edge|pod-reporter|pod-client|pod-chain"; do
     crate=${rule%%:*} forbidden=${rule#*:}
-    found=$(cd "$(pod_root)" && cargo tree -q -p "$crate" -e normal --prefix none --format '{p}' |
+    found=$(cd "$(pod_root)" && cargo tree -q --locked -p "$crate" -e normal --prefix none --format '{p}' |
       awk '{print $1}' | grep -xE "$forbidden" | sort -u | tr '\n' ' ' || true)
     if [ -n "$found" ]; then
       echo "$crate must not depend on: $found" >&2
@@ -125,14 +125,12 @@ pod_release_build() {
     pod_cargo build --release --workspace --bins --features pod-node/runtime-benchmarks)
 }
 
-# Runs one profile's builds (pod_debug_builds or pod_release_build), keeps the
-# lockfile they used, and deletes every unit of that profile none of them used,
+# Runs one profile's builds (pod_debug_builds or pod_release_build) and deletes every unit of that profile none of them used,
 # so the shared target directory stays one build of each variant in size.
 pod_build_and_prune() { # debug|release build-function
   local units
   units=$(mktemp)
   POD_UNITS=$units "$2" || { rm -f "$units"; return 1; }
-  pod_save_lockfile
   # Housekeeping only: a prune that declines (an incomplete listing) or fails
   # leaves the cache as it was and never fails the build.
   python3 "$(pod_root)/scripts/prune-target.py" prune "$CARGO_TARGET_DIR/$1" "$units" ||

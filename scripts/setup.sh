@@ -135,17 +135,17 @@ export POD_WASM_TARGET_DIR="${POD_WASM_TARGET_DIR:-$(dirname "$CARGO_TARGET_DIR"
 # The browser SDK's build (scripts/lib.sh pod_web_pkg), served as web/pkg.
 export POD_WEB_PKG="${POD_WEB_PKG:-$POD_WASM_TARGET_DIR/pkg}"
 
-# Cargo.lock is not committed. The resolution the shared target directory was
-# built with is kept beside it, so a fresh clone on this machine builds the same
-# versions and reuses the cache, instead of re-resolving to newer releases and
-# rebuilding (and storing) most of the dependency tree again.
-POD_SAVED_LOCK="$CARGO_TARGET_DIR/pod-cdn.Cargo.lock"
-if [ ! -f "$WASM_BUILD_WORKSPACE_HINT/Cargo.lock" ] && [ -f "$POD_SAVED_LOCK" ]; then
-  cp "$POD_SAVED_LOCK" "$WASM_BUILD_WORKSPACE_HINT/Cargo.lock"
-  _pod_log "Cargo.lock taken from the target directory's last build"
-fi
-# Called after a successful build.
-pod_save_lockfile() {
-  cp "$WASM_BUILD_WORKSPACE_HINT/Cargo.lock" "$POD_SAVED_LOCK"
-}
+# The dependency resolution is recorded in the repository: Cargo.lock.recorded
+# (the workspace's) and fuzz/Cargo.lock.recorded (the fuzz crate's own) are
+# Cargo.lock with every registry `source` line replaced by a token, so that no
+# file names a registry's address. Every run of this script writes the real
+# Cargo.lock from them, the token replaced by what cargo itself writes for a
+# crate from the default registry (asked of cargo once per machine, in a
+# scratch project), and the scripts build with `--locked`: a build that would
+# change the resolution fails instead of resolving newer releases. Changing it
+# is a deliberate step: scripts/lock.sh (docs/development.md).
+# shellcheck source=lock.sh
+. "$WASM_BUILD_WORKSPACE_HINT/scripts/lock.sh"
+pod_lock_materialise "$WASM_BUILD_WORKSPACE_HINT"
+pod_lock_materialise "$WASM_BUILD_WORKSPACE_HINT/fuzz"
 _pod_log "toolchain: $(rustc --version); target dir: $CARGO_TARGET_DIR"

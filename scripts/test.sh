@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: every test, on a fresh machine or a warm one.
-#   1. toolchain and packages (scripts/setup.sh, idempotent)
+#   1. toolchain and packages (scripts/setup.sh, idempotent); the recorded
+#      dependency resolution (Cargo.lock.recorded, fuzz/Cargo.lock.recorded)
+#      checked: every build below uses exactly it (--locked), or this fails
 #   2. clippy -D warnings over the workspace; the wire crate built for the
 #      browser (wasm32-unknown-unknown); primitives, pallet (mock runtime,
 #      property tests, benchmark tests), the off-chain crates and their
@@ -27,6 +29,11 @@ cd "$here/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
+step "the recorded dependency resolution (scripts/lock.sh): Cargo.lock is Cargo.lock.recorded and cargo needs no change to it"
+pod_lock_check "$PWD"
+pod_lock_check "$PWD/fuzz"
+echo "the workspace builds its $(grep -c '^name = ' Cargo.lock.recorded) recorded packages, fuzz/ its $(grep -c '^name = ' fuzz/Cargo.lock.recorded)"
+
 # One feature resolution for the whole workspace and every target (the same as
 # demo.sh's and as `cargo test --workspace --all-targets`), so the node, the
 # runtime, the edge and every test share each build, rocksdb's above all. Units
@@ -43,13 +50,13 @@ pod_web_pkg
 (cd web/test && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; })
 
 step "unit, property and integration tests of every crate"
-cargo test --workspace --all-targets
+cargo test --locked --workspace --all-targets
 
 step "fuzz smoke: each decoder's libFuzzer target for a few seconds from its committed corpus (scripts/fuzz.sh)"
 bash scripts/fuzz.sh smoke "${FUZZ_SMOKE_SECS:-4}"
 
 step "pallet benchmarks, each run once as a test (runtime-benchmarks)"
-cargo test -p pallet-pod --features runtime-benchmarks benchmark
+cargo test --locked -p pallet-pod --features runtime-benchmarks benchmark
 
 step "end to end on a four-validator devnet (pod-e2e): @polkadot/api check, the product with faults and a browser among the clients, one validator stopped"
 (cd scripts/polkadot-check && { [ -d node_modules/@polkadot/api ] || npm ci --no-audit --no-fund; })
@@ -60,3 +67,7 @@ dir=$(mktemp -d /tmp/pod-test-e2e.XXXXXX)
 
 step "the guides as a new user follows them (scripts/guides.sh): a network of one's own from export-chain-spec, an edge operator's and a customer's every command, then the dashboard in Chromium against that network (screenshots in docs/)"
 bash scripts/guides.sh
+
+step "nothing changed the recorded resolution"
+pod_lock_check "$PWD"
+pod_lock_check "$PWD/fuzz"
