@@ -52,28 +52,31 @@ pod_wire_wasm() {
 }
 
 # The browser SDK: pod-web for wasm32-unknown-unknown (std built from the
-# installed source, release), then wasm-bindgen's JavaScript bindings into
-# POD_WEB_PKG (what web/pod.js imports as ./pkg/). wasm-bindgen-cli must
-# match the wasm-bindgen crate's version exactly: `cargo install` puts it
-# in the cache beside the target directory when missing.
+# installed source, release), then its JavaScript bindings into POD_WEB_PKG
+# (what web/pod.js imports as ./pkg/) by pod-bindgen (web/bindgen/: the
+# wasm-bindgen library at exactly the wasm-bindgen crate's version, with a
+# recorded resolution of its own), built once into the cache beside the
+# target directory.
 pod_web_pkg() {
-  local root version cli
+  local root version pinned tool
   root=$(pod_root)
   version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$root/Cargo.lock")
-  [ -n "$version" ] || { echo "no wasm-bindgen in Cargo.lock" >&2; return 1; }
-  cli="$(dirname "$CARGO_TARGET_DIR")/tools/wasm-bindgen-$version"
-  if [ ! -x "$cli/bin/wasm-bindgen" ]; then
-    echo "installing wasm-bindgen-cli $version into $cli"
-    cargo install -q --locked wasm-bindgen-cli --version "=$version" --root "$cli"
+  pinned=$(sed -n 's/^wasm-bindgen-cli-support = "=\(.*\)"$/\1/p' "$root/web/bindgen/Cargo.toml")
+  if [ -z "$version" ] || [ "$version" != "$pinned" ]; then
+    echo "the workspace has wasm-bindgen ${version:-(none)} but web/bindgen pins wasm-bindgen-cli-support ${pinned:-(none)}:" \
+      "they must be the same version (bump web/bindgen/Cargo.toml, then bash scripts/lock.sh update --in web/bindgen)" >&2
+    return 1
   fi
+  tool="$(dirname "$CARGO_TARGET_DIR")/tools/bindgen"
+  (cd "$root/web/bindgen" && CARGO_TARGET_DIR="$tool" cargo build -q --locked --release) || return 1
   # simd128: BLAKE3's SIMD path (every current browser runs wasm SIMD). Its
   # own target directory: other flags than pod_wire_wasm's, so neither
   # build undoes the other's.
   (cd "$root" &&
     RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$POD_WASM_TARGET_DIR/web" RUSTFLAGS="-C target-feature=+simd128" \
       cargo build -q --locked --release -p pod-web --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
-  "$cli/bin/wasm-bindgen" --target web --out-dir "$POD_WEB_PKG" \
-    "$POD_WASM_TARGET_DIR/web/wasm32-unknown-unknown/release/pod_web.wasm"
+  "$tool/release/pod-bindgen" "$POD_WASM_TARGET_DIR/web/wasm32-unknown-unknown/release/pod_web.wasm" \
+    "$POD_WEB_PKG" || return 1
   echo "pod-web for the browser: $(du -k "$POD_WEB_PKG/pod_web_bg.wasm" | cut -f1) KiB of wasm in $POD_WEB_PKG"
 }
 

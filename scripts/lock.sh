@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The recorded dependency resolution (issue #23).
 #
-# Cargo.lock.recorded and fuzz/Cargo.lock.recorded are what cargo wrote in
+# Cargo.lock.recorded, and the same in each of POD_LOCK_DIRS (the crates with
+# a workspace of their own: fuzz/, the fuzz targets; web/bindgen/, the browser
+# SDK's bindings generator), are what cargo wrote in
 # Cargo.lock (name, version, checksum and dependencies of every crate), with
 # each `source` line of the default registry replaced by POD_REGISTRY_TOKEN:
 # the repository names no registry's address. scripts/setup.sh writes the
@@ -12,15 +14,18 @@
 #   bash scripts/lock.sh check
 #       the Cargo.lock files are the recorded ones and cargo needs no change to
 #       them (downloads what is missing; the test command runs this first)
-#   bash scripts/lock.sh update [--fuzz] [CARGO-UPDATE-ARGS…]
+#   bash scripts/lock.sh update [--in DIR] [CARGO-UPDATE-ARGS…]
 #       re-resolves deliberately, from the recorded resolution: with no
 #       arguments only what changed manifests need (a new dependency), else
 #       `cargo update ARGS` (e.g. `-p rustls --precise 0.23.48`); records the
 #       result and lists every version that moved. Commit the .recorded file.
+#       DIR: one of POD_LOCK_DIRS (default: the workspace).
 #
 # Sourced (by setup.sh), it only defines the functions.
 
 POD_REGISTRY_TOKEN='@default-registry@'
+# Every directory with a recorded resolution, relative to the repository.
+POD_LOCK_DIRS=(. fuzz web/bindgen)
 
 _pod_lock_log() { printf '[lock] %s\n' "$*" >&2; }
 
@@ -148,14 +153,14 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   root=$(cd "$here/.." && pwd)
   case "${1:-}" in
     check)
-      pod_lock_check "$root"
-      pod_lock_check "$root/fuzz"
-      _pod_lock_log "the workspace and fuzz/ build exactly their recorded resolutions"
+      for d in "${POD_LOCK_DIRS[@]}"; do pod_lock_check "$root/$d"; done
+      _pod_lock_log "${POD_LOCK_DIRS[*]}: each builds exactly its recorded resolution"
       ;;
     update)
       shift
       dir=$root
-      if [ "${1:-}" = --fuzz ]; then dir=$root/fuzz; shift; fi
+      if [ "${1:-}" = --in ]; then dir=$root/$2; shift 2; fi
+      [ -f "$dir/Cargo.lock.recorded" ] || { _pod_lock_log "no recorded resolution in $dir"; exit 2; }
       pod_lock_update "$dir" "$@"
       ;;
     *)

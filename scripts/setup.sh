@@ -136,7 +136,8 @@ export POD_WASM_TARGET_DIR="${POD_WASM_TARGET_DIR:-$(dirname "$CARGO_TARGET_DIR"
 export POD_WEB_PKG="${POD_WEB_PKG:-$POD_WASM_TARGET_DIR/pkg}"
 
 # The dependency resolution is recorded in the repository: Cargo.lock.recorded
-# (the workspace's) and fuzz/Cargo.lock.recorded (the fuzz crate's own) are
+# (the workspace's), fuzz/ and web/bindgen/ (crates with workspaces of their
+# own) are
 # Cargo.lock with every registry `source` line replaced by a token, so that no
 # file names a registry's address. Every run of this script writes the real
 # Cargo.lock from them, the token replaced by what cargo itself writes for a
@@ -146,6 +147,6 @@ export POD_WEB_PKG="${POD_WEB_PKG:-$POD_WASM_TARGET_DIR/pkg}"
 # is a deliberate step: scripts/lock.sh (docs/development.md).
 # shellcheck source=lock.sh
 . "$WASM_BUILD_WORKSPACE_HINT/scripts/lock.sh"
-pod_lock_materialise "$WASM_BUILD_WORKSPACE_HINT"
-pod_lock_materialise "$WASM_BUILD_WORKSPACE_HINT/fuzz"
+for _pod_d in "${POD_LOCK_DIRS[@]}"; do pod_lock_materialise "$WASM_BUILD_WORKSPACE_HINT/$_pod_d"; done
+unset _pod_d
 _pod_log "toolchain: $(rustc --version); target dir: $CARGO_TARGET_DIR"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: every test, on a fresh machine or a warm one.
 #   1. toolchain and packages (scripts/setup.sh, idempotent); the recorded
-#      dependency resolution (Cargo.lock.recorded, fuzz/Cargo.lock.recorded)
-#      checked: every build below uses exactly it (--locked), or this fails
+#      dependency resolutions (Cargo.lock.recorded here, in fuzz/ and in
+#      web/bindgen/) checked: every build below uses exactly it (--locked), or this fails
 #   2. clippy -D warnings over the workspace; the wire crate built for the
 #      browser (wasm32-unknown-unknown); primitives, pallet (mock runtime,
 #      property tests, benchmark tests), the off-chain crates and their
@@ -30,9 +30,10 @@ cd "$here/.."
 step() { printf '\n=== %s\n' "$*"; }
 
 step "the recorded dependency resolution (scripts/lock.sh): Cargo.lock is Cargo.lock.recorded and cargo needs no change to it"
-pod_lock_check "$PWD"
-pod_lock_check "$PWD/fuzz"
-echo "the workspace builds its $(grep -c '^name = ' Cargo.lock.recorded) recorded packages, fuzz/ its $(grep -c '^name = ' fuzz/Cargo.lock.recorded)"
+for d in "${POD_LOCK_DIRS[@]}"; do
+  pod_lock_check "$d"
+  echo "$d builds its $(grep -c '^name = ' "$d/Cargo.lock.recorded") recorded packages"
+done
 
 # One feature resolution for the whole workspace and every target (the same as
 # demo.sh's and as `cargo test --workspace --all-targets`), so the node, the
@@ -69,5 +70,4 @@ step "the guides as a new user follows them (scripts/guides.sh): a network of on
 bash scripts/guides.sh
 
 step "nothing changed the recorded resolution"
-pod_lock_check "$PWD"
-pod_lock_check "$PWD/fuzz"
+for d in "${POD_LOCK_DIRS[@]}"; do pod_lock_check "$d"; done
