@@ -58,10 +58,10 @@ pub fn client_tls(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
 			tracing::warn!(error = %e, "an extra root certificate is unusable");
 		}
 	}
-	let provider = Arc::new(rustls::crypto::ring::default_provider());
+	let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 	rustls::ClientConfig::builder_with_provider(provider)
 		.with_safe_default_protocol_versions()
-		.expect("ring supports the default TLS versions")
+		.expect("aws-lc-rs supports the default TLS versions")
 		.with_root_certificates(roots)
 		.with_no_client_auth()
 }

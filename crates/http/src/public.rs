@@ -185,7 +185,7 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor
 		return Err(bad("tls_cert", cert, "holds no PEM certificate".into()));
 	}
 	let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("tls_key", key, e.to_string()))?;
-	let provider = Arc::new(rustls::crypto::ring::default_provider());
+	let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 	let mut config = rustls::ServerConfig::builder_with_provider(provider)
 		.with_safe_default_protocol_versions()
 		.map_err(PlaneError::Tls)?

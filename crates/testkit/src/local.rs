@@ -195,7 +195,7 @@ pub fn test_ca(dir: &Path) -> (PathBuf, rustls::ServerConfig) {
 	let certs: Vec<CertificateDer<'static>> =
 		CertificateDer::pem_file_iter(dir.join("leaf.pem")).unwrap().map(Result::unwrap).collect();
 	let key = PrivateKeyDer::from_pem_file(dir.join("leaf.key")).unwrap();
-	let provider = Arc::new(rustls::crypto::ring::default_provider());
+	let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 	let tls = rustls::ServerConfig::builder_with_provider(provider)
 		.with_safe_default_protocol_versions()
 		.unwrap()
