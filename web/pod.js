@@ -36,21 +36,27 @@ const PROOF = 'blake3-16k';  // the slice encoding asked for (x-pod-proof)
  *   edges     how many edges to ask for (default 3)
  *   range     { start, end } bytes (end exclusive) to fetch only those
  *   slices    false to fetch whole chunks even for a small part of one
- *   onProgress ({ verified, total, edge, chunk }) => void
+ *   sink      a WritableStream (a file, a player's buffer) that receives the
+ *             verified bytes in order as they arrive: the page then holds
+ *             only a few chunks at a time (see PodContent.stream), whatever
+ *             the content's size. Without it, every byte is returned at once.
+ *   onProgress ({ verified, total, edge, chunk, bytes }) => void
  *   signal    an AbortSignal
  *
- * Resolves to { bytes, edges: [{ url, key, bytes, chunks, lying, dead }],
- * reported }.
+ * Resolves to { bytes (null with a sink), length, edges: [{ url, key, bytes,
+ * chunks, lying, dead }], reported }.
  */
 export async function podFetch(content, options) {
   const c = await PodContent.open(content, options);
-  let bytes;
+  const start = options.range?.start ?? 0, end = Math.min(options.range?.end ?? c.size, c.size);
+  let bytes = null;
   try {
-    bytes = await c.read(options.range?.start ?? 0, options.range?.end ?? c.size, options);
+    if (options.sink) await c.stream(start, end, options).pipeTo(options.sink, { signal: options.signal });
+    else bytes = await c.read(start, end, options);
   } finally {
     await c.close();
   }
-  return { bytes, edges: c.edgeReport(), reported: c.reported };
+  return { bytes, length: end - start, edges: c.edgeReport(), reported: c.reported };
 }
 
 /**
@@ -112,7 +118,8 @@ export class PodContent {
     end = Math.min(end, this.size);
     if (!(start >= 0 && start < end)) throw new RangeError(`bad range ${start}-${end} of ${this.size} bytes`);
     const want = this.pieces(start, end, options.slices ?? this.slices);
-    for (let round = 0; ; round++) {
+    for (let renewed = false; ;) {
+      const plan = this.plan;
       const job = new Job(this, want.filter((p) => !this.has(p)).flatMap((p) => this.missingParts(p)), options).run();
       this.running.add(job);
       try {
@@ -121,20 +128,68 @@ export class PodContent {
         this.running.delete(job);
       }
       if (want.every((p) => this.has(p))) break;
-      if (round > 0 || !this.expired()) {
+      if (this.plan !== plan) continue; // a concurrent read renewed the schedule meanwhile: go on under the new one
+      if (renewed || !this.expired()) {
         const why = this.edges.map((x) => `${x.url}: ${x.lying ? `lying (chunk ${x.lying.chunk})` : x.error ?? 'no room'}`);
         throw new Error(`bytes ${start}-${end} could not be fetched from any edge (${why.join('; ')})`);
       }
-      await this.renew();
+      // One renewal for all the reads that found the tickets expired.
+      this.renewing ??= this.renew().finally(() => { this.renewing = null; });
+      await this.renewing;
+      renewed = true;
     }
-    const out = new Uint8Array(end - start);
-    for (const p of want) {
+    // In order, each piece's part inside [start, end): views, not copies.
+    const parts = want.map((p) => {
       const bytes = this.bytesOf(p), at = p.index * this.manifest.chunkSize + p.from;
-      const from = Math.max(start - at, 0), to = Math.min(end - at, bytes.length);
-      out.set(bytes.subarray(from, to), at + from - start);
+      return bytes.subarray(Math.max(start - at, 0), Math.min(end - at, bytes.length));
+    });
+    if (options.release) {
+      this.release(want.map((p) => p.index));
+      return parts;
     }
     this.evict(want.map((p) => p.index));
+    const out = new Uint8Array(end - start);
+    parts.reduce((at, part) => { out.set(part, at); return at + part.length; }, 0);
     return out;
+  }
+
+  /**
+   * Bytes `[start, end)` as a stream of verified pieces (chunks as they were
+   * received, never copied), in order. Windows of `windowBytes` (default:
+   * enough chunks to keep every edge's requests busy) are read two at a
+   * time, so one is fetched while the reader consumes the other, and each
+   * window's chunks are let go as it is delivered: the page holds about two
+   * windows, not the content. onProgress counts over the whole stream.
+   */
+  stream(start = 0, end = this.size, options = {}) {
+    end = Math.min(end, this.size);
+    if (!(start >= 0 && start < end)) throw new RangeError(`bad range ${start}-${end} of ${this.size} bytes`);
+    const cs = this.manifest.chunkSize;
+    const step = Math.max(1, Math.ceil((options.windowBytes ?? PER_EDGE * this.edges.length * cs) / cs)) * cs;
+    const total = end - start, inFlight = [];
+    let next = start, verified = 0;
+    const onProgress = (p) => {
+      verified += p.bytes;
+      options.onProgress?.({ ...p, verified, total });
+    };
+    const launch = () => {
+      if (next >= end) return;
+      // Window ends on chunk boundaries, so no chunk belongs to two windows.
+      const a = next, b = Math.min((Math.floor(a / cs) + 1) * cs + step - cs, end);
+      next = b;
+      const read = this.read(a, b, { ...options, onProgress, release: true });
+      read.catch(() => {}); // awaited in order by pull; a later one's failure must not go unhandled meanwhile
+      inFlight.push(read);
+    };
+    return new ReadableStream({
+      start: () => { launch(); launch(); },
+      pull: async (controller) => {
+        if (!inFlight.length) { controller.close(); return; }
+        const parts = await inFlight.shift();
+        launch();
+        for (const part of parts) controller.enqueue(part);
+      },
+    }, { highWaterMark: 0 });
   }
 
   /** What `[start, end)` needs, per chunk: the whole chunk, or a slice of its groups. */
@@ -195,6 +250,14 @@ export class PodContent {
   /** Whether every ticket of the current schedule has expired (time to schedule again). */
   expired() {
     return this.edges.every((x) => x.expiresAt <= Date.now() || x.dead);
+  }
+
+  /** Lets go of the verified bytes of chunks `indices` (delivered by a stream, never read again). */
+  release(indices) {
+    for (const i of indices) {
+      this.chunks.delete(i);
+      for (const k of [...this.groups.keys()]) if (k.startsWith(`${i}:`)) this.groups.delete(k);
+    }
   }
 
   /** Keeps at most `keepBytes` of verified chunks and groups, those of the chunks just read last. */
@@ -348,7 +411,7 @@ class Job {
     edge.chunks++;
     edge.receipt = this.c.plan.receipt(e, edge.bytes, edge.chunks);
     this.verified += bytes.length;
-    this.options.onProgress?.({ verified: this.verified, total: this.total, edge: edge.url, chunk: index });
+    this.options.onProgress?.({ verified: this.verified, total: this.total, edge: edge.url, chunk: index, bytes: bytes.length });
   }
 
   /** The piece's bytes if what an edge sent checks against the manifest, else null. */

@@ -1,7 +1,10 @@
 // Opens a page in the system's Chromium (headless, a fresh profile), waits
-// for its `window.podDemo` outcome, posts the bytes it got to the page's
-// own server (`POST /result`, so the test compares them byte for byte),
-// optionally keeps a screenshot, and prints the outcome as one JSON line.
+// for its `window.podDemo` outcome, posts the bytes it got (`bytes` in
+// memory, or the `file` it streamed them into) to the page's own server
+// (`POST /result`, so the test compares them byte for byte), optionally
+// keeps a screenshot, and prints the outcome as one JSON line. (Playwright's
+// DevTools session keeps response bodies in the renderer: memory is measured
+// with no driver attached, crates/testkit's web::run_plain.)
 //
 //   node drive.mjs URL [SCREENSHOT.png]
 //
@@ -39,11 +42,15 @@ try {
   await page.goto(url);
   const outcome = await page.evaluate(async () => {
     const r = await window.podDemo;
-    if (r.ok && r.bytes) {
-      await fetch('/result', { method: 'POST', body: r.bytes });
-      r.length = r.bytes.length;
-      delete r.bytes;
+    const body = r.file ?? r.bytes;
+    if (r.ok && body) {
+      // A File is uploaded from disk by the browser, never read into the page.
+      await fetch('/result', { method: 'POST', body });
+      r.length ??= body.length ?? body.size;
     }
+    r.streamed = Boolean(r.file);
+    delete r.bytes;
+    delete r.file;
     return r;
   });
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });

@@ -66,6 +66,11 @@ impl Proc {
 		Ok(Proc { name: name.into(), child })
 	}
 
+	/// The process's id.
+	pub fn id(&self) -> u32 {
+		self.child.id()
+	}
+
 	/// The process's name.
 	pub fn name(&self) -> &str {
 		&self.name

@@ -3,7 +3,9 @@
 //! tells the page what to play (`GET /config`), mints a viewer grant for
 //! the page's session key with the customer's grant key (`POST /grant`, the
 //! one thing a publisher's backend must do), and takes back what the page
-//! downloaded (`POST /result`) so a test can compare it byte for byte.
+//! downloaded (`POST /result`) so a test can compare it byte for byte, and
+//! the page's outcome (`POST /outcome`) when no driver reads it from the
+//! page (a browser with no debugger attached).
 
 use bytes::Bytes;
 use hyper::body::Incoming;
@@ -45,8 +47,15 @@ pub struct Site {
 pub struct Publisher {
 	/// Its base URL.
 	pub url: String,
-	result: Arc<Mutex<Option<Bytes>>>,
+	posted: Arc<Posted>,
 	_stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// What the page posted back.
+#[derive(Default)]
+struct Posted {
+	result: Mutex<Option<Bytes>>,
+	outcome: Mutex<Option<serde_json::Value>>,
 }
 
 impl Publisher {
@@ -63,8 +72,8 @@ impl Publisher {
 		};
 		let url = format!("{}://{}", plane.scheme(), listener.local_addr().expect("bound"));
 		let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-		let result = Arc::new(Mutex::new(None));
-		let state = Arc::new((site, result.clone()));
+		let posted = Arc::new(Posted::default());
+		let state = Arc::new((site, posted.clone()));
 		tokio::spawn(pod_http::server::serve_limited(
 			listener,
 			plane,
@@ -73,31 +82,52 @@ impl Publisher {
 			},
 			move |_: SocketAddr, req| handle(state.clone(), req),
 		));
-		Publisher { url, result, _stop: stop }
+		Publisher { url, posted, _stop: stop }
 	}
 
 	/// What the page posted to `/result`, once it has.
 	pub fn result(&self) -> Option<Bytes> {
-		self.result.lock().expect("result lock").clone()
+		self.posted.result.lock().expect("result lock").clone()
+	}
+
+	/// The page's outcome (`window.podDemo`), once it has posted it.
+	pub fn outcome(&self) -> Option<serde_json::Value> {
+		self.posted.outcome.lock().expect("outcome lock").clone()
 	}
 }
 
-type State = Arc<(Site, Arc<Mutex<Option<Bytes>>>)>;
+type State = Arc<(Site, Arc<Posted>)>;
 
 async fn handle(state: State, req: Request<Incoming>) -> Resp {
-	let (site, result) = (&state.0, &state.1);
+	let (site, posted) = (&state.0, &state.1);
 	let path = req.uri().path().to_string();
 	let answer = match (req.method().clone(), path.as_str()) {
 		(Method::GET, "/config") => Ok(pod_http::json(StatusCode::OK, &site.config)),
 		(Method::POST, "/grant") => grant(site, req).await,
 		(Method::POST, "/result") => pod_http::body(req, 1 << 30).await.map(|b| {
-			*result.lock().expect("result lock") = Some(b);
+			*posted.result.lock().expect("result lock") = Some(b);
+			pod_http::text(StatusCode::OK, "text/plain", "kept".into())
+		}),
+		(Method::POST, "/outcome") => outcome(req).await.map(|v| {
+			*posted.outcome.lock().expect("outcome lock") = Some(v);
 			pod_http::text(StatusCode::OK, "text/plain", "kept".into())
 		}),
 		(Method::GET, p) => static_file(site, p),
 		_ => Err(Refusal::not_found(Code::NoRoute, format!("no route for {path}"))),
 	};
 	answer.unwrap_or_else(Refusal::into_response)
+}
+
+/// The page's outcome: a JSON object.
+async fn outcome(req: Request<Incoming>) -> Result<serde_json::Value, Refusal> {
+	let body = pod_http::body(req, 1 << 20).await?;
+	match serde_json::from_slice(&body) {
+		Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+		Ok(_) => Err(Refusal::bad_request(Code::BadRequest, "the outcome is not a JSON object")),
+		Err(e) => {
+			Err(Refusal::bad_request(Code::BadRequest, format!("the outcome is not JSON: {e}")))
+		}
+	}
 }
 
 /// A grant for the viewer key in the body (hex), as hex SCALE.

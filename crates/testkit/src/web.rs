@@ -85,6 +85,95 @@ pub fn try_drive(url: &str, shot: &Path, flags: &[String]) -> Result<serde_json:
 	})
 }
 
+/// The most resident memory a page's renderer may reach while it downloads
+/// a content of any size (its peak, from /proc). Measured streaming to a
+/// file from 3 edges: 154 MiB for 16 MiB of content (Chromium's own renderer
+/// with the page and its WebAssembly is most of it), 205 for 64, 299 for
+/// 256: what grows is garbage (each chunk's response buffer) that V8 frees
+/// in its own time, not held bytes. A page holding the whole content needs
+/// about 150 MiB + 3 × its size (chunks, the copy returned, the upload), so
+/// it is caught from about 70 MiB up (620 MiB measured for 96), and
+/// crashed at 256.
+pub const RENDERER_BUDGET_MIB: u64 = 352;
+
+/// A page run in Chromium as a viewer runs it: headless, no debugger attached
+/// (Playwright's DevTools session keeps up to ~200 MB of response bodies in
+/// the renderer, which would hide what the page itself holds), the page
+/// posting its own outcome to its publisher (`config.report`).
+pub struct PlainRun {
+	/// The page's outcome (`window.podDemo`).
+	pub outcome: serde_json::Value,
+	/// The largest peak resident set of the browser's renderers, in KiB.
+	pub renderer_peak_kib: Option<u64>,
+}
+
+/// Opens `url` (a page of `publisher`'s) in a plain headless Chromium and
+/// waits up to `timeout` for the page's outcome; the browser's output goes
+/// to `log`.
+pub async fn run_plain(
+	url: &str,
+	publisher: &Publisher,
+	log: &Path,
+	timeout: Duration,
+) -> Result<PlainRun, String> {
+	let profile = tempfile::tempdir().map_err(|e| format!("a profile directory: {e}"))?;
+	let mut cmd = std::process::Command::new(
+		std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into()),
+	);
+	cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+		.args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+		.arg(format!("--user-data-dir={}", profile.path().display()))
+		.arg(url);
+	let browser = crate::process::Proc::spawn("chromium", cmd, log).map_err(|e| e.to_string())?;
+	let deadline = tokio::time::Instant::now() + timeout;
+	let mut peak = None;
+	loop {
+		// Sampled while the page runs: a renderer's VmHWM is its own peak,
+		// but a renderer that exits takes it along.
+		peak = peak.max(renderer_peak_kib(browser.id()));
+		if let Some(outcome) = publisher.outcome() {
+			return Ok(PlainRun { outcome, renderer_peak_kib: peak });
+		}
+		if tokio::time::Instant::now() > deadline {
+			return Err(format!(
+				"the page posted no outcome within {timeout:?} (Chromium's log: {})",
+				log.display()
+			));
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+}
+
+/// The largest peak resident set (VmHWM, KiB) among the Chromium renderers
+/// descending from process `root`.
+fn renderer_peak_kib(root: u32) -> Option<u64> {
+	let mut parent = std::collections::HashMap::new();
+	for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+		let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+		let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+		// After the command's closing parenthesis: state, then the parent's id.
+		let ppid =
+			stat.rsplit_once(") ").and_then(|(_, rest)| rest.split(' ').nth(1)?.parse().ok());
+		parent.insert(pid, ppid.unwrap_or(0u32));
+	}
+	let descends = |mut pid: u32| {
+		while pid > 1 && pid != root {
+			pid = parent.get(&pid).copied().unwrap_or(0);
+		}
+		pid == root
+	};
+	let renderer = |pid: u32| {
+		std::fs::read(format!("/proc/{pid}/cmdline"))
+			.is_ok_and(|c| c.windows(15).any(|w| w == b"--type=renderer"))
+	};
+	let hwm = |pid: u32| {
+		let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+		let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+		line.split_whitespace().nth(1)?.parse::<u64>().ok()
+	};
+	parent.keys().filter(|&&p| descends(p) && renderer(p)).filter_map(|&p| hwm(p)).max()
+}
+
 /// A reporter (no chain), honest edges heartbeating to it, and the test
 /// customer's content `m` (from an origin serving its bytes) registered
 /// there, for grants only.

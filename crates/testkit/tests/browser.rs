@@ -13,7 +13,7 @@
 use pod_primitives::Manifest;
 use pod_testkit::inproc::heartbeat_as;
 use pod_testkit::publisher::Publisher;
-use pod_testkit::web::{drive_with, repo, trust_flag, Network};
+use pod_testkit::web::{drive_with, repo, run_plain, trust_flag, Network, RENDERER_BUDGET_MIB};
 use pod_testkit::*;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +46,34 @@ async fn a_browser_verifies_receipts_and_survives_a_lying_edge() {
 	assert_eq!(outcome["reported"]["stored"], 2, "{outcome:#}");
 	assert_eq!(outcome["reported"]["refused"], serde_json::json!([]), "{outcome:#}");
 	keep_screenshot(&shot, "browser-demo.png");
+}
+
+/// A large content is streamed into a file (the origin private file
+/// system), never held whole: the renderer of a browser with no debugger
+/// attached stays within the e2e's budget (the demo once crashed holding
+/// 256 MiB several times over), and the file is the origin's bytes, each
+/// edge holding receipts for exactly what it served. POD_BROWSER_MIB sets
+/// the size (default 96: a page holding it whole would exceed the budget).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_download_streams_to_a_file_within_the_renderers_budget() {
+	let mib: usize =
+		std::env::var("POD_BROWSER_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(96);
+	let bytes = Arc::new(data(mib * CHUNK as usize + 4321));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let tmp = tempfile::tempdir().unwrap();
+	let net = Network::start(tmp.path(), bytes.clone(), &m, 3, "").await;
+	let config = serde_json::json!({ "report": true });
+	let publisher = net.publisher_of(&m, config, 3, None).await;
+	let url = format!("{}/demo/index.html", publisher.url);
+	let log = tmp.path().join("chromium.log");
+	let run = run_plain(&url, &publisher, &log, std::time::Duration::from_secs(600)).await.unwrap();
+	let peak = run.renderer_peak_kib.expect("a renderer measured") >> 10;
+	println!("{mib} MiB downloaded; the renderer's peak resident memory {peak} MiB");
+	assert_eq!(run.outcome["ok"], true, "{:#}", run.outcome);
+	assert_eq!(run.outcome["streamed"], true, "{:#}", run.outcome);
+	assert!(publisher.result().as_deref() == Some(&bytes[..]), "the file's bytes are the origin's");
+	assert!(peak <= RENDERER_BUDGET_MIB, "the renderer peaked at {peak} MiB");
+	assert_eq!(net.check_receipts(run.outcome["edges"].as_array().unwrap()).await, m.size);
 }
 
 /// A read of a small part of a chunk is a verified slice: the page asks an
