@@ -9,9 +9,11 @@
 import { podFetch, PodContent } from '../pod.js';
 
 const $ = (id) => document.getElementById(id);
+// What the publisher's backend says to show; read once, by main and report.
+const pageConfig = fetch('/config').then((r) => r.json());
 
 async function main() {
-  const config = await (await fetch('/config')).json();
+  const config = await pageConfig;
   $('what').textContent = `${config.title} — content ${config.content.slice(0, 16)}…, reporter ${config.reporter}`;
   const started = performance.now();
   const options = {
@@ -103,6 +105,5 @@ window.podDemo = main().then(
   (err) => { $('status').textContent = `failed: ${err.message}`; return { ok: false, error: String(err.message ?? err) }; },
 );
 window.podDemo.then(async (outcome) => {
-  const config = await (await fetch('/config')).json();
-  if (config.report) await report(outcome);
+  if ((await pageConfig.catch(() => ({}))).report) await report(outcome);
 });
