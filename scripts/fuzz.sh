@@ -18,6 +18,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup.sh
 . "$here/setup.sh"
+# Its own workspace and target directory, built optimised: not through the
+# clippy driver the test command's debug builds use (scripts/lib.sh).
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 root=$(cd "$here/.." && pwd)
 fuzz="$root/fuzz"
 export CARGO_TARGET_DIR="$(dirname "$CARGO_TARGET_DIR")/fuzz-target"

@@ -5,6 +5,20 @@
 
 pod_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 
+# The scripts' debug builds lint as they compile: clippy's driver is the
+# compiler of the workspace's own crates (what `cargo clippy` does, there in
+# check mode), with clippy's `-D warnings`. Dependencies are compiled once,
+# by rustc, for the build and the tests alike, not a second time in check
+# mode for a separate clippy run (26 of a cold test command's 61 minutes).
+# Cargo fingerprints the wrapper: a build by hand shares these builds only
+# with the same two variables (`. scripts/lib.sh` exports them). The other
+# builds (optimised, wasm, fuzz, tools) run without them (pod_unlinted):
+# clippy's driver turns MIR optimisations off, and they are not our code
+# to lint or are linted here already.
+export RUSTC_WORKSPACE_WRAPPER=/usr/bin/clippy-driver
+export CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+pod_unlinted() { (unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS && "$@"); }
+
 # Builds the node if needed and prints its path.
 pod_node_binary() {
   if [ -n "${POD_NODE:-}" ]; then echo "$POD_NODE"; return; fi
@@ -39,7 +53,7 @@ pod_cargo() {
 pod_wire_wasm() {
   (cd "$(pod_root)" &&
     RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$POD_WASM_TARGET_DIR" \
-      cargo build -q --locked -p pod-wire --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
+      pod_unlinted cargo build -q --locked -p pod-wire --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
   local heavy
   heavy=$(cd "$(pod_root)" && cargo tree -q --locked -p pod-wire -e normal --target wasm32-unknown-unknown \
     --prefix none --format '{p}' | awk '{print $1}' |
@@ -68,13 +82,13 @@ pod_web_pkg() {
     return 1
   fi
   tool="$(dirname "$CARGO_TARGET_DIR")/tools/bindgen"
-  (cd "$root/web/bindgen" && CARGO_TARGET_DIR="$tool" cargo build -q --locked --release) || return 1
+  (cd "$root/web/bindgen" && CARGO_TARGET_DIR="$tool" pod_unlinted cargo build -q --locked --release) || return 1
   # simd128: BLAKE3's SIMD path (every current browser runs wasm SIMD). Its
   # own target directory: other flags than pod_wire_wasm's, so neither
   # build undoes the other's.
   (cd "$root" &&
     RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$POD_WASM_TARGET_DIR/web" RUSTFLAGS="-C target-feature=+simd128" \
-      cargo build -q --locked --release -p pod-web --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
+      pod_unlinted cargo build -q --locked --release -p pod-web --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort) || return 1
   "$tool/release/pod-bindgen" "$POD_WASM_TARGET_DIR/web/wasm32-unknown-unknown/release/pod_web.wasm" \
     "$POD_WEB_PKG" || return 1
   echo "pod-web for the browser: $(du -k "$POD_WEB_PKG/pod_web_bg.wasm" | cut -f1) KiB of wasm in $POD_WEB_PKG"
@@ -104,16 +118,12 @@ pod_check_layering() {
 # The debug builds of README command 2, each one feature resolution: the whole
 # workspace with every target (node with its wasm runtime, edge binaries, every
 # test harness: `cargo test --workspace --all-targets` reuses all of it), the
-# pallet with runtime-benchmarks, and clippy over the workspace (its check
-# units are kept too, so a warm run re-lints only what changed). Clippy runs
-# with SKIP_WASM_BUILD: otherwise its own run of the runtime's build script
-# rewrites the runtime's wasm, and the next build recompiles the runtime and
-# relinks the node.
+# pallet with runtime-benchmarks; both linted as they compile (clippy's driver
+# above), so a warning fails them.
 pod_debug_builds() {
   (cd "$(pod_root)" &&
     pod_cargo build --workspace --all-targets &&
-    pod_cargo test -p pallet-pod --features runtime-benchmarks --no-run &&
-    SKIP_WASM_BUILD=1 pod_cargo clippy --workspace --all-targets -- -D warnings)
+    pod_cargo test -p pallet-pod --features runtime-benchmarks --no-run)
 }
 
 # The one optimised build every benchmark uses: the node with the benchmarking
@@ -125,7 +135,7 @@ pod_release_build() {
   # `benchmark storage`; its wasm build cannot find itself in this workspace's
   # metadata (it is an optional dependency), so it is skipped.
   (cd "$(pod_root)" && SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1 \
-    pod_cargo build --release --workspace --bins --features pod-node/runtime-benchmarks)
+    pod_unlinted pod_cargo build --release --workspace --bins --features pod-node/runtime-benchmarks)
 }
 
 # Runs one profile's builds (pod_debug_builds or pod_release_build) and deletes every unit of that profile none of them used,

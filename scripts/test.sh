@@ -3,7 +3,8 @@
 #   1. toolchain and packages (scripts/setup.sh, idempotent); the recorded
 #      dependency resolutions (Cargo.lock.recorded here, in fuzz/ and in
 #      web/bindgen/) checked: every build below uses exactly it (--locked), or this fails
-#   2. clippy -D warnings over the workspace; the wire crate built for the
+#   2. the workspace built and linted in one pass (clippy's driver as the
+#      workspace's compiler, -D warnings: scripts/lib.sh); the wire crate built for the
 #      browser (wasm32-unknown-unknown); primitives, pallet (mock runtime,
 #      property tests, benchmark tests), the off-chain crates and their
 #      integration tests; a smoke run of every fuzz target (fuzz/)
@@ -39,7 +40,7 @@ done
 # demo.sh's and as `cargo test --workspace --all-targets`), so the node, the
 # runtime, the edge and every test share each build, rocksdb's above all. Units
 # no build uses any more are then deleted from the shared target directory.
-step "build the workspace (node with its wasm runtime, edge binaries, tests) and clippy -D warnings"
+step "build the workspace (node with its wasm runtime, edge binaries, tests), linted as it compiles (clippy -D warnings)"
 pod_build_and_prune debug pod_debug_builds
 
 step "the wire crate for the browser (wasm32-unknown-unknown); crate layering"
