@@ -30,8 +30,12 @@ impl Evidence for StoreEvidence<'_> {
 	}
 }
 
-/// A confirmation's key: one signature per `(edge, window, part)`.
-type PartKey = (PublicKey, WindowIndex, PartIndex);
+/// What confirmations are serialised by: an edge's window. Every ticket a
+/// confirmation can pay names one edge and one window (`confirm::prove`
+/// cuts any other), so all parts that could pay the same receipts take the
+/// same lock, and the check that a ticket is unpaid (`confirmed_in`) and its
+/// mark (`put_confirmation`) are one step whatever the concurrency.
+type WindowKey = (PublicKey, WindowIndex);
 
 /// Refusals remembered, by request hash: a repeated request is answered
 /// without verifying anything again.
@@ -40,10 +44,10 @@ const REMEMBERED_REFUSALS: usize = 4096;
 /// Refusals by request hash, and the hashes oldest first.
 type Refusals = (HashMap<[u8; 32], Vec<Reduction>>, VecDeque<[u8; 32]>);
 
-/// Per-part locks, the grants' books and the refusals given lately.
+/// Per-window locks, the grants' books and the refusals given lately.
 #[derive(Debug, Default)]
 pub struct Confirmations {
-	locks: Mutex<HashMap<PartKey, Arc<tokio::sync::Mutex<()>>>>,
+	locks: Mutex<HashMap<WindowKey, Arc<tokio::sync::Mutex<()>>>>,
 	/// Held from reading what grants have left to storing what a
 	/// confirmation pays under them, so two parts paying under one grant
 	/// cannot both spend its last bytes. Confirmations without grants skip
@@ -53,8 +57,9 @@ pub struct Confirmations {
 }
 
 impl Confirmations {
-	/// The lock of one part (made on first use, dropped after last use).
-	fn lock_for(&self, key: PartKey) -> Arc<tokio::sync::Mutex<()>> {
+	/// The lock of one edge's window (made on first use, dropped after
+	/// last use).
+	fn lock_for(&self, key: WindowKey) -> Arc<tokio::sync::Mutex<()>> {
 		let mut locks = self.locks.lock().expect("locks");
 		locks.retain(|_, l| Arc::strong_count(l) > 1);
 		locks.entry(key).or_default().clone()
@@ -81,14 +86,16 @@ impl Reporter {
 	/// co-signs it. The answer for a part is stored and repeated: a retried
 	/// or resent claim (after an edge or reporter restart) gets the
 	/// identical confirmation. Tickets it paid are marked with the part in
-	/// the same write, so no other part of the window can pay them again.
+	/// the same write, so no other part of the window can pay them again:
+	/// the parts of one edge's window are confirmed one at a time (issue
+	/// #24: sixteen parts sent at once each paid the same receipts).
 	/// `raw` is the request as received: a refusal is remembered by its
 	/// hash, so the same request repeated costs a hash, not a verification.
-	/// The receipts are verified on a blocking thread, under a lock of this
-	/// part only.
+	/// The receipts are verified on a blocking thread, under the lock of
+	/// this edge's window only.
 	pub async fn confirm(&self, req: ConfirmRequest, raw: &[u8]) -> Result<Vec<u8>, ReporterError> {
 		let claim = req.claim.clone();
-		let lock = self.confirms.lock_for((claim.edge, claim.window, claim.part));
+		let lock = self.confirms.lock_for((claim.edge, claim.window));
 		let _g = lock.lock().await;
 		if let Some(stored) = self.store.confirmation(&claim.edge, claim.window, claim.part)? {
 			return Ok(stored);
@@ -216,19 +223,143 @@ impl Reporter {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::testing::{receipt, reporter, stored_ticket, viewer, G};
+	use pod_primitives::{keys::keypair_from_seed, merkle, Entry, SignedReceipt};
+	use proptest::prelude::*;
 
-	/// One lock per part, shared while in use and dropped after.
+	const EDGE_SEED: [u8; 32] = [4; 32];
+
+	/// Edge `EDGE_SEED`'s signed claim of `receipts` in `part` of `window`.
+	fn claim(window: WindowIndex, part: PartIndex, receipts: &[SignedReceipt]) -> ConfirmRequest {
+		let edge = keypair_from_seed(&EDGE_SEED);
+		let leaves: Vec<_> =
+			receipts.iter().map(|r| (r.receipt.ticket_id, r.receipt.bytes_total)).collect();
+		let bytes = leaves.iter().map(|(_, b)| b).sum();
+		let claim = Claim {
+			edge: edge.public.to_bytes(),
+			window,
+			part,
+			entries: vec![Entry { content: [7; 32], bytes }].try_into().unwrap(),
+			receipts_root: merkle::receipts_root(&leaves),
+			receipt_count: receipts.len() as u32,
+		};
+		let signature = keys::sign(&edge, DomainTag::Claim, &G, &claim);
+		ConfirmRequest { claim, signature, receipts: receipts.to_vec() }
+	}
+
+	/// Sends every request at once; the bytes each confirmed (`None`:
+	/// refused).
+	async fn confirm_all(r: &Arc<Reporter>, requests: Vec<ConfirmRequest>) -> Vec<Option<u64>> {
+		let tasks: Vec<_> = requests
+			.into_iter()
+			.map(|req| {
+				let r = r.clone();
+				tokio::spawn(async move {
+					let raw = req.encode();
+					let json = r.confirm(req, &raw).await.ok()?;
+					let resp: ConfirmResponse = serde_json::from_slice(&json).unwrap();
+					Some(resp.confirmed_bytes)
+				})
+			})
+			.collect();
+		let mut out = Vec::new();
+		for t in tasks {
+			out.push(t.await.unwrap());
+		}
+		out
+	}
+
+	/// The same delivery claimed as sixteen parts of one window, all sent at
+	/// once: exactly one part pays it (issue #24: each part once did).
+	#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+	async fn a_delivery_claimed_in_parts_at_once_is_paid_once() {
+		let dir = tempfile::tempdir().unwrap();
+		let r = reporter(dir.path(), 5);
+		let (edge, v) = (keypair_from_seed(&EDGE_SEED).public.to_bytes(), viewer(1));
+		let t = stored_ticket(&r, edge, &v, 5, 3_000_000);
+		let receipts = [receipt(&t, &v, 3_000_000)];
+		r.set_window(6);
+		let parts = (0..16).map(|p| claim(5, p, &receipts)).collect();
+		let got = confirm_all(&r, parts).await;
+		let paid: Vec<_> = got.iter().flatten().collect();
+		assert_eq!(paid, vec![&3_000_000], "{got:?}");
+		let winner = got.iter().position(Option::is_some).unwrap() as PartIndex;
+		assert_eq!(r.store.confirmed_in(&t.ticket.ticket_id).unwrap(), Some(winner));
+		// The winning part's retry gets its stored answer; the others stay refused.
+		assert_eq!(confirm_all(&r, vec![claim(5, winner, &receipts)]).await, [Some(3_000_000)]);
+		let other = (winner + 1) % 16;
+		assert_eq!(confirm_all(&r, vec![claim(5, other, &receipts)]).await, [None]);
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(24))]
+
+		/// Any parts of one window, each carrying any receipts of its
+		/// tickets, confirmed concurrently in any interleaving: every ticket
+		/// is paid in exactly one part that carried it, and the bytes
+		/// confirmed are those receipts' bytes, once each.
+		#[test]
+		fn each_ticket_is_paid_once_whatever_the_interleaving(
+			parts in prop::collection::vec(
+				prop::collection::vec((0usize..6, 1u64..50_000), 1..6), 2..8),
+		) {
+			let rt = tokio::runtime::Builder::new_multi_thread()
+				.worker_threads(4).enable_all().build().unwrap();
+			rt.block_on(async {
+				let dir = tempfile::tempdir().unwrap();
+				let r = reporter(dir.path(), 5);
+				let edge = keypair_from_seed(&EDGE_SEED).public.to_bytes();
+				let viewers: Vec<_> = (0..6).map(viewer).collect();
+				let tickets: Vec<_> =
+					viewers.iter().map(|v| stored_ticket(&r, edge, v, 5, 1 << 40)).collect();
+				r.set_window(6);
+				// Part p carries, for each ticket, its largest receipt there.
+				let mut carried = vec![std::collections::BTreeMap::new(); parts.len()];
+				for (p, receipts) in parts.iter().enumerate() {
+					for &(t, bytes) in receipts {
+						let best = carried[p].entry(t).or_insert(0);
+						*best = bytes.max(*best);
+					}
+				}
+				let requests = carried.iter().enumerate().map(|(p, by_ticket)| {
+					let rs: Vec<_> = by_ticket.iter()
+						.map(|(&t, &b)| receipt(&tickets[t], &viewers[t], b)).collect();
+					claim(5, p as PartIndex, &rs)
+				}).collect();
+				let got = confirm_all(&r, requests).await;
+				let mut expected = 0;
+				for (t, ticket) in tickets.iter().enumerate() {
+					let id = ticket.ticket.ticket_id;
+					let won = r.store.confirmed_in(&id).unwrap();
+					let carriers: Vec<_> = (0..parts.len())
+						.filter(|p| carried[*p].contains_key(&t)).collect();
+					match won {
+						None => prop_assert!(carriers.is_empty(), "ticket {t} never paid"),
+						Some(p) => {
+							prop_assert!(carriers.contains(&(p as usize)), "paid in a part without it");
+							prop_assert!(got[p as usize].is_some());
+							expected += carried[p as usize][&t];
+						}
+					}
+				}
+				prop_assert_eq!(got.iter().flatten().sum::<u64>(), expected, "{:?}", got);
+				Ok(())
+			})?;
+		}
+	}
+
+	/// One lock per edge window, shared while in use and dropped after.
 	#[test]
-	fn parts_lock_separately() {
+	fn edge_windows_lock_separately() {
 		let c = Confirmations::default();
-		let a = c.lock_for(([1; 32], 5, 0));
-		let again = c.lock_for(([1; 32], 5, 0));
+		let a = c.lock_for(([1; 32], 5));
+		let again = c.lock_for(([1; 32], 5));
 		assert!(Arc::ptr_eq(&a, &again));
-		let other = c.lock_for(([1; 32], 5, 1));
-		assert!(!Arc::ptr_eq(&a, &other));
-		assert!(other.try_lock().is_ok() && a.try_lock().is_ok());
-		drop((a, again, other));
-		let _fresh = c.lock_for(([2; 32], 5, 0));
+		let (other_window, other_edge) = (c.lock_for(([1; 32], 6)), c.lock_for(([2; 32], 5)));
+		assert!(!Arc::ptr_eq(&a, &other_window) && !Arc::ptr_eq(&a, &other_edge));
+		assert!(other_window.try_lock().is_ok() && a.try_lock().is_ok());
+		drop((a, again, other_window, other_edge));
+		let _fresh = c.lock_for(([2; 32], 5));
 		assert_eq!(c.locks.lock().unwrap().len(), 1, "unused locks are dropped");
 	}
 

@@ -35,6 +35,8 @@ pub mod reports;
 pub mod schedule;
 pub mod service;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 pub use config::ReporterConfig;
 pub use error::ReporterError;

@@ -95,35 +95,7 @@ mod tests {
 	use crate::schedule::TicketTerms;
 	use pod_primitives::{keys::keypair_from_seed, Accusation, Manifest};
 
-	const G: [u8; 32] = [3; 32];
-
-	fn reporter(dir: &std::path::Path) -> Arc<Reporter> {
-		let cfg = crate::ReporterConfig {
-			listen: "127.0.0.1:0".parse().unwrap(),
-			admin_listen: "127.0.0.1:0".parse().unwrap(),
-			max_connections_per_peer: 256,
-			tls_cert: None,
-			tls_key: None,
-			cors_origins: vec![],
-			data_dir: dir.to_path_buf(),
-			key_seed: hex::encode([1u8; 32]),
-			key_file: None,
-			chain: "unused".into(),
-			ticket_ttl_secs: 600,
-			confirm_grace_ms: 0,
-			edge_timeout_secs: 30,
-			schedule_count: 3,
-			hot_threshold: 20,
-			hot_replicas: 3,
-			audit_interval_secs: 0,
-			open_per_viewer_per_minute: 6,
-			open_per_network_per_minute: 60,
-			schedule_per_viewer_per_minute: 30,
-			schedule_per_network_per_minute: 600,
-			retain_windows: 64,
-		};
-		Reporter::open_with(cfg, None, G, 5).unwrap()
-	}
+	use crate::testing::{reporter, G};
 
 	fn accuse(seed: [u8; 32], ticket_id: [u8; 16], chunk: u32) -> String {
 		let a = Accusation { ticket_id, chunk };
@@ -135,7 +107,7 @@ mod tests {
 	#[tokio::test]
 	async fn accusations_are_checked_before_any_audit() {
 		let dir = tempfile::tempdir().unwrap();
-		let r = reporter(dir.path());
+		let r = reporter(dir.path(), 5);
 		let m = Manifest::of_bytes(&[7u8; 3000], 1024);
 		let content =
 			r.register_content(None, &codec::Encode::encode(&m), "http://o/x").await.unwrap();
