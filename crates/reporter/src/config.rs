@@ -55,7 +55,8 @@ pub struct ReporterConfig {
 	/// An edge silent for longer is not scheduled.
 	#[serde(default = "default_edge_timeout")]
 	pub edge_timeout_secs: u64,
-	/// Edges per schedule by default.
+	/// Edges per schedule: the default and the most a viewer may ask for
+	/// (at most 16).
 	#[serde(default = "default_count")]
 	pub schedule_count: usize,
 	/// Requests per window that make a content hot.

@@ -209,10 +209,11 @@ impl Reporter {
 		Ok(())
 	}
 
-	/// The `max_bytes` of each of `n` tickets for a content: its full size,
-	/// or under a grant the budget left split evenly in whole chunks (a
-	/// ticket allowing less than a chunk could not serve one), each at most
-	/// the size, reserved before the tickets exist. Tickets that would allow
+	/// The `max_bytes` of each of `n` tickets for a content: at most
+	/// [`ticket_cap`] (so a viewer cannot take the whole content from the
+	/// one edge it prefers, issue #24), and under a grant the budget left
+	/// split evenly in whole chunks (a ticket allowing less than a chunk
+	/// could not serve one), reserved before the tickets exist. Tickets that would allow
 	/// less than a chunk are not issued, so the result may be shorter than
 	/// `n`. The grant's expired tickets its viewer reported a receipt for
 	/// give back first the allowance their reports say they did not use (a
@@ -226,17 +227,41 @@ impl Reporter {
 		n: usize,
 	) -> Result<Vec<u64>, ReporterError> {
 		let size = manifest.size;
-		let Admission::Grant(g) = admission else { return Ok(vec![size; n]) };
+		let cap = ticket_cap(size, manifest.chunk_size, n);
+		let Admission::Grant(g) = admission else { return Ok(vec![cap; n]) };
 		let id = g.grant.id();
 		let budget = g.grant.budget;
 		let _g = self.grants_lock.lock().expect("grants lock");
 		let used = self.store.close_expired(&id, now_ms())?;
-		let out = split_budget(budget.saturating_sub(used), size, manifest.chunk_size, n);
+		let out: Vec<u64> = split_budget(budget.saturating_sub(used), size, manifest.chunk_size, n)
+			.into_iter()
+			.map(|a| a.min(cap))
+			.collect();
 		if out.is_empty() {
 			return Err(ReporterError::GrantExhausted { grant: hex::encode(id), budget });
 		}
 		self.store.reserve_grant(&id, budget, used + out.iter().sum::<u64>())?;
 		Ok(out)
+	}
+}
+
+/// What one of `n` tickets for a content of `size` in chunks of `chunk`
+/// may allow: the whole content alone; with others, enough for any `n - 1`
+/// of them to finish the download if one edge fails (its share of the size
+/// in whole chunks, plus one chunk for the client's uneven spread). A
+/// viewer who favours one edge then takes at most `n / (n - 1)` of that
+/// edge's fair share of its downloads (1.5 with the default 3 edges).
+pub(crate) fn ticket_cap(size: u64, chunk: u32, n: usize) -> u64 {
+	let chunk = u64::from(chunk.max(1));
+	let others = (n.max(2) - 1) as u64;
+	match n {
+		0 | 1 => size,
+		_ => size
+			.div_ceil(others)
+			.div_ceil(chunk)
+			.saturating_mul(chunk)
+			.saturating_add(chunk)
+			.min(size),
 	}
 }
 
@@ -263,7 +288,28 @@ fn split_budget(left: u64, size: u64, chunk: u32, n: usize) -> Vec<u64> {
 
 #[cfg(test)]
 mod tests {
-	use super::split_budget;
+	use super::{split_budget, ticket_cap};
+
+	/// A ticket alone allows the whole content; among others, half of it
+	/// (in whole chunks) plus a chunk with three, so two can finish if one
+	/// fails; never more than the size.
+	#[test]
+	fn tickets_are_capped_so_any_but_one_can_finish() {
+		const MIB: u64 = 1 << 20;
+		assert_eq!(ticket_cap(24 * MIB, 1 << 20, 1), 24 * MIB);
+		assert_eq!(ticket_cap(24 * MIB, 1 << 20, 3), 13 * MIB);
+		assert_eq!(ticket_cap(24 * MIB + 5, 1 << 20, 3), 14 * MIB);
+		assert_eq!(ticket_cap(24 * MIB, 1 << 20, 4), 9 * MIB);
+		assert_eq!(ticket_cap(3 * MIB, 1 << 20, 2), 3 * MIB);
+		assert_eq!(ticket_cap(100, 1 << 20, 3), 100);
+		for (size, n) in [(24 * MIB + 5, 3), (7 * MIB, 4), (MIB + 1, 3), (5, 2)] {
+			let cap = ticket_cap(size, 1 << 20, n);
+			assert!(
+				cap * (n as u64 - 1) >= size,
+				"{n} tickets of {cap} cannot lose one for {size}"
+			);
+		}
+	}
 
 	#[test]
 	fn budgets_split_in_whole_chunks() {

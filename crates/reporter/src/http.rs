@@ -145,7 +145,7 @@ async fn handle(r: Arc<Reporter>, peer: SocketAddr, req: Request<Incoming>) -> R
 		(&Method::POST, ["contents"]) => ("contents", register_content(&r, req).await),
 		(&Method::GET, ["contents", id, "manifest"]) => ("manifest", manifest(&r, id)),
 		(&Method::POST, ["schedule"]) => ("schedule", schedule(&r, peer, req).await),
-		(&Method::POST, ["heartbeat"]) => ("heartbeat", heartbeat(&r, req).await),
+		(&Method::POST, ["heartbeat"]) => ("heartbeat", heartbeat(&r, peer, req).await),
 		(&Method::POST, ["reports"]) => ("reports", reports(&r, req).await),
 		(&Method::POST, ["confirm"]) => ("confirm", confirm(&r, req).await),
 		(&Method::GET, ["status"]) | (&Method::GET, ["edges"]) => {
@@ -212,10 +212,14 @@ async fn schedule(
 	Ok(json(StatusCode::OK, &r.schedule(&s, peer.ip()).await?))
 }
 
-async fn heartbeat(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {
+async fn heartbeat(
+	r: &Reporter,
+	peer: SocketAddr,
+	req: Request<Incoming>,
+) -> Result<Resp, Refusal> {
 	let body = pod_http::body(req, 4 << 20).await?;
 	let hb: SignedHeartbeat = scale("heartbeat", &body)?;
-	r.heartbeat(&hb).await?;
+	r.heartbeat(&hb, peer.ip()).await?;
 	Ok(json(StatusCode::OK, &HeartbeatReply { window: r.window() }))
 }
 

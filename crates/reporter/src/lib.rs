@@ -9,7 +9,8 @@
 //! | --- | --- |
 //! | [`config`] | `reporter.toml` |
 //! | [`service`] | [`Reporter`]: key, store, the chain's window; contents, heartbeats, `/status` |
-//! | [`schedule`] | ranking edges, hold orders, tickets, hot contents |
+//! | [`placement`] | where a viewer's tickets go (pure): eligible edges, weights, a weighted random order |
+//! | [`schedule`] | choosing edges, hold orders, tickets, hot contents |
 //! | [`reports`] | clients' own receipts and lying edges |
 //! | [`confirm`] | the confirmation rule (pure): what a claim's receipts prove |
 //! | [`attest`] | confirming and co-signing a window, idempotently |
@@ -31,6 +32,7 @@ pub mod grants;
 pub mod http;
 pub mod metrics;
 pub mod open;
+pub mod placement;
 pub mod reports;
 pub mod schedule;
 pub mod service;

@@ -2,6 +2,7 @@
 //! spreading hot contents ahead of demand.
 
 use crate::error::ReporterError;
+use crate::placement::{self, Candidate, Viewer};
 use crate::service::Reporter;
 use crate::store::EdgeRecord;
 use codec::Encode;
@@ -28,13 +29,12 @@ pub(crate) struct TicketTerms {
 	pub(crate) grant: Option<pod_primitives::GrantId>,
 }
 
-/// An edge with its record and score, best first.
+/// Edges in the order they are tried, each with its record and its
+/// weight (in thousandths, as the schedule shows it).
 type Ranked = Vec<(PublicKey, EdgeRecord, i64)>;
 
-/// Edges per schedule at most.
+/// Edges per schedule at most, whatever the configuration.
 const MAX_EDGES: usize = 16;
-/// Reputation at or below which an edge is not scheduled.
-const EXCLUDED_REPUTATION: i64 = -50;
 /// How long a hold order is valid (ms).
 const ORDER_TTL_MS: u64 = 60_000;
 
@@ -65,18 +65,58 @@ impl IssuedLoad {
 	}
 }
 
-/// Scores an edge for a content: reputation, the load the reporter
-/// measured (`open` tickets), region and whether it already holds the
-/// content.
-fn score(r: &EdgeRecord, open: u64, content_hex: &str, region: Option<&str>) -> i64 {
-	let mut score = r.reputation * 10 - open.min(1 << 20) as i64;
-	if region.is_some_and(|g| g == r.region) {
-		score += 100;
+/// Bytes ticketed per content and edge in the current window: what keeps
+/// one edge from taking a content's window (`placement::SHARE_FACTOR`).
+/// Kept in memory: a restarted reporter starts the window's shares afresh.
+#[derive(Debug, Default)]
+pub struct Ticketed(Mutex<(WindowIndex, HashMap<ContentId, PerEdge>)>);
+
+/// Bytes per edge.
+type PerEdge = HashMap<PublicKey, u64>;
+
+impl Ticketed {
+	/// Counts `bytes` ticketed to `edge` for `content` in `window`.
+	pub fn add(&self, window: WindowIndex, content: ContentId, edge: PublicKey, bytes: u64) {
+		let mut g = self.0.lock().expect("ticketed");
+		if g.0 != window {
+			*g = (window, HashMap::new());
+		}
+		let e = g.1.entry(content).or_default().entry(edge).or_default();
+		*e = e.saturating_add(bytes);
 	}
-	if r.held.iter().any(|c| c == content_hex) {
-		score += 20;
+
+	/// Bytes ticketed for `content` in `window`, per edge and in all.
+	pub fn of(&self, window: WindowIndex, content: &ContentId) -> (PerEdge, u64) {
+		let g = self.0.lock().expect("ticketed");
+		let per_edge = match g.0 == window {
+			true => g.1.get(content).cloned().unwrap_or_default(),
+			false => HashMap::new(),
+		};
+		let total = per_edge.values().fold(0u64, |a, b| a.saturating_add(*b));
+		(per_edge, total)
 	}
-	score
+}
+
+/// What the reporter knows of an edge, for placement.
+fn candidate(
+	edge: PublicKey,
+	r: &EdgeRecord,
+	content_hex: &str,
+	open: u64,
+	ticketed: u64,
+) -> Candidate {
+	let networks =
+		r.addresses.iter().filter_map(|a| a.parse().ok().and_then(placement::network)).collect();
+	Candidate {
+		edge,
+		owner: r.owner.as_deref().and_then(|o| hex32("owner", o).ok()),
+		networks,
+		region: r.region.clone(),
+		reputation: r.reputation,
+		open,
+		holds: r.held.iter().any(|c| c == content_hex),
+		ticketed,
+	}
 }
 
 fn limited(l: crate::open::Limited) -> ReporterError {
@@ -88,21 +128,29 @@ fn limited(l: crate::open::Limited) -> ReporterError {
 }
 
 impl Reporter {
-	/// Edges for `content`, best first. Edges with a bad record are left out.
-	fn ranked(&self, content: &ContentId, region: Option<&str>) -> Result<Ranked, ReporterError> {
+	/// The live edges `viewer` may get for `content`, in the order they are
+	/// tried (`placement`: a weighted random order the viewer cannot steer).
+	fn ranked(&self, content: &ContentId, viewer: &Viewer) -> Result<Ranked, ReporterError> {
 		let c = hex::encode(content);
 		let open = self.issued.counts(now_ms());
-		let mut v: Ranked = self
-			.live_edges()?
-			.into_iter()
-			.filter(|(_, r)| r.reputation > EXCLUDED_REPUTATION)
+		let (ticketed, total) = self.ticketed.of(self.window(), content);
+		let mut records: HashMap<PublicKey, EdgeRecord> = self.live_edges()?.into_iter().collect();
+		let candidates: Vec<Candidate> = records
+			.iter()
 			.map(|(k, r)| {
-				let s = score(&r, open.get(&k).copied().unwrap_or(0), &c, region);
-				(k, r, s)
+				let (o, t) = (open.get(k), ticketed.get(k));
+				candidate(*k, r, &c, o.copied().unwrap_or(0), t.copied().unwrap_or(0))
 			})
 			.collect();
-		v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-		Ok(v)
+		let eligible = placement::eligible(&candidates, viewer);
+		let ordered = placement::order(eligible, viewer, total, placement::os_rand);
+		Ok(ordered
+			.into_iter()
+			.filter_map(|cand| {
+				let weight = (placement::weight(cand, viewer) * 1000.0).round() as i64;
+				records.remove(&cand.edge).map(|r| (cand.edge, r, weight))
+			})
+			.collect())
 	}
 
 	fn order(&self, content: &ContentId, manifest: &Manifest, origin: &str) -> SignedOrder {
@@ -152,8 +200,13 @@ impl Reporter {
 		let window = self.window();
 		let heat = self.store.bump_heat(&content, window)?;
 		self.metrics.schedules.inc();
-		let want = req.count.unwrap_or(self.cfg.schedule_count).clamp(1, MAX_EDGES);
-		let ranked = self.ranked(&content, req.region.as_deref())?;
+		// The reporter bounds how many edges a viewer gets: asking for every
+		// edge would put the viewer's own among them.
+		let most = self.cfg.schedule_count.clamp(1, MAX_EDGES);
+		let want = req.count.unwrap_or(most).clamp(1, most);
+		let viewer =
+			Viewer { network: placement::network(from), region_hint: req.region.as_deref() };
+		let ranked = self.ranked(&content, &viewer)?;
 		let mut chosen = self.choose(&content, &manifest, &origin, &ranked, want).await?;
 		let allowances = self.allowances(&admission, &manifest, chosen.len())?;
 		chosen.truncate(allowances.len());
@@ -170,6 +223,7 @@ impl Reporter {
 		self.store.put_tickets(&tickets)?;
 		for t in &tickets {
 			self.issued.add(t.ticket.edge, t.ticket.expires_at);
+			self.ticketed.add(window, content, t.ticket.edge, t.ticket.max_bytes);
 		}
 		self.metrics.tickets.inc_by(tickets.len() as u64);
 		if heat >= self.cfg.hot_threshold {
@@ -185,7 +239,8 @@ impl Reporter {
 		})
 	}
 
-	/// The best `want` edges that hold the content or take an order to.
+	/// The first `want` edges of `ranked` that hold the content or take an
+	/// order to.
 	async fn choose(
 		&self,
 		content: &ContentId,
@@ -300,13 +355,46 @@ mod tests {
 		assert!(l.0.lock().unwrap().is_empty(), "no entry outlives its tickets");
 	}
 
-	/// What an edge says of its own load does not rank it; what the
+	/// What an edge says of its own load does not weigh it; what the
 	/// reporter measured does.
 	#[test]
 	fn a_claimed_load_does_not_rank_an_edge() {
 		let modest = EdgeRecord { load: 0, ..Default::default() };
 		let honest = EdgeRecord { load: 500, ..Default::default() };
-		assert_eq!(score(&modest, 7, "c", None), score(&honest, 7, "c", None));
-		assert!(score(&modest, 40, "c", None) < score(&honest, 7, "c", None));
+		let w = |r: &EdgeRecord, open| {
+			placement::weight(&candidate([1; 32], r, "c", open, 0), &Viewer::default())
+		};
+		assert_eq!(w(&modest, 7), w(&honest, 7));
+		assert!(w(&modest, 40) < w(&honest, 7));
+	}
+
+	/// What the record says becomes the candidate: networks from the
+	/// addresses (not loopback, not garbage), the owner, holding.
+	#[test]
+	fn a_record_becomes_a_candidate() {
+		let r = EdgeRecord {
+			addresses: vec!["192.0.2.9".into(), "127.0.0.1".into(), "junk".into()],
+			owner: Some(hex::encode([5u8; 32])),
+			held: vec!["c".into()],
+			..Default::default()
+		};
+		let c = candidate([1; 32], &r, "c", 2, 3);
+		assert_eq!(c.networks, vec![placement::network("192.0.2.1".parse().unwrap()).unwrap()]);
+		assert_eq!((c.owner, c.holds, c.open, c.ticketed), (Some([5; 32]), true, 2, 3));
+	}
+
+	/// Shares are per content in the current window, and a new window
+	/// starts them afresh.
+	#[test]
+	fn ticketed_bytes_are_per_content_and_window() {
+		let t = Ticketed::default();
+		t.add(4, [1; 32], [7; 32], 100);
+		t.add(4, [1; 32], [7; 32], 50);
+		t.add(4, [1; 32], [8; 32], 10);
+		t.add(4, [2; 32], [7; 32], 1);
+		assert_eq!(t.of(4, &[1; 32]), (HashMap::from([([7; 32], 150), ([8; 32], 10)]), 160));
+		assert_eq!(t.of(5, &[1; 32]).1, 0);
+		t.add(5, [1; 32], [8; 32], 1);
+		assert_eq!(t.of(4, &[1; 32]).1, 0, "the old window is forgotten");
 	}
 }

@@ -42,6 +42,8 @@ pub struct Reporter {
 	pub(crate) schedule_limits: crate::open::OpenLimiter,
 	/// Unexpired tickets per edge: the load scheduling ranks by.
 	pub(crate) issued: crate::schedule::IssuedLoad,
+	/// Bytes ticketed per content and edge in the current window.
+	pub(crate) ticketed: crate::schedule::Ticketed,
 	/// The chain's current window (finalized head), refreshed in the background.
 	window: AtomicU32,
 	/// When the chain is expected to leave that window (unix ms; `u64::MAX`
@@ -120,6 +122,7 @@ impl Reporter {
 			open_limits,
 			schedule_limits,
 			issued: Default::default(),
+			ticketed: Default::default(),
 			chain,
 			window: AtomicU32::new(window),
 			window_end_ms: AtomicU64::new(u64::MAX),
@@ -274,9 +277,14 @@ impl Reporter {
 		Ok((decode_manifest(&m, Some(id))?, origin))
 	}
 
-	/// Takes an edge's heartbeat (its first one registers it here): only
-	/// from an edge registered and bonded on chain and not leaving.
-	pub async fn heartbeat(&self, hb: &SignedHeartbeat) -> Result<(), ReporterError> {
+	/// Takes an edge's heartbeat (its first one registers it here), sent
+	/// from `from`: only from an edge registered and bonded on chain and not
+	/// leaving.
+	pub async fn heartbeat(
+		&self,
+		hb: &SignedHeartbeat,
+		from: std::net::IpAddr,
+	) -> Result<(), ReporterError> {
 		if !hb.verify(&self.genesis) {
 			return Err(ReporterError::BadHeartbeat(hex::encode(hb.heartbeat.edge)));
 		}
@@ -289,17 +297,19 @@ impl Reporter {
 			return Err(ReporterError::EdgeNotOnChain { edge: hex::encode(h.edge), why });
 		}
 		let bonded = self.records.bonded_edge(&h.edge).await?;
-		self.record_heartbeat(h, bonded.as_ref())
+		self.record_heartbeat(h, bonded.as_ref(), from)
 	}
 
 	/// Records a heartbeat. The region and capacity are the ones the edge's
 	/// owner registered and bonded on chain when there is a chain: a
 	/// heartbeat can claim anything, so it only says them without one
-	/// (tests). Load is measured, not taken (`open_tickets`).
+	/// (tests). Load is measured, not taken (`open_tickets`); the addresses
+	/// are where the heartbeat came from and the URL's host, if an address.
 	fn record_heartbeat(
 		&self,
 		h: &pod_wire::api::Heartbeat,
 		bonded: Option<&pod_chain::ChainEdge>,
+		from: std::net::IpAddr,
 	) -> Result<(), ReporterError> {
 		let _g = self.edges_lock.lock().expect("edges lock");
 		let mut rec = self.store.edge(&h.edge)?.unwrap_or_default();
@@ -311,6 +321,12 @@ impl Reporter {
 		rec.load = h.load;
 		rec.free_disk = h.free_disk;
 		rec.held = h.held.iter().map(hex::encode).collect();
+		rec.addresses = std::iter::once(from)
+			.chain(crate::placement::url_address(&rec.url))
+			.map(|a| a.to_string())
+			.collect();
+		rec.addresses.dedup();
+		rec.owner = bonded.map(|e| hex::encode(e.owner));
 		rec.last_seen_ms = now_ms();
 		self.store.put_edge(&h.edge, &rec)?;
 		self.metrics.heartbeats.inc();

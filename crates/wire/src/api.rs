@@ -268,7 +268,8 @@ pub struct ScheduledEdge {
 	pub url: String,
 	/// Its region.
 	pub region: String,
-	/// The reporter's ranking score.
+	/// The weight the reporter drew this edge with, in thousandths (1,000:
+	/// an idle, unaudited edge far from the viewer, not holding the content).
 	pub score: i64,
 	/// Hex SCALE `SignedTicket` for this edge.
 	pub ticket: String,

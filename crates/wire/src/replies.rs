@@ -206,6 +206,16 @@ pub struct EdgeRecord {
 	/// The last audit failure, for the API.
 	#[serde(default)]
 	pub last_failure: Option<String>,
+	/// Addresses the reporter saw it at: its last heartbeat's source, and
+	/// its URL's host if that is an address. Scheduling never sends a
+	/// viewer to an edge in its own network.
+	#[serde(default)]
+	pub addresses: Vec<String>,
+	/// The account that registered it on chain (hex), when the reporter
+	/// follows a chain: a viewer in the network of one of an owner's edges
+	/// is scheduled on none of them.
+	#[serde(default)]
+	pub owner: Option<String>,
 }
 
 /// One edge in the reporter's `/status`.
