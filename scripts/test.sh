@@ -28,7 +28,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step says when it starts (minutes since the command started), so a
+# slow run shows which step took the time.
+step() { printf '\n=== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 step "the recorded dependency resolution (scripts/lock.sh): Cargo.lock is Cargo.lock.recorded and cargo needs no change to it"
 for d in "${POD_LOCK_DIRS[@]}"; do

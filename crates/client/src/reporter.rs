@@ -84,7 +84,7 @@ pub struct Scheduled {
 	pub manifest: Manifest,
 	/// The chain's genesis hash receipts are signed for.
 	pub genesis: [u8; 32],
-	/// The edges, best first, each with its ticket.
+	/// The edges in the order the reporter drew them, each with its ticket.
 	pub sources: Vec<Source>,
 }
 

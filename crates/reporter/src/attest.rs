@@ -92,20 +92,25 @@ impl Reporter {
 	/// `raw` is the request as received: a refusal is remembered by its
 	/// hash, so the same request repeated costs a hash, not a verification.
 	/// The receipts are verified on a blocking thread, under the lock of
-	/// this edge's window only.
+	/// this edge's window only; only a claim its edge signed for a closed
+	/// window waits on that lock, so no one else can hold the edge's
+	/// confirmations up.
 	pub async fn confirm(&self, req: ConfirmRequest, raw: &[u8]) -> Result<Vec<u8>, ReporterError> {
 		let claim = req.claim.clone();
-		let lock = self.confirms.lock_for((claim.edge, claim.window));
-		let _g = lock.lock().await;
-		if let Some(stored) = self.store.confirmation(&claim.edge, claim.window, claim.part)? {
-			return Ok(stored);
-		}
 		let hash = *blake3::hash(raw).as_bytes();
 		if let Some(reductions) = self.confirms.refusal(&hash) {
 			self.metrics.repeated_refusals.inc();
 			return Err(ConfirmError::NothingConfirmed(reductions).into());
 		}
+		if !keys::verify(&claim.edge, &req.signature, DomainTag::Claim, &self.genesis, &claim) {
+			return Err(ConfirmError::BadClaimSignature.into());
+		}
 		self.check_window_closed(&claim)?;
+		let lock = self.confirms.lock_for((claim.edge, claim.window));
+		let _g = lock.lock().await;
+		if let Some(stored) = self.store.confirmation(&claim.edge, claim.window, claim.part)? {
+			return Ok(stored);
+		}
 		if let Some(why) = self.records.edge_refusal(&claim.edge, claim.window).await? {
 			return Err(ReporterError::EdgeNotOnChain { edge: hex::encode(claim.edge), why });
 		}

@@ -80,6 +80,9 @@ pub struct Candidate {
 	pub holds: bool,
 	/// Bytes of the content ticketed to it in the window.
 	pub ticketed: u64,
+	/// Whether it sent a heartbeat recently enough to be scheduled (an edge
+	/// that did not still counts for its owner's exclusion).
+	pub live: bool,
 }
 
 /// Who asks for a schedule, as the reporter can tell.
@@ -91,15 +94,17 @@ pub struct Viewer<'a> {
 	pub region_hint: Option<&'a str>,
 }
 
-/// The candidates `viewer` may be scheduled on: not excluded, not in its
-/// network, and no edge of an owner with an edge in its network.
+/// The candidates `viewer` may be scheduled on: live, not excluded, not in
+/// its network, and no edge of an owner with an edge (live or not) in its
+/// network. An owner is a chain account: one person with several accounts
+/// is several owners here.
 pub fn eligible<'c>(candidates: &'c [Candidate], viewer: &Viewer) -> Vec<&'c Candidate> {
 	let inside = |c: &Candidate| viewer.network.is_some_and(|n| c.networks.contains(&n));
 	let owners: BTreeSet<[u8; 32]> =
 		candidates.iter().filter(|c| inside(c)).filter_map(|c| c.owner).collect();
 	candidates
 		.iter()
-		.filter(|c| c.reputation > EXCLUDED_REPUTATION && !inside(c))
+		.filter(|c| c.live && c.reputation > EXCLUDED_REPUTATION && !inside(c))
 		.filter(|c| !c.owner.is_some_and(|o| owners.contains(&o)))
 		.collect()
 }
@@ -170,6 +175,7 @@ mod tests {
 		Candidate {
 			edge: [n; 32],
 			networks: network(ip(at)).into_iter().collect(),
+			live: true,
 			..Default::default()
 		}
 	}
@@ -217,15 +223,17 @@ mod tests {
 			edge(3, "192.0.2.1"),
 			edge(4, "192.0.2.77"),
 		];
-		es[0].owner = Some([9; 32]); // the viewer's own edge
+		es[0].owner = Some([9; 32]); // the viewer's own edge, gone quiet
+		es[0].live = false;
 		es[1].owner = Some([9; 32]); // the same owner, elsewhere
 		es[2].reputation = EXCLUDED_REPUTATION;
 		let viewer = Viewer { network: network(ip("203.0.113.200")), region_hint: None };
 		let keys: Vec<_> = eligible(&es, &viewer).iter().map(|c| c.edge[0]).collect();
 		assert_eq!(keys, vec![4]);
-		// A viewer nowhere near: every edge but the excluded one.
+		// A viewer nowhere near: every live edge but the excluded one.
 		let far = Viewer { network: network(ip("100.64.0.1")), region_hint: None };
-		assert_eq!(eligible(&es, &far).len(), 3);
+		let keys: Vec<_> = eligible(&es, &far).iter().map(|c| c.edge[0]).collect();
+		assert_eq!(keys, vec![2, 4]);
 	}
 
 	/// Measurement outranks the viewer's hint; load and reputation count;

@@ -75,10 +75,14 @@ pub struct Ticketed(Mutex<(WindowIndex, HashMap<ContentId, PerEdge>)>);
 type PerEdge = HashMap<PublicKey, u64>;
 
 impl Ticketed {
-	/// Counts `bytes` ticketed to `edge` for `content` in `window`.
+	/// Counts `bytes` ticketed to `edge` for `content` in `window` (a
+	/// schedule that read an older window does not reset the new one's).
 	pub fn add(&self, window: WindowIndex, content: ContentId, edge: PublicKey, bytes: u64) {
 		let mut g = self.0.lock().expect("ticketed");
-		if g.0 != window {
+		if window < g.0 {
+			return;
+		}
+		if window > g.0 {
 			*g = (window, HashMap::new());
 		}
 		let e = g.1.entry(content).or_default().entry(edge).or_default();
@@ -116,6 +120,7 @@ fn candidate(
 		open,
 		holds: r.held.iter().any(|c| c == content_hex),
 		ticketed,
+		live: false, // the caller knows how recent a heartbeat must be
 	}
 }
 
@@ -134,12 +139,17 @@ impl Reporter {
 		let c = hex::encode(content);
 		let open = self.issued.counts(now_ms());
 		let (ticketed, total) = self.ticketed.of(self.window(), content);
-		let mut records: HashMap<PublicKey, EdgeRecord> = self.live_edges()?.into_iter().collect();
+		// Every known edge, live or not: an owner whose edge in the viewer's
+		// network went quiet still has its other edges left out.
+		let mut records: HashMap<PublicKey, EdgeRecord> = self.store.edges()?.into_iter().collect();
 		let candidates: Vec<Candidate> = records
 			.iter()
 			.map(|(k, r)| {
 				let (o, t) = (open.get(k), ticketed.get(k));
-				candidate(*k, r, &c, o.copied().unwrap_or(0), t.copied().unwrap_or(0))
+				let mut cand =
+					candidate(*k, r, &c, o.copied().unwrap_or(0), t.copied().unwrap_or(0));
+				cand.live = self.is_live(r);
+				cand
 			})
 			.collect();
 		let eligible = placement::eligible(&candidates, viewer);
@@ -396,5 +406,7 @@ mod tests {
 		assert_eq!(t.of(5, &[1; 32]).1, 0);
 		t.add(5, [1; 32], [8; 32], 1);
 		assert_eq!(t.of(4, &[1; 32]).1, 0, "the old window is forgotten");
+		t.add(4, [1; 32], [8; 32], 9);
+		assert_eq!(t.of(5, &[1; 32]).1, 1, "a late add for the old window changes nothing");
 	}
 }

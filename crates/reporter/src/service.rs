@@ -349,8 +349,12 @@ impl Reporter {
 
 	/// Edges with a recent heartbeat.
 	pub(crate) fn live_edges(&self) -> Result<Vec<(PublicKey, EdgeRecord)>, ReporterError> {
-		let cutoff = now_ms().saturating_sub(self.cfg.edge_timeout_secs * 1000);
-		Ok(self.store.edges()?.into_iter().filter(|(_, r)| r.last_seen_ms >= cutoff).collect())
+		Ok(self.store.edges()?.into_iter().filter(|(_, r)| self.is_live(r)).collect())
+	}
+
+	/// Whether an edge sent a heartbeat recently enough to be scheduled.
+	pub(crate) fn is_live(&self, r: &EdgeRecord) -> bool {
+		r.last_seen_ms >= now_ms().saturating_sub(self.cfg.edge_timeout_secs * 1000)
 	}
 
 	/// Deletes what the store keeps for windows more than `retain_windows`

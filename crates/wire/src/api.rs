@@ -247,10 +247,12 @@ pub struct ScheduleRequest {
 	pub content: String,
 	/// The client's session public key (hex); tickets name it.
 	pub client: String,
-	/// Region to prefer.
+	/// The region the viewer says it is in: a hint the reporter weighs
+	/// below what it measures itself, never a choice.
 	#[serde(default)]
 	pub region: Option<String>,
-	/// How many edges (default 3).
+	/// How many edges (the reporter's `schedule_count` by default and at
+	/// most).
 	#[serde(default)]
 	pub count: Option<usize>,
 	/// The publisher's viewer grant for `client` (hex SCALE
@@ -259,7 +261,7 @@ pub struct ScheduleRequest {
 	pub grant: Option<String>,
 }
 
-/// One edge in a schedule, best first.
+/// One edge in a schedule, in the order the reporter drew them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledEdge {
 	/// The edge's public key (hex).
@@ -270,6 +272,8 @@ pub struct ScheduledEdge {
 	pub region: String,
 	/// The weight the reporter drew this edge with, in thousandths (1,000:
 	/// an idle, unaudited edge far from the viewer, not holding the content).
+	/// Informational: the draw is random, and an edge over its share of
+	/// the content's window comes after the others whatever its weight.
 	pub score: i64,
 	/// Hex SCALE `SignedTicket` for this edge.
 	pub ticket: String,
@@ -286,7 +290,7 @@ pub struct ScheduleResponse {
 	pub manifest: String,
 	/// The chain window the tickets are issued in.
 	pub window: u32,
-	/// The edges, best first, each with its ticket.
+	/// The edges in the order the reporter drew them, each with its ticket.
 	pub edges: Vec<ScheduledEdge>,
 }
 
