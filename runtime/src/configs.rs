@@ -117,6 +117,7 @@ impl pallet_sudo::Config for Runtime {
 
 parameter_types! {
 	pub const PodPalletId: PalletId = PalletId(*b"pod/cdn!");
+	pub const CustomerShareOfReporterCap: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
 }
 
 impl pallet_pod::Config for Runtime {
@@ -145,5 +146,8 @@ impl pallet_pod::Config for Runtime {
 	type RedemptionExpiry = ConstU32<{ 7 * 24 * HOURS }>;
 	/// A day of windows' records after they can no longer settle.
 	type HistoryWindows = ConstU32<{ 24 * HOURS / WINDOW_LENGTH }>;
+	/// No customer takes more than half of a reporter's cap in a window:
+	/// Root sizes a reporter's cap at twice its largest customer's spend.
+	type MaxCustomerShare = CustomerShareOfReporterCap;
 	type WeightInfo = pallet_pod::weights::SubstrateWeight<Runtime>;
 }

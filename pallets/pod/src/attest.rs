@@ -3,7 +3,7 @@
 //! weight of a batch.
 
 use crate::pallet::*;
-use crate::types::{Balance, ContentInfo, EdgeInfo, Limit};
+use crate::types::{Balance, Charge, ContentInfo, EdgeInfo, Limit};
 use crate::weights::WeightInfo;
 use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
@@ -189,7 +189,7 @@ impl<T: Config> Pallet<T> {
 		let p = &att.payload;
 		let cap = Reporters::<T>::get(att.reporter).ok_or(Error::<T>::UnknownReporter)?;
 		let mut rec = SettlementRecord { reporter: att.reporter, ..Default::default() };
-		let mut charges: Vec<(T::AccountId, Balance)> = Vec::new();
+		let mut charges: Vec<Charge<T>> = Vec::new();
 		for e in p.entries.iter() {
 			let content = match Self::payable_content(e, p.window) {
 				Ok(c) => c,
@@ -206,10 +206,13 @@ impl<T: Config> Pallet<T> {
 			rec.fee = rec.fee.checked_add(split.fee).ok_or(Error::<T>::Overflow)?;
 			rec.credits = rec.credits.checked_add(split.credits).ok_or(Error::<T>::Overflow)?;
 			rec.unpaid = rec.unpaid.saturating_add(split.unpaid);
-			match charges.iter_mut().find(|(who, _)| *who == content.owner) {
-				Some((_, c)) => *c = c.saturating_add(split.charge),
-				None => charges.push((content.owner, split.charge)),
-			}
+			charges.push(Charge {
+				customer: content.owner,
+				content: e.content,
+				bytes: e.bytes,
+				charge: split.charge,
+				budgeted: content.budget.is_some(),
+			});
 		}
 		ensure!(rec.charged >= T::MinCharge::get(), Error::<T>::ChargeBelowMinimum);
 		let vests_at = Self::queue_vesting(att, &edge.owner, &rec, charges)?;
@@ -235,9 +238,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What one entry may charge: its price, capped by the customer's escrow,
-	/// its spending limit for the window, the content's budget and the
-	/// reporter's cap. Takes the charge from escrow and counts it against
-	/// every limit; an unpaid rest is recorded in the usage and an event.
+	/// its spending limit for the window, the content's budget, the
+	/// reporter's cap and the customer's share of it. Takes the charge from
+	/// escrow and counts it against every limit; an unpaid rest is recorded
+	/// in the usage and an event. The customer's limit and the content's
+	/// budget are per window delivered; the reporter's cap is per window in
+	/// which the chain settles, so that attesting old windows does not
+	/// multiply it.
 	fn charge_entry(
 		att: &Attestation,
 		e: &pod_primitives::Entry,
@@ -245,10 +252,14 @@ impl<T: Config> Pallet<T> {
 		reporter_cap: Balance,
 	) -> settlement::Split {
 		let (w, owner) = (att.payload.window, &content.owner);
+		let now = Self::current_window();
 		let escrow = Escrow::<T>::get(owner);
 		let usage = Usage::<T>::get(w, owner);
 		let content_spent = ContentSpend::<T>::get(w, e.content);
-		let reporter_spent = ReporterSpend::<T>::get(w, att.reporter);
+		let reporter_spent = ReporterSpend::<T>::get(now, att.reporter);
+		let share_key = (att.reporter, owner.clone());
+		let share_spent = CustomerSpend::<T>::get(now, &share_key);
+		let share = T::MaxCustomerShare::get().mul_floor(reporter_cap);
 		let room = [
 			(escrow, Limit::Escrow),
 			(
@@ -261,10 +272,11 @@ impl<T: Config> Pallet<T> {
 				Limit::ContentBudget,
 			),
 			(reporter_cap.saturating_sub(reporter_spent), Limit::ReporterCap),
+			(share.saturating_sub(share_spent), Limit::CustomerShare),
 		];
 		// The tightest limit; on a tie the first named (escrow before limits).
 		let (available, limit) =
-			room.into_iter().min_by_key(|(left, _)| *left).expect("four limits; qed");
+			room.into_iter().min_by_key(|(left, _)| *left).expect("five limits; qed");
 		let split = settlement::settle(
 			e.bytes,
 			content.price_per_gib,
@@ -284,7 +296,8 @@ impl<T: Config> Pallet<T> {
 		if content.budget.is_some() {
 			ContentSpend::<T>::insert(w, e.content, content_spent.saturating_add(split.charge));
 		}
-		ReporterSpend::<T>::insert(w, att.reporter, reporter_spent.saturating_add(split.charge));
+		ReporterSpend::<T>::insert(now, att.reporter, reporter_spent.saturating_add(split.charge));
+		CustomerSpend::<T>::insert(now, share_key, share_spent.saturating_add(split.charge));
 		if !split.unpaid.is_zero() {
 			let (edge, window, content, unpaid) = (att.payload.edge, w, e.content, split.unpaid);
 			Self::deposit_event(Event::LimitReached { edge, window, content, limit, unpaid });
@@ -310,8 +323,23 @@ impl<T: Config> Pallet<T> {
 			further = further.saturating_add(entries.len().saturating_sub(1) as u64);
 		}
 		let extra = further.saturating_add(firsts.len().saturating_sub(1) as u64);
+		let entries = further.saturating_add(batch.len() as u64);
 		T::WeightInfo::submit_attestations(batch.len() as u32)
 			.saturating_add(per_entry.saturating_mul(extra))
+			.saturating_add(Self::share_weight(entries))
+	}
+
+	/// The weight of a single attestation of `entries` entries.
+	pub fn attestation_weight(entries: usize) -> Weight {
+		T::WeightInfo::submit_attestation(entries as u32)
+			.saturating_add(Self::share_weight(entries as u64))
+	}
+
+	/// Each entry's read and write of its customer's share of the
+	/// reporter's cap (`CustomerSpend`), which the weights in `weights.rs`
+	/// do not measure yet.
+	fn share_weight(entries: u64) -> Weight {
+		T::DbWeight::get().reads_writes(entries, entries)
 	}
 }
 

@@ -1,5 +1,5 @@
 //! History: a window's records (`Settled`, `WindowBytes`, `Usage`,
-//! `ContentSpend`, `ReporterSpend`) are needed while the window can still
+//! `ContentSpend`, `ReporterSpend`, `CustomerSpend`) are needed while the window can still
 //! settle and, for the people reading them, `HistoryWindows` windows
 //! longer. Then `on_idle` deletes them, a bounded number of keys per block
 //! in the block's spare weight, so the chain's state grows with the traffic
@@ -32,7 +32,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut state = start;
 		// A pass over one map costs at most what a whole empty window
-		// measured (five passes); every key it deletes costs the slope.
+		// measured (a pass per map); every key it deletes costs the slope.
 		let pass = T::WeightInfo::prune_history(0);
 		let per_key = T::WeightInfo::prune_history(1).saturating_sub(pass);
 		while state.window < horizon {
@@ -92,6 +92,7 @@ fn clear_window<T: Config>(map: u8, w: WindowIndex, limit: u32) -> MultiRemovalR
 		1 => WindowBytes::<T>::clear_prefix(w, limit, None),
 		2 => Usage::<T>::clear_prefix(w, limit, None),
 		3 => ContentSpend::<T>::clear_prefix(w, limit, None),
-		_ => ReporterSpend::<T>::clear_prefix(w, limit, None),
+		4 => ReporterSpend::<T>::clear_prefix(w, limit, None),
+		_ => CustomerSpend::<T>::clear_prefix(w, limit, None),
 	}
 }

@@ -71,7 +71,8 @@
 //!   content is reaped (`reap_content`, by anyone, once its last payable
 //!   window can no longer settle).
 //! - **Per-window records** (`Settled`, `WindowBytes`, `Usage`,
-//!   `ContentSpend`, `ReporterSpend`, all keyed by window first) are kept
+//!   `ContentSpend`, `ReporterSpend`, `CustomerSpend`, all keyed by window
+//!   first) are kept
 //!   `HistoryWindows` windows after their window can no longer settle; then
 //!   `on_idle` deletes them in the block's spare weight (`history`).
 //!
@@ -214,6 +215,8 @@ pub mod pallet {
 		frame_support::parameter_types! {
 			/// The pallet id of [`TestDefaultConfig`].
 			pub const TestPalletId: PalletId = PalletId(*b"pod/cdn!");
+			/// `MaxCustomerShare` of [`TestDefaultConfig`]: a half.
+			pub const TestCustomerShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
 		}
 
 		/// A configuration for tests: short windows and delays, a small bond.
@@ -241,6 +244,7 @@ pub mod pallet {
 			type ContentDeposit = ConstU128<TEST_CONTENT_DEPOSIT>;
 			type RedemptionExpiry = ConstU64<TEST_REDEMPTION_EXPIRY>;
 			type HistoryWindows = ConstU32<TEST_HISTORY_WINDOWS>;
+			type MaxCustomerShare = TestCustomerShare;
 			type WeightInfo = ();
 		}
 	}
@@ -312,11 +316,17 @@ pub mod pallet {
 		#[pallet::no_default_bounds]
 		type RedemptionExpiry: Get<BlockNumberFor<Self>>;
 		/// Windows a closed window's records (`Settled`, `WindowBytes`,
-		/// `Usage`, `ContentSpend`, `ReporterSpend`) are kept once it can no
+		/// `Usage`, `ContentSpend`, `ReporterSpend`, `CustomerSpend`) are kept once it can no
 		/// longer settle; `on_idle` then deletes them. Its blocks must cover
 		/// `VestingDelay` (checked in `integrity_test`).
 		#[pallet::constant]
 		type HistoryWindows: Get<u32>;
+		/// Largest share of a reporter's per-window cap that one customer's
+		/// contents may take in a window: a customer who settles its own
+		/// content at a high price first cannot exhaust the cap that pays
+		/// the reporter's other customers' edges.
+		#[pallet::constant]
+		type MaxCustomerShare: Get<sp_runtime::Perbill>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -565,9 +575,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Revoked<T: Config> = StorageMap<_, Blake2_128Concat, PublicKey, BlockNumberFor<T>>;
 
-	/// Escrow charged under each reporter's co-signature per window (keyed
-	/// window first, as every per-window record, so `on_idle` deletes a
-	/// window's records by prefix).
+	/// Escrow charged under each reporter's co-signature, by the window in
+	/// which the chain settled it (not the window delivered: a key that can
+	/// attest any of the last `MaxWindowAge` windows still takes one cap per
+	/// window of time). Keyed window first, as every per-window record, so
+	/// `on_idle` deletes a window's records by prefix.
 	#[pallet::storage]
 	pub type ReporterSpend<T: Config> = StorageDoubleMap<
 		_,
@@ -575,6 +587,19 @@ pub mod pallet {
 		WindowIndex,
 		Blake2_128Concat,
 		PublicKey,
+		Balance,
+		ValueQuery,
+	>;
+
+	/// What each customer's contents took of each reporter's cap, by the
+	/// window in which the chain settled it (bounded by `MaxCustomerShare`).
+	#[pallet::storage]
+	pub type CustomerSpend<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		WindowIndex,
+		Blake2_128Concat,
+		(PublicKey, T::AccountId),
 		Balance,
 		ValueQuery,
 	>;
@@ -909,7 +934,7 @@ pub mod pallet {
 		/// Settles one two-signed attestation. Unsigned and fee-less: authorised by
 		/// the edge's and the reporter's signatures.
 		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::submit_attestation(attestation.payload.entries.len() as u32))]
+		#[pallet::weight(Pallet::<T>::attestation_weight(attestation.payload.entries.len()))]
 		pub fn submit_attestation(
 			origin: OriginFor<T>,
 			attestation: Box<Attestation>,

@@ -36,6 +36,9 @@ parameter_types! {
 	/// Most tests settle a few bytes, which charge nothing at their prices:
 	/// no minimum unless a test sets one (`MinCharge::set`).
 	pub static MinCharge: u128 = 0;
+	/// All of a reporter's cap, unless a test bounds one customer's share
+	/// (`CustomerShare::set`).
+	pub static CustomerShare: sp_runtime::Perbill = sp_runtime::Perbill::one();
 }
 
 /// Bond an edge puts on hold.
@@ -55,6 +58,7 @@ pub const WITHDRAW_DELAY: u64 = config_preludes::TEST_WITHDRAWAL_DELAY;
 impl pallet_pod::Config for Test {
 	type Currency = Balances;
 	type MinCharge = MinCharge;
+	type MaxCustomerShare = CustomerShare;
 }
 
 pub const OPERATOR: u64 = 100;

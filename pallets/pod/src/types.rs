@@ -106,6 +106,29 @@ pub enum Limit {
 	ContentBudget,
 	/// The co-signing reporter's per-window cap (`add_reporter`, `set_reporter_cap`).
 	ReporterCap,
+	/// The share of that cap one customer's contents may take in a window
+	/// (`MaxCustomerShare`), so that no customer exhausts a reporter's cap
+	/// for the others.
+	CustomerShare,
+}
+
+/// What one entry of a pending settlement took, so that voiding it gives
+/// every part back: the customer's escrow and usage, the content's budget,
+/// the edge's capacity and the reporter's cap.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+#[scale_info(skip_type_params(T))]
+pub struct Charge<T: Config> {
+	/// The customer charged.
+	pub customer: T::AccountId,
+	/// The content delivered.
+	pub content: pod_primitives::ContentId,
+	/// Bytes delivered.
+	pub bytes: u64,
+	/// What it charged (credits plus fee).
+	pub charge: Balance,
+	/// Whether the charge counts against the content's budget
+	/// (`ContentSpend`): the content had one when it settled.
+	pub budgeted: bool,
 }
 
 /// A settlement whose charge the pallet holds until its credits vest.
@@ -132,8 +155,13 @@ pub struct PendingSettlement<T: Config> {
 	pub credits: Balance,
 	/// The operator's fee.
 	pub fee: Balance,
-	/// What each customer was charged (`credits + fee` in total).
-	pub charges: BoundedVec<(T::AccountId, Balance), pod_primitives::MaxEntries>,
+	/// The window in which the chain settled it: what it took of the
+	/// reporter's cap is counted there (`ReporterSpend`, `CustomerSpend`).
+	pub settled_in: WindowIndex,
+	/// Bytes settled, counted against the edge's capacity (`WindowBytes`).
+	pub bytes: u64,
+	/// What each entry charged (`credits + fee` in total).
+	pub charges: BoundedVec<Charge<T>, pod_primitives::MaxEntries>,
 	/// The block from which it vests.
 	pub vests_at: BlockNumberFor<T>,
 }
@@ -149,5 +177,5 @@ pub struct PruneState {
 }
 
 /// The per-window maps `on_idle` prunes, in order.
-pub const PRUNED_MAPS: [&str; 5] =
-	["Settled", "WindowBytes", "Usage", "ContentSpend", "ReporterSpend"];
+pub const PRUNED_MAPS: [&str; 6] =
+	["Settled", "WindowBytes", "Usage", "ContentSpend", "ReporterSpend", "CustomerSpend"];

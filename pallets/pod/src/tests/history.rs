@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::config_preludes::TEST_HISTORY_WINDOWS;
-use crate::{ContentSpend, PruneCursor, ReporterSpend, WindowBytes};
+use crate::{ContentSpend, CustomerSpend, PruneCursor, ReporterSpend, WindowBytes};
 use frame_support::traits::{Get, Hooks};
 
 /// Whether any of window `w`'s records remain.
@@ -14,6 +14,7 @@ fn window_records(w: WindowIndex) -> usize {
 		+ Usage::<Test>::iter_prefix(w).count()
 		+ ContentSpend::<Test>::iter_prefix(w).count()
 		+ ReporterSpend::<Test>::iter_prefix(w).count()
+		+ CustomerSpend::<Test>::iter_prefix(w).count()
 }
 
 /// The first window whose records are kept while `now` is current.
@@ -31,20 +32,23 @@ fn old_windows_are_pruned_after_their_history_and_later_ones_kept() {
 			Some(u128::MAX),
 			false
 		));
-		go_to_window(3);
+		// Window 1 settles in window 2, window 2 in window 3: the reporter's
+		// and the customer's spend are kept by the window that settled.
 		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
+		go_to_window(3);
 		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])));
-		assert_eq!(window_records(1), 5, "settled, bytes, usage, content and reporter spend");
+		assert_eq!(window_records(1), 4, "settled, bytes, usage and content spend");
+		assert_eq!(window_records(2), 6, "and reporter and customer spend of window 1's");
 		// Window 1 is kept while it can settle and its history lasts.
 		let last_kept = 1 + MAX_AGE + TEST_HISTORY_WINDOWS;
 		go_to_window(last_kept);
 		assert_eq!(kept_from(last_kept), 1);
 		Pod::on_idle(System::block_number(), Weight::MAX);
-		assert_eq!(window_records(1), 5);
+		assert_eq!(window_records(1), 4);
 		go_to_window(last_kept + 1);
 		Pod::on_idle(System::block_number(), Weight::MAX);
 		assert_eq!(window_records(1), 0);
-		assert_eq!(window_records(2), 5, "the next window is still kept");
+		assert_eq!(window_records(2), 6, "the next window is still kept");
 		System::assert_has_event(Event::HistoryPruned { window: 1 }.into());
 		assert_eq!(PruneCursor::<Test>::get().window, 2);
 		// Nothing else of the books moved: credits still vest.

@@ -98,9 +98,10 @@ proptest! {
 
 	/// Whatever happens, the books balance, native issuance is conserved,
 	/// credits (vested or not) change only by settlement, redemption or a
-	/// voided settlement, no reporter charges above its cap in a window, no
-	/// edge settles more than its capacity in a window across reporters and
-	/// parts, and no budget or limit can be set without keeping the books
+	/// voided settlement, no reporter charges above its cap in a window (its
+	/// customers' shares adding up to what it charged), no edge settles more
+	/// than its capacity in a window across reporters and parts (voided
+	/// settlements giving theirs back), and no budget or limit can be set without keeping the books
 	/// balanced.
 	#[test]
 	fn books_always_balance(ops in proptest::collection::vec(op(), 1..40)) {
@@ -166,10 +167,22 @@ proptest! {
 				for (w, _, spent) in crate::ReporterSpend::<Test>::iter().filter(|(_, r, _)| *r == public(ROGUE)) {
 					prop_assert!(spent <= ROGUE_CAP, "window {}: {} over the cap", w, spent);
 				}
+				// A reporter's spend is its customers' shares, exactly
+				// (also after a void gave both back).
+				for (w, r, spent) in crate::ReporterSpend::<Test>::iter() {
+					let shares: u128 = crate::CustomerSpend::<Test>::iter_prefix(w)
+						.filter(|((rep, _), _)| *rep == r)
+						.map(|(_, s)| s)
+						.sum();
+					prop_assert_eq!(spent, shares);
+				}
 				// Parts and reporters together never settle more than an
 				// edge's capacity allows in a window.
 				for (w, edge, bytes) in crate::WindowBytes::<Test>::iter() {
-					let settled: u64 = Settled::<Test>::iter_prefix_values((w, edge)).map(|r| r.bytes).sum();
+					let settled: u64 = Settled::<Test>::iter_prefix_values((w, edge))
+						.filter(|r| r.state != SettlementState::Voided)
+						.map(|r| r.bytes)
+						.sum();
 					prop_assert_eq!(bytes, settled);
 					prop_assert!(bytes <= Pod::window_cap(CAPACITY));
 				}

@@ -23,7 +23,7 @@ fn a_reporter_mints_at_most_its_cap_per_window() {
 		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), PRICE * 3 / 2));
 		assert_ok!(submit(rogue_att(EDGE, 1, &[(CONTENT_A, GIB)])));
 		assert_ok!(submit(rogue_att(EDGE2, 1, &[(CONTENT_A, GIB)])));
-		assert_eq!(ReporterSpend::<Test>::get(1, public(ROGUE)), PRICE * 3 / 2);
+		assert_eq!(ReporterSpend::<Test>::get(Pod::current_window(), public(ROGUE)), PRICE * 3 / 2);
 		let rec = Settled::<Test>::get((1, public(EDGE2), public(ROGUE), 0)).unwrap();
 		assert_eq!((rec.charged, rec.unpaid), (PRICE / 2, PRICE / 2));
 		System::assert_has_event(
@@ -172,6 +172,148 @@ fn two_reporters_settle_one_edges_window_within_its_capacity() {
 		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, cap - 10)])));
 		assert_noop!(submit(rogue_att(EDGE, 2, &[(CONTENT_A, 11)])), Error::<Test>::BytesOverCap);
 		assert_ok!(submit(rogue_att(EDGE, 2, &[(CONTENT_A, 10)])));
+		assert_books_balance();
+	});
+}
+
+/// A stolen key may attest any of the last `MaxWindowAge` windows in one
+/// block; its cap is per window of chain time, so it still takes one cap.
+#[test]
+fn a_stolen_key_takes_one_cap_per_window_of_time_however_many_windows_it_attests() {
+	new_test_ext().execute_with(|| {
+		setup();
+		go_to_window(MAX_AGE + 2);
+		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), PRICE));
+		let now = Pod::current_window();
+		let escrow0 = Escrow::<Test>::get(CUSTOMER);
+		for w in now - MAX_AGE..now {
+			assert_ok!(submit(rogue_att(EDGE, w, &[(CONTENT_A, GIB)])));
+		}
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow0 - PRICE);
+		assert_eq!(ReporterSpend::<Test>::get(now, public(ROGUE)), PRICE);
+		let last = Settled::<Test>::get((now - 1, public(EDGE), public(ROGUE), 0)).unwrap();
+		assert_eq!((last.charged, last.unpaid), (0, PRICE));
+		System::assert_has_event(
+			Event::LimitReached {
+				edge: public(EDGE),
+				window: now - 1,
+				content: CONTENT_A,
+				limit: Limit::ReporterCap,
+				unpaid: PRICE,
+			}
+			.into(),
+		);
+		// The next window of chain time brings a new cap.
+		go_to_window(now + 1);
+		assert_ok!(submit(rogue_att(EDGE, now, &[(CONTENT_A, GIB)])));
+		assert_eq!(Escrow::<Test>::get(CUSTOMER), escrow0 - 2 * PRICE);
+		assert_books_balance();
+	});
+}
+
+/// What a revoked key's settlement counted against the content's budget,
+/// the edge's capacity and the reporter's cap comes back when it is
+/// voided: an honest settlement of the same window then fits.
+#[test]
+fn voiding_gives_back_every_limit_the_settlement_took() {
+	new_test_ext().execute_with(|| {
+		setup();
+		go_to_window(3);
+		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 1 << 100));
+		let budget = Some(PRICE);
+		assert_ok!(Pod::set_content_policy(
+			RuntimeOrigin::signed(CUSTOMER),
+			CONTENT_A,
+			budget,
+			false
+		));
+		let cap = Pod::window_cap(CAPACITY);
+		let filled = [(CONTENT_A, GIB), (CONTENT_B, cap - GIB)];
+		assert_ok!(submit(rogue_att(EDGE, 2, &filled)));
+		let settled_in = Pod::current_window();
+		assert_noop!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])), Error::<Test>::BytesOverCap);
+		assert_ok!(Pod::revoke_reporter(RuntimeOrigin::root(), public(ROGUE)));
+		vest_all();
+		assert!(Pod::current_window() - 2 <= MAX_AGE, "window 2 can still settle");
+		assert_eq!(crate::WindowBytes::<Test>::get(2, public(EDGE)), 0);
+		assert_eq!(crate::ContentSpend::<Test>::get(2, CONTENT_A), 0);
+		assert_eq!(ReporterSpend::<Test>::get(settled_in, public(ROGUE)), 0);
+		let share = crate::CustomerSpend::<Test>::get(settled_in, (public(ROGUE), CUSTOMER));
+		assert_eq!(share, 0);
+		assert_eq!(Usage::<Test>::get(2, CUSTOMER).bytes, 0);
+		// The honest delivery of the same window is paid in full.
+		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])));
+		assert_eq!(settled(EDGE, 2).unwrap().charged, PRICE);
+		assert_eq!(Usage::<Test>::get(2, CUSTOMER).charged, PRICE);
+		assert_books_balance();
+	});
+}
+
+/// A customer who prices its own content high and settles it first takes
+/// at most its share of the reporter's cap: the reporter's other
+/// customers' deliveries are still paid.
+#[test]
+fn one_customer_takes_at_most_its_share_of_a_reporters_cap() {
+	new_test_ext().execute_with(|| {
+		CustomerShare::set(sp_runtime::Perbill::from_percent(50));
+		register_edge(EDGE2);
+		setup();
+		const SELF_DEALT: [u8; 32] = [0xC; 32];
+		assert_ok!(register_content_by(OTHER, SELF_DEALT, 10 * GIB, 100 * PRICE));
+		assert_ok!(Pod::deposit(RuntimeOrigin::signed(OTHER), 500_000_000));
+		go_to_window(3);
+		assert_ok!(Pod::add_reporter(RuntimeOrigin::root(), public(ROGUE), 2 * PRICE));
+		assert_ok!(submit(rogue_att(EDGE, 2, &[(SELF_DEALT, GIB)])));
+		let rec = Settled::<Test>::get((2, public(EDGE), public(ROGUE), 0)).unwrap();
+		assert_eq!((rec.charged, rec.unpaid), (PRICE, 99 * PRICE));
+		System::assert_has_event(
+			Event::LimitReached {
+				edge: public(EDGE),
+				window: 2,
+				content: SELF_DEALT,
+				limit: Limit::CustomerShare,
+				unpaid: 99 * PRICE,
+			}
+			.into(),
+		);
+		assert_ok!(submit(rogue_att(EDGE2, 2, &[(CONTENT_A, GIB)])));
+		let honest = Settled::<Test>::get((2, public(EDGE2), public(ROGUE), 0)).unwrap();
+		assert_eq!((honest.charged, honest.unpaid), (PRICE, 0));
+		assert_books_balance();
+	});
+}
+
+/// `on_idle` charges each queued settlement what it costs (vesting one),
+/// not the worst case of any item (voiding one of `MAX_ENTRIES` entries),
+/// so a block's spare weight vests as many as it pays for.
+#[test]
+fn vesting_is_charged_what_each_item_costs() {
+	use crate::WeightInfo;
+	use frame_support::traits::Get;
+	new_test_ext().execute_with(|| {
+		register_edge(EDGE2);
+		setup();
+		go_to_window(3);
+		for edge in [EDGE, EDGE2] {
+			for (window, part) in (1..3).flat_map(|w| (0..16u16).map(move |p| (w, p))) {
+				let mut p = payload(edge, window, &[(CONTENT_A, GIB / 64)]);
+				p.part = part;
+				let genesis = Pod::genesis_hash();
+				assert_ok!(submit(sign_with(p, edge, REPORTER, DomainTag::Attestation, genesis)));
+			}
+		}
+		let queued = crate::PendingRange::<Test>::get().1;
+		let now = System::block_number() + VESTING_DELAY;
+		let db: frame_support::weights::RuntimeDbWeight =
+			<Test as frame_system::Config>::DbWeight::get();
+		let per_item = <() as WeightInfo>::vest_settlement() + db.reads(2);
+		let room = db.reads(1) + <() as WeightInfo>::pay_fees() + per_item * 40;
+		assert!(queued > 40);
+		let used = Pod::process_pending(now, room);
+		assert!(used.all_lte(room), "used {used:?} of {room:?}");
+		assert_eq!(crate::PendingRange::<Test>::get().0, 40, "as many as the weight pays for");
+		Pod::process_pending(now, Weight::MAX);
+		assert_eq!(crate::PendingRange::<Test>::get(), (queued, queued));
 		assert_books_balance();
 	});
 }
