@@ -74,6 +74,7 @@ RUST_LOG=warn "$bin/pod-edge" run --config "$tmp/edge.toml" >"$tmp/edge.out" 2>"
 pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18700/status && break; sleep 0.1; done
 curl -s -X POST --data-binary @"$tmp/object.manifest" -H "x-pod-origin: http://127.0.0.1:18080/object" \
+  -H "Authorization: Bearer $(cat "$tmp/edge/admin.token")" \
   "http://127.0.0.1:18701/hold/$id?prefetch=1" >/dev/null
 for _ in $(seq 300); do
   n=$(curl -s http://127.0.0.1:18700/status | sed -n 's/.*"chunks":\([0-9]*\).*/\1/p')

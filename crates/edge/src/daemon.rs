@@ -62,6 +62,8 @@ pub struct Edge {
 	pub(crate) proofs: crate::proofs::Proofs,
 	/// How the public listener serves: connection cap, TLS, CORS.
 	pub(crate) plane: pod_http::PublicPlane,
+	/// What a state-changing admin request must carry (see `write_admin_token`).
+	admin_token: String,
 }
 
 /// Order bodies the edge reads at once.
@@ -71,6 +73,27 @@ impl std::fmt::Debug for Edge {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		f.debug_struct("Edge").field("public", &hex::encode(self.public)).finish()
 	}
+}
+
+/// The edge's admin token: derived from its key's seed (the same across
+/// restarts, nothing more to keep secret) and written to `admin.token` in
+/// the data directory, readable by its owner only, for the operator's
+/// tools to send as `Authorization: Bearer …`.
+fn write_admin_token(dir: &std::path::Path, seed: &[u8; 32]) -> Result<String, EdgeError> {
+	use std::io::Write;
+	use std::os::unix::fs::OpenOptionsExt;
+	let token = hex::encode(blake3::derive_key("pod-edge admin token v1", seed));
+	let path = directory(dir.to_path_buf())?.join("admin.token");
+	let io = |source| EdgeError::Io { what: "writing", path: path.clone(), source };
+	let mut f = std::fs::OpenOptions::new()
+		.write(true)
+		.create(true)
+		.truncate(true)
+		.mode(0o600)
+		.open(&path)
+		.map_err(io)?;
+	f.write_all(token.as_bytes()).map_err(io)?;
+	Ok(token)
 }
 
 /// Creates `p` and returns it.
@@ -84,6 +107,12 @@ fn directory(p: PathBuf) -> Result<PathBuf, EdgeError> {
 }
 
 impl Edge {
+	/// Whether `token` is the admin token (compared in constant time).
+	pub(crate) fn admin_token_is(&self, token: &str) -> bool {
+		let (a, b) = (token.as_bytes(), self.admin_token.as_bytes());
+		a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+	}
+
 	/// Opens the edge's stores and state from `cfg`.
 	pub fn open(cfg: &EdgeConfig) -> Result<Arc<Self>, EdgeError> {
 		let seed =
@@ -144,6 +173,7 @@ impl Edge {
 			order_slots: tokio::sync::Semaphore::new(ORDER_SLOTS),
 			proofs: Default::default(),
 			plane: public_plane(cfg)?,
+			admin_token: write_admin_token(dir, &seed)?,
 		};
 		edge.load_manifests()?;
 		Ok(Arc::new(edge))

@@ -14,7 +14,9 @@
 //! The operator's admin plane (`admin_listen`, loopback by default), on its
 //! own listener: who can reach it is decided by where it is bound, never by
 //! a request's peer address (behind a reverse proxy every request would come
-//! from loopback):
+//! from loopback); a request must name it by an address or `localhost`
+//! (`Host`, against DNS rebinding), and `POST` routes need the token in
+//! `admin.token` (`Authorization: Bearer …`):
 //!
 //! | route | what |
 //! | --- | --- |
@@ -185,6 +187,9 @@ fn healthz() -> Resp {
 }
 
 async fn handle_admin(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
+	if let Err(r) = admin_guard(&edge, &req) {
+		return answer(&edge, Err(r));
+	}
 	let path = req.uri().path().to_string();
 	let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
 	let result = match (req.method(), parts.as_slice()) {
@@ -202,6 +207,49 @@ async fn handle_admin(edge: Arc<Edge>, req: Request<Incoming>) -> Resp {
 		_ => Err(no_route(&req, &path)),
 	};
 	answer(&edge, result)
+}
+
+/// Who may use the admin plane beyond where it is bound: a request must
+/// name the plane by an address or `localhost`, never by another name (a
+/// web page the operator opens cannot rebind its own name to the edge and
+/// read `/earnings` or hold contents: its requests carry its name), and a
+/// request that changes state must carry the edge's admin token
+/// (`Authorization: Bearer …`, in `admin.token` in the data directory,
+/// readable only by the operator).
+fn admin_guard(edge: &Edge, req: &Request<Incoming>) -> Result<(), Refusal> {
+	let host = req
+		.headers()
+		.get(hyper::header::HOST)
+		.and_then(|h| h.to_str().ok())
+		.or_else(|| req.uri().authority().map(|a| a.as_str()))
+		.unwrap_or("");
+	if !admin_host(host) {
+		let message =
+			format!("Host {host:?}: the admin plane answers only to an address or localhost");
+		return Err(Refusal::forbidden(Code::ForeignHost, message));
+	}
+	if req.method() == Method::GET || req.method() == Method::HEAD {
+		return Ok(());
+	}
+	let given = req.headers().get(hyper::header::AUTHORIZATION).and_then(|h| h.to_str().ok());
+	match given.and_then(|v| v.strip_prefix("Bearer ")) {
+		Some(token) if edge.admin_token_is(token) => Ok(()),
+		_ => Err(Refusal::new(
+			StatusCode::UNAUTHORIZED,
+			Code::AdminTokenRequired,
+			"this admin route needs `Authorization: Bearer <the data directory's admin.token>`",
+		)),
+	}
+}
+
+/// Whether `host` (a `Host` header, with or without a port) is an IP
+/// address or `localhost`: names a page could have rebound are not.
+fn admin_host(host: &str) -> bool {
+	let name = match host.strip_prefix('[') {
+		Some(v6) => v6.split(']').next().unwrap_or(""),
+		None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+	};
+	name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// Most window parts one `GET /earnings` lists.

@@ -268,7 +268,11 @@ pub(crate) fn ticket_cap(size: u64, chunk: u32, n: usize) -> u64 {
 /// `left` bytes split over at most `n` tickets for a content of `size` in
 /// chunks of `chunk`: shares rounded up to whole chunks, each at most the
 /// size; a remainder below one chunk (or below the whole content, if that is
-/// smaller) is not handed out.
+/// smaller) goes to the tickets already made, up to the size each, so that
+/// a grant of exactly the content's size allows one whole download (the
+/// content's last chunk is usually shorter than the others: 4 MiB + 777 B
+/// in 1 MiB chunks is two tickets of 2 MiB and 2 MiB + 777 B, not two of
+/// 2 MiB that cannot finish it).
 fn split_budget(left: u64, size: u64, chunk: u32, n: usize) -> Vec<u64> {
 	let chunk = u64::from(chunk.max(1));
 	let least = chunk.min(size).max(1);
@@ -282,6 +286,11 @@ fn split_budget(left: u64, size: u64, chunk: u32, n: usize) -> Vec<u64> {
 		}
 		out.push(a);
 		rest -= a;
+	}
+	for a in out.iter_mut().rev() {
+		let more = rest.min(size - *a);
+		*a += more;
+		rest -= more;
 	}
 	out
 }
@@ -315,9 +324,9 @@ mod tests {
 	fn budgets_split_in_whole_chunks() {
 		const MIB: u64 = 1 << 20;
 		// 2 × (1 MiB + 5) over 3 edges: two tickets of a whole chunk each
-		// (not three of 0.67 MiB, none of which could serve chunk 0); the
-		// 10 bytes left stay in the grant.
-		assert_eq!(split_budget(2 * (MIB + 5), MIB + 5, 1 << 20, 3), vec![MIB, MIB]);
+		// (not three of 0.67 MiB, none of which could serve chunk 0), and
+		// the 10 bytes left on them.
+		assert_eq!(split_budget(2 * (MIB + 5), MIB + 5, 1 << 20, 3), vec![MIB + 5, MIB + 5]);
 		// Enough for everyone: even shares in whole chunks, at most the size.
 		assert_eq!(split_budget(9 * MIB, 3 * MIB, 1 << 20, 3), vec![3 * MIB; 3]);
 		assert_eq!(split_budget(6 * MIB, 3 * MIB, 1 << 20, 3), vec![2 * MIB; 3]);
@@ -326,5 +335,39 @@ mod tests {
 		// Less than one chunk left: nothing.
 		assert!(split_budget(MIB - 1, 3 * MIB, 1 << 20, 2).is_empty());
 		assert!(split_budget(0, 3 * MIB, 1 << 20, 2).is_empty());
+	}
+
+	/// A publisher's natural grant, exactly the content's size, always
+	/// allows one whole download over the default three edges: the tickets
+	/// add up to the size and hold every chunk (before, 4 MiB + 777 B became
+	/// two tickets of 2 MiB, and renewing them was `grant_exhausted`).
+	#[test]
+	fn a_grant_of_exactly_the_size_finishes_one_download() {
+		const MIB: u64 = 1 << 20;
+		for size in [4 * MIB + 777, MIB + 1, 3 * MIB, 7 * MIB - 1, 100, 24 * MIB + 5] {
+			for n in 1..=4 {
+				let tickets = split_budget(size, size, 1 << 20, n);
+				let capped: Vec<u64> =
+					tickets.iter().map(|a| *a.min(&ticket_cap(size, 1 << 20, n))).collect();
+				assert_eq!(capped.iter().sum::<u64>(), size, "{size} over {n}: {capped:?}");
+				assert!(holds_every_chunk(&capped, size, MIB), "{size} over {n}: {capped:?}");
+			}
+		}
+	}
+
+	/// Whether the content's chunks (largest first) fit in the tickets'
+	/// allowances.
+	fn holds_every_chunk(tickets: &[u64], size: u64, chunk: u64) -> bool {
+		let mut left = tickets.to_vec();
+		let mut chunks: Vec<u64> =
+			(0..size.div_ceil(chunk)).map(|i| chunk.min(size - i * chunk)).collect();
+		chunks.sort_unstable_by(|a, b| b.cmp(a));
+		chunks.into_iter().all(|c| match left.iter_mut().find(|l| **l >= c) {
+			Some(l) => {
+				*l -= c;
+				true
+			}
+			None => false,
+		})
 	}
 }

@@ -337,6 +337,16 @@ impl EdgeProc {
 		format!("{}://{}", if self.https { "https" } else { "http" }, self.addr)
 	}
 
+	/// The admin token its state-changing admin routes need.
+	pub fn admin_token(&self) -> String {
+		std::fs::read_to_string(self.dir.join("data").join("admin.token")).expect("admin.token")
+	}
+
+	/// `Authorization` with its admin token.
+	pub fn admin_auth(&self) -> (&'static str, String) {
+		("authorization", format!("Bearer {}", self.admin_token()))
+	}
+
 	/// Its admin plane's base URL.
 	pub fn admin_url(&self) -> String {
 		format!("http://{}", self.admin)
@@ -424,7 +434,7 @@ pub async fn hold(edge: &EdgeProc, m: &Manifest, origin: &str) {
 	let r = http(
 		Method::POST,
 		&format!("{}/hold/{}", edge.admin_url(), hex::encode(m.id())),
-		&[("x-pod-origin", origin.to_string())],
+		&[("x-pod-origin", origin.to_string()), edge.admin_auth()],
 		codec::Encode::encode(m),
 	)
 	.await;

@@ -657,3 +657,42 @@ async fn browsers_reach_an_edge_over_https_with_cors() {
 	let r = pod_http::call(&http, Method::GET, &plain, &[], vec![], Duration::from_secs(3)).await;
 	assert!(r.is_err(), "plain HTTP on the TLS port was answered: {:?}", r.map(|r| r.status));
 }
+
+/// The admin plane answers only requests that name it by an address or
+/// `localhost` (a page that rebinds its own name to the edge's address
+/// sends its name), and holds a content only with the admin token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_plane_refuses_foreign_hosts_and_holds_only_with_its_token() {
+	let bytes = Arc::new(data(CHUNK as usize + 7));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let e = EdgeProc::start(&tmp.path().join("e"), 0, "");
+	let hold_url = format!("{}/hold/{}", e.admin_url(), hex::encode(m.id()));
+	let earnings = format!("{}/earnings", e.admin_url());
+	let rebound = ("host", format!("attacker.example:{}", e.admin.port()));
+	let r = http(Method::GET, &earnings, std::slice::from_ref(&rebound), vec![]).await;
+	assert_eq!((r.status.as_u16(), code(&r)), (403, "foreign_host".into()));
+	let with_token = [("x-pod-origin", origin.url()), e.admin_auth(), rebound];
+	let r = http(Method::POST, &hold_url, &with_token, m.encode()).await;
+	assert_eq!((r.status.as_u16(), code(&r)), (403, "foreign_host".into()));
+	for auth in [vec![], vec![("authorization", "Bearer 00".to_string())]] {
+		let headers = [vec![("x-pod-origin", origin.url())], auth].concat();
+		let r = http(Method::POST, &hold_url, &headers, m.encode()).await;
+		assert_eq!((r.status.as_u16(), code(&r)), (401, "admin_token_required".into()));
+	}
+	assert_eq!(status(&e).await["contents"].as_u64(), Some(0), "nothing held");
+	for host in ["localhost", "127.0.0.1"] {
+		let named = ("host", format!("{host}:{}", e.admin.port()));
+		let r = http(Method::GET, &earnings, &[named], vec![]).await;
+		assert_eq!(r.status, 200, "{host}");
+	}
+	hold(&e, &m, &origin.url()).await;
+	origin.stop();
+}
+
+/// The `error` code of a JSON refusal.
+fn code(r: &Reply) -> String {
+	let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+	v["error"].as_str().unwrap_or_default().to_string()
+}

@@ -39,7 +39,7 @@ async fn edge_holding_with(
 	let r = http(
 		Method::POST,
 		&format!("{}/hold/{}?prefetch=1", a.admin_url(), hex::encode(m.id())),
-		&[("x-pod-origin", origin.url())],
+		&[("x-pod-origin", origin.url()), a.admin_auth()],
 		codec::Encode::encode(&m),
 	)
 	.await;
@@ -69,7 +69,7 @@ async fn second_edge_fills_from_first_over_libp2p() {
 	let r = http(
 		Method::POST,
 		&format!("{}/hold/{}", b.admin_url(), hex::encode(m.id())),
-		&[],
+		&[b.admin_auth()],
 		codec::Encode::encode(&m),
 	)
 	.await;

@@ -52,6 +52,11 @@ codes! {
 	BadRequest => "bad_request",
 	/// The fault is the server's.
 	Internal => "internal",
+	/// An admin request named a `Host` that is not the admin plane's own
+	/// (a page in the operator's browser rebinding its name to loopback).
+	ForeignHost => "foreign_host",
+	/// A state-changing admin request without the edge's admin token.
+	AdminTokenRequired => "admin_token_required",
 	// Tickets and receipts (edge data plane).
 	/// A chunk request without `x-pod-ticket`.
 	TicketRequired => "ticket_required",
