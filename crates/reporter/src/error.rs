@@ -101,6 +101,15 @@ pub enum ReporterError {
 		/// When to come back.
 		retry_after_secs: u64,
 	},
+	/// The money that would pay for the tickets is not there (or is
+	/// reserved for tickets already issued).
+	#[error("no ticket for content {content}: {} leaves nothing to pay an edge with", limit.name())]
+	Unfunded {
+		/// The content (hex).
+		content: String,
+		/// The limit that ran out.
+		limit: crate::funds::Limit,
+	},
 	/// Every byte of the grant's budget is already allowed to earlier tickets.
 	#[error("grant {grant} has no budget left ({budget} bytes all allowed to earlier tickets)")]
 	GrantExhausted {
@@ -132,6 +141,9 @@ impl Fault for ReporterError {
 			| ReporterError::TooEarly { .. }
 			| ReporterError::NoAudit(_)
 			| ReporterError::RateLimited { .. } => true,
+			// A window's limits renew with the next window; escrow only
+			// when the customer tops it up.
+			ReporterError::Unfunded { limit, .. } => *limit != crate::funds::Limit::Escrow,
 			_ => false,
 		}
 	}

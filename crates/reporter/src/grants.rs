@@ -8,6 +8,7 @@
 //! tickets of one grant together never allow more than the budget.
 
 use crate::error::ReporterError;
+use crate::funds::Terms;
 use crate::service::Reporter;
 use pod_chain::{Chain, ChainContent, ChainEdge};
 use pod_primitives::{ContentId, GrantId, PublicKey, SignedGrant};
@@ -67,6 +68,17 @@ pub struct Records {
 	contents: Cached<ChainContent>,
 	grant_keys: Cached<PublicKey>,
 	edges: Cached<ChainEdge>,
+	funds: Cached<Funds>,
+	caps: Cached<(u128, u128)>,
+}
+
+/// What a customer's deliveries may charge, as the chain says now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Funds {
+	/// Its escrow less the withdrawal it requested.
+	pub escrow: u128,
+	/// Its spending limit per window, if any.
+	pub spend_limit: Option<u128>,
 }
 
 impl Records {
@@ -83,6 +95,42 @@ impl Records {
 	/// Sets a customer's grant key (for a reporter without a chain).
 	pub fn set_grant_key(&self, customer: [u8; 32], key: PublicKey) {
 		self.grant_keys.pin(customer, key);
+	}
+
+	/// Sets a customer's funds (for a reporter without a chain).
+	pub fn set_funds(&self, customer: [u8; 32], f: Funds) {
+		self.funds.pin(customer, f);
+	}
+
+	/// A customer's funds; `None` without a chain (nothing bounds them).
+	pub async fn funds(&self, customer: &[u8; 32]) -> Result<Option<Funds>, ReporterError> {
+		let read = self.chain.as_ref().map(|c| async move {
+			let escrow = c.escrow(customer).await?;
+			let asked = c.pending_withdrawal(customer).await?.map_or(0, |w| w.amount);
+			let spend_limit = c.spend_limit(customer).await?;
+			Ok(Some(Funds { escrow: escrow.saturating_sub(asked), spend_limit }))
+		});
+		self.funds.get(customer, read).await
+	}
+
+	/// `reporter`'s cap per window and one customer's share of it
+	/// (`MaxCustomerShare`); `None` without a chain, or for a key the chain
+	/// does not know (then nothing it co-signs is paid anyway).
+	pub async fn cap(&self, reporter: &PublicKey) -> Result<Option<(u128, u128)>, ReporterError> {
+		let read = self.chain.as_ref().map(|c| async move {
+			let Some((_, cap)) = c.reporters().await?.into_iter().find(|(k, _)| k == reporter)
+			else {
+				return Ok(None);
+			};
+			let share_ppb: u32 = c.constant("Pod", "MaxCustomerShare").await?;
+			let share = pod_primitives::settlement::mul_div_floor(
+				cap,
+				share_ppb.into(),
+				pod_primitives::settlement::BILLION,
+			);
+			Ok(Some((cap, share)))
+		});
+		self.caps.get(reporter, read).await
 	}
 
 	/// A content as the chain records it.
@@ -155,6 +203,28 @@ impl Reporter {
 		Ok(c)
 	}
 
+	/// What bounds the charges of tickets for `content` (recorded as
+	/// `record`) in `window`: its customer's funds, its budget, this
+	/// reporter's cap and the customer's share of it.
+	pub(crate) async fn terms(
+		&self,
+		content: &ContentId,
+		record: &ChainContent,
+		window: pod_primitives::WindowIndex,
+	) -> Result<Terms, ReporterError> {
+		let funds = self.records.funds(&record.owner).await?;
+		Ok(Terms {
+			window,
+			customer: record.owner,
+			content: *content,
+			price_per_gib: record.price_per_gib,
+			escrow: funds.map_or(u128::MAX, |f| f.escrow),
+			spend_limit: funds.and_then(|f| f.spend_limit),
+			budget: record.budget,
+			cap: self.records.cap(&self.public).await?,
+		})
+	}
+
 	/// Admits `client` to `content` under `grant` (hex SCALE), or without
 	/// one if the content is open.
 	pub(crate) async fn admit(
@@ -225,10 +295,13 @@ impl Reporter {
 		admission: &Admission,
 		manifest: &pod_primitives::Manifest,
 		n: usize,
+		terms: &Terms,
 	) -> Result<Vec<u64>, ReporterError> {
 		let size = manifest.size;
 		let cap = ticket_cap(size, manifest.chunk_size, n);
-		let Admission::Grant(g) = admission else { return Ok(vec![cap; n]) };
+		let Admission::Grant(g) = admission else {
+			return self.fund(terms, manifest, &vec![cap; n]);
+		};
 		let id = g.grant.id();
 		let budget = g.grant.budget;
 		let _g = self.grants_lock.lock().expect("grants lock");
@@ -240,8 +313,24 @@ impl Reporter {
 		if out.is_empty() {
 			return Err(ReporterError::GrantExhausted { grant: hex::encode(id), budget });
 		}
+		let out = self.fund(terms, manifest, &out)?;
 		self.store.reserve_grant(&id, budget, used + out.iter().sum::<u64>())?;
 		Ok(out)
+	}
+
+	/// `allowances` fitted to the money `terms` leave and reserved
+	/// ([`crate::funds`]); refused with the limit that left no ticket.
+	fn fund(
+		&self,
+		terms: &Terms,
+		manifest: &pod_primitives::Manifest,
+		allowances: &[u64],
+	) -> Result<Vec<u64>, ReporterError> {
+		let chunk = u64::from(manifest.chunk_size.max(1));
+		let least = chunk.min(manifest.size).max(1);
+		self.reserved
+			.reserve(terms, allowances, chunk, least)
+			.map_err(|limit| ReporterError::Unfunded { content: hex::encode(terms.content), limit })
 	}
 }
 

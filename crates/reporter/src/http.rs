@@ -93,6 +93,9 @@ impl From<ReporterError> for Refusal {
 			ReporterError::GrantRequired(_) => (StatusCode::FORBIDDEN, Code::GrantRequired),
 			ReporterError::GrantRefused(_) => (StatusCode::FORBIDDEN, Code::GrantRefused),
 			ReporterError::GrantExhausted { .. } => (StatusCode::FORBIDDEN, Code::GrantExhausted),
+			ReporterError::Unfunded { limit, .. } => {
+				(StatusCode::PAYMENT_REQUIRED, unfunded(limit))
+			}
 		};
 		Refusal::new(status, code, msg)
 	}
@@ -247,5 +250,16 @@ fn fault_point(c: &ConfirmRequest) {
 	{
 		tracing::warn!(window = c.claim.window, "fault injection: exiting before confirming");
 		std::process::exit(75);
+	}
+}
+
+/// The code of a schedule refused for want of money.
+fn unfunded(limit: crate::funds::Limit) -> Code {
+	use crate::funds::Limit;
+	match limit {
+		Limit::Escrow => Code::EscrowExhausted,
+		Limit::SpendLimit => Code::SpendLimitReached,
+		Limit::ContentBudget => Code::BudgetReached,
+		Limit::ReporterCap | Limit::CustomerShare => Code::ReporterCapReached,
 	}
 }

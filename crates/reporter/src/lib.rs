@@ -11,6 +11,7 @@
 //! | [`service`] | [`Reporter`]: key, store, the chain's window; contents, heartbeats, `/status` |
 //! | [`placement`] | where a viewer's tickets go (pure): eligible edges, weights, a weighted random order |
 //! | [`schedule`] | choosing edges, hold orders, tickets, hot contents |
+//! | [`funds`] | the money behind tickets: reserved against escrow, limit, budget and cap (pure) |
 //! | [`reports`] | clients' own receipts and lying edges |
 //! | [`confirm`] | the confirmation rule (pure): what a claim's receipts prove |
 //! | [`attest`] | confirming and co-signing a window, idempotently |
@@ -28,6 +29,7 @@ pub mod audit;
 pub mod config;
 pub mod confirm;
 pub mod error;
+pub mod funds;
 pub mod grants;
 pub mod http;
 pub mod metrics;

@@ -218,7 +218,8 @@ impl Reporter {
 			Viewer { network: placement::network(from), region_hint: req.region.as_deref() };
 		let ranked = self.ranked(&content, &viewer)?;
 		let mut chosen = self.choose(&content, &manifest, &origin, &ranked, want).await?;
-		let allowances = self.allowances(&admission, &manifest, chosen.len())?;
+		let terms = self.terms(&content, &record, window).await?;
+		let allowances = self.allowances(&admission, &manifest, chosen.len(), &terms)?;
 		chosen.truncate(allowances.len());
 		let expires_at = self.ticket_expiry(now_ms());
 		let grant = admission.grant_id();

@@ -44,6 +44,8 @@ pub struct Reporter {
 	pub(crate) issued: crate::schedule::IssuedLoad,
 	/// Bytes ticketed per content and edge in the current window.
 	pub(crate) ticketed: crate::schedule::Ticketed,
+	/// Money reserved for the tickets issued, per window.
+	pub(crate) reserved: crate::funds::Reserved,
 	/// The chain's current window (finalized head), refreshed in the background.
 	window: AtomicU32,
 	/// When the chain is expected to leave that window (unix ms; `u64::MAX`
@@ -123,6 +125,7 @@ impl Reporter {
 			schedule_limits,
 			issued: Default::default(),
 			ticketed: Default::default(),
+			reserved: Default::default(),
 			chain,
 			window: AtomicU32::new(window),
 			window_end_ms: AtomicU64::new(u64::MAX),

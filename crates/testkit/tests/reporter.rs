@@ -659,3 +659,79 @@ async fn pages_may_call_the_reporter_from_the_origins_it_allows() {
 		.unwrap();
 	assert_eq!((r.status().as_u16(), r.version()), (200, hyper::Version::HTTP_2));
 }
+
+/// Tickets are issued only against money that will be there (issue #24
+/// point 3): a customer with no escrow, a budget of one unit, a spending
+/// limit of zero — each refused with its own code before any ticket exists
+/// — and an escrow that pays for some tickets gets those, then no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_are_issued_only_against_money_that_will_be_there() {
+	let tmp = tempfile::tempdir().unwrap();
+	let Running { reporter: rep, url, stop: _stop, .. } =
+		start(&tmp.path().join("reporter"), 3).await;
+	let size = 4 * CHUNK as u64 + 5;
+	let m = Manifest::of_bytes(&data(size as usize), CHUNK);
+	let r = post_content(&url, m.id(), "http://o/x".to_string(), m.encode()).await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	for e in 0..3 {
+		heartbeat_as(&url, e, &format!("http://127.0.0.{}:9", e + 10), m.id()).await;
+	}
+	const BIG: u128 = 1 << 100;
+	// One unit per byte: what a ticket may charge is its allowance (+1).
+	let terms = |owner: u8, escrow: u128, limit: Option<u128>, budget: u128| {
+		let record = pod_chain::ChainContent {
+			owner: [owner; 32],
+			size,
+			price_per_gib: 1 << 30,
+			origin: vec![],
+			retired_from: None,
+			budget: Some(budget),
+			open: true,
+		};
+		rep.records.set_content(m.id(), record);
+		let funds = pod_reporter::grants::Funds { escrow, spend_limit: limit };
+		rep.records.set_funds([owner; 32], funds);
+	};
+	let schedule_url = format!("{url}/schedule");
+	let ask = |viewer: u8| {
+		let req = pod_wire::api::ScheduleRequest {
+			content: hex::encode(m.id()),
+			client: hex::encode([viewer; 32]),
+			region: None,
+			count: None,
+			grant: None,
+		};
+		http(Method::POST, &schedule_url, &[], serde_json::to_vec(&req).unwrap())
+	};
+	for (owner, escrow, limit, budget, code) in [
+		(1, 0, None, BIG, "escrow_exhausted"),
+		(2, BIG, None, 1, "budget_reached"),
+		(3, BIG, Some(0), BIG, "spend_limit_reached"),
+	] {
+		terms(owner, escrow, limit, budget);
+		let r = ask(owner).await;
+		assert_eq!((r.status.as_u16(), r.json()["error"].as_str()), (402, Some(code)));
+	}
+	// Escrow for one schedule's three tickets (each allows 4 of the 5
+	// chunks: any two can finish) and two chunks more: the first schedule
+	// gets its three, the second one ticket of two whole chunks, the third
+	// nothing.
+	let allowed = |r: &Reply| -> Vec<u64> {
+		assert_eq!(r.status, 200, "{}", r.error());
+		let edges = r.json()["edges"].as_array().unwrap().clone();
+		let ticket = |e: &serde_json::Value| -> pod_primitives::SignedTicket {
+			pod_wire::hex::scale("ticket", e["ticket"].as_str().unwrap()).unwrap()
+		};
+		edges.iter().map(|e| ticket(e).ticket.max_bytes).collect()
+	};
+	let chunk = CHUNK as u64;
+	let worth = |bytes: u64| bytes as u128 + 1;
+	terms(4, 3 * worth(4 * chunk) + worth(2 * chunk) + 1, None, BIG);
+	assert_eq!(allowed(&ask(4).await), vec![4 * chunk; 3]);
+	assert_eq!(allowed(&ask(5).await), vec![2 * chunk]);
+	let third = ask(6).await;
+	assert_eq!(
+		(third.status.as_u16(), third.json()["error"].as_str()),
+		(402, Some("escrow_exhausted"))
+	);
+}

@@ -159,6 +159,18 @@ codes! {
 	GrantRefused => "grant_refused",
 	/// The grant's byte budget is used up.
 	GrantExhausted => "grant_exhausted",
+	/// The customer's escrow (less requested withdrawals and what earlier
+	/// tickets reserved) pays for no ticket (402).
+	EscrowExhausted => "escrow_exhausted",
+	/// The customer's spending limit for the window is reserved by earlier
+	/// tickets (402; the next window has its own).
+	SpendLimitReached => "spend_limit_reached",
+	/// The content's budget for the window is reserved by earlier tickets
+	/// (402; the next window has its own).
+	BudgetReached => "budget_reached",
+	/// The reporter's cap for the window, or the customer's share of it, is
+	/// reserved by earlier tickets (402; the next window has its own).
+	ReporterCapReached => "reporter_cap_reached",
 	/// Too many schedules of open contents from one viewer key or client
 	/// network (429, with `retry-after`).
 	RateLimited => "rate_limited",
