@@ -200,7 +200,7 @@ impl<T: Config> Pallet<T> {
 					continue;
 				}
 			};
-			let split = Self::charge_entry(att, e, &content, cap.cap_per_window);
+			let (split, budgeted) = Self::charge_entry(att, e, &content, cap.cap_per_window);
 			rec.bytes = rec.bytes.saturating_add(e.bytes);
 			rec.charged = rec.charged.checked_add(split.charge).ok_or(Error::<T>::Overflow)?;
 			rec.fee = rec.fee.checked_add(split.fee).ok_or(Error::<T>::Overflow)?;
@@ -211,7 +211,7 @@ impl<T: Config> Pallet<T> {
 				content: e.content,
 				bytes: e.bytes,
 				charge: split.charge,
-				budgeted: content.budget.is_some(),
+				budgeted,
 			});
 		}
 		ensure!(rec.charged >= T::MinCharge::get(), Error::<T>::ChargeBelowMinimum);
@@ -237,7 +237,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// What one entry may charge: its price, capped by the customer's escrow,
+	/// What one entry may charge, and whether it counts against the
+	/// content's budget: its price, capped by the customer's escrow,
 	/// its spending limit for the window, the content's budget, the
 	/// reporter's cap and the customer's share of it. Takes the charge from
 	/// escrow and counts it against every limit; an unpaid rest is recorded
@@ -250,10 +251,13 @@ impl<T: Config> Pallet<T> {
 		e: &pod_primitives::Entry,
 		content: &ContentInfo<T>,
 		reporter_cap: Balance,
-	) -> settlement::Split {
+	) -> (settlement::Split, bool) {
 		let (w, owner) = (att.payload.window, &content.owner);
 		let now = Self::current_window();
 		let escrow = Escrow::<T>::get(owner);
+		let spend_limit =
+			Self::limit_at(SpendLimits::<T>::get(owner), LimitsBefore::<T>::get(owner), w);
+		let budget = Self::limit_at(content.budget, BudgetsBefore::<T>::get(e.content), w);
 		let usage = Usage::<T>::get(w, owner);
 		let content_spent = ContentSpend::<T>::get(w, e.content);
 		let reporter_spent = ReporterSpend::<T>::get(now, att.reporter);
@@ -263,12 +267,11 @@ impl<T: Config> Pallet<T> {
 		let room = [
 			(escrow, Limit::Escrow),
 			(
-				SpendLimits::<T>::get(owner)
-					.map_or(Balance::MAX, |l| l.saturating_sub(usage.charged)),
+				spend_limit.map_or(Balance::MAX, |l| l.saturating_sub(usage.charged)),
 				Limit::SpendLimit,
 			),
 			(
-				content.budget.map_or(Balance::MAX, |b| b.saturating_sub(content_spent)),
+				budget.map_or(Balance::MAX, |b| b.saturating_sub(content_spent)),
 				Limit::ContentBudget,
 			),
 			(reporter_cap.saturating_sub(reporter_spent), Limit::ReporterCap),
@@ -293,7 +296,7 @@ impl<T: Config> Pallet<T> {
 				unpaid: usage.unpaid.saturating_add(split.unpaid),
 			},
 		);
-		if content.budget.is_some() {
+		if budget.is_some() {
 			ContentSpend::<T>::insert(w, e.content, content_spent.saturating_add(split.charge));
 		}
 		ReporterSpend::<T>::insert(now, att.reporter, reporter_spent.saturating_add(split.charge));
@@ -302,7 +305,7 @@ impl<T: Config> Pallet<T> {
 			let (edge, window, content, unpaid) = (att.payload.edge, w, e.content, split.unpaid);
 			Self::deposit_event(Event::LimitReached { edge, window, content, limit, unpaid });
 		}
-		split
+		(split, budget.is_some())
 	}
 
 	/// The weight of a batch: the measured cost of `n` single-entry
@@ -336,10 +339,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Each entry's read and write of its customer's share of the
-	/// reporter's cap (`CustomerSpend`), which the weights in `weights.rs`
-	/// do not measure yet.
+	/// reporter's cap (`CustomerSpend`) and reads of its customer's and
+	/// content's remembered limits (`LimitsBefore`, `BudgetsBefore`), which
+	/// the weights in `weights.rs` do not measure yet.
 	fn share_weight(entries: u64) -> Weight {
-		T::DbWeight::get().reads_writes(entries, entries)
+		T::DbWeight::get().reads_writes(3 * entries, entries)
 	}
 }
 

@@ -160,6 +160,7 @@ mod tests;
 
 mod attest;
 mod history;
+mod limits;
 mod registry;
 pub mod runtime_api;
 pub mod types;
@@ -624,6 +625,20 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SpendLimits<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Balance>;
 
+	/// A customer's spending limit from before its last lowering: `(from,
+	/// before)`, deliveries of windows before `from` may charge up to the
+	/// more generous of `before` and the limit now set, so tickets issued
+	/// under the old limit are still paid (`limits`).
+	#[pallet::storage]
+	pub type LimitsBefore<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (WindowIndex, Option<Balance>)>;
+
+	/// A content's budget from before its last lowering, as
+	/// [`LimitsBefore`].
+	#[pallet::storage]
+	pub type BudgetsBefore<T: Config> =
+		StorageMap<_, Blake2_128Concat, ContentId, (WindowIndex, Option<Balance>)>;
+
 	/// The key whose viewer grants a customer honours (reporters issue
 	/// tickets for the customer's contents only under grants it signed).
 	#[pallet::storage]
@@ -1059,14 +1074,16 @@ pub mod pallet {
 
 		/// Sets (or, with `None`, lifts) the caller's limit on what one window
 		/// may charge its escrow. Deliveries above it are not paid
-		/// (`LimitReached`, and `unpaid` in the window's usage).
+		/// (`LimitReached`, and `unpaid` in the window's usage). A raise
+		/// applies at once; a lowering from the next window, so that the
+		/// tickets reporters issued for the current one are still paid.
 		#[pallet::call_index(17)]
 		pub fn set_spend_limit(origin: OriginFor<T>, limit: Option<Balance>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			match limit {
-				Some(l) => SpendLimits::<T>::insert(&who, l),
-				None => SpendLimits::<T>::remove(&who),
-			}
+			let old = SpendLimits::<T>::get(&who);
+			let before = Self::remembered(old, LimitsBefore::<T>::get(&who), limit);
+			LimitsBefore::<T>::set(&who, before);
+			SpendLimits::<T>::set(&who, limit);
 			Self::deposit_event(Event::SpendLimitSet { who, limit });
 			Ok(())
 		}
@@ -1087,7 +1104,9 @@ pub mod pallet {
 
 		/// Sets a content's per-window budget (most escrow its deliveries may
 		/// charge in one window; `None`: no cap) and whether it is open to
-		/// viewers without a grant. An open content must have a budget.
+		/// viewers without a grant. An open content must have a budget. A
+		/// raised budget applies at once, a lowered one from the next
+		/// window (as `set_spend_limit`).
 		#[pallet::call_index(19)]
 		pub fn set_content_policy(
 			origin: OriginFor<T>,
@@ -1100,6 +1119,8 @@ pub mod pallet {
 			Contents::<T>::try_mutate(id, |maybe| {
 				let c = maybe.as_mut().ok_or(Error::<T>::UnknownContent)?;
 				ensure!(c.owner == who, Error::<T>::NotContentOwner);
+				let before = Self::remembered(c.budget, BudgetsBefore::<T>::get(id), budget);
+				BudgetsBefore::<T>::set(id, before);
 				c.budget = budget;
 				c.open = open;
 				Self::deposit_event(Event::ContentPolicySet { id, budget, open });

@@ -26,31 +26,33 @@ fn kept_from(now: WindowIndex) -> WindowIndex {
 fn old_windows_are_pruned_after_their_history_and_later_ones_kept() {
 	new_test_ext().execute_with(|| {
 		setup();
+		// Set in window 2, the budget applies (and is spent) from window 3.
 		assert_ok!(Pod::set_content_policy(
 			RuntimeOrigin::signed(CUSTOMER),
 			CONTENT_A,
 			Some(u128::MAX),
 			false
 		));
-		// Window 1 settles in window 2, window 2 in window 3: the reporter's
+		// Window 3 settles in window 4, window 4 in window 5: the reporter's
 		// and the customer's spend are kept by the window that settled.
-		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
-		go_to_window(3);
-		assert_ok!(submit(att(EDGE, 2, &[(CONTENT_A, GIB)])));
-		assert_eq!(window_records(1), 4, "settled, bytes, usage and content spend");
-		assert_eq!(window_records(2), 6, "and reporter and customer spend of window 1's");
-		// Window 1 is kept while it can settle and its history lasts.
-		let last_kept = 1 + MAX_AGE + TEST_HISTORY_WINDOWS;
+		go_to_window(4);
+		assert_ok!(submit(att(EDGE, 3, &[(CONTENT_A, GIB)])));
+		go_to_window(5);
+		assert_ok!(submit(att(EDGE, 4, &[(CONTENT_A, GIB)])));
+		assert_eq!(window_records(3), 4, "settled, bytes, usage and content spend");
+		assert_eq!(window_records(4), 6, "and reporter and customer spend of window 3's");
+		// Window 3 is kept while it can settle and its history lasts.
+		let last_kept = 3 + MAX_AGE + TEST_HISTORY_WINDOWS;
 		go_to_window(last_kept);
-		assert_eq!(kept_from(last_kept), 1);
+		assert_eq!(kept_from(last_kept), 3);
 		Pod::on_idle(System::block_number(), Weight::MAX);
-		assert_eq!(window_records(1), 4);
+		assert_eq!(window_records(3), 4);
 		go_to_window(last_kept + 1);
 		Pod::on_idle(System::block_number(), Weight::MAX);
-		assert_eq!(window_records(1), 0);
-		assert_eq!(window_records(2), 6, "the next window is still kept");
-		System::assert_has_event(Event::HistoryPruned { window: 1 }.into());
-		assert_eq!(PruneCursor::<Test>::get().window, 2);
+		assert_eq!(window_records(3), 0);
+		assert_eq!(window_records(4), 6, "the next window is still kept");
+		System::assert_has_event(Event::HistoryPruned { window: 3 }.into());
+		assert_eq!(PruneCursor::<Test>::get().window, 4);
 		// Nothing else of the books moved: credits still vest.
 		vest_all();
 		assert_eq!(Credits::<Test>::get(EDGE_OWNER), 2 * (PRICE - PRICE / 20));

@@ -53,10 +53,13 @@ fn the_minimum_counts_after_every_limit() {
 		assert_eq!(validate(&att(EDGE, 1, &[(CONTENT_A, GIB / 2)])), Err(below_minimum()));
 		// A whole GiB charges exactly the minimum…
 		assert!(validate(&att(EDGE, 1, &[(CONTENT_A, GIB)])).is_ok());
-		// …unless the customer's spending limit leaves less than that.
+		// …unless the customer's spending limit leaves less than that (a
+		// lowered limit applies from the next window).
 		assert_ok!(Pod::set_spend_limit(RuntimeOrigin::signed(CUSTOMER), Some(PRICE / 2)));
-		assert_eq!(validate(&att(EDGE, 1, &[(CONTENT_A, GIB)])), Err(below_minimum()));
+		go_to_window(4);
+		assert_eq!(validate(&att(EDGE, 3, &[(CONTENT_A, GIB)])), Err(below_minimum()));
 		assert_ok!(Pod::set_spend_limit(RuntimeOrigin::signed(CUSTOMER), None));
+		assert!(validate(&att(EDGE, 3, &[(CONTENT_A, GIB)])).is_ok(), "a raise applies at once");
 		// The same for the content's budget and the reporter's cap.
 		let budget = Some(PRICE - 1);
 		assert_ok!(Pod::set_content_policy(
@@ -65,7 +68,8 @@ fn the_minimum_counts_after_every_limit() {
 			budget,
 			false
 		));
-		assert_eq!(validate(&att(EDGE, 1, &[(CONTENT_A, GIB)])), Err(below_minimum()));
+		go_to_window(6);
+		assert_eq!(validate(&att(EDGE, 5, &[(CONTENT_A, GIB)])), Err(below_minimum()));
 		assert_ok!(Pod::set_content_policy(
 			RuntimeOrigin::signed(CUSTOMER),
 			CONTENT_A,
@@ -73,10 +77,10 @@ fn the_minimum_counts_after_every_limit() {
 			false
 		));
 		assert_ok!(Pod::set_reporter_cap(RuntimeOrigin::root(), public(REPORTER), PRICE - 1));
-		assert_eq!(validate(&att(EDGE, 1, &[(CONTENT_A, GIB)])), Err(below_minimum()));
+		assert_eq!(validate(&att(EDGE, 5, &[(CONTENT_A, GIB)])), Err(below_minimum()));
 		assert_ok!(Pod::set_reporter_cap(RuntimeOrigin::root(), public(REPORTER), PRICE));
-		assert_ok!(submit(att(EDGE, 1, &[(CONTENT_A, GIB)])));
-		assert_eq!(settled(EDGE, 1).unwrap().charged, PRICE);
+		assert_ok!(submit(att(EDGE, 5, &[(CONTENT_A, GIB)])));
+		assert_eq!(settled(EDGE, 5).unwrap().charged, PRICE);
 	});
 }
 
