@@ -123,7 +123,8 @@ type FillFuture = Shared<BoxFuture<'static, Result<Bytes, FillError>>>;
 /// The connector origins are fetched through: `http://` or `https://`
 /// (rustls, the system's roots plus any the operator adds), public
 /// addresses only unless the operator allows private ones.
-type OriginConnector = hyper_rustls::HttpsConnector<HttpConnector<crate::origin::PublicResolver>>;
+type OriginConnector =
+	hyper_rustls::HttpsConnector<HttpConnector<pod_http::addresses::PublicResolver>>;
 
 /// The filler.
 pub struct Filler {
@@ -153,7 +154,8 @@ impl Filler {
 		allow_private: bool,
 		tls: rustls::ClientConfig,
 	) -> Self {
-		let resolver = crate::origin::PublicResolver::new(allow_private);
+		let resolver =
+			pod_http::addresses::PublicResolver::new(allow_private, "allow_private_origins");
 		let mut connector = HttpConnector::new_with_resolver(resolver);
 		connector.set_nodelay(true);
 		connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -287,9 +289,9 @@ impl Filler {
 			FillError::OriginUnreachable { url: url.into(), reason: e.to_string() }
 		})?;
 		// A literal IP never reaches the resolver: check it here.
-		if let Some(ip) = crate::origin::literal_ip(&uri) {
-			if !self.allow_private && !crate::origin::is_public(ip) {
-				let reason = crate::origin::refusal(&ip.to_string());
+		if let Some(ip) = pod_http::addresses::literal_ip(&uri) {
+			if !self.allow_private && !pod_http::addresses::is_public(ip) {
+				let reason = pod_http::addresses::refusal(&ip.to_string(), "allow_private_origins");
 				return Err(FillError::OriginForbidden { url: url.into(), reason });
 			}
 		}

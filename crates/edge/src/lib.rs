@@ -36,7 +36,6 @@ pub mod http;
 pub mod ledger;
 pub mod limiter;
 pub mod metrics;
-pub mod origin;
 pub mod p2p;
 pub mod peer_gate;
 pub mod proofs;

@@ -6,10 +6,11 @@
 //! those in `SSL_CERT_FILE`, which replaces them: a test network's own CA)
 //! plus any the caller adds.
 
+use crate::addresses::PublicResolver;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use pod_wire::{Fault, Side};
 use rustls::pki_types::CertificateDer;
@@ -21,6 +22,31 @@ pub type HttpClient = hyper_util::client::legacy::Client<HttpsConnector, Full<By
 
 /// A connector for `http://` and `https://` URLs.
 pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A client that connects only to public addresses
+/// ([`crate::addresses`]), for URLs someone else named.
+pub type PublicHttpClient = hyper_util::client::legacy::Client<
+	hyper_rustls::HttpsConnector<HttpConnector<PublicResolver>>,
+	Full<Bytes>,
+>;
+
+/// A new [`PublicHttpClient`] (as [`http_client`]): unless
+/// `allow_private` (the configuration key `setting`), names resolving only
+/// to private addresses fail to connect. IP literals are the caller's to
+/// check ([`crate::addresses::literal_ip`]) before it sends anything.
+pub fn public_http_client(allow_private: bool, setting: &'static str) -> PublicHttpClient {
+	let mut c = HttpConnector::new_with_resolver(PublicResolver::new(allow_private, setting));
+	c.set_nodelay(true);
+	c.set_connect_timeout(Some(Duration::from_secs(3)));
+	c.enforce_http(false);
+	let https = hyper_rustls::HttpsConnectorBuilder::new()
+		.with_tls_config(client_tls(vec![]))
+		.https_or_http()
+		.enable_http1()
+		.enable_http2()
+		.wrap_connector(c);
+	hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(https)
+}
 
 /// A new [`HttpClient`] (3 s connect timeout, no Nagle) trusting the
 /// system's roots.
@@ -196,8 +222,8 @@ impl Reply {
 }
 
 /// One request with a deadline, whatever the status.
-pub async fn call(
-	client: &HttpClient,
+pub async fn call<C: Connect + Clone + Send + Sync + 'static>(
+	client: &hyper_util::client::legacy::Client<C, Full<Bytes>>,
 	method: Method,
 	url: &str,
 	headers: &[(&str, String)],

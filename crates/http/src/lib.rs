@@ -11,11 +11,13 @@
 //! | [`reply`] | responses: JSON, bytes, request bodies with limits |
 //! | [`files`] | static files under a URL prefix (tower-http's `ServeDir`) |
 //! | [`client`] | a small control-plane client whose errors say whether to retry |
+//! | [`addresses`] | only public addresses for what others name (origins, edge URLs): SSRF |
 //! | [`metrics`] | the exposition in the format a scraper accepts, labels, latency histograms, `build_info` |
 //! | [`logs`] | log lines: text on a terminal, JSON lines otherwise |
 //! | [`service`] | logging set-up, configuration files and exit codes, for every binary |
 #![deny(missing_docs)]
 
+pub mod addresses;
 pub mod client;
 pub mod files;
 pub mod logs;

@@ -89,6 +89,12 @@ pub struct ReporterConfig {
 	/// submit a window until then).
 	#[serde(default = "default_retain_windows")]
 	pub retain_windows: u32,
+	/// Whether edges may announce private, loopback or link-local URLs (a
+	/// test network on one machine). Off: the reporter sends orders and
+	/// audits only to public addresses, so a heartbeat cannot point it at
+	/// a service inside its own network.
+	#[serde(default)]
+	pub allow_private_edges: bool,
 }
 
 fn default_schedule_per_viewer() -> u32 {

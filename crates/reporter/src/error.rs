@@ -55,6 +55,9 @@ pub enum ReporterError {
 		/// Why.
 		why: &'static str,
 	},
+	/// A heartbeat announces a URL the reporter does not connect to.
+	#[error("the edge's URL is refused: {0}")]
+	BadEdgeUrl(String),
 	/// A heartbeat's clock is too far from ours.
 	#[error("heartbeat is {0} s away from the reporter's clock")]
 	StaleHeartbeat(u64),

@@ -88,6 +88,7 @@ impl From<ReporterError> for Refusal {
 				(StatusCode::BAD_REQUEST, Code::PartOutOfRange)
 			}
 			ReporterError::BadRequest(_) => (StatusCode::BAD_REQUEST, Code::BadRequest),
+			ReporterError::BadEdgeUrl(_) => (StatusCode::BAD_REQUEST, Code::BadEdgeUrl),
 			ReporterError::Order(_) => (StatusCode::BAD_GATEWAY, Code::Internal),
 			ReporterError::NoAudit(_) => (StatusCode::SERVICE_UNAVAILABLE, Code::NoAudit),
 			ReporterError::GrantRequired(_) => (StatusCode::FORBIDDEN, Code::GrantRequired),

@@ -7,7 +7,7 @@ use crate::metrics::ReporterMetrics;
 use crate::store::{EdgeRecord, Store};
 use codec::Encode;
 use pod_chain::Chain;
-use pod_http::HttpClient;
+use pod_http::client::PublicHttpClient;
 use pod_primitives::{keys, keys::Keypair, ContentId, Manifest, PublicKey, WindowIndex};
 use pod_wire::api::SignedHeartbeat;
 use pod_wire::clock::now_ms;
@@ -58,7 +58,9 @@ pub struct Reporter {
 	pub(crate) confirms: crate::attest::Confirmations,
 	/// Serialises edge-record read-modify-writes.
 	edges_lock: Mutex<()>,
-	pub(crate) http: HttpClient,
+	/// Orders and audits to edges: public addresses only, unless
+	/// `allow_private_edges`.
+	pub(crate) http: PublicHttpClient,
 	/// How the public listener serves: connection cap, TLS, CORS.
 	pub(crate) plane: pod_http::PublicPlane,
 }
@@ -113,6 +115,8 @@ impl Reporter {
 			cfg.schedule_per_viewer_per_minute,
 			cfg.schedule_per_network_per_minute,
 		);
+		let http =
+			pod_http::client::public_http_client(cfg.allow_private_edges, "allow_private_edges");
 		Ok(Arc::new(Reporter {
 			public: key.public.to_bytes(),
 			key,
@@ -132,7 +136,7 @@ impl Reporter {
 			metrics: ReporterMetrics::default(),
 			confirms: crate::attest::Confirmations::default(),
 			edges_lock: Mutex::new(()),
-			http: pod_http::http_client(),
+			http,
 			plane,
 		}))
 	}
@@ -296,11 +300,36 @@ impl Reporter {
 		if skew > MAX_HEARTBEAT_SKEW_SECS {
 			return Err(ReporterError::StaleHeartbeat(skew));
 		}
+		self.check_edge_url(&h.url)?;
 		if let Some(why) = self.records.edge_refusal(&h.edge, self.window()).await? {
 			return Err(ReporterError::EdgeNotOnChain { edge: hex::encode(h.edge), why });
 		}
 		let bonded = self.records.bonded_edge(&h.edge).await?;
 		self.record_heartbeat(h, bonded.as_ref(), from)
+	}
+
+	/// Whether the URL a heartbeat announces is one the reporter sends
+	/// orders and audits to: `http://` or `https://` with a host, at most
+	/// 256 bytes, and unless `allow_private_edges` not a private, loopback
+	/// or link-local address (a name is checked when it is connected to).
+	fn check_edge_url(&self, url: &[u8]) -> Result<(), ReporterError> {
+		let bad = |why: String| Err(ReporterError::BadEdgeUrl(why));
+		if url.len() > 256 {
+			return bad(format!("{} bytes; at most 256", url.len()));
+		}
+		let text = String::from_utf8_lossy(url);
+		let Ok(uri) = text.parse::<hyper::Uri>() else {
+			return bad(format!("{text:?} is not a URL"));
+		};
+		if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+			return bad(format!("{text:?}: an edge is reached at http:// or https:// and a host"));
+		}
+		match pod_http::addresses::literal_ip(&uri) {
+			Some(ip) if !self.cfg.allow_private_edges && !pod_http::addresses::is_public(ip) => {
+				bad(pod_http::addresses::refusal(&ip.to_string(), "allow_private_edges"))
+			}
+			_ => Ok(()),
+		}
 	}
 
 	/// Records a heartbeat. The region and capacity are the ones the edge's
@@ -413,5 +442,53 @@ async fn follow_window(me: std::sync::Weak<Reporter>, chain: Chain) {
 		}
 		drop(r);
 		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::testing;
+
+	/// A heartbeat cannot point the reporter's orders and audits at a
+	/// service inside its own network: private, loopback and link-local
+	/// addresses are refused unless `allow_private_edges`, names are
+	/// connected to only at public addresses, and what is not an
+	/// `http(s)://host` URL is refused whatever the setting.
+	#[tokio::test]
+	async fn edge_urls_are_public_unless_private_ones_are_allowed() {
+		let tmp = tempfile::tempdir().unwrap();
+		let strict = ReporterConfig { allow_private_edges: false, ..testing::config(tmp.path()) };
+		let r = Reporter::open_with(strict, None, testing::G, 3).unwrap();
+		let long = format!("http://{}.example/", "x".repeat(300));
+		for url in [
+			"http://10.0.0.1:8080",
+			"http://127.0.0.1:1",
+			"http://[::1]:80/",
+			"http://169.254.169.254/latest/meta-data",
+			"http://[::ffff:192.168.1.1]/",
+			"ftp://1.1.1.1/",
+			"1.1.1.1:80",
+			"not a url",
+			&long,
+		] {
+			let e = r.check_edge_url(url.as_bytes()).unwrap_err();
+			assert!(matches!(e, ReporterError::BadEdgeUrl(_)), "{url}: {e}");
+		}
+		for url in
+			["http://1.1.1.1:8700", "https://edge.example.org", "http://[2606:4700::1111]:80"]
+		{
+			assert!(r.check_edge_url(url.as_bytes()).is_ok(), "{url}");
+		}
+		// A name resolving only to loopback: nothing is sent to it.
+		let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let url = format!("http://localhost:{}/order", l.local_addr().unwrap().port());
+		let t = std::time::Duration::from_secs(5);
+		let sent = pod_http::call(&r.http, hyper::Method::POST, &url, &[], vec![], t).await;
+		let e = sent.unwrap_err();
+		assert!(format!("{e:?}").contains("allow_private_edges"), "{e:?}");
+		// A test network on one machine allows them.
+		let open = testing::reporter(&tmp.path().join("open"), 3);
+		assert!(open.check_edge_url(b"http://127.0.0.1:1").is_ok());
 	}
 }

@@ -14,7 +14,12 @@ pub const G: [u8; 32] = [3; 32];
 
 /// A reporter keeping its state in `dir`, no chain, in window `window`.
 pub fn reporter(dir: &std::path::Path, window: WindowIndex) -> Arc<Reporter> {
-	let cfg = crate::ReporterConfig {
+	Reporter::open_with(config(dir), None, G, window).unwrap()
+}
+
+/// The configuration of [`reporter`]: edges on loopback allowed.
+pub fn config(dir: &std::path::Path) -> crate::ReporterConfig {
+	crate::ReporterConfig {
 		listen: "127.0.0.1:0".parse().unwrap(),
 		admin_listen: "127.0.0.1:0".parse().unwrap(),
 		max_connections_per_peer: 256,
@@ -37,8 +42,8 @@ pub fn reporter(dir: &std::path::Path, window: WindowIndex) -> Arc<Reporter> {
 		schedule_per_viewer_per_minute: 30,
 		schedule_per_network_per_minute: 600,
 		retain_windows: 64,
-	};
-	Reporter::open_with(cfg, None, G, window).unwrap()
+		allow_private_edges: true,
+	}
 }
 
 /// The key of test viewer `n`.

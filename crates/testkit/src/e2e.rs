@@ -299,7 +299,8 @@ fn start_more_reporter(
 	let path = cfg.dir.join(format!("reporter{i}.toml"));
 	let toml = format!(
 		"listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\n\
-		 chain = \"{ws}\"\nticket_ttl_secs = 40\nconfirm_grace_ms = 3000\nedge_timeout_secs = 15\n",
+		 chain = \"{ws}\"\nticket_ttl_secs = 40\nconfirm_grace_ms = 3000\nedge_timeout_secs = 15\n\
+		 allow_private_edges = true\n",
 		cfg.offchain_base + i,
 		cfg.offchain_base + ADMIN_OFFSET + i,
 		cfg.dir.join(format!("reporter{i}")).display(),
@@ -316,7 +317,7 @@ fn start_reporter(cfg: &E2eConfig, ws: &str) -> Result<Supervised, HarnessError>
 	let toml = format!(
 		"listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\n\
 		 chain = \"{ws}\"\nticket_ttl_secs = 40\nconfirm_grace_ms = 3000\nedge_timeout_secs = 15\n\
-		 hot_threshold = 2\nhot_replicas = 3\naudit_interval_secs = 4\n",
+		 hot_threshold = 2\nhot_replicas = 3\naudit_interval_secs = 4\nallow_private_edges = true\n",
 		cfg.offchain_base + 1,
 		cfg.offchain_base + ADMIN_OFFSET + 1,
 		cfg.dir.join("reporter").display(),

@@ -15,7 +15,8 @@ use std::time::Duration;
 pub fn config(dir: &std::path::Path, extra: &str) -> ReporterConfig {
 	toml::from_str(&format!(
 		"listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nkey_seed = \"{}\"\nchain = \"unused\"\n\
-		 ticket_ttl_secs = 3\nconfirm_grace_ms = 200\nedge_timeout_secs = 10\n{extra}",
+		 ticket_ttl_secs = 3\nconfirm_grace_ms = 200\nedge_timeout_secs = 10\n\
+		 allow_private_edges = true\n{extra}",
 		dir.display(),
 		hex::encode(REPORTER_SEED)
 	))

@@ -157,6 +157,9 @@ codes! {
 	/// The grant is not valid for this request (signature, viewer, content,
 	/// reporter, expiry); the message says which.
 	GrantRefused => "grant_refused",
+	/// A heartbeat's URL is not one the reporter connects to (not
+	/// `http(s)://host`, too long, or a private address).
+	BadEdgeUrl => "bad_edge_url",
 	/// The grant's byte budget is used up.
 	GrantExhausted => "grant_exhausted",
 	/// The customer's escrow (less requested withdrawals and what earlier

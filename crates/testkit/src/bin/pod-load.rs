@@ -248,7 +248,7 @@ async fn open_content_reporter(dir: &std::path::Path) -> (String, Manifest) {
 	let toml = format!(
 		"listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n\
 		 key_seed = \"{}\"\nchain = \"unused\"\nopen_per_network_per_minute = 100000\n\
-		 open_per_viewer_per_minute = 100000\n",
+		 open_per_viewer_per_minute = 100000\nallow_private_edges = true\n",
 		dir.join("reporter").display(),
 		hex::encode(REPORTER_SEED)
 	);

@@ -222,7 +222,7 @@ async fn register_contents(
 	}
 	register_with(&reporters[0].url, b).await?;
 	println!(
-		"   two small contents registered; the second has a budget of 1 MiB's worth per window"
+		"   two small contents registered; the second has a budget of 1.25 MiB's worth per window"
 	);
 	Ok(())
 }

@@ -1,20 +1,22 @@
-//! Which origin addresses an edge fetches from. By default only public
-//! ones: a content registered with an origin inside the operator's home
-//! network, on the edge's own loopback or at a cloud metadata address must
-//! not turn the edge into a proxy into it (server-side request forgery).
-//! The check runs on the addresses a name resolves to, at connect time (so
-//! a name cannot resolve to a public address for a check and a private one
-//! for the connection), and on IP literals before anything is sent. An
-//! operator (or a local test network) allows private origins with
-//! `allow_private_origins`.
+//! Which addresses a service connects to on someone else's word. By
+//! default only public ones: an origin a customer registered (the edge
+//! fills from it) or an edge URL a heartbeat announced (the reporter sends
+//! it orders and audits) inside an operator's own network, on its loopback
+//! or at a cloud metadata address must not turn the service into a proxy
+//! into it (server-side request forgery). The check runs on the addresses
+//! a name resolves to, at connect time (so a name cannot resolve to a
+//! public address for a check and a private one for the connection), and
+//! on IP literals before anything is sent. Operators of local test
+//! networks allow private addresses (`allow_private_origins` on an edge,
+//! `allow_private_edges` on a reporter).
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
 use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Whether `ip` is a public unicast address an origin may have.
+/// Whether `ip` is a public unicast address.
 pub fn is_public(ip: IpAddr) -> bool {
 	match ip {
 		IpAddr::V4(v4) => is_public_v4(v4),
@@ -47,51 +49,52 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 	!(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || unique_local || link_local)
 }
 
-/// Why an origin is not fetched from.
-pub fn refusal(host: &str) -> String {
+/// Why `host` is not connected to: `setting` is the configuration key
+/// that would allow it.
+pub fn refusal(host: &str, setting: &str) -> String {
 	format!(
-		"{host} is a private, loopback or link-local address; this edge fetches only from \
-		 public origins (allow_private_origins to change that)"
+		"{host} is a private, loopback or link-local address; only public addresses are \
+		 connected to ({setting} to change that)"
 	)
 }
 
-/// A resolver that drops every address an origin may not have.
+/// A resolver that drops every address that is not public.
 #[derive(Clone, Debug)]
 pub struct PublicResolver {
 	inner: GaiResolver,
 	allow_private: bool,
+	setting: &'static str,
 }
 
 impl PublicResolver {
 	/// The system resolver, keeping only public addresses unless
-	/// `allow_private`.
-	pub fn new(allow_private: bool) -> Self {
-		PublicResolver { inner: GaiResolver::new(), allow_private }
+	/// `allow_private` (the configuration key `setting`).
+	pub fn new(allow_private: bool, setting: &'static str) -> Self {
+		PublicResolver { inner: GaiResolver::new(), allow_private, setting }
 	}
 }
 
-impl tower_service::Service<Name> for PublicResolver {
+impl tower::Service<Name> for PublicResolver {
 	type Response = std::vec::IntoIter<SocketAddr>;
 	type Error = std::io::Error;
-	type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+	type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
 	fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
 		self.inner.poll_ready(cx)
 	}
 
 	fn call(&mut self, name: Name) -> Self::Future {
-		let allow = self.allow_private;
+		let (allow, setting) = (self.allow_private, self.setting);
 		let resolving = self.inner.call(name.clone());
-		async move {
+		Box::pin(async move {
 			let addrs: Vec<SocketAddr> =
 				resolving.await?.filter(|a| allow || is_public(a.ip())).collect();
 			if addrs.is_empty() {
-				let why = refusal(name.as_str());
+				let why = refusal(name.as_str(), setting);
 				return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, why));
 			}
 			Ok(addrs.into_iter())
-		}
-		.boxed()
+		})
 	}
 }
 
@@ -110,7 +113,7 @@ mod tests {
 	}
 
 	#[test]
-	fn only_public_unicast_addresses_are_origins() {
+	fn only_public_unicast_addresses_pass() {
 		for private in [
 			"127.0.0.1",
 			"10.1.2.3",
@@ -145,11 +148,11 @@ mod tests {
 
 	#[tokio::test]
 	async fn names_resolving_only_to_private_addresses_are_refused() {
-		use tower_service::Service;
+		use tower::Service;
 		let name: Name = "localhost".parse().unwrap();
-		let err = PublicResolver::new(false).call(name.clone()).await.unwrap_err();
+		let err = PublicResolver::new(false, "x").call(name.clone()).await.unwrap_err();
 		assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
-		let allowed: Vec<_> = PublicResolver::new(true).call(name).await.unwrap().collect();
+		let allowed: Vec<_> = PublicResolver::new(true, "x").call(name).await.unwrap().collect();
 		assert!(allowed.iter().all(|a| a.ip().is_loopback()) && !allowed.is_empty());
 	}
 }
