@@ -64,6 +64,8 @@ pub struct Edge {
 	pub(crate) plane: pod_http::PublicPlane,
 	/// What a state-changing admin request must carry (see `write_admin_token`).
 	admin_token: String,
+	/// The chain the edge follows, once connected: reporter set, origins.
+	pub(crate) chain: OnceLock<pod_chain::Chain>,
 }
 
 /// Order bodies the edge reads at once.
@@ -174,6 +176,7 @@ impl Edge {
 			proofs: Default::default(),
 			plane: public_plane(cfg)?,
 			admin_token: write_admin_token(dir, &seed)?,
+			chain: OnceLock::new(),
 		};
 		edge.load_manifests()?;
 		Ok(Arc::new(edge))
@@ -326,8 +329,13 @@ impl Edge {
 				tracing::debug!(error = %e, "gossiped order refused");
 				return false;
 			}
-			tokio::task::spawn_blocking(move || {
-				if let Err(e) = edge.execute_order(&order) {
+			tokio::spawn(async move {
+				if let Err(e) = edge.check_order_origin(&order).await {
+					tracing::warn!(error = %e, "gossiped order refused");
+					return;
+				}
+				let run = tokio::task::spawn_blocking(move || edge.execute_order(&order)).await;
+				if let Ok(Err(e)) = run {
 					tracing::warn!(error = %e, "gossiped order not executed");
 				}
 			});
@@ -336,8 +344,9 @@ impl Edge {
 	}
 
 	/// Checks a reporter-signed hold order and executes it (hold + prefetch).
-	pub fn take_order(self: &Arc<Self>, o: &SignedOrder) -> Result<(), OrderError> {
+	pub async fn take_order(self: &Arc<Self>, o: &SignedOrder) -> Result<(), OrderError> {
 		self.check_order(o)?;
+		self.check_order_origin(o).await?;
 		self.execute_order(o)
 	}
 
@@ -413,6 +422,74 @@ impl Edge {
 	/// Adds a reporter key (e.g. read from the chain's reporter set).
 	pub fn add_reporter(&self, key: PublicKey) {
 		self.reporters.write().expect("reporters lock").insert(key);
+	}
+
+	/// Makes `set` the reporters whose tickets and orders are honoured
+	/// (the chain's set, as it changes: added, removed, revoked); returns
+	/// the keys added and removed.
+	pub fn set_reporters(&self, set: HashSet<PublicKey>) -> (Vec<PublicKey>, Vec<PublicKey>) {
+		let mut now = self.reporters.write().expect("reporters lock");
+		let added = set.difference(&now).copied().collect();
+		let removed = now.difference(&set).copied().collect();
+		*now = set;
+		(added, removed)
+	}
+
+	/// Follows the chain's reporter set every `every`, from now on: a
+	/// reporter Root adds is honoured, one it removes or revokes is not,
+	/// within a block or two. The configured list only stands until the
+	/// chain first answers.
+	pub(crate) fn follow_reporters(
+		self: &Arc<Self>,
+		chain: pod_chain::Chain,
+		every: std::time::Duration,
+	) {
+		let _ = self.chain.set(chain.clone());
+		let weak = Arc::downgrade(self);
+		tokio::spawn(async move {
+			loop {
+				let read = chain.reporters().await;
+				let Some(edge) = weak.upgrade() else { return };
+				match read {
+					Ok(list) => {
+						let (added, removed) =
+							edge.set_reporters(list.into_iter().map(|(k, _)| k).collect());
+						for k in added {
+							tracing::info!(reporter = %hex::encode(k), "the chain added a reporter: its tickets and orders are honoured");
+						}
+						for k in removed {
+							tracing::warn!(reporter = %hex::encode(k), "the chain removed or revoked a reporter: its tickets and orders are refused from now on");
+						}
+					}
+					Err(e) => {
+						tracing::warn!(error = %e, "the chain's reporter set could not be read; keeping the last one")
+					}
+				}
+				drop(edge);
+				tokio::time::sleep(every).await;
+			}
+		});
+	}
+
+	/// Whether an order's origin is the one the chain records for its
+	/// content (when the edge follows a chain): a reporter's order cannot
+	/// point edges at another URL, nor replace a held content's origin.
+	pub(crate) async fn check_order_origin(&self, o: &SignedOrder) -> Result<(), OrderError> {
+		let Some(chain) = self.chain.get() else { return Ok(()) };
+		let content = hex::encode(o.order.content);
+		let record = chain.content(&o.order.content).await.map_err(|e| {
+			OrderError::ChainUnreadable { content: content.clone(), error: e.to_string() }
+		})?;
+		let why = match record {
+			None => "the chain has no such content".to_string(),
+			Some(c) if c.origin == o.order.origin => return Ok(()),
+			Some(c) => format!(
+				"it names origin {:?}, the chain records {:?}",
+				String::from_utf8_lossy(&o.order.origin),
+				String::from_utf8_lossy(&c.origin)
+			),
+		};
+		Err(OrderError::NotTheChainsOrigin { content, why })
 	}
 
 	pub(crate) fn is_reporter(&self, key: &PublicKey) -> bool {

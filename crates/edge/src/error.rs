@@ -109,6 +109,24 @@ pub enum OrderError {
 		/// Now (Unix ms).
 		now: u64,
 	},
+	/// The order names another origin than the chain records for the
+	/// content (or a content the chain does not know): a reporter cannot
+	/// point edges at a URL of its choosing.
+	#[error("order for content {content}: {why}")]
+	NotTheChainsOrigin {
+		/// The content (hex).
+		content: String,
+		/// What the chain says.
+		why: String,
+	},
+	/// The chain could not be asked for the content's origin.
+	#[error("order for content {content}: the chain could not be read ({error})")]
+	ChainUnreadable {
+		/// The content (hex).
+		content: String,
+		/// The error.
+		error: String,
+	},
 	/// Valid, but holding the content failed.
 	#[error(transparent)]
 	Hold(#[from] HoldError),
@@ -118,6 +136,7 @@ impl Fault for OrderError {
 	fn side(&self) -> Side {
 		match self {
 			OrderError::Hold(e) => e.side(),
+			OrderError::ChainUnreadable { .. } => Side::Upstream,
 			_ => Side::Downstream,
 		}
 	}
@@ -125,6 +144,7 @@ impl Fault for OrderError {
 	fn retryable(&self) -> bool {
 		match self {
 			OrderError::Hold(e) => e.retryable(),
+			OrderError::ChainUnreadable { .. } => true,
 			_ => false,
 		}
 	}

@@ -335,6 +335,13 @@ async fn order(edge: &Arc<Edge>, req: Request<Incoming>) -> Result<Resp, Refusal
 	};
 	let manifest = pod_http::body(req, MAX_MANIFEST_BODY).await?.to_vec();
 	let o = head.with_manifest(manifest);
+	edge.check_order_origin(&o).await.map_err(|e| match e {
+		OrderError::ChainUnreadable { .. } => {
+			Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::Busy, e.to_string())
+				.header("retry-after", "2")
+		}
+		e => refused(e),
+	})?;
 	edge.execute_order(&o).map_err(refused)?;
 	Ok(json(StatusCode::OK, &OrderReply { content: hex::encode(o.order.content), held: true }))
 }

@@ -538,6 +538,10 @@ impl Edge {
 	}
 }
 
+/// How often an edge reads the chain's reporter set: a revoked reporter's
+/// tickets and orders are refused within this (and a block).
+const REPORTER_SET_POLL: Duration = Duration::from_secs(3);
+
 /// Connects to the node (which may still be starting: it keeps trying),
 /// checks it is the configured chain, then starts the settlement loop.
 async fn connect_and_settle(
@@ -566,6 +570,7 @@ async fn connect_and_settle(
 	}
 	tracing::info!(node = %url, "settling windows on chain");
 	edge.peer_gate.follow(chain.clone());
+	edge.follow_reporters(chain.clone(), REPORTER_SET_POLL);
 	let urls = ReporterUrls::default();
 	tokio::spawn(urls.clone().resolve(cfg.reporters.clone(), http.clone()));
 	spawn_settlement(&edge, chain, cfg, urls, http);

@@ -129,6 +129,7 @@ pub(super) async fn run(
 		unfunded_refused(r1, &junk, stranger.id(), genesis),
 	)?;
 	revoke_after_settling(&seen, &t3, min_charge).await?;
+	revoked_tickets_refused(r3, &t, customer, genesis).await?;
 	wait_final(&seen, &[&t1, &t2], &t3).await?;
 	let charged_t =
 		t1.per_edge.values().chain(t2.per_edge.values()).map(|b| price(*b)).sum::<u128>();
@@ -501,6 +502,52 @@ async fn revoke_after_settling(
 		"   the third reporter co-signed {charged} of {full} (its cap; {} window(s) it left nothing for were refused); Root revokes it before that vests",
 		out.refused.len()
 	);
+	Ok(())
+}
+
+/// Once Root revoked the third reporter, the edges follow the chain: a
+/// ticket it still signs (it does not know it was revoked) is refused
+/// (`ticket_unknown_reporter`) within a few seconds.
+async fn revoked_tickets_refused(
+	r3: &ReporterAt,
+	t: &Small,
+	customer: [u8; 32],
+	genesis: [u8; 32],
+) -> Result<(), HarnessError> {
+	let started = std::time::Instant::now();
+	let session = keys::keypair_from_seed(&[0x97; 32]);
+	let grant = trust_grant(t, customer, r3.key, &session, genesis)?;
+	let s = pod_client::schedule(&r3.url, &t.id, &session, None, None, Some(&grant))
+		.await
+		.map_err(|e| HarnessError::Check(format!("the revoked reporter's schedule: {e}")))?;
+	let src = s.sources.first().ok_or_else(|| HarnessError::Check("no source".into()))?;
+	let url = format!("{}/c/{}/0", src.url, hex::encode(t.id));
+	let ticket = pod_wire::headers::value(&src.ticket);
+	let http = pod_http::http_client();
+	let started = std::time::Instant::now();
+	wait_for(
+		"edges to refuse the revoked reporter's tickets",
+		Duration::from_secs(30),
+		Duration::from_millis(500),
+		|| async {
+			let h = [(pod_wire::headers::TICKET, ticket.clone())];
+			let r = pod_http::call(
+				&http,
+				hyper::Method::GET,
+				&url,
+				&h,
+				vec![],
+				Duration::from_secs(10),
+			)
+			.await
+			.ok()?;
+			(r.status == hyper::StatusCode::FORBIDDEN
+				&& r.text().contains("ticket_unknown_reporter"))
+			.then_some(())
+		},
+	)
+	.await?;
+	println!("   a ticket the revoked reporter signed afterwards is refused by the edge (403 ticket_unknown_reporter), at most {:.1} s after the revocation was in a block", started.elapsed().as_secs_f64());
 	Ok(())
 }
 
