@@ -403,6 +403,10 @@ fn admit_ticket(edge: &Edge, h: &HeaderMap, content: &ContentId) -> Result<Signe
 	let now = now_ms();
 	if edge.sessions.known(&ticket).is_none() {
 		check_ticket(&ticket, &edge.genesis, &edge.public, content, now, |k| edge.is_reporter(k))?;
+	} else if !edge.is_reporter(&ticket.ticket.reporter) {
+		// A session outlives nothing: its reporter was revoked or removed
+		// since it started.
+		return Err(TicketError::UnknownReporter.into());
 	} else if &ticket.ticket.content != content {
 		return Err(TicketError::WrongContent.into());
 	} else if now >= ticket.ticket.expires_at {

@@ -1,8 +1,11 @@
 //! Audits: at random, the reporter fetches a chunk from an edge exactly as a
 //! client would (its own ticket, a fresh session key) and checks the bytes
 //! against the manifest, then one 16 KiB group of it as a verified slice (an
-//! edge lying only to viewers who seek fails that). An audit sends no receipt, so it is never paid;
-//! failures lower the edge's reputation and show in `/status` and metrics.
+//! edge lying only to viewers who seek fails that). An audit sends no receipt, so it is never paid.
+//! Only bad bytes the reporter itself received lower the edge's reputation
+//! (a refusal may be the origin's fault); reputation recovers over time;
+//! every result shows in `/status` and metrics. A viewer's accusation only
+//! asks for such an audit, and never raises the edge's reputation.
 
 use crate::error::ReporterError;
 use crate::service::Reporter;
@@ -14,10 +17,6 @@ use pod_wire::replies::AuditReply;
 use pod_wire::{headers, slice};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How long an audit ticket lives (ms): it holds back its window's claims
-/// until it expires, so it is short.
-const AUDIT_TICKET_TTL_MS: u64 = 20_000;
 
 /// Runs audits every `every` until the reporter is dropped.
 pub(crate) fn spawn(reporter: Arc<Reporter>, every: Duration) {
@@ -59,13 +58,35 @@ impl Outcome {
 		}
 	}
 
-	/// Serving wrong bytes is worse than being down.
-	fn reputation_change(self) -> i64 {
+	/// Only evidence the reporter obtained itself that the edge served
+	/// bytes the manifest does not match lowers reputation: a refusal or a
+	/// timeout may be the origin's fault (a customer's own bad origin must
+	/// not exclude honest edges), and being down is what heartbeats
+	/// measure. A periodic audit passed raises it; an accusation's audit
+	/// passed does not (`may_raise`), or accusing one's own edges would
+	/// pump them.
+	fn reputation_change(self, may_raise: bool) -> i64 {
 		match self {
-			Outcome::Passed => 1,
+			Outcome::Passed if may_raise => 1,
 			Outcome::BadBytes => -50,
-			Outcome::Refused | Outcome::Unreachable => -10,
+			Outcome::Passed | Outcome::Refused | Outcome::Unreachable => 0,
 		}
+	}
+}
+
+/// How long reputation takes to move one point back towards 0: an edge
+/// excluded for one bad chunk (-50) is scheduled again after 10 minutes,
+/// one caught twice after about 8 hours.
+pub const RECOVERY_MS_PER_POINT: u64 = 10 * 60_000;
+
+/// `r`'s reputation at `now`: what was recorded, moved back towards 0 by
+/// the time since.
+pub fn reputation_now(r: &EdgeRecord, now: u64) -> i64 {
+	let steps = (now.saturating_sub(r.reputation_at_ms) / RECOVERY_MS_PER_POINT) as i64;
+	match r.reputation_at_ms {
+		0 => r.reputation,
+		_ if r.reputation > 0 => (r.reputation - steps).max(0),
+		_ => (r.reputation + steps).min(0),
 	}
 }
 
@@ -82,13 +103,13 @@ impl Reporter {
 	/// Audits one random chunk of one random content on one random live edge.
 	pub async fn audit_once(&self) -> Result<AuditReply, ReporterError> {
 		let probe = self.pick_probe()?;
-		let ticket = self.audit_ticket(&probe)?;
+		let ticket = self.audit_ticket(&probe).await?;
 		let (outcome, detail) = self.run_probe(&probe, &ticket).await;
 		self.metrics.audit(outcome.as_str());
 		if outcome != Outcome::Passed {
 			tracing::warn!(edge = %hex::encode(probe.edge), result = outcome.as_str(), %detail, "audit failed");
 		}
-		self.adjust_edge(&probe.edge, |r| record_audit(r, outcome, detail))?;
+		self.adjust_edge(&probe.edge, |r| record_audit(r, outcome, detail, true))?;
 		Ok(AuditReply { edge: hex::encode(probe.edge), result: outcome.as_str().into() })
 	}
 
@@ -101,7 +122,7 @@ impl Reporter {
 			Ok(p) => p,
 			Err(e) => return tracing::warn!(error = %e, "cannot audit an accusation"),
 		};
-		let outcome = match self.audit_ticket(&probe) {
+		let outcome = match self.audit_ticket(&probe).await {
 			Ok(ticket) => self.run_probe(&probe, &ticket).await,
 			Err(e) => return tracing::warn!(error = %e, "cannot audit an accusation"),
 		};
@@ -111,7 +132,7 @@ impl Reporter {
 		tracing::info!(%edge, chunk = a.chunk, result = outcome.as_str(), "accusation audited");
 		let confirmed = outcome == Outcome::BadBytes;
 		let recorded = self.adjust_edge(&a.edge, |r| {
-			record_audit(r, outcome, detail);
+			record_audit(r, outcome, detail, false);
 			r.lying_reports += u64::from(confirmed);
 		});
 		if let Err(e) = recorded {
@@ -143,21 +164,32 @@ impl Reporter {
 		Ok(Probe { edge: *edge, url: rec.url.clone(), content, manifest, index })
 	}
 
-	/// A ticket for the audit, under a fresh key, stored like any other.
-	fn audit_ticket(&self, p: &Probe) -> Result<SignedTicket, ReporterError> {
+	/// A ticket for the audit, under a fresh key, stored like any other and
+	/// shaped like a viewer's, so that an edge cannot tell an audit from a
+	/// viewer and lie only to viewers: a schedule's allowance, its window's
+	/// expiry, and for a content that is not open a grant id (random: audit
+	/// tickets are never receipted, so no grant is ever charged). Its
+	/// requests still come from the reporter's address (docs/attacks.md).
+	async fn audit_ticket(&self, p: &Probe) -> Result<SignedTicket, ReporterError> {
 		let mut seed = [0u8; 32];
 		getrandom::fill(&mut seed).expect("the OS has randomness");
 		let session = keys::keypair_from_seed(&seed).public.to_bytes();
-		// The chunk, and one group of it again as a verified slice.
-		let len = p.manifest.chunk_len(p.index).unwrap_or(0) as u64 + slice::GROUP;
-		let expires_at = now_ms() + AUDIT_TICKET_TTL_MS;
+		let open = self.records.content(&p.content).await?.is_none_or(|c| c.open);
+		let grant = (!open).then(|| {
+			let mut id = [0u8; 32];
+			getrandom::fill(&mut id).expect("the OS has randomness");
+			id
+		});
+		let n = self.cfg.schedule_count.clamp(1, crate::schedule::MAX_EDGES);
+		let cap = crate::grants::ticket_cap(p.manifest.size, p.manifest.chunk_size, n);
+		let chunk = p.manifest.chunk_len(p.index).unwrap_or(0) as u64;
 		let terms = crate::schedule::TicketTerms {
 			client: session,
 			content: p.content,
-			max_bytes: len,
+			max_bytes: cap.max(chunk),
 			window: self.window(),
-			expires_at,
-			grant: None,
+			expires_at: self.ticket_expiry(now_ms()),
+			grant,
 		};
 		let t = self.issue_ticket(p.edge, terms);
 		self.store.put_tickets(std::slice::from_ref(&t))?;
@@ -168,7 +200,9 @@ impl Reporter {
 	/// slice: an edge that lies only to viewers who seek is caught too.
 	async fn run_probe(&self, p: &Probe, t: &SignedTicket) -> (Outcome, String) {
 		let found = self.probe_whole(p, t).await;
-		if found.0 != Outcome::Passed {
+		let chunk = p.manifest.chunk_len(p.index).unwrap_or(0) as u64;
+		// A group more than the chunk: not within the smallest allowances.
+		if found.0 != Outcome::Passed || t.ticket.max_bytes < chunk + slice::GROUP {
 			return found;
 		}
 		self.probe_slice(p, t).await
@@ -231,12 +265,80 @@ impl Reporter {
 	}
 }
 
-fn record_audit(r: &mut EdgeRecord, outcome: Outcome, detail: String) {
-	r.reputation += outcome.reputation_change();
+fn record_audit(r: &mut EdgeRecord, outcome: Outcome, detail: String, may_raise: bool) {
+	r.reputation += outcome.reputation_change(may_raise);
 	if outcome == Outcome::Passed {
 		r.audits_passed += 1;
 	} else {
 		r.audits_failed += 1;
 		r.last_failure = Some(format!("{}: {detail}", outcome.as_str()));
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::testing::{reporter, G};
+
+	/// Reputation returns towards 0, a point per `RECOVERY_MS_PER_POINT`:
+	/// an edge excluded for bad bytes is scheduled again in time.
+	#[test]
+	fn reputation_recovers_over_time() {
+		let at = |reputation, reputation_at_ms| EdgeRecord {
+			reputation,
+			reputation_at_ms,
+			..Default::default()
+		};
+		let step = RECOVERY_MS_PER_POINT;
+		assert_eq!(reputation_now(&at(-50, 1), 1), -50);
+		assert_eq!(reputation_now(&at(-50, 1), 1 + step), -49);
+		assert_eq!(reputation_now(&at(-50, 1), 1 + 60 * step), 0);
+		assert_eq!(reputation_now(&at(30, 1), 1 + 10 * step), 20);
+		assert_eq!(reputation_now(&at(30, 1), 1 + 60 * step), 0);
+		assert_eq!(reputation_now(&at(-7, 0), u64::MAX), -7, "never set: as recorded");
+		assert!(reputation_now(&at(-50, 1), 1 + step) > crate::placement::EXCLUDED_REPUTATION);
+	}
+
+	/// An audit's ticket is shaped like a viewer's: a schedule's allowance,
+	/// its window's expiry, a grant id for a content that is not open; the
+	/// edge cannot serve audits honestly and lie to viewers.
+	#[tokio::test]
+	async fn audit_tickets_look_like_viewers_tickets() {
+		let dir = tempfile::tempdir().unwrap();
+		let r = reporter(dir.path(), 5);
+		let manifest = Manifest::of_bytes(&vec![7u8; 5 << 20], 1 << 20);
+		let content = r
+			.register_content(None, &codec::Encode::encode(&manifest), "http://o/x")
+			.await
+			.unwrap();
+		let closed = pod_chain::ChainContent {
+			owner: [1; 32],
+			size: manifest.size,
+			price_per_gib: 1,
+			origin: vec![],
+			retired_from: None,
+			budget: None,
+			open: false,
+		};
+		r.records.set_content(content, closed.clone());
+		let probe = Probe {
+			edge: [4; 32],
+			url: "http://e".into(),
+			content,
+			manifest: manifest.clone(),
+			index: 2,
+		};
+		let t = r.audit_ticket(&probe).await.unwrap().ticket;
+		let viewer_cap =
+			crate::grants::ticket_cap(manifest.size, manifest.chunk_size, r.cfg.schedule_count);
+		assert_eq!(t.max_bytes, viewer_cap);
+		assert_eq!(t.expires_at, r.ticket_expiry(now_ms()));
+		assert!(t.grant.is_some(), "viewers of a content that is not open hold grants");
+		r.records.set_content(
+			content,
+			pod_chain::ChainContent { open: true, budget: Some(1), ..closed },
+		);
+		assert!(r.audit_ticket(&probe).await.unwrap().ticket.grant.is_none());
+		let _ = G;
 	}
 }

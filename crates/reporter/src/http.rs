@@ -150,7 +150,7 @@ async fn handle(r: Arc<Reporter>, peer: SocketAddr, req: Request<Incoming>) -> R
 		(&Method::GET, ["contents", id, "manifest"]) => ("manifest", manifest(&r, id)),
 		(&Method::POST, ["schedule"]) => ("schedule", schedule(&r, peer, req).await),
 		(&Method::POST, ["heartbeat"]) => ("heartbeat", heartbeat(&r, peer, req).await),
-		(&Method::POST, ["reports"]) => ("reports", reports(&r, req).await),
+		(&Method::POST, ["reports"]) => ("reports", reports(&r, peer, req).await),
 		(&Method::POST, ["confirm"]) => ("confirm", confirm(&r, req).await),
 		(&Method::GET, ["status"]) | (&Method::GET, ["edges"]) => {
 			("status", Ok(json(StatusCode::OK, &r.status())))
@@ -227,9 +227,13 @@ async fn heartbeat(
 	Ok(json(StatusCode::OK, &HeartbeatReply { window: r.window() }))
 }
 
-async fn reports(r: &Arc<Reporter>, req: Request<Incoming>) -> Result<Resp, Refusal> {
+async fn reports(
+	r: &Arc<Reporter>,
+	peer: SocketAddr,
+	req: Request<Incoming>,
+) -> Result<Resp, Refusal> {
 	let rep: ClientReport = pod_http::json_body(req, 16 << 20).await?;
-	Ok(json(StatusCode::OK, &r.report(&rep)?))
+	Ok(json(StatusCode::OK, &r.report(&rep, peer.ip())?))
 }
 
 async fn confirm(r: &Reporter, req: Request<Incoming>) -> Result<Resp, Refusal> {

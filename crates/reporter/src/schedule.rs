@@ -34,7 +34,7 @@ pub(crate) struct TicketTerms {
 type Ranked = Vec<(PublicKey, EdgeRecord, i64)>;
 
 /// Edges per schedule at most, whatever the configuration.
-const MAX_EDGES: usize = 16;
+pub(crate) const MAX_EDGES: usize = 16;
 /// How long a hold order is valid (ms).
 const ORDER_TTL_MS: u64 = 60_000;
 
@@ -116,7 +116,7 @@ fn candidate(
 		owner: r.owner.as_deref().and_then(|o| hex32("owner", o).ok()),
 		networks,
 		region: r.region.clone(),
-		reputation: r.reputation,
+		reputation: crate::audit::reputation_now(r, now_ms()),
 		open,
 		holds: r.held.iter().any(|c| c == content_hex),
 		ticketed,

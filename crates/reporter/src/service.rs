@@ -46,6 +46,10 @@ pub struct Reporter {
 	pub(crate) ticketed: crate::schedule::Ticketed,
 	/// Money reserved for the tickets issued, per window.
 	pub(crate) reserved: crate::funds::Reserved,
+	/// Accusations being audited (each downloads a chunk).
+	pub(crate) accusation_audits: Arc<tokio::sync::Semaphore>,
+	/// Accusations per viewer key and client network per minute.
+	pub(crate) accusation_limits: crate::open::OpenLimiter,
 	/// The chain's current window (finalized head), refreshed in the background.
 	window: AtomicU32,
 	/// When the chain is expected to leave that window (unix ms; `u64::MAX`
@@ -130,6 +134,13 @@ impl Reporter {
 			issued: Default::default(),
 			ticketed: Default::default(),
 			reserved: Default::default(),
+			accusation_audits: Arc::new(tokio::sync::Semaphore::new(
+				crate::reports::ACCUSATION_AUDITS_AT_ONCE,
+			)),
+			accusation_limits: crate::open::OpenLimiter::new(
+				crate::reports::ACCUSATIONS_PER_VIEWER_PER_MINUTE,
+				crate::reports::ACCUSATIONS_PER_NETWORK_PER_MINUTE,
+			),
 			chain,
 			window: AtomicU32::new(window),
 			window_end_ms: AtomicU64::new(u64::MAX),
@@ -365,7 +376,8 @@ impl Reporter {
 		Ok(())
 	}
 
-	/// Changes an edge's record; its reputation stays within ±100.
+	/// Changes an edge's record; its reputation (recovered up to now first)
+	/// stays within ±100.
 	pub(crate) fn adjust_edge(
 		&self,
 		edge: &PublicKey,
@@ -373,8 +385,11 @@ impl Reporter {
 	) -> Result<(), ReporterError> {
 		let _g = self.edges_lock.lock().expect("edges lock");
 		let Some(mut rec) = self.store.edge(edge)? else { return Ok(()) };
+		let now = now_ms();
+		rec.reputation = crate::audit::reputation_now(&rec, now);
 		f(&mut rec);
 		rec.reputation = rec.reputation.clamp(-100, 100);
+		rec.reputation_at_ms = now;
 		self.store.put_edge(edge, &rec)?;
 		Ok(())
 	}
@@ -409,11 +424,14 @@ impl Reporter {
 			.edges()
 			.unwrap_or_default()
 			.into_iter()
-			.map(|(k, record)| ReporterEdge {
-				edge: hex::encode(k),
-				live: record.last_seen_ms + timeout_ms >= now_ms(),
-				open_tickets: open.get(&k).copied().unwrap_or(0),
-				record,
+			.map(|(k, mut record)| {
+				record.reputation = crate::audit::reputation_now(&record, now_ms());
+				ReporterEdge {
+					edge: hex::encode(k),
+					live: record.last_seen_ms + timeout_ms >= now_ms(),
+					open_tickets: open.get(&k).copied().unwrap_or(0),
+					record,
+				}
 			})
 			.collect();
 		ReporterStatus {

@@ -422,7 +422,36 @@ async fn accusations_are_confirmed_by_an_audit() {
 	assert_eq!(r.status, 200, "{}", r.error());
 	let rec = edge_record(&url, 0, |r| r["audits_passed"] == 1).await;
 	assert_eq!((rec["lying_reports"].as_u64(), rec["audits_failed"].as_u64()), (Some(0), Some(0)));
+	// Nor does it gain: accusing one's own edges falsely pumps nothing.
+	assert_eq!(rec["reputation"].as_i64(), Some(0), "{rec}");
 	drop(honest);
+}
+
+/// A customer whose own origin fails cannot exclude honest edges: an
+/// audit the edge refuses because it cannot fill the chunk is recorded,
+/// but only bad bytes the reporter receives cost reputation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_origin_costs_the_edge_no_reputation() {
+	let bytes = Arc::new(data(2 * CHUNK as usize));
+	let m = Manifest::of_bytes(&bytes, CHUNK);
+	let origin = Origin::start(bytes.clone()).await;
+	let tmp = tempfile::tempdir().unwrap();
+	let Running { url, admin, stop: _stop, server: _server, reporter: _reporter } =
+		start(&tmp.path().join("reporter"), 3).await;
+	let r = post_content(&url, m.id(), origin.url(), m.encode()).await;
+	assert_eq!(r.status, 200, "{}", r.error());
+	let extra = format!("reporter_url = \"{url}\"\nheartbeat_secs = 1");
+	let edge = EdgeProc::start(&tmp.path().join("e0"), 0, &extra);
+	hold(&edge, &m, &origin.url()).await;
+	origin.stop();
+	edge_record(&url, 0, |r| r["held"].as_array().is_some_and(|h| !h.is_empty())).await;
+	for _ in 0..3 {
+		let audit = http(Method::POST, &format!("{admin}/audit"), &[], vec![]).await;
+		assert_eq!(audit.json()["result"], "refused", "{}", String::from_utf8_lossy(&audit.body));
+	}
+	let rec = edge_record(&url, 0, |r| r["audits_failed"] == 3).await;
+	assert_eq!(rec["reputation"].as_i64(), Some(0), "{rec}");
+	assert!(rec["last_failure"].as_str().unwrap_or_default().starts_with("refused"), "{rec}");
 }
 
 /// An edge that serves right whole chunks but wrong verified slices (lying

@@ -201,8 +201,13 @@ pub struct EdgeRecord {
 	/// reporter than it signed: evidence against the edge, not a cut.
 	#[serde(default)]
 	pub client_disputes: u64,
-	/// Starts at 0; audits and client reports move it (bounded to ±100).
+	/// Starts at 0; the reporter's own audits move it (bounded to ±100):
+	/// bad bytes lower it, periodic audits passed raise it, and it
+	/// returns towards 0 over time (as of `reputation_at_ms`).
 	pub reputation: i64,
+	/// When `reputation` was last set (Unix ms; 0: never).
+	#[serde(default)]
+	pub reputation_at_ms: u64,
 	/// The last audit failure, for the API.
 	#[serde(default)]
 	pub last_failure: Option<String>,

@@ -524,7 +524,6 @@ async fn revoked_tickets_refused(
 	let url = format!("{}/c/{}/0", src.url, hex::encode(t.id));
 	let ticket = pod_wire::headers::value(&src.ticket);
 	let http = pod_http::http_client();
-	let started = std::time::Instant::now();
 	wait_for(
 		"edges to refuse the revoked reporter's tickets",
 		Duration::from_secs(30),

@@ -317,3 +317,19 @@ fn vesting_is_charged_what_each_item_costs() {
 		assert_books_balance();
 	});
 }
+
+/// Revoking a stolen key must get into a block while that key floods the
+/// pool with attestations: it is an operational call (the block space
+/// reserved for operations, and a priority above every normal and
+/// unsigned transaction's).
+#[test]
+fn revoking_a_reporter_is_an_operational_call() {
+	new_test_ext().execute_with(|| {
+		let revoke = crate::Call::<Test>::revoke_reporter { reporter: public(ROGUE) };
+		let class = |c: &crate::Call<Test>| c.get_dispatch_info().class;
+		assert_eq!(class(&revoke), frame_support::dispatch::DispatchClass::Operational);
+		let attestation = Box::new(att(EDGE, 1, &[(CONTENT_A, GIB)]));
+		let call = crate::Call::<Test>::submit_attestation { attestation };
+		assert_eq!(class(&call), frame_support::dispatch::DispatchClass::Normal);
+	});
+}

@@ -300,10 +300,12 @@ pub async fn status(a: StatusArgs) -> Result<()> {
 	let key = keys::keypair_from_seed(&edge_seed(&cfg)?).public.to_bytes();
 	let rows = earned(&cfg, &chain, &key, a.windows).await?;
 	let totals = totals(&chain, &key).await?;
+	let standing = standing(&cfg, &key).await;
 	match a.format {
 		Format::Json => {
-			let doc =
-				serde_json::json!({ "edge": hex::encode(key), "windows": rows, "totals": totals });
+			let doc = serde_json::json!({
+				"edge": hex::encode(key), "windows": rows, "totals": totals, "standing": standing,
+			});
 			println!("{}", serde_json::to_string_pretty(&doc)?);
 		}
 		Format::Csv => print!("{}", listing(&rows).render(Format::Csv)),
@@ -312,9 +314,73 @@ pub async fn status(a: StatusArgs) -> Result<()> {
 			print!("{}", listing(&rows).render(Format::Table));
 			explain(&rows);
 			print_totals(&totals);
+			print_standing(&standing);
 		}
 	}
 	Ok(())
+}
+
+/// How one reporter sees this edge: whether it schedules it, its
+/// reputation and why.
+#[derive(Debug, Serialize)]
+struct Standing {
+	reporter_url: String,
+	/// The reporter's record of the edge, or why there is none.
+	seen: Result<pod_wire::replies::ReporterEdge, String>,
+}
+
+/// Asks every reporter the edge heartbeats to how it sees the edge.
+async fn standing(cfg: &EdgeConfig, key: &PublicKey) -> Vec<Standing> {
+	let http = pod_http::http_client();
+	let t = std::time::Duration::from_secs(10);
+	let mut out = Vec::new();
+	for url in cfg.reporter_url.iter().chain(&cfg.more_reporter_urls) {
+		let url = url.trim_end_matches('/').to_string();
+		let asked =
+			pod_http::call(&http, hyper::Method::GET, &format!("{url}/status"), &[], vec![], t)
+				.await;
+		let seen = asked
+			.map_err(|e| e.to_string())
+			.and_then(|r| r.success().map_err(|e| e.to_string()))
+			.and_then(|body| {
+				serde_json::from_slice::<pod_wire::replies::ReporterStatus>(&body)
+					.map_err(|e| e.to_string())
+			})
+			.and_then(|s| {
+				let me = hex::encode(key);
+				s.edges
+					.into_iter()
+					.find(|e| e.edge == me)
+					.ok_or_else(|| "it has no heartbeat from this edge".into())
+			});
+		out.push(Standing { reporter_url: url, seen });
+	}
+	out
+}
+
+fn print_standing(standing: &[Standing]) {
+	for s in standing {
+		match &s.seen {
+			Ok(e) => {
+				let r = &e.record;
+				let scheduled = if !e.live {
+					"not scheduled: no recent heartbeat"
+				} else if r.reputation <= -50 {
+					"not scheduled: reputation too low (it recovers a point every 10 minutes)"
+				} else {
+					"scheduled"
+				};
+				println!(
+					"reporter {}: {scheduled}; reputation {} (audits passed {}, failed {}, bad bytes confirmed {})",
+					s.reporter_url, r.reputation, r.audits_passed, r.audits_failed, r.lying_reports
+				);
+				if let Some(why) = &r.last_failure {
+					println!("  last failed audit: {why}");
+				}
+			}
+			Err(why) => println!("reporter {}: unknown ({why})", s.reporter_url),
+		}
+	}
 }
 
 async fn earned(cfg: &EdgeConfig, chain: &Chain, key: &PublicKey, n: usize) -> Result<Vec<Earned>> {
