@@ -14,7 +14,11 @@
 //
 // `grant` is the publisher's backend route that mints a viewer grant for a
 // session key POSTed to it (default /grant); `?type=` on a `/pod/` URL sets
-// the response's content type. A content left idle for `idle` ms (default
+// the response's content type, except a type a browser would run on the
+// publisher's origin (HTML, XML, SVG, scripts: served as
+// application/octet-stream), and every answer is `nosniff` and sandboxed
+// by its CSP: a link to `/pod/<someone's content>?type=text/html` cannot
+// run a script as the publisher's page. A content left idle for `idle` ms (default
 // 3000) is closed: its last receipts go to the edges and its report to the
 // reporter; the next request opens it again.
 
@@ -44,6 +48,14 @@ self.addEventListener('message', (event) => {
   event.waitUntil(close(event.data.content).then((summary) => event.source.postMessage({ type: 'pod-closed', ...summary })));
 });
 
+// Types a browser would render as a document or run as a script.
+const ACTIVE = /^\s*(text\/(html|xml|javascript|ecmascript)|application\/([a-z.+-]*\+)?(xhtml\+xml|xml|javascript|ecmascript|x-javascript)|image\/svg\+xml)\s*(;|$)/i;
+
+// The content type asked for, unless it is one a browser would run.
+function passiveType(type) {
+  return !type || ACTIVE.test(type) ? 'application/octet-stream' : type;
+}
+
 async function answer(id, type, request) {
   try {
     const c = await open(id);
@@ -54,7 +66,10 @@ async function answer(id, type, request) {
     const [start, end] = range ?? [0, c.size];
     const first = await c.read(start, Math.min(end, start + FIRST, chunkEnd(c, start)));
     touch(id);
-    const headers = { 'content-type': type ?? 'application/octet-stream', 'accept-ranges': 'bytes', 'content-length': String(end - start) };
+    const headers = {
+      'content-type': passiveType(type), 'accept-ranges': 'bytes', 'content-length': String(end - start),
+      'x-content-type-options': 'nosniff', 'content-security-policy': "sandbox; default-src 'none'",
+    };
     const body = stream(id, first, start + first.length, end);
     if (!range) return new Response(body, { status: 200, headers });
     headers['content-range'] = `bytes ${start}-${end - 1}/${c.size}`;

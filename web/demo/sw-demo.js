@@ -18,12 +18,19 @@ async function main() {
   const part = await fetch(src, { headers: { range: 'bytes=100-299' } });
   const slice = new Uint8Array(await part.arrayBuffer());
   const whole = new Uint8Array(await (await fetch(src)).arrayBuffer());
+  // A link that asks for the content as HTML on this page's origin.
+  const asHtml = await fetch(`/pod/${config.content}?type=text%2Fhtml`, { headers: { range: 'bytes=0-0' } });
+  await asHtml.arrayBuffer();
+  const active = {
+    type: asHtml.headers.get('content-type'), nosniff: asHtml.headers.get('x-content-type-options'),
+    csp: asHtml.headers.get('content-security-policy'),
+  };
   const summary = await closeContent(config.content);
   edgeTable($('edges'), summary.edges);
   $('status').textContent = `${img.naturalWidth}×${img.naturalHeight} image, ${whole.length} bytes verified by the service worker; ` +
     `reported to the reporter: ${JSON.stringify(summary.reported)}`;
   return {
-    ok: true, bytes: whole, width: img.naturalWidth, edges: summary.edges, reported: summary.reported,
+    ok: true, bytes: whole, width: img.naturalWidth, edges: summary.edges, reported: summary.reported, active,
     range: { status: part.status, contentRange: part.headers.get('content-range'), bytes: [...slice] },
   };
 }

@@ -81,6 +81,8 @@ impl Reporter {
 		let chain = Chain::connect(&cfg.chain).await?;
 		let genesis = chain.genesis();
 		let window = chain.current_window().await?;
+		let max_age: u32 = chain.constant("Pod", "MaxWindowAge").await?;
+		check_retention(cfg.retain_windows, max_age)?;
 		Self::open_with(cfg, Some(chain), genesis, window)
 	}
 
@@ -443,6 +445,21 @@ impl Reporter {
 	}
 }
 
+/// Whether `retain_windows` keeps every window an edge may still claim
+/// (the chain's `MaxWindowAge`, and the one being closed): a reporter that
+/// forgot a window's tickets first would confirm nothing of it.
+fn check_retention(retain_windows: u32, max_window_age: u32) -> Result<(), ReporterError> {
+	if retain_windows > max_window_age {
+		return Ok(());
+	}
+	Err(ReporterError::Config {
+		field: "retain_windows",
+		reason: format!(
+			"{retain_windows} windows; the chain settles windows up to {max_window_age} back, so keep more than that"
+		),
+	})
+}
+
 /// Follows the chain's current window until the reporter is dropped.
 async fn follow_window(me: std::sync::Weak<Reporter>, chain: Chain) {
 	let mut pruned_at = None;
@@ -467,6 +484,14 @@ async fn follow_window(me: std::sync::Weak<Reporter>, chain: Chain) {
 mod tests {
 	use super::*;
 	use crate::testing;
+
+	/// A reporter keeps every window the chain can still settle.
+	#[test]
+	fn retention_must_cover_the_chains_settlement_age() {
+		assert!(check_retention(25, 24).is_ok());
+		let e = check_retention(24, 24).unwrap_err();
+		assert!(matches!(e, ReporterError::Config { field: "retain_windows", .. }), "{e}");
+	}
 
 	/// A heartbeat cannot point the reporter's orders and audits at a
 	/// service inside its own network: private, loopback and link-local

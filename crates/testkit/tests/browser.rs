@@ -143,6 +143,12 @@ async fn a_service_worker_answers_plain_tags_and_ranges() {
 	assert_eq!(net.check_receipts(edges).await, m.size, "each chunk downloaded once");
 	let delivering = edges.iter().filter(|e| e["bytes"].as_u64() > Some(0)).count();
 	assert_eq!(outcome["reported"]["stored"], delivering, "{outcome:#}");
+	// Asked for as HTML on the publisher's origin, the content is served
+	// as inert bytes: no type a browser runs, nosniff, a sandbox CSP.
+	let active = &outcome["active"];
+	assert_eq!(active["type"], "application/octet-stream", "{outcome:#}");
+	assert_eq!(active["nosniff"], "nosniff");
+	assert!(active["csp"].as_str().is_some_and(|c| c.starts_with("sandbox")), "{outcome:#}");
 	keep_screenshot(&shot, "browser-service-worker.png");
 }
 
