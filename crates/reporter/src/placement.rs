@@ -124,15 +124,15 @@ pub fn weight(c: &Candidate, viewer: &Viewer) -> f64 {
 }
 
 /// `eligible` in the order the reporter tries them: a weighted random
-/// order (each draw's chance proportional to [`weight`]; `rand` yields
-/// uniform numbers in [0, 1)), except that edges holding more than
-/// [`SHARE_FACTOR`] times their fair share of the content's `ticketed`
+/// order (each draw's chance proportional to [`weight`]; `rand` yields a
+/// uniform number in [0, 1) for each edge), except that edges holding more
+/// than [`SHARE_FACTOR`] times their fair share of the content's `ticketed`
 /// bytes come after all others.
 pub fn order<'c>(
 	eligible: Vec<&'c Candidate>,
 	viewer: &Viewer,
 	ticketed: u64,
-	mut rand: impl FnMut() -> f64,
+	mut rand: impl FnMut(&Candidate) -> f64,
 ) -> Vec<&'c Candidate> {
 	let n = eligible.len().max(1) as u64;
 	let over = |c: &Candidate| c.ticketed.saturating_mul(n) > SHARE_FACTOR.saturating_mul(ticketed);
@@ -141,7 +141,7 @@ pub fn order<'c>(
 	let mut keyed: Vec<(bool, f64, &Candidate)> = eligible
 		.into_iter()
 		.map(|c| {
-			let u = rand().clamp(f64::MIN_POSITIVE, 1.0);
+			let u = rand(c).clamp(f64::MIN_POSITIVE, 1.0);
 			(over(c), u.ln() / weight(c, viewer).max(f64::MIN_POSITIVE), c)
 		})
 		.collect();
@@ -160,6 +160,31 @@ pub fn url_address(url: &str) -> Option<IpAddr> {
 pub fn os_rand() -> f64 {
 	let mut b = [0u8; 8];
 	getrandom::fill(&mut b).expect("the OS has randomness");
+	unit(b)
+}
+
+/// The draw for `edge` when a viewer in `network` asks for `content` in
+/// `window`: a uniform number in [0, 1), the same each time that network
+/// asks in the window, so re-asking — with fresh viewer keys and `count =
+/// 1`, until one's own edge comes first — draws nothing new; a new window,
+/// content or network draws again. Keyed by `secret`, which the reporter
+/// drew at start, so nobody can compute the draws. (The order still moves
+/// as the reporter's measurements do: load, reputation, share.)
+pub fn network_draw(
+	secret: &[u8; 32],
+	network: &Network,
+	content: &pod_primitives::ContentId,
+	window: pod_primitives::WindowIndex,
+	edge: &PublicKey,
+) -> f64 {
+	let mut h = blake3::Hasher::new_keyed(secret);
+	h.update(network).update(content).update(&window.to_le_bytes()).update(edge);
+	let mut b = [0u8; 8];
+	b.copy_from_slice(&h.finalize().as_bytes()[..8]);
+	unit(b)
+}
+
+fn unit(b: [u8; 8]) -> f64 {
 	(u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -266,7 +291,7 @@ mod tests {
 		let first = |hint: Option<&str>, rand: &mut dyn FnMut() -> f64| {
 			let v = Viewer { network: network(ip("100.64.0.1")), region_hint: hint };
 			(0..60_000)
-				.filter(|_| order(es.iter().collect(), &v, 0, &mut *rand)[0].edge[0] == 0)
+				.filter(|_| order(es.iter().collect(), &v, 0, |_| rand())[0].edge[0] == 0)
 				.count() as f64
 				/ 60_000.0
 		};
@@ -287,13 +312,42 @@ mod tests {
 		let v = Viewer::default();
 		let mut rand = lcg(1);
 		for _ in 0..100 {
-			let o = order(es.iter().collect(), &v, 1_000, &mut rand);
+			let o = order(es.iter().collect(), &v, 1_000, |_| rand());
 			assert_eq!((o.len(), o[3].edge[0]), (4, 0));
 		}
 		// At twice its share exactly (500 of 1,000 over 4 edges), it competes.
 		es[0].ticketed = 500;
 		let firsts =
-			(0..100).filter(|_| order(es.iter().collect(), &v, 1_000, &mut rand)[0].edge[0] == 0);
+			(0..100).filter(|_| order(es.iter().collect(), &v, 1_000, |_| rand())[0].edge[0] == 0);
 		assert!(firsts.count() > 25);
+	}
+
+	/// A network that asks again in the same window (fresh keys, one edge
+	/// at a time) gets the same order: its one edge of six comes first for
+	/// about 1/6 of networks, and asking a hundred times more from each
+	/// changes nothing; a new window draws again.
+	#[test]
+	fn re_asking_from_one_network_does_not_re_roll() {
+		let es: Vec<_> = (0..6).map(|n| edge(n, &format!("192.0.{n}.1"))).collect();
+		let secret = [9u8; 32];
+		let content = [7u8; 32];
+		let first_for = |net: Network, window| {
+			let v = Viewer { network: Some(net), region_hint: None };
+			let draw = |c: &Candidate| network_draw(&secret, &net, &content, window, &c.edge);
+			order(es.iter().collect(), &v, 0, draw)[0].edge[0]
+		};
+		let nets: Vec<Network> = (0..6000u32)
+			.map(|i| network_of(IpAddr::from([100, 64 + (i >> 8) as u8, i as u8, 1])))
+			.collect();
+		let mut own = 0;
+		for net in &nets {
+			let first = first_for(*net, 3);
+			assert!((0..100).all(|_| first_for(*net, 3) == first), "re-asking re-rolled");
+			own += usize::from(first == 0);
+		}
+		let share = own as f64 / nets.len() as f64;
+		assert!((share - 1.0 / 6.0).abs() < 0.02, "{share}");
+		let moved = nets.iter().filter(|n| first_for(**n, 3) != first_for(**n, 4)).count();
+		assert!(moved > nets.len() / 2, "a new window draws again: {moved}");
 	}
 }

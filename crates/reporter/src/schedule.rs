@@ -153,7 +153,15 @@ impl Reporter {
 			})
 			.collect();
 		let eligible = placement::eligible(&candidates, viewer);
-		let ordered = placement::order(eligible, viewer, total, placement::os_rand);
+		let window = self.window();
+		let ordered =
+			placement::order(eligible, viewer, total, |c: &Candidate| match &viewer.network {
+				Some(net) => {
+					placement::network_draw(&self.draw_secret, net, content, window, &c.edge)
+				}
+				// No network to key the draw by (loopback: tests, one machine).
+				None => placement::os_rand(),
+			});
 		Ok(ordered
 			.into_iter()
 			.filter_map(|cand| {

@@ -46,6 +46,9 @@ pub struct Reporter {
 	pub(crate) ticketed: crate::schedule::Ticketed,
 	/// Money reserved for the tickets issued, per window.
 	pub(crate) reserved: crate::funds::Reserved,
+	/// Keys each viewer network's draws (`placement::network_draw`): drawn
+	/// at start, never shown.
+	pub(crate) draw_secret: [u8; 32],
 	/// Accusations being audited (each downloads a chunk).
 	pub(crate) accusation_audits: Arc<tokio::sync::Semaphore>,
 	/// Accusations per viewer key and client network per minute.
@@ -136,6 +139,11 @@ impl Reporter {
 			issued: Default::default(),
 			ticketed: Default::default(),
 			reserved: Default::default(),
+			draw_secret: {
+				let mut secret = [0u8; 32];
+				getrandom::fill(&mut secret).expect("the OS has randomness");
+				secret
+			},
 			accusation_audits: Arc::new(tokio::sync::Semaphore::new(
 				crate::reports::ACCUSATION_AUDITS_AT_ONCE,
 			)),
