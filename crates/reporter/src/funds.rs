@@ -327,4 +327,31 @@ mod tests {
 		let t = Terms::unbounded(1, [0; 32], [0; 32]);
 		assert_eq!(r.reserve(&t, &[GIB; 3], MIB, MIB), Ok(vec![GIB; 3]));
 	}
+
+	/// Reserving is one step under the lock: however many schedules race
+	/// for one budget, what they are given never adds up to more than it.
+	#[test]
+	fn racing_schedules_never_reserve_more_than_there_is() {
+		let r = std::sync::Arc::new(Reserved::default());
+		let price = 1 << 30; // one unit per byte
+		let budget = 10 * MIB as u128 + 7;
+		let t = Terms { budget: Some(budget), ..terms(price) };
+		let given: u128 = std::thread::scope(|s| {
+			let runs: Vec<_> = (0..8)
+				.map(|_| {
+					let (r, t) = (r.clone(), t.clone());
+					s.spawn(move || {
+						(0..20)
+							.filter_map(|_| r.reserve(&t, &[MIB; 3], MIB, MIB).ok())
+							.flatten()
+							.map(|b| worth(b, price))
+							.sum::<u128>()
+					})
+				})
+				.collect();
+			runs.into_iter().map(|h| h.join().unwrap()).sum()
+		});
+		assert_eq!(given, r.of_customer(7, &t.customer));
+		assert!(given <= budget && budget - given < worth(MIB, price), "{given} of {budget}");
+	}
 }
