@@ -329,20 +329,20 @@ impl<T: Config> Pallet<T> {
 		let entries = further.saturating_add(batch.len() as u64);
 		T::WeightInfo::submit_attestations(batch.len() as u32)
 			.saturating_add(per_entry.saturating_mul(extra))
-			.saturating_add(Self::share_weight(entries))
+			.saturating_add(Self::unmeasured_weight(entries))
 	}
 
 	/// The weight of a single attestation of `entries` entries.
 	pub fn attestation_weight(entries: usize) -> Weight {
 		T::WeightInfo::submit_attestation(entries as u32)
-			.saturating_add(Self::share_weight(entries as u64))
+			.saturating_add(Self::unmeasured_weight(entries as u64))
 	}
 
 	/// Each entry's read and write of its customer's share of the
 	/// reporter's cap (`CustomerSpend`) and reads of its customer's and
 	/// content's remembered limits (`LimitsBefore`, `BudgetsBefore`), which
 	/// the weights in `weights.rs` do not measure yet.
-	fn share_weight(entries: u64) -> Weight {
+	fn unmeasured_weight(entries: u64) -> Weight {
 		T::DbWeight::get().reads_writes(3 * entries, entries)
 	}
 }
